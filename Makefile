@@ -1,0 +1,51 @@
+# Assembly — two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+LOCALES := tr fa sv
+PO := $(foreach l,$(LOCALES),translations/$(l)/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install translations extract update-translations migrate demo mail-worker bench clean
+
+$(BIN)/activate: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(BIN)/activate
+
+install: $(BIN)/activate
+
+%.mo: %.po $(BIN)/activate
+	$(BIN)/pybabel compile --quiet -i $< -o $@
+
+translations: $(MO)
+
+migrate: install translations
+	$(FLASK) db upgrade
+
+run: migrate
+	$(FLASK) demo load --if-empty
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+mail-worker: install
+	$(FLASK) mail send --loop
+
+test: install translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+extract: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --omit-header .
+
+update-translations: extract
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --omit-header --no-location
+	rm -f translations/messages.pot
+
+bench: install translations
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from assembly.accounts.services import PASSWORD_MAX, PASSWORD_MIN
+from assembly.forms import language_field
+
+_email = [DataRequired(_l("Please enter your e-mail address.")),
+          Email(_l("Please enter a valid e-mail address."), check_deliverability=False), Length(max=254)]
+
+
+def _new_password(label):
+    return PasswordField(label, validators=[
+        DataRequired(_l("Please choose a password.")),
+        Length(min=PASSWORD_MIN, max=PASSWORD_MAX,
+               message=_l("The password must be between %(min)d and %(max)d characters long.")),
+    ])
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=_email)
+    display_name = StringField(_l("Display name"), validators=[
+        DataRequired(_l("Please enter a display name.")), Length(max=80)])
+    password = _new_password(_l("Password"))
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        DataRequired(_l("Please repeat the password.")),
+        EqualTo("password", _l("The two passwords do not match."))])
+    locale = language_field(_l("Preferred language"))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=_email)
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Please enter your password.")),
+                                                        Length(max=PASSWORD_MAX)])
+    remember = BooleanField(_l("Keep me logged in on this device"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("Please enter your password.")), Length(max=PASSWORD_MAX)])
+    new_password = _new_password(_l("New password"))
+    confirm = PasswordField(_l("Repeat the new password"), validators=[
+        DataRequired(_l("Please repeat the password.")),
+        EqualTo("new_password", _l("The two passwords do not match."))])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=_email)
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _new_password(_l("New password"))
+    confirm = PasswordField(_l("Repeat the new password"), validators=[
+        DataRequired(_l("Please repeat the password.")),
+        EqualTo("password", _l("The two passwords do not match."))])
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Display name"), validators=[
+        DataRequired(_l("Please enter a display name.")), Length(max=80)])
+    locale = language_field(_l("Preferred language"))

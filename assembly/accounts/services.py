@@ -1,0 +1,216 @@
+"""Accounts: registration, login sessions, passwords. No request, no commit."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from assembly.accounts.models import LoginSession, PasswordResetToken, User
+from assembly.config import LOCALES
+from assembly.db import db
+from assembly.errors import DomainError, ValidationFailed
+from assembly.notifications.services import queue_email
+
+PASSWORD_MIN = 10
+PASSWORD_MAX = 200
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _hasher() -> PasswordHasher:
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config["ARGON2_TIME_COST"],
+        memory_cost=config["ARGON2_MEMORY_COST"],
+        parallelism=config["ARGON2_PARALLELISM"],
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_password_rules(password: str, email: str = "", field: str = "password") -> None:
+    if len(password) < PASSWORD_MIN:
+        raise ValidationFailed(_("The password must be at least %(num)d characters long.", num=PASSWORD_MIN), field)
+    if len(password) > PASSWORD_MAX:
+        raise ValidationFailed(_("The password must be at most %(num)d characters long.", num=PASSWORD_MAX), field)
+    if email and password.strip().lower() == normalise_email(email):
+        raise ValidationFailed(_("The password must not be your e-mail address."), field)
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def register(email: str, display_name: str, password: str, locale: str, now: dt.datetime) -> User:
+    email = normalise_email(email)
+    display_name = display_name.strip()
+    if locale not in LOCALES:
+        raise ValidationFailed(_("Choose one of the offered languages."), "locale")
+    if not display_name:
+        raise ValidationFailed(_("Please enter a display name."), "display_name")
+    check_password_rules(password, email)
+    user = User(email=email, display_name=display_name, password_hash=hash_password(password),
+                locale=locale, created_at=now, password_changed_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        raise ValidationFailed(_("An account with this e-mail address already exists."), "email") from None
+    return user
+
+
+_DUMMY_HASH: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    key = f"{current_app.config['ARGON2_TIME_COST']}:{current_app.config['ARGON2_MEMORY_COST']}"
+    if key not in _DUMMY_HASH:
+        _DUMMY_HASH[key] = hash_password(secrets.token_hex(16))
+    return _DUMMY_HASH[key]
+
+
+def authenticate(email: str, password: str) -> User:
+    """Return the user whose password matches, or raise one message that does not
+    say whether the e-mail address exists (the same work is done either way)."""
+    user = find_user_by_email(email)
+    hasher = _hasher()
+    try:
+        hasher.verify(user.password_hash if user else _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        raise DomainError(_("Wrong e-mail address or password.")) from None
+    if user is None:  # pragma: no cover - a random dummy hash cannot verify
+        raise DomainError(_("Wrong e-mail address or password."))
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def start_login_session(user: User, now: dt.datetime) -> str:
+    """Create a server-side login session; the returned token goes into the cookie."""
+    token = secrets.token_urlsafe(32)
+    days = current_app.config["LOGIN_SESSION_DAYS"]
+    db.session.add(LoginSession(user_id=user.id, token_hash=hash_token(token), created_at=now,
+                                expires_at=now + dt.timedelta(days=days)))
+    db.session.flush()
+    user.login_token = token
+    return token
+
+
+def user_for_login_token(token: str, now: dt.datetime) -> User | None:
+    row = db.session.execute(
+        select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.token_hash == hash_token(token), LoginSession.expires_at > now)
+    ).first()
+    if row is None:
+        return None
+    user = row.User
+    user.login_token = token
+    return user
+
+
+def end_login_session(token: str | None) -> None:
+    if token:
+        db.session.execute(delete(LoginSession).where(LoginSession.token_hash == hash_token(token)))
+
+
+def end_all_login_sessions(user: User) -> None:
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+def change_password(user: User, current_password: str, new_password: str, now: dt.datetime) -> str:
+    """Change the password, log out every browser, and return a fresh token for this one."""
+    try:
+        _hasher().verify(user.password_hash, current_password)
+    except (VerificationError, InvalidHashError):
+        raise ValidationFailed(_("The current password is not correct."), "current_password") from None
+    check_password_rules(new_password, user.email, "new_password")
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = now
+    end_all_login_sessions(user)
+    return start_login_session(user, now)
+
+
+def request_password_reset(email: str, now: dt.datetime) -> None:
+    """E-mail a one-time link if the address has an account; say nothing either way."""
+    user = find_user_by_email(email)
+    if user is None:
+        return
+    token = secrets.token_urlsafe(32)
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    db.session.add(PasswordResetToken(user_id=user.id, token_hash=hash_token(token), created_at=now,
+                                      expires_at=now + dt.timedelta(hours=hours)))
+    link = current_app.config["BASE_URL"].rstrip("/") + url_for("accounts.reset_password", token=token)
+    with force_locale(user.locale):
+        body = render_template("mail/password_reset.txt", user=user, link=link, hours=hours)
+        queue_email(user.email, _("Reset your Assembly password"), body, now)
+
+
+def reset_password(token: str, new_password: str, now: dt.datetime) -> User:
+    reset = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == hash_token(token)))
+    if reset is None or reset.used_at is not None or reset.expires_at <= now:
+        raise DomainError(_("This password reset link is invalid, used or expired. Please ask for a new one."))
+    user = reset.user
+    check_password_rules(new_password, user.email, "password")
+    # Mark used with a conditional update, so two simultaneous uses cannot both succeed.
+    claimed = db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.id == reset.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+    ).rowcount
+    if claimed != 1:
+        raise DomainError(_("This password reset link is invalid, used or expired. Please ask for a new one."))
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = now
+    end_all_login_sessions(user)
+    return user
+
+
+def reset_token_is_usable(token: str, now: dt.datetime) -> bool:
+    return bool(db.session.scalar(
+        select(func.count()).select_from(PasswordResetToken).where(
+            PasswordResetToken.token_hash == hash_token(token),
+            PasswordResetToken.used_at.is_(None),
+            PasswordResetToken.expires_at > now,
+        )
+    ))
+
+
+def set_user_locale(user: User, locale: str) -> None:
+    if locale not in LOCALES:
+        raise ValidationFailed(_("Choose one of the offered languages."), "locale")
+    user.locale = locale
+
+
+def update_profile(user: User, display_name: str, locale: str) -> User:
+    display_name = display_name.strip()
+    if not display_name:
+        raise ValidationFailed(_("Please enter a display name."), "display_name")
+    set_user_locale(user, locale)
+    user.display_name = display_name
+    return user
+
+
+def make_admin(email: str, display_name: str, password: str, now: dt.datetime) -> User:
+    """Create an administrator, or promote an existing account (CLI)."""
+    user = find_user_by_email(email)
+    if user is None:
+        user = register(email, display_name, password, "en", now)
+    user.is_admin = True
+    return user

@@ -1,0 +1,145 @@
+"""Register, log in and out, account settings, password reset."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from assembly.accounts import services
+from assembly.accounts.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from assembly.extensions import limiter
+from assembly.forms import ButtonForm
+from assembly.web import call_service, form_status, now
+
+bp = Blueprint("accounts", __name__, url_prefix="/account")
+
+
+def _limit(setting: str):
+    return limiter.limit(lambda: current_app.config[setting], methods=["POST"])
+
+
+def _submitted_email() -> str:
+    return "email:" + (request.form.get("email") or "").strip().lower()
+
+
+def _safe_next(target: str | None) -> str:
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("neighbourhoods.index")
+
+
+def _log_in(user, remember: bool = False) -> None:
+    services.start_login_session(user, now())
+    session.permanent = True
+    login_user(user, remember=remember)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@_limit("RATELIMIT_REGISTER")
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("neighbourhoods.index"))
+    form = RegisterForm()
+    if request.method == "GET":
+        form.locale.data = request.args.get("lang") or _current_locale()
+    if form.validate_on_submit():
+        user = call_service(form, services.register, form.email.data, form.display_name.data,
+                            form.password.data, form.locale.data, now())
+        if user is not None:
+            _log_in(user)
+            session["lang"] = user.locale
+            flash(_("Welcome, %(name)s! Your account has been created.", name=user.display_name), "success")
+            return redirect(url_for("neighbourhoods.index"))
+    return render_template("accounts/register.html", form=form), form_status()
+
+
+def _current_locale() -> str:
+    from assembly.i18n import current_locale
+
+    return current_locale()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@_limit("RATELIMIT_LOGIN")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"], key_func=_submitted_email)
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = call_service(form, services.authenticate, form.email.data, form.password.data)
+        if user is not None:
+            _log_in(user, remember=bool(form.remember.data))
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form), form_status()
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    form = ButtonForm()
+    if form.validate_on_submit() and current_user.is_authenticated:
+        services.end_login_session(current_user.login_token)
+        logout_user()
+        flash(_("You have been logged out."), "info")
+    return redirect(url_for("neighbourhoods.index"))
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def settings():
+    profile = ProfileForm(prefix="profile", obj=current_user if request.method == "GET" else None)
+    password = ChangePasswordForm(prefix="password")
+    if "profile-submit" in request.form and profile.validate_on_submit():
+        if call_service(profile, services.update_profile, current_user, profile.display_name.data,
+                        profile.locale.data) is not None:
+            session["lang"] = current_user.locale
+            flash(_("Your settings have been saved."), "success")
+            return redirect(url_for(".settings"))
+    elif "password-submit" in request.form and password.validate_on_submit():
+        token = call_service(password, services.change_password, current_user, password.current_password.data,
+                             password.new_password.data, now())
+        if token is not None:
+            login_user(current_user._get_current_object())
+            flash(_("Your password has been changed. Other devices have been logged out."), "success")
+            return redirect(url_for(".settings"))
+    return render_template("accounts/settings.html", profile=profile, password=password), form_status()
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@_limit("RATELIMIT_RESET")
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data, now())
+        flash(_("If an account uses this address, we have sent it a link to reset the password. "
+                "The link works once and expires in %(hours)d hours.",
+                hours=current_app.config["PASSWORD_RESET_HOURS"]), "info")
+        return redirect(url_for(".login"))
+    return render_template("accounts/forgot.html", form=form), form_status()
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@_limit("RATELIMIT_RESET")
+def reset_password(token: str):
+    if not services.reset_token_is_usable(token, now()):
+        return render_template("accounts/reset_invalid.html"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        user = call_service(form, services.reset_password, token, form.password.data, now())
+        if user is not None:
+            if current_user.is_authenticated:
+                logout_user()
+            flash(_("Your password has been changed. Please log in with the new password."), "success")
+            return redirect(url_for(".login"))
+    return render_template("accounts/reset.html", form=form, token=token), form_status()

@@ -1,0 +1,1 @@
+"""The municipality's administration area."""

@@ -1,0 +1,146 @@
+"""Configuration: defaults, then environment variables, then explicit overrides.
+
+Every setting is listed (with its environment variable) in docs/configuration.md.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+LOCALES = ("en", "tr", "fa", "sv")
+RTL_LOCALES = frozenset({"fa"})
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration cannot work."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def defaults(instance_path: Path) -> dict:
+    return {
+        "ASSEMBLY_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{instance_path / 'assembly.sqlite3'}",
+        "SQL_ECHO": False,
+        "REDIS_URL": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_LOGIN": "10 per minute;50 per hour",
+        "RATELIMIT_REGISTER": "5 per minute;30 per hour",
+        "RATELIMIT_RESET": "5 per minute;20 per hour",
+        "RATELIMIT_JOIN": "10 per minute",
+        "LOAD_DEMO_DATA": True,
+        "DEFAULT_TIMEZONE": "UTC",
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
+        "WTF_CSRF_TIME_LIMIT": 3600 * 8,
+        "WTF_I18N_ENABLED": True,
+        "SESSION_COOKIE_NAME": "assembly_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        "LOGIN_SESSION_DAYS": 14,
+        "PASSWORD_RESET_HOURS": 2,
+        "INVITE_CODE_DAYS": 60,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "ARGON2_TIME_COST": 3,
+        "ARGON2_MEMORY_COST": 65536,
+        "ARGON2_PARALLELISM": 2,
+        "MAIL_FROM": "Assembly <no-reply@assembly.invalid>",
+        "SMTP_HOST": None,
+        "SMTP_PORT": 587,
+        "SMTP_USER": None,
+        "SMTP_PASSWORD": None,
+        "SMTP_STARTTLS": True,
+        "SERVER_NAME": None,
+        "PREFERRED_URL_SCHEME": "http",
+        "BASE_URL": "http://127.0.0.1:5000",
+    }
+
+
+_ENV_STRINGS = (
+    "ASSEMBLY_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEFAULT_TIMEZONE",
+    "MAIL_FROM", "SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "BASE_URL",
+    "RATELIMIT_LOGIN", "RATELIMIT_REGISTER", "RATELIMIT_RESET", "RATELIMIT_JOIN",
+)
+_ENV_INTS = (
+    "SMTP_PORT", "LOGIN_SESSION_DAYS", "PASSWORD_RESET_HOURS", "INVITE_CODE_DAYS",
+    "MAX_CONTENT_LENGTH", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM",
+)
+_ENV_BOOLS = ("LOAD_DEMO_DATA", "RATELIMIT_ENABLED", "SMTP_STARTTLS", "SQL_ECHO")
+
+
+def from_environment() -> dict:
+    """Settings given as environment variables, optionally prefixed with ASSEMBLY_."""
+    found: dict = {}
+    for name in _ENV_STRINGS + _ENV_INTS + _ENV_BOOLS:
+        for env_name in (f"ASSEMBLY_{name}", name):
+            if env_name in os.environ:
+                if name in _ENV_INTS:
+                    found[name] = _env_int(env_name, 0)
+                elif name in _ENV_BOOLS:
+                    found[name] = _env_bool(env_name, False)
+                else:
+                    found[name] = os.environ[env_name]
+                break
+    return found
+
+
+def secret_key_from_instance(instance_path: Path) -> str:
+    """Read the secret key kept in instance/, creating it on first start."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def finalise(config: dict) -> None:
+    """Derive dependent settings and refuse combinations that cannot work."""
+    url = config["DATABASE_URL"]
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    config["DATABASE_URL"] = url
+    if not (url.startswith("sqlite") or url.startswith("postgresql+psycopg")):
+        raise ConfigError("DATABASE_URL must be a SQLite or PostgreSQL URL")
+    if config.get("REDIS_URL") and config["RATELIMIT_STORAGE_URI"] == "memory://":
+        config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]
+    env = config["ASSEMBLY_ENV"]
+    if env not in {"development", "production", "testing"}:
+        raise ConfigError("ASSEMBLY_ENV must be development, production or testing")
+    if env == "production":
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+        config["PREFERRED_URL_SCHEME"] = "https"
+        if not config.get("SECRET_KEY") or len(config["SECRET_KEY"]) < 32:
+            raise ConfigError("In production SECRET_KEY must be set and at least 32 characters long")
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=config["LOGIN_SESSION_DAYS"])
+    config["RATELIMIT_HEADERS_ENABLED"] = True
+    config["TESTING"] = config.get("TESTING", False) or env == "testing"

@@ -1,0 +1,1 @@
+"""Municipalities, neighbourhoods, bodies, categories and verified membership."""

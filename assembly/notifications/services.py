@@ -1,0 +1,169 @@
+"""Notifications (in-app, rendered in the reader's language) and the e-mail outbox."""
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import sys
+from collections.abc import Callable
+from email.message import EmailMessage
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from assembly.db import db
+from assembly.notifications.models import Notification, OutboxEmail
+
+
+def _membership_approved(p: dict) -> str:
+    return _("Your membership of %(neighbourhood)s has been verified. Welcome!", neighbourhood=p["neighbourhood"])
+
+
+def _membership_rejected(p: dict) -> str:
+    return _("Your request to join %(neighbourhood)s was not approved. Reason: %(reason)s",
+             neighbourhood=p["neighbourhood"], reason=p["reason"])
+
+
+def _membership_revoked(p: dict) -> str:
+    return _("Your membership of %(neighbourhood)s has been revoked. Reason: %(reason)s",
+             neighbourhood=p["neighbourhood"], reason=p["reason"])
+
+
+def _appointed_muhtar(p: dict) -> str:
+    return _("You have been appointed muhtar of %(neighbourhood)s.", neighbourhood=p["neighbourhood"])
+
+
+def _appointed_staff(p: dict) -> str:
+    return _("You have been added to the staff of %(body)s.", body=p["body"])
+
+
+def _membership_requested(p: dict) -> str:
+    return _("%(name)s asks to join %(neighbourhood)s.", name=p["name"], neighbourhood=p["neighbourhood"])
+
+
+MESSAGES: dict[str, Callable[[dict], str]] = {
+    "membership_approved": _membership_approved,
+    "membership_rejected": _membership_rejected,
+    "membership_revoked": _membership_revoked,
+    "appointed_muhtar": _appointed_muhtar,
+    "appointed_staff": _appointed_staff,
+    "membership_requested": _membership_requested,
+}
+
+
+def render_notification(notification: Notification) -> str:
+    return MESSAGES[notification.kind](notification.params)
+
+
+def notify(user, kind: str, now: dt.datetime, link: str | None = None, email: bool = True,
+           **params) -> Notification:
+    """Store an in-app notification and queue an e-mail, both in the user's language."""
+    if kind not in MESSAGES:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    notification = Notification(user_id=user.id, kind=kind, params=params, link=link, created_at=now)
+    db.session.add(notification)
+    if email:
+        with force_locale(user.locale):
+            text = MESSAGES[kind](params)
+            body = render_template("mail/notification.txt", user=user, text=text, link=link,
+                                   base_url=current_app.config["BASE_URL"])
+            queue_email(user.email, _("Assembly: %(text)s", text=_shorten(text)), body, now)
+    db.session.flush()
+    return notification
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def queue_email(to_address: str, subject: str, body: str, now: dt.datetime) -> OutboxEmail:
+    mail = OutboxEmail(to_address=to_address, subject=subject, body_text=body, created_at=now)
+    db.session.add(mail)
+    db.session.flush()
+    return mail
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Notification).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+    ) or 0
+
+
+def list_for(user, *, before_id: int | None = None, limit: int = 30) -> list[Notification]:
+    query = select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
+    if before_id:
+        query = query.where(Notification.id < before_id)
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def mark_read(user, now: dt.datetime, notification_id: int | None = None) -> int:
+    """Mark one (or all) of the user's notifications read; returns how many changed."""
+    statement = update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    ).values(read_at=now)
+    if notification_id is not None:
+        statement = statement.where(Notification.id == notification_id)
+    return db.session.execute(statement).rowcount
+
+
+# --- the outbox worker ----------------------------------------------------------
+
+def _console_transport(message: EmailMessage) -> None:
+    print("-" * 72, file=sys.stdout)
+    print(f"To: {message['To']}\nSubject: {message['Subject']}\n", file=sys.stdout)
+    print(message.get_content(), file=sys.stdout, flush=True)
+
+
+def _smtp_transport(message: EmailMessage) -> None:
+    config = current_app.config
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
+        if config["SMTP_STARTTLS"]:
+            smtp.starttls()
+        if config["SMTP_USER"]:
+            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
+        smtp.send_message(message)
+
+
+def default_transport() -> Callable[[EmailMessage], None]:
+    return _smtp_transport if current_app.config.get("SMTP_HOST") else _console_transport
+
+
+def send_pending(now: dt.datetime, transport: Callable[[EmailMessage], None] | None = None,
+                 batch: int = 100, max_attempts: int = 5) -> tuple[int, int]:
+    """Send one batch of queued e-mails and commit what happened to each.
+
+    Delivery is at least once: a worker killed mid-batch sends those mails again.
+    Returns (sent, failed). On PostgreSQL rows are locked with SKIP LOCKED so
+    several workers can run side by side without sending the same mail.
+    """
+    transport = transport or default_transport()
+    session = db.session
+    query = (
+        select(OutboxEmail)
+        .where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < max_attempts)
+        .order_by(OutboxEmail.id)
+        .limit(batch)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    sent = failed = 0
+    for mail in list(session.scalars(query)):
+        message = EmailMessage()
+        message["From"] = current_app.config["MAIL_FROM"]
+        message["To"] = mail.to_address
+        message["Subject"] = mail.subject
+        message.set_content(mail.body_text)
+        mail.attempts += 1
+        try:
+            transport(message)
+        except Exception as exc:  # noqa: BLE001 - any transport failure is recorded and retried
+            mail.last_error = str(exc)[:500]
+            failed += 1
+        else:
+            mail.sent_at = now
+            sent += 1
+    session.commit()
+    return sent, failed

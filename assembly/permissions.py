@@ -1,0 +1,162 @@
+"""The one policy module: may this user do this action on this object?
+
+Views, templates and services ask `can(user, action, obj)` or `require(...)`;
+no other module decides permissions. Roles come from the database:
+resident and muhtar from verified `Membership` rows, body staff from
+`BodyStaff`, admin from `User.is_admin`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import g, has_app_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from assembly.db import db
+from assembly.errors import NotAllowed
+from assembly.neighbourhoods.models import (
+    Body,
+    BodyStaff,
+    Membership,
+    MembershipRole,
+    MembershipStatus,
+    Neighbourhood,
+)
+
+
+class Roles:
+    """What one user is, loaded once per request."""
+
+    def __init__(self, user) -> None:
+        self.user = user
+        self.authenticated = bool(user is not None and getattr(user, "is_authenticated", False))
+        self.admin = self.authenticated and bool(user.is_admin)
+        self.residence: Membership | None = None
+        self.pending: Membership | None = None
+        self.muhtar_of: set[int] = set()
+        self.staff_of: set[int] = set()
+        if not self.authenticated:
+            return
+        session = db.session
+        rows = session.scalars(
+            select(Membership).where(
+                Membership.user_id == user.id,
+                Membership.status.in_([MembershipStatus.VERIFIED.value, MembershipStatus.PENDING.value]),
+            )
+        )
+        for row in rows:
+            if row.role == MembershipRole.MUHTAR.value and row.status == MembershipStatus.VERIFIED.value:
+                self.muhtar_of.add(row.neighbourhood_id)
+            elif row.role == MembershipRole.RESIDENT.value:
+                if row.status == MembershipStatus.VERIFIED.value:
+                    self.residence = row
+                else:
+                    self.pending = row
+        self.staff_of = set(session.scalars(select(BodyStaff.body_id).where(BodyStaff.user_id == user.id)))
+
+    def resident_of(self, neighbourhood_id: int) -> bool:
+        return self.residence is not None and self.residence.neighbourhood_id == neighbourhood_id
+
+
+def roles_of(user) -> Roles:
+    """Roles of `user`, cached for the request (or app context)."""
+    if not has_app_context():
+        return Roles(user)
+    cache = g.setdefault("roles_cache", {})
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    key = (getattr(user, "id", None), id(user) if getattr(user, "id", None) is None else 0) if authenticated else None
+    if key not in cache:
+        cache[key] = Roles(user)
+    return cache[key]
+
+
+def forget_roles() -> None:
+    """Drop cached roles after a service changed them."""
+    if has_app_context():
+        g.pop("roles_cache", None)
+
+
+def _neighbourhood_id(obj: Any) -> int | None:
+    if isinstance(obj, Neighbourhood):
+        return obj.id
+    return getattr(obj, "neighbourhood_id", None)
+
+
+# --- rules -------------------------------------------------------------------
+
+def _view_public(roles: Roles, obj: Any) -> bool:
+    return True
+
+
+def _logged_in(roles: Roles, obj: Any) -> bool:
+    return roles.authenticated
+
+
+def _request_membership(roles: Roles, obj: Any) -> bool:
+    return roles.authenticated and roles.residence is None and roles.pending is None
+
+
+def _muhtar_of_object(roles: Roles, obj: Any) -> bool:
+    return roles.authenticated and _neighbourhood_id(obj) in roles.muhtar_of
+
+
+def _resident_of_object(roles: Roles, obj: Any) -> bool:
+    return roles.authenticated and roles.resident_of(_neighbourhood_id(obj))
+
+
+def _admin(roles: Roles, obj: Any) -> bool:
+    return roles.admin
+
+
+def _staff_of_body(roles: Roles, obj: Any) -> bool:
+    body_id = obj.id if isinstance(obj, Body) else getattr(obj, "body_id", None)
+    return roles.authenticated and body_id in roles.staff_of
+
+
+def _any_muhtar(roles: Roles, obj: Any) -> bool:
+    return bool(roles.muhtar_of)
+
+
+def _any_staff(roles: Roles, obj: Any) -> bool:
+    return bool(roles.staff_of)
+
+
+RULES: dict[str, Callable[[Roles, Any], bool]] = {
+    # everyone
+    "view_neighbourhood": _view_public,
+    # any logged-in person
+    "manage_own_account": _logged_in,
+    "read_notifications": _logged_in,
+    "request_membership": _request_membership,
+    "redeem_invite": _request_membership,
+    # residents
+    "act_as_resident": _resident_of_object,
+    # muhtar of the object's neighbourhood
+    "review_memberships": _muhtar_of_object,
+    "revoke_membership": _muhtar_of_object,
+    "issue_invite_codes": _muhtar_of_object,
+    "view_muhtar_desk": _any_muhtar,
+    # body staff
+    "act_for_body": _staff_of_body,
+    "view_staff_desk": _any_staff,
+    # admin
+    "administer": _admin,
+    "read_audit_log": _admin,
+    "appoint_muhtar": _admin,
+    "appoint_staff": _admin,
+}
+
+
+def can(user, action: str, obj: Any = None) -> bool:
+    try:
+        rule = RULES[action]
+    except KeyError:
+        raise ValueError(f"unknown action {action!r}") from None
+    return rule(roles_of(user), obj)
+
+
+def require(user, action: str, obj: Any = None) -> None:
+    if not can(user, action, obj):
+        raise NotAllowed(str(_l("You are not allowed to do this.")))

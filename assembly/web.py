@@ -1,0 +1,183 @@
+"""Request plumbing shared by all blueprints: extensions, the one commit per request,
+security headers, error pages and the helpers views use to call services."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, abort, g, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.exceptions import HTTPException
+
+from assembly import i18n, permissions
+from assembly.db import utcnow
+from assembly.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from assembly.extensions import babel, csrf, db, limiter, login_manager
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def now() -> dt.datetime:
+    """The request's clock; services receive it as an argument."""
+    if "now" not in g:
+        g.now = utcnow()
+    return g.now
+
+
+def call_service(form: FlaskForm | None, service: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """Run a service; on a domain error roll back and show the message on the form.
+
+    Returns the service's result, or None when it refused (the form then carries
+    the errors and keeps what the user typed).
+    """
+    try:
+        return service(*args, **kwargs)
+    except (NotAllowed, NotFound):
+        db.rollback()
+        raise
+    except DomainError as error:
+        db.rollback()
+        _attach_errors(form, error)
+        return None
+
+
+def _attach_errors(form: FlaskForm | None, error: DomainError) -> None:
+    reasons = error.reasons if isinstance(error, ValidationFailed) else {error.field: [error.message]}
+    g.form_failed = True
+    for field_name, messages in reasons.items():
+        field = getattr(form, field_name, None) if (form is not None and field_name) else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + list(messages)
+        else:
+            g.setdefault("page_errors", []).extend(messages)
+
+
+def form_status() -> int:
+    """HTTP status for a page that re-shows a form: 400 after a refused submission."""
+    if g.get("form_failed") or (request.method == "POST"):
+        return 400
+    return 200
+
+
+def _commit_or_rollback(response):
+    # One commit per request, here: an acknowledged write is a committed write.
+    if response.status_code < 400:
+        db.commit()
+    else:
+        db.rollback()
+    return response
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if current_user and current_user.is_authenticated:
+        response.headers.setdefault("Cache-Control", "private, no-store")
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response
+
+
+def _load_user(token: str):
+    from assembly.accounts.services import user_for_login_token
+
+    return user_for_login_token(token, now())
+
+
+def _error_page(error: HTTPException):
+    db.rollback()
+    code = error.code or 500
+    template = code if code in (400, 403, 404, 405, 413, 429) else 500
+    return render_template(f"errors/{template}.html", error=error), code
+
+
+def _domain_not_allowed(_error):
+    db.rollback()
+    return render_template("errors/403.html"), 403
+
+
+def _domain_not_found(_error):
+    db.rollback()
+    return render_template("errors/404.html"), 404
+
+
+def _server_error(error: Exception):
+    db.rollback()
+    log.exception("unhandled error", exc_info=error)
+    return render_template("errors/500.html"), 500
+
+
+def _template_helpers() -> dict:
+    def can(action: str, obj: Any = None) -> bool:
+        return permissions.can(current_user, action, obj)
+
+    def unread_notifications() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        if "unread_notifications" not in g:
+            from assembly.notifications.services import unread_count
+
+            g.unread_notifications = unread_count(current_user)
+        return g.unread_notifications
+
+    return {"can": can, "unread_notifications": unread_notifications, "page_errors": g.get("page_errors", [])}
+
+
+def require(action: str, obj: Any = None) -> None:
+    """Abort with 403 unless the policy module allows the current user."""
+    if not permissions.can(current_user, action, obj):
+        if not current_user.is_authenticated:
+            abort(login_manager.unauthorized())
+        abort(403)
+
+
+def init_app(app: Flask) -> None:
+    db.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(_load_user)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    i18n.init_app(app)
+
+    app.after_request(_security_headers)
+    app.after_request(_commit_or_rollback)  # registered last, so it runs first
+    app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(NotAllowed, _domain_not_allowed)
+    app.register_error_handler(NotFound, _domain_not_found)
+    app.register_error_handler(Exception, _server_error)
+    app.context_processor(_template_helpers)
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    from assembly.accounts.views import bp as accounts_bp
+    from assembly.admin.views import bp as admin_bp
+    from assembly.cli import register_commands
+    from assembly.neighbourhoods.views import bp as neighbourhoods_bp
+    from assembly.notifications.views import bp as notifications_bp
+
+    app.register_blueprint(neighbourhoods_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(notifications_bp)
+    register_commands(app)
