@@ -20,7 +20,7 @@ $(BIN)/activate: setup.cfg pyproject.toml
 install: $(BIN)/activate
 
 %.mo: %.po $(BIN)/activate
-	$(BIN)/pybabel compile --quiet -i $< -o $@
+	$(BIN)/pybabel -q compile -i $< -o $@
 
 translations: $(MO)
 

@@ -106,6 +106,14 @@ def register_commands(app: Flask) -> None:
             db.session.close()
             time.sleep(interval)
 
+    @mail_group.command("digest")
+    def mail_digest():
+        """Queue the daily summaries for people who chose a daily digest (run once a day)."""
+        from assembly.notifications.services import send_digests
+
+        count = send_digests(utcnow())
+        _done(f"queued {count} digests")
+
     _register_setup(app)
 
 

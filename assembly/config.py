@@ -46,6 +46,7 @@ def defaults(instance_path: Path) -> dict:
         "RATELIMIT_REGISTER": "5 per minute;30 per hour",
         "RATELIMIT_RESET": "5 per minute;20 per hour",
         "RATELIMIT_JOIN": "10 per minute",
+        "RATELIMIT_WRITE": "30 per minute;300 per hour",
         "LOAD_DEMO_DATA": True,
         "DEFAULT_TIMEZONE": "UTC",
         "BABEL_DEFAULT_LOCALE": "en",
@@ -63,6 +64,10 @@ def defaults(instance_path: Path) -> dict:
         "LOGIN_SESSION_DAYS": 14,
         "PASSWORD_RESET_HOURS": 2,
         "INVITE_CODE_DAYS": 60,
+        "COMMENT_EDIT_MINUTES": 15,
+        "AUTO_HIDE_REPORTS": 3,
+        "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "MAP_ATTRIBUTION": "© OpenStreetMap contributors",
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,
@@ -83,10 +88,12 @@ _ENV_STRINGS = (
     "ASSEMBLY_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEFAULT_TIMEZONE",
     "MAIL_FROM", "SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "BASE_URL",
     "RATELIMIT_LOGIN", "RATELIMIT_REGISTER", "RATELIMIT_RESET", "RATELIMIT_JOIN",
+    "MAP_TILE_URL", "MAP_ATTRIBUTION", "RATELIMIT_WRITE",
 )
 _ENV_INTS = (
     "SMTP_PORT", "LOGIN_SESSION_DAYS", "PASSWORD_RESET_HOURS", "INVITE_CODE_DAYS",
     "MAX_CONTENT_LENGTH", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM",
+    "COMMENT_EDIT_MINUTES", "AUTO_HIDE_REPORTS",
 )
 _ENV_BOOLS = ("LOAD_DEMO_DATA", "RATELIMIT_ENABLED", "SMTP_STARTTLS", "SQL_ECHO")
 

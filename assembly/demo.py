@@ -12,6 +12,7 @@ from assembly.accounts.models import User
 from assembly.accounts.services import hash_password
 from assembly.cli import SystemActor
 from assembly.db import db
+from assembly.demo_proposals import BOUNDS, load_proposals
 from assembly.neighbourhoods import services
 
 DEMO_PASSWORD = "demo-assembly-2026"
@@ -196,7 +197,7 @@ def _load_neighbourhood(admin, people: _People, municipality, hood: DemoNeighbou
     neighbourhood = services.create_neighbourhood(
         admin, now, municipality=municipality, slug=hood.slug, code=hood.code, names=hood.names,
         default_locale=locale, quorum_percent=hood.quorum_percent, majority=hood.majority,
-        support_threshold=hood.support_threshold)
+        support_threshold=hood.support_threshold, bounds=BOUNDS.get(hood.slug))
     muhtar = people.user(hood.muhtar[0], hood.muhtar[1], locale)
     services.appoint_muhtar(admin, now, neighbourhood, muhtar)
     for index, (login, name, address) in enumerate(hood.residents):
@@ -208,3 +209,4 @@ def _load_neighbourhood(admin, people: _People, municipality, hood: DemoNeighbou
         services.request_membership(people.user(login, name, locale), now - dt.timedelta(days=1), neighbourhood,
                                     address)
     services.issue_invite_codes(muhtar, now - dt.timedelta(days=3), neighbourhood, 12, 60)
+    load_proposals(neighbourhood, muhtar, now, DEMO_DOMAIN)

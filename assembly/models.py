@@ -12,8 +12,19 @@ from assembly.neighbourhoods.models import (
     Neighbourhood,
 )
 from assembly.notifications.models import Notification, OutboxEmail
+from assembly.proposals.models import (
+    Comment,
+    Follow,
+    ModerationAction,
+    Proposal,
+    ProposalEvent,
+    ProposalVersion,
+    Report,
+    Support,
+)
 
 __all__ = [
+    "Comment", "Follow", "ModerationAction", "Proposal", "ProposalEvent", "ProposalVersion", "Report", "Support",
     "AuditEvent", "Base", "Body", "BodyStaff", "Category", "InviteCode", "LoginSession",
     "Membership", "Municipality", "Neighbourhood", "Notification", "OutboxEmail",
     "PasswordResetToken", "User",

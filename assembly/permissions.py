@@ -81,7 +81,10 @@ def forget_roles() -> None:
 def _neighbourhood_id(obj: Any) -> int | None:
     if isinstance(obj, Neighbourhood):
         return obj.id
-    return getattr(obj, "neighbourhood_id", None)
+    if hasattr(obj, "neighbourhood_id"):
+        return obj.neighbourhood_id
+    proposal = getattr(obj, "proposal", None)  # a comment
+    return getattr(proposal, "neighbourhood_id", None)
 
 
 # --- rules -------------------------------------------------------------------
@@ -123,20 +126,49 @@ def _any_staff(roles: Roles, obj: Any) -> bool:
     return bool(roles.staff_of)
 
 
+def _author_of(roles: Roles, obj: Any) -> bool:
+    return roles.authenticated and getattr(obj, "author_id", None) == roles.user.id
+
+
+def _edit_proposal(roles: Roles, obj: Any) -> bool:
+    # The author, while still a resident of the proposal's neighbourhood.
+    return _author_of(roles, obj) and roles.resident_of(obj.neighbourhood_id)
+
+
+def _view_proposal(roles: Roles, obj: Any) -> bool:
+    if getattr(obj, "status", None) == "draft":
+        return _author_of(roles, obj)
+    return True
+
+
+def _comment(roles: Roles, obj: Any) -> bool:
+    return _resident_of_object(roles, obj) or _muhtar_of_object(roles, obj)
+
+
 RULES: dict[str, Callable[[Roles, Any], bool]] = {
     # everyone
     "view_neighbourhood": _view_public,
+    "view_proposal": _view_proposal,
     # any logged-in person
     "manage_own_account": _logged_in,
     "read_notifications": _logged_in,
     "request_membership": _request_membership,
     "redeem_invite": _request_membership,
+    "report": _logged_in,
+    "follow": _logged_in,
     # residents
     "act_as_resident": _resident_of_object,
+    "create_proposal": _resident_of_object,
+    "support_proposal": _resident_of_object,
+    "comment": _comment,
+    # authors
+    "edit_proposal": _edit_proposal,
+    "edit_comment": _author_of,
     # muhtar of the object's neighbourhood
     "review_memberships": _muhtar_of_object,
     "revoke_membership": _muhtar_of_object,
     "issue_invite_codes": _muhtar_of_object,
+    "moderate": _muhtar_of_object,
     "view_muhtar_desk": _any_muhtar,
     # body staff
     "act_for_body": _staff_of_body,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from urllib.parse import urlsplit
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, abort, g, render_template, request
+from flask import Flask, abort, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -21,11 +22,18 @@ from assembly.extensions import babel, csrf, db, limiter, login_manager
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
+def content_security_policy(tile_url: str | None) -> str:
+    """No inline script or style; images may also come from the configured map tile server."""
+    img = "'self' data:"
+    if tile_url:
+        parts = urlsplit(tile_url.replace("{s}", "a"))
+        host = parts.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else parts.netloc
+        img += f" {parts.scheme}://{host}"
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {img}; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
 
 
 def now() -> dt.datetime:
@@ -80,7 +88,7 @@ def _commit_or_rollback(response):
 
 
 def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -149,6 +157,7 @@ def require(action: str, obj: Any = None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(app.config.get("MAP_TILE_URL"))
     db.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     csrf.init_app(app)
@@ -175,9 +184,11 @@ def init_app(app: Flask) -> None:
     from assembly.cli import register_commands
     from assembly.neighbourhoods.views import bp as neighbourhoods_bp
     from assembly.notifications.views import bp as notifications_bp
+    from assembly.proposals.views import bp as proposals_bp
 
     app.register_blueprint(neighbourhoods_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(proposals_bp)
     register_commands(app)

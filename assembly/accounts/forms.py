@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from assembly.accounts.services import PASSWORD_MAX, PASSWORD_MIN
@@ -62,3 +62,6 @@ class ProfileForm(FlaskForm):
     display_name = StringField(_l("Display name"), validators=[
         DataRequired(_l("Please enter a display name.")), Length(max=80)])
     locale = language_field(_l("Preferred language"))
+    email_mode = SelectField(_l("E-mail about notifications"), choices=[
+        ("immediate", _l("Right away")), ("daily", _l("One summary a day")), ("none", _l("Never (only on the site)"))],
+        validators=[DataRequired()])

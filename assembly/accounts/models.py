@@ -13,7 +13,10 @@ _LOCALE_LIST = ", ".join(f"'{code}'" for code in LOCALES)
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(f"locale IN ({_LOCALE_LIST})", name="locale"),)
+    __table_args__ = (
+        CheckConstraint(f"locale IN ({_LOCALE_LIST})", name="locale"),
+        CheckConstraint("email_mode IN ('immediate', 'daily', 'none')", name="email_mode"),
+    )
 
     id: Mapped[intpk]
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -23,6 +26,9 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # How notifications reach the user by e-mail: immediate, daily digest or none.
+    email_mode: Mapped[str] = mapped_column(String(10), default="immediate", server_default="immediate")
+    digest_sent_at: Mapped[dt.datetime | None]
 
     login_sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

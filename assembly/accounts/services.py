@@ -198,10 +198,17 @@ def set_user_locale(user: User, locale: str) -> None:
     user.locale = locale
 
 
-def update_profile(user: User, display_name: str, locale: str) -> User:
+EMAIL_MODES = ("immediate", "daily", "none")
+
+
+def update_profile(user: User, display_name: str, locale: str, email_mode: str | None = None) -> User:
     display_name = display_name.strip()
     if not display_name:
         raise ValidationFailed(_("Please enter a display name."), "display_name")
+    if email_mode is not None:
+        if email_mode not in EMAIL_MODES:
+            raise ValidationFailed(_("Choose one of the offered options."), "email_mode")
+        user.email_mode = email_mode
     set_user_locale(user, locale)
     user.display_name = display_name
     return user

@@ -102,7 +102,7 @@ def settings():
     password = ChangePasswordForm(prefix="password")
     if "profile-submit" in request.form and profile.validate_on_submit():
         if call_service(profile, services.update_profile, current_user, profile.display_name.data,
-                        profile.locale.data) is not None:
+                        profile.locale.data, profile.email_mode.data) is not None:
             session["lang"] = current_user.locale
             flash(_("Your settings have been saved."), "success")
             return redirect(url_for(".settings"))

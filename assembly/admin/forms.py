@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
+from wtforms import EmailField, FloatField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from assembly.forms import language_field, name_fields
 
@@ -30,7 +30,7 @@ class NeighbourhoodForm(FlaskForm):
     code = StringField(_l("Code"), validators=[_required, Length(max=20)],
                        description=_l("Capital letters, used in reference numbers, e.g. CAFERAGA."))
     default_locale = language_field(_l("Default language"))
-    quorum_percent = IntegerField(_l("Quorum (% of verified residents)"), default=10, validators=[
+    quorum_percent = IntegerField(_l("Quorum (percent of verified residents)"), default=10, validators=[
         InputRequired(_l("Please enter a number.")),
         NumberRange(0, 100, _l("Enter a number between %(min)s and %(max)s."))])
     majority = SelectField(_l("Majority rule"), choices=_majority_choices, validators=[_required])
@@ -39,12 +39,25 @@ class NeighbourhoodForm(FlaskForm):
         NumberRange(1, 100000, _l("Enter a number between %(min)s and %(max)s."))])
 
 
+def _coordinate(label, low, high):
+    return FloatField(label, validators=[Optional(), NumberRange(low, high, _l(
+        "Enter a number between %(min)s and %(max)s."))])
+
+
 @name_fields
 class NeighbourhoodEditForm(FlaskForm):
     default_locale = language_field(_l("Default language"))
     quorum_percent = NeighbourhoodForm.quorum_percent
     majority = NeighbourhoodForm.majority
     support_threshold = NeighbourhoodForm.support_threshold
+    support_threshold_percent = IntegerField(
+        _l("Or a share of the verified residents (percent)"), validators=[
+            Optional(), NumberRange(1, 100, _l("Enter a number between %(min)s and %(max)s."))],
+        description=_l("When set, a proposal needs this share of the residents, and at least the number above."))
+    min_latitude = _coordinate(_l("Area: southern latitude"), -90, 90)
+    min_longitude = _coordinate(_l("Area: western longitude"), -180, 180)
+    max_latitude = _coordinate(_l("Area: northern latitude"), -90, 90)
+    max_longitude = _coordinate(_l("Area: eastern longitude"), -180, 180)
 
 
 def body_kind_choices():

@@ -97,7 +97,10 @@ def neighbourhood(slug: str):
         if call_service(form, services.update_neighbourhood, current_user, now(), neighbourhood,
                         names=names_from(form), default_locale=form.default_locale.data,
                         quorum_percent=form.quorum_percent.data, majority=form.majority.data,
-                        support_threshold=form.support_threshold.data) is not None:
+                        support_threshold=form.support_threshold.data,
+                        support_threshold_percent=form.support_threshold_percent.data,
+                        bounds=(form.min_latitude.data, form.min_longitude.data, form.max_latitude.data,
+                                form.max_longitude.data)) is not None:
             flash(_("The neighbourhood has been saved."), "success")
             return redirect(url_for(".neighbourhood", slug=slug))
     return _neighbourhood_page(neighbourhood, form, AppointForm(formdata=None), form_status())

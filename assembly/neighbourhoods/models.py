@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
@@ -71,6 +71,11 @@ class Neighbourhood(Base):
         CheckConstraint(_in("majority", Majority), name="majority"),
         CheckConstraint("support_threshold >= 1", name="support_threshold"),
         CheckConstraint("verified_resident_count >= 0", name="verified_resident_count"),
+        CheckConstraint("support_threshold_percent IS NULL OR support_threshold_percent BETWEEN 1 AND 100",
+                        name="support_threshold_percent"),
+        CheckConstraint(
+            "(min_latitude IS NULL AND min_longitude IS NULL AND max_latitude IS NULL AND max_longitude IS NULL)"
+            " OR (min_latitude < max_latitude AND min_longitude < max_longitude)", name="bounding_box"),
         UniqueConstraint("municipality_id", "code"),
     )
 
@@ -83,10 +88,34 @@ class Neighbourhood(Base):
     quorum_percent: Mapped[int] = mapped_column(Integer, default=10)
     majority: Mapped[str] = mapped_column(String(12), default=Majority.SIMPLE.value)
     support_threshold: Mapped[int] = mapped_column(Integer, default=10)
+    # When set, the threshold is this share of the verified residents (at least support_threshold).
+    support_threshold_percent: Mapped[int | None] = mapped_column(Integer)
+    # Optional bounding box; proposals' map points must fall inside it.
+    min_latitude: Mapped[float | None] = mapped_column(Float)
+    min_longitude: Mapped[float | None] = mapped_column(Float)
+    max_latitude: Mapped[float | None] = mapped_column(Float)
+    max_longitude: Mapped[float | None] = mapped_column(Float)
     verified_resident_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     municipality: Mapped[Municipality] = relationship(back_populates="neighbourhoods")
+
+    @property
+    def has_bounds(self) -> bool:
+        return self.min_latitude is not None
+
+    def contains(self, latitude: float, longitude: float) -> bool:
+        if not self.has_bounds:
+            return True
+        return (self.min_latitude <= latitude <= self.max_latitude
+                and self.min_longitude <= longitude <= self.max_longitude)
+
+    def effective_support_threshold(self) -> int:
+        """Supports a proposal needs to be ready for the agenda."""
+        if self.support_threshold_percent:
+            share = -(-self.support_threshold_percent * self.verified_resident_count // 100)  # ceiling
+            return max(self.support_threshold, share)
+        return self.support_threshold
 
     def name_in(self, locale: str) -> str:
         return self.names.get(locale) or self.names.get(self.default_locale) or self.slug

@@ -200,16 +200,32 @@ def _check_rules(quorum_percent: int, majority: str, support_threshold: int) -> 
         raise ValidationFailed(_("The support threshold must be between 1 and 100000."), "support_threshold")
 
 
+Bounds = tuple[float, float, float, float]  # min latitude, min longitude, max latitude, max longitude
+
+
+def _check_bounds(bounds: Bounds | None) -> dict:
+    if bounds is None or all(value is None for value in bounds):
+        return dict.fromkeys(("min_latitude", "min_longitude", "max_latitude", "max_longitude"))
+    if any(value is None for value in bounds):
+        raise ValidationFailed(_("Give all four corners of the area, or none."), "min_latitude")
+    south, west, north, east = bounds
+    if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
+        raise ValidationFailed(_("The south-west corner must lie south and west of the north-east corner."),
+                               "min_latitude")
+    return {"min_latitude": south, "min_longitude": west, "max_latitude": north, "max_longitude": east}
+
+
 def create_neighbourhood(actor, now: dt.datetime, *, municipality: Municipality, slug: str, code: str,
                          names: dict[str, str], default_locale: str, quorum_percent: int = 10,
-                         majority: str = Majority.SIMPLE.value, support_threshold: int = 10) -> Neighbourhood:
+                         majority: str = Majority.SIMPLE.value, support_threshold: int = 10,
+                         bounds: Bounds | None = None) -> Neighbourhood:
     permissions.require(actor, "administer")
     default_locale = _check_locale(default_locale)
     neighbourhood = Neighbourhood(
         municipality_id=municipality.id, slug=_check_slug(slug), code=_check_code(code, 20),
         names=_check_names(names, default_locale), default_locale=default_locale,
         quorum_percent=quorum_percent, majority=majority, support_threshold=support_threshold,
-        created_at=now,
+        created_at=now, **_check_bounds(bounds),
     )
     _check_rules(quorum_percent, majority, support_threshold)
     _unique_flush(neighbourhood, _("This address (slug) or code is already in use."), "slug")
@@ -220,11 +236,17 @@ def create_neighbourhood(actor, now: dt.datetime, *, municipality: Municipality,
 
 def update_neighbourhood(actor, now: dt.datetime, neighbourhood: Neighbourhood, *, names: dict[str, str],
                          default_locale: str, quorum_percent: int, majority: str,
-                         support_threshold: int) -> Neighbourhood:
+                         support_threshold: int, bounds: Bounds | None = None,
+                         support_threshold_percent: int | None = None) -> Neighbourhood:
     permissions.require(actor, "administer")
     default_locale = _check_locale(default_locale)
     cleaned = _check_names(names, default_locale)
     _check_rules(quorum_percent, majority, support_threshold)
+    if support_threshold_percent is not None and not 1 <= support_threshold_percent <= 100:
+        raise ValidationFailed(_("The share must be between 1 and 100 percent."), "support_threshold_percent")
+    for key, value in _check_bounds(bounds).items():
+        setattr(neighbourhood, key, value)
+    neighbourhood.support_threshold_percent = support_threshold_percent
     before = {"quorum_percent": neighbourhood.quorum_percent, "majority": neighbourhood.majority,
               "support_threshold": neighbourhood.support_threshold, "default_locale": neighbourhood.default_locale}
     neighbourhood.names = cleaned

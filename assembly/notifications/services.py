@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from assembly.db import db
+from assembly.i18n import format_number
 from assembly.notifications.models import Notification, OutboxEmail
 
 
@@ -42,7 +43,37 @@ def _membership_requested(p: dict) -> str:
     return _("%(name)s asks to join %(neighbourhood)s.", name=p["name"], neighbourhood=p["neighbourhood"])
 
 
+def _proposal_ready(p: dict) -> str:
+    return _("“%(title)s” has %(num)s supports and is ready for the agenda.", title=p["title"],
+             num=format_number(p["supports"]))
+
+
+def _proposal_comment(p: dict) -> str:
+    return _("%(name)s commented on “%(title)s”.", name=p["name"], title=p["title"])
+
+
+def _proposal_status(p: dict) -> str:
+    from assembly.proposals.services import status_label
+
+    return _("“%(title)s” is now: %(status)s.", title=p["title"], status=status_label(p["status"]))
+
+
+def _content_hidden(p: dict) -> str:
+    return _("Your contribution to “%(title)s” was hidden by moderation. Reason: %(reason)s",
+             title=p["title"], reason=p["reason"])
+
+
+def _content_restored(p: dict) -> str:
+    return _("Your contribution to “%(title)s” is visible again. Reason: %(reason)s",
+             title=p["title"], reason=p["reason"])
+
+
 MESSAGES: dict[str, Callable[[dict], str]] = {
+    "proposal_ready": _proposal_ready,
+    "proposal_comment": _proposal_comment,
+    "proposal_status": _proposal_status,
+    "content_hidden": _content_hidden,
+    "content_restored": _content_restored,
     "membership_approved": _membership_approved,
     "membership_rejected": _membership_rejected,
     "membership_revoked": _membership_revoked,
@@ -63,7 +94,7 @@ def notify(user, kind: str, now: dt.datetime, link: str | None = None, email: bo
         raise ValueError(f"unknown notification kind {kind!r}")
     notification = Notification(user_id=user.id, kind=kind, params=params, link=link, created_at=now)
     db.session.add(notification)
-    if email:
+    if email and user.email_mode == "immediate":
         with force_locale(user.locale):
             text = MESSAGES[kind](params)
             body = render_template("mail/notification.txt", user=user, text=text, link=link,
@@ -107,6 +138,35 @@ def mark_read(user, now: dt.datetime, notification_id: int | None = None) -> int
     if notification_id is not None:
         statement = statement.where(Notification.id == notification_id)
     return db.session.execute(statement).rowcount
+
+
+def send_digests(now: dt.datetime) -> int:
+    """Queue one e-mail per daily-digest user with the notifications of the last day(s).
+
+    Run it once a day (cron: `flask --app wsgi mail digest`); returns how many digests were queued.
+    """
+    from assembly.accounts.models import User
+
+    since_default = now - dt.timedelta(days=1)
+    users = list(db.session.scalars(select(User).where(User.email_mode == "daily")))
+    queued = 0
+    for user in users:
+        since = user.digest_sent_at or since_default
+        items = list(db.session.scalars(
+            select(Notification).where(Notification.user_id == user.id, Notification.created_at > since,
+                                       Notification.created_at <= now).order_by(Notification.id)
+        ))
+        user.digest_sent_at = now
+        if not items:
+            continue
+        with force_locale(user.locale):
+            texts = [(MESSAGES[n.kind](n.params), n.link) for n in items]
+            body = render_template("mail/digest.txt", user=user, items=texts,
+                                   base_url=current_app.config["BASE_URL"])
+            queue_email(user.email, _("Assembly: your daily summary"), body, now)
+        queued += 1
+    db.session.flush()
+    return queued
 
 
 # --- the outbox worker ----------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Agenda proposals, supports, comments, moderation and following."""

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, FloatField, HiddenField, IntegerField, SearchField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from assembly.proposals.discussion import COMMENT_MAX
+from assembly.proposals.services import ADDRESS_MAX, BODY_MAX, TITLE_MAX
+
+
+class ProposalForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Please give the proposal a title.")),
+                                                 Length(max=TITLE_MAX)],
+                        description=_l("Say in one line what should change, e.g. “The park on Moda Street needs lighting”."))
+    category_id = SelectField(_l("Category"), coerce=int, validators=[
+        InputRequired(_l("Choose one of the offered categories."))])
+    body = TextAreaField(_l("Description"), validators=[DataRequired(_l("Please describe the proposal.")),
+                                                        Length(max=BODY_MAX)],
+                         description=_l("What is the problem, where, since when, and what do you propose? "
+                                        "You can use Markdown: **bold**, *italic*, lists and links."))
+    address_text = StringField(_l("Place (address or landmark)"), validators=[Optional(), Length(max=ADDRESS_MAX)])
+    latitude = FloatField(_l("Latitude"), validators=[
+        Optional(), NumberRange(-90, 90, _l("Enter a number between %(min)s and %(max)s."))],
+        description=_l("Optional. Click the map to fill in, or type the coordinates, e.g. 40.9869."))
+    longitude = FloatField(_l("Longitude"), validators=[
+        Optional(), NumberRange(-180, 180, _l("Enter a number between %(min)s and %(max)s."))],
+        description=_l("e.g. 29.0247"))
+    save_as_draft = BooleanField(_l("Save as a draft (only you can see it)"))
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Your comment"), validators=[DataRequired(_l("Please write a comment.")),
+                                                        Length(max=COMMENT_MAX)])
+    parent_id = HiddenField()
+
+
+class ReportForm(FlaskForm):
+    reason = StringField(_l("What is wrong with it?"), validators=[
+        DataRequired(_l("Please give a reason.")), Length(max=500)])
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)])
+    category = SelectField(_l("Category"), coerce=int, validators=[Optional()])
+    status = SelectField(_l("Status"), validators=[Optional()])
+    sort = SelectField(_l("Sort by"), choices=[("newest", _l("Newest")), ("supported", _l("Most supported")),
+                                                ("discussed", _l("Most discussed"))], validators=[Optional()])
+    supported = BooleanField(_l("Supported by me"))
+    followed = BooleanField(_l("Followed by me"))
+    ready = BooleanField(_l("Ready for the agenda"))
+    mine = BooleanField(_l("Written by me (including drafts)"))
+    page = IntegerField(validators=[Optional()])

@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from assembly.accounts.models import User
+from assembly.db import Base, intpk, utcnow
+from assembly.neighbourhoods.models import Category, Neighbourhood
+
+
+class ProposalStatus(str, enum.Enum):
+    DRAFT = "draft"
+    OPEN = "open"
+    ON_AGENDA = "on_agenda"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    FORWARDED = "forwarded"
+    WITHDRAWN = "withdrawn"
+    HIDDEN = "hidden"
+
+
+PUBLIC_STATUSES = (ProposalStatus.OPEN, ProposalStatus.ON_AGENDA, ProposalStatus.ACCEPTED,
+                   ProposalStatus.REJECTED, ProposalStatus.FORWARDED, ProposalStatus.WITHDRAWN,
+                   ProposalStatus.HIDDEN)
+DISCUSSABLE_STATUSES = (ProposalStatus.OPEN, ProposalStatus.ON_AGENDA, ProposalStatus.ACCEPTED,
+                        ProposalStatus.REJECTED, ProposalStatus.FORWARDED)
+
+
+def _status_check(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class Proposal(Base):
+    __tablename__ = "proposals"
+    __table_args__ = (
+        CheckConstraint(_status_check("status", ProposalStatus), name="status"),
+        CheckConstraint(
+            _status_check("status_before_hidden", ProposalStatus) + " OR status_before_hidden IS NULL",
+            name="status_before_hidden"),
+        CheckConstraint("support_count >= 0 AND comment_count >= 0 AND report_count >= 0", name="counters"),
+        CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="point_complete"),
+        CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180)",
+                        name="point_range"),
+        Index("ix_proposals_list", "neighbourhood_id", "status", "published_at"),
+        Index("ix_proposals_by_support", "neighbourhood_id", "support_count"),
+        Index("ix_proposals_by_comments", "neighbourhood_id", "comment_count"),
+        Index("ix_proposals_by_published", "neighbourhood_id", "published_at"),
+        Index("ix_proposals_category", "category_id", "published_at"),
+        Index("ix_proposals_author", "author_id"),
+    )
+
+    id: Mapped[intpk]
+    neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id", ondelete="RESTRICT"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    address_text: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12), default=ProposalStatus.DRAFT.value)
+    status_before_hidden: Mapped[str | None] = mapped_column(String(12))
+    hidden_reason: Mapped[str | None] = mapped_column(String(500))
+    support_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    comment_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    report_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    search_key: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[dt.datetime | None]
+    edited_at: Mapped[dt.datetime | None]
+    ready_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    neighbourhood: Mapped[Neighbourhood] = relationship()
+    author: Mapped[User] = relationship()
+    category: Mapped[Category] = relationship()
+
+    @property
+    def has_point(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+class ProposalVersion(Base):
+    """The text of an open proposal before each edit, so readers can see what changed."""
+
+    __tablename__ = "proposal_versions"
+    __table_args__ = (UniqueConstraint("proposal_id", "number"),)
+
+    id: Mapped[intpk]
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    replaced_at: Mapped[dt.datetime]
+
+
+class ProposalEvent(Base):
+    """Every change of a proposal's status: who, when, why. Append-only."""
+
+    __tablename__ = "proposal_events"
+    __table_args__ = (Index("ix_proposal_events_proposal", "proposal_id", "id"),)
+
+    id: Mapped[intpk]
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="RESTRICT"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class Support(Base):
+    __tablename__ = "supports"
+    __table_args__ = (UniqueConstraint("proposal_id", "user_id"), Index("ix_supports_user_id", "user_id"))
+
+    id: Mapped[intpk]
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Follow(Base):
+    __tablename__ = "follows"
+    __table_args__ = (UniqueConstraint("proposal_id", "user_id"), Index("ix_follows_user_id", "user_id"))
+
+    id: Mapped[intpk]
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    __table_args__ = (
+        Index("ix_comments_proposal", "proposal_id", "id"),
+        Index("ix_comments_parent_id", "parent_id"),
+        CheckConstraint("report_count >= 0", name="report_count"),
+    )
+
+    id: Mapped[intpk]
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    edited_at: Mapped[dt.datetime | None]
+    deleted_at: Mapped[dt.datetime | None]
+    hidden_at: Mapped[dt.datetime | None]
+    hidden_reason: Mapped[str | None] = mapped_column(String(500))
+    report_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    author: Mapped[User] = relationship()
+    proposal: Mapped[Proposal] = relationship()
+
+
+class Report(Base):
+    """A logged-in person's complaint about a proposal or a comment (exactly one)."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        CheckConstraint("(proposal_id IS NULL) <> (comment_id IS NULL)", name="one_target"),
+        Index("uq_reports_proposal_reporter", "proposal_id", "reporter_id", unique=True,
+              sqlite_where=text("comment_id IS NULL"), postgresql_where=text("comment_id IS NULL")),
+        Index("uq_reports_comment_reporter", "comment_id", "reporter_id", unique=True,
+              sqlite_where=text("comment_id IS NOT NULL"), postgresql_where=text("comment_id IS NOT NULL")),
+        Index("ix_reports_queue", "neighbourhood_id", "resolved_at"),
+    )
+
+    id: Mapped[intpk]
+    neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id", ondelete="CASCADE"))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[dt.datetime | None]
+
+    reporter: Mapped[User] = relationship()
+    proposal: Mapped[Proposal | None] = relationship()
+    comment: Mapped[Comment | None] = relationship()
+
+
+class ModerationAction(Base):
+    """The public moderation log of a neighbourhood. Append-only."""
+
+    __tablename__ = "moderation_actions"
+    __table_args__ = (
+        CheckConstraint("action IN ('hide', 'restore', 'auto_hide', 'dismiss')", name="action"),
+        Index("ix_moderation_actions_log", "neighbourhood_id", "id"),
+    )
+
+    id: Mapped[intpk]
+    neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id", ondelete="RESTRICT"))
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="RESTRICT"))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="RESTRICT"))
+    action: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    moderator: Mapped[User | None] = relationship()
+    proposal: Mapped[Proposal | None] = relationship()
+    comment: Mapped[Comment | None] = relationship()

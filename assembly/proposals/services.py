@@ -1,0 +1,419 @@
+"""Proposals: writing, the lifecycle, supports, following, lists and search.
+
+Services take the acting user and `now`, check the policy module, flush and never commit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from assembly import permissions
+from assembly.db import db
+from assembly.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
+from assembly.neighbourhoods.models import Category, Membership, MembershipRole, MembershipStatus, Neighbourhood
+from assembly.notifications.services import notify
+from assembly.proposals.models import (
+    DISCUSSABLE_STATUSES,
+    Follow,
+    Proposal,
+    ProposalEvent,
+    ProposalStatus,
+    ProposalVersion,
+    Support,
+)
+from assembly.text import clean_plain, fold, render_markdown, search_terms
+
+S = ProposalStatus
+TITLE_MAX = 200
+BODY_MAX = 20000
+ADDRESS_MAX = 200
+
+# Which status may follow which. Hidden returns to the status it had (see `restore`).
+TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
+    S.DRAFT: frozenset({S.OPEN, S.WITHDRAWN}),
+    S.OPEN: frozenset({S.ON_AGENDA, S.WITHDRAWN, S.HIDDEN}),
+    S.ON_AGENDA: frozenset({S.OPEN, S.ACCEPTED, S.REJECTED, S.HIDDEN}),
+    S.ACCEPTED: frozenset({S.FORWARDED, S.HIDDEN}),
+    S.REJECTED: frozenset({S.FORWARDED, S.HIDDEN}),
+    S.FORWARDED: frozenset({S.HIDDEN}),
+    S.WITHDRAWN: frozenset({S.HIDDEN}),
+    S.HIDDEN: frozenset(),
+}
+
+
+def status_label(status: str) -> str:
+    labels = {
+        S.DRAFT.value: _("Draft"), S.OPEN.value: _("Open"), S.ON_AGENDA.value: _("On the agenda"),
+        S.ACCEPTED.value: _("Accepted"), S.REJECTED.value: _("Rejected"), S.FORWARDED.value: _("Forwarded"),
+        S.WITHDRAWN.value: _("Withdrawn"), S.HIDDEN.value: _("Hidden by moderation"),
+    }
+    return labels.get(status, status)
+
+
+# --- the lifecycle -------------------------------------------------------------------
+
+def transition(proposal: Proposal, to: ProposalStatus, actor, now: dt.datetime, reason: str | None = None) -> None:
+    """Move a proposal to another status and record who, when and why."""
+    current = ProposalStatus(proposal.status)
+    if to not in TRANSITIONS[current]:
+        raise InvalidTransition(_("A proposal that is “%(current)s” cannot become “%(new)s”.",
+                                  current=status_label(current.value), new=status_label(to.value)))
+    _move(proposal, current, to, actor, now, reason)
+
+
+def _move(proposal: Proposal, current: ProposalStatus, to: ProposalStatus, actor, now: dt.datetime,
+          reason: str | None) -> None:
+    # Conditional on the status we read, so two simultaneous moves cannot both apply.
+    changed = db.session.execute(
+        update(Proposal).where(Proposal.id == proposal.id, Proposal.status == current.value)
+        .values(status=to.value, updated_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise InvalidTransition(_("The proposal was changed in the meantime. Please reload the page."))
+    set_committed_value(proposal, "status", to.value)
+    set_committed_value(proposal, "updated_at", now)
+    db.session.add(ProposalEvent(proposal_id=proposal.id, actor_id=getattr(actor, "id", None),
+                                 from_status=current.value, to_status=to.value, reason=reason, created_at=now))
+    db.session.flush()
+
+
+def notify_followers(proposal: Proposal, kind: str, now: dt.datetime, *, skip_user_id: int | None = None,
+                     **params) -> None:
+    followers = db.session.scalars(
+        select(Follow.user_id).where(Follow.proposal_id == proposal.id)
+    ).all()
+    if not followers:
+        return
+    from assembly.accounts.models import User
+
+    for user in db.session.scalars(select(User).where(User.id.in_(followers))):
+        if user.id != skip_user_id:
+            notify(user, kind, now, link=proposal_link(proposal), title=proposal.title, **params)
+
+
+def proposal_link(proposal: Proposal) -> str:
+    return f"/n/{proposal.neighbourhood.slug}/p/{proposal.id}"
+
+
+# --- writing -----------------------------------------------------------------------
+
+@dataclass
+class ProposalInput:
+    title: str
+    body: str
+    category_id: int | None
+    latitude: float | None = None
+    longitude: float | None = None
+    address_text: str | None = None
+
+
+def _validated(neighbourhood: Neighbourhood, data: ProposalInput) -> dict:
+    errors: dict[str | None, list[str]] = {}
+    title = clean_plain(data.title)
+    body = clean_plain(data.body)
+    if not title:
+        errors.setdefault("title", []).append(_("Please give the proposal a title."))
+    elif len(title) > TITLE_MAX:
+        errors.setdefault("title", []).append(_("The title may be at most %(num)d characters long.", num=TITLE_MAX))
+    if not body:
+        errors.setdefault("body", []).append(_("Please describe the proposal."))
+    elif len(body) > BODY_MAX:
+        errors.setdefault("body", []).append(_("The text may be at most %(num)d characters long.", num=BODY_MAX))
+    category = db.session.get(Category, data.category_id) if data.category_id else None
+    if category is None or category.municipality_id != neighbourhood.municipality_id:
+        errors.setdefault("category_id", []).append(_("Choose one of the offered categories."))
+    address = clean_plain(data.address_text or "") or None
+    if address and len(address) > ADDRESS_MAX:
+        errors.setdefault("address_text", []).append(
+            _("The address may be at most %(num)d characters long.", num=ADDRESS_MAX))
+    latitude, longitude = data.latitude, data.longitude
+    if (latitude is None) != (longitude is None):
+        errors.setdefault("latitude", []).append(_("Give both latitude and longitude, or neither."))
+    elif latitude is not None:
+        if not (math.isfinite(latitude) and math.isfinite(longitude)
+                and -90 <= latitude <= 90 and -180 <= longitude <= 180):
+            errors.setdefault("latitude", []).append(_("This is not a valid point on the map."))
+        elif not neighbourhood.contains(latitude, longitude):
+            errors.setdefault("latitude", []).append(
+                _("The point lies outside the neighbourhood. Choose a place inside its area."))
+    if errors:
+        raise ValidationFailed(errors)
+    return {"title": title, "body": body, "body_html": render_markdown(body), "category_id": category.id,
+            "latitude": latitude, "longitude": longitude, "address_text": address,
+            "search_key": fold(f"{title} {body} {address or ''}")}
+
+
+def create_proposal(actor, now: dt.datetime, neighbourhood: Neighbourhood, data: ProposalInput,
+                    publish: bool = True) -> Proposal:
+    permissions.require(actor, "create_proposal", neighbourhood)
+    values = _validated(neighbourhood, data)
+    proposal = Proposal(neighbourhood_id=neighbourhood.id, author_id=actor.id, status=S.DRAFT.value,
+                        created_at=now, updated_at=now, **values)
+    db.session.add(proposal)
+    db.session.flush()
+    db.session.add(ProposalEvent(proposal_id=proposal.id, actor_id=actor.id, from_status=None,
+                                 to_status=S.DRAFT.value, created_at=now))
+    follow(actor, now, proposal)
+    if publish:
+        publish_proposal(actor, now, proposal)
+    return proposal
+
+
+def publish_proposal(actor, now: dt.datetime, proposal: Proposal) -> Proposal:
+    permissions.require(actor, "edit_proposal", proposal)
+    transition(proposal, S.OPEN, actor, now)
+    proposal.published_at = now
+    db.session.flush()
+    return proposal
+
+
+def update_proposal(actor, now: dt.datetime, proposal: Proposal, data: ProposalInput) -> Proposal:
+    """Drafts change freely. An open proposal may change only while nobody has supported or
+    commented on it, and every such edit keeps the previous text as a version."""
+    permissions.require(actor, "edit_proposal", proposal)
+    if proposal.status not in (S.DRAFT.value, S.OPEN.value):
+        raise InvalidTransition(_("This proposal can no longer be edited."))
+    if proposal.status == S.OPEN.value and (proposal.support_count or proposal.comment_count):
+        raise InvalidTransition(_("This proposal can no longer be edited: residents have already supported "
+                                  "or discussed it."))
+    values = _validated(proposal.neighbourhood, data)
+    if proposal.status == S.OPEN.value:
+        number = (db.session.scalar(select(func.max(ProposalVersion.number))
+                                    .where(ProposalVersion.proposal_id == proposal.id)) or 0) + 1
+        db.session.add(ProposalVersion(proposal_id=proposal.id, number=number, title=proposal.title,
+                                       body=proposal.body, body_html=proposal.body_html, replaced_at=now))
+        proposal.edited_at = now
+    for key, value in values.items():
+        setattr(proposal, key, value)
+    proposal.updated_at = now
+    db.session.flush()
+    return proposal
+
+
+def withdraw_proposal(actor, now: dt.datetime, proposal: Proposal, reason: str | None = None) -> Proposal:
+    permissions.require(actor, "edit_proposal", proposal)
+    transition(proposal, S.WITHDRAWN, actor, now, clean_plain(reason or "")[:500] or None)
+    notify_followers(proposal, "proposal_status", now, skip_user_id=actor.id, status=S.WITHDRAWN.value)
+    return proposal
+
+
+def versions(proposal: Proposal) -> list[ProposalVersion]:
+    return list(db.session.scalars(
+        select(ProposalVersion).where(ProposalVersion.proposal_id == proposal.id)
+        .order_by(ProposalVersion.number.desc())
+    ))
+
+
+def events(proposal: Proposal) -> list[ProposalEvent]:
+    return list(db.session.scalars(
+        select(ProposalEvent).options(joinedload(ProposalEvent.actor))
+        .where(ProposalEvent.proposal_id == proposal.id).order_by(ProposalEvent.id)
+    ))
+
+
+# --- supports and following --------------------------------------------------------------
+
+def support(actor, now: dt.datetime, proposal: Proposal) -> int:
+    """Add the resident's support; the database's unique constraint keeps it to one."""
+    permissions.require(actor, "support_proposal", proposal)
+    if proposal.status != S.OPEN.value:
+        raise InvalidTransition(_("Only open proposals can be supported."))
+    try:
+        with db.session.begin_nested():
+            db.session.add(Support(proposal_id=proposal.id, user_id=actor.id, created_at=now))
+    except IntegrityError:
+        raise DomainError(_("You already support this proposal.")) from None
+    count = _bump(Proposal.support_count, proposal, +1)
+    _mark_ready_if_crossed(proposal, count, now)
+    return count
+
+
+def withdraw_support(actor, now: dt.datetime, proposal: Proposal) -> int:
+    permissions.require(actor, "support_proposal", proposal)
+    if proposal.status != S.OPEN.value:
+        raise InvalidTransition(_("Supports can only be withdrawn while the proposal is open."))
+    removed = db.session.execute(
+        delete(Support).where(Support.proposal_id == proposal.id, Support.user_id == actor.id)
+    ).rowcount
+    if removed != 1:
+        raise DomainError(_("You do not support this proposal."))
+    return _bump(Proposal.support_count, proposal, -1)
+
+
+def _bump(column, proposal: Proposal, delta: int) -> int:
+    """Change a counter in the database (never read-modify-write) and return its new value."""
+    value = db.session.execute(
+        update(Proposal).where(Proposal.id == proposal.id).values({column.key: column + delta})
+        .returning(column).execution_options(synchronize_session=False)
+    ).scalar_one()
+    set_committed_value(proposal, column.key, value)
+    return value
+
+
+def _mark_ready_if_crossed(proposal: Proposal, count: int, now: dt.datetime) -> None:
+    neighbourhood = proposal.neighbourhood
+    if count < neighbourhood.effective_support_threshold() or proposal.ready_at is not None:
+        return
+    marked = db.session.execute(
+        update(Proposal).where(Proposal.id == proposal.id, Proposal.ready_at.is_(None)).values(ready_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if marked != 1:
+        return
+    set_committed_value(proposal, "ready_at", now)
+    muhtar_ids = db.session.scalars(
+        select(Membership.user_id).where(
+            Membership.neighbourhood_id == neighbourhood.id, Membership.role == MembershipRole.MUHTAR.value,
+            Membership.status == MembershipStatus.VERIFIED.value)
+    ).all()
+    from assembly.accounts.models import User
+
+    followers = set(db.session.scalars(select(Follow.user_id).where(Follow.proposal_id == proposal.id)))
+    for user in db.session.scalars(select(User).where(User.id.in_(set(muhtar_ids) | followers))):
+        notify(user, "proposal_ready", now, link=proposal_link(proposal), title=proposal.title, supports=count)
+
+
+def supported_ids(user, proposal_ids: list[int]) -> set[int]:
+    if not proposal_ids or not getattr(user, "is_authenticated", False):
+        return set()
+    return set(db.session.scalars(
+        select(Support.proposal_id).where(Support.user_id == user.id, Support.proposal_id.in_(proposal_ids))
+    ))
+
+
+def follows(user, proposal: Proposal) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return db.session.scalar(
+        select(func.count()).select_from(Follow).where(Follow.user_id == user.id, Follow.proposal_id == proposal.id)
+    ) > 0
+
+
+def follow(actor, now: dt.datetime, proposal: Proposal) -> None:
+    permissions.require(actor, "follow", proposal)
+    try:
+        with db.session.begin_nested():
+            db.session.add(Follow(proposal_id=proposal.id, user_id=actor.id, created_at=now))
+    except IntegrityError:
+        pass  # following twice is following
+
+
+def unfollow(actor, now: dt.datetime, proposal: Proposal) -> None:
+    permissions.require(actor, "follow", proposal)
+    db.session.execute(delete(Follow).where(Follow.proposal_id == proposal.id, Follow.user_id == actor.id))
+
+
+# --- reading ----------------------------------------------------------------------------
+
+def get_proposal(viewer, neighbourhood: Neighbourhood, proposal_id: int) -> Proposal:
+    proposal = db.session.scalar(
+        select(Proposal).options(joinedload(Proposal.author), joinedload(Proposal.category))
+        .where(Proposal.id == proposal_id, Proposal.neighbourhood_id == neighbourhood.id)
+    )
+    if proposal is None or not permissions.can(viewer, "view_proposal", proposal):
+        raise NotFound(_("There is no such proposal."))
+    set_committed_value(proposal, "neighbourhood", neighbourhood)
+    return proposal
+
+
+SORTS = {
+    "newest": (Proposal.published_at.desc(), Proposal.id.desc()),
+    "supported": (Proposal.support_count.desc(), Proposal.id.desc()),
+    "discussed": (Proposal.comment_count.desc(), Proposal.id.desc()),
+}
+LISTED_STATUSES = [s.value for s in (S.OPEN, S.ON_AGENDA, S.ACCEPTED, S.REJECTED, S.FORWARDED)]
+# Statuses a visitor may filter the list by (drafts only ever show to their author).
+PUBLIC_LISTABLE = (S.OPEN, S.ON_AGENDA, S.ACCEPTED, S.REJECTED, S.FORWARDED, S.WITHDRAWN, S.HIDDEN)
+PAGE_SIZE = 20
+
+
+@dataclass
+class ProposalFilters:
+    query: str = ""
+    category_id: int | None = None
+    status: str | None = None
+    supported_by_me: bool = False
+    followed: bool = False
+    ready: bool = False
+    mine: bool = False
+    sort: str = "newest"
+    page: int = 1
+
+
+@dataclass
+class ProposalPage:
+    items: list[Proposal]
+    total: int
+    page: int
+    pages: int
+    supported: set[int] = field(default_factory=set)
+
+
+def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilters) -> ProposalPage:
+    """One page of proposals: a count and a page query plus one for the viewer's supports,
+    whatever the number of proposals (no query per row)."""
+    query = select(Proposal).where(Proposal.neighbourhood_id == neighbourhood.id)
+    authenticated = getattr(viewer, "is_authenticated", False)
+    if filters.mine and authenticated:
+        query = query.where(Proposal.author_id == viewer.id)
+        if filters.status:
+            query = query.where(Proposal.status == filters.status)
+    elif filters.status in {s.value for s in PUBLIC_LISTABLE}:
+        query = query.where(Proposal.status == filters.status)
+    else:
+        query = query.where(Proposal.status.in_(LISTED_STATUSES))
+    if filters.category_id:
+        query = query.where(Proposal.category_id == filters.category_id)
+    if filters.ready:
+        query = query.where(Proposal.ready_at.is_not(None))
+    if filters.supported_by_me and authenticated:
+        query = query.where(Proposal.id.in_(select(Support.proposal_id).where(Support.user_id == viewer.id)))
+    if filters.followed and authenticated:
+        query = query.where(Proposal.id.in_(select(Follow.proposal_id).where(Follow.user_id == viewer.id)))
+    for term in search_terms(filters.query):
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Proposal.search_key.like(f"%{escaped}%", escape="\\"))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, filters.page), pages)
+    order = SORTS.get(filters.sort, SORTS["newest"])
+    items = list(db.session.scalars(
+        query.options(joinedload(Proposal.author), joinedload(Proposal.category))
+        .order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ))
+    return ProposalPage(items=items, total=total, page=page, pages=pages,
+                        supported=supported_ids(viewer, [p.id for p in items]))
+
+
+def map_points(neighbourhood: Neighbourhood, limit: int = 500) -> list[Proposal]:
+    return list(db.session.scalars(
+        select(Proposal).where(Proposal.neighbourhood_id == neighbourhood.id,
+                               Proposal.status.in_(LISTED_STATUSES), Proposal.latitude.is_not(None))
+        .order_by(Proposal.published_at.desc()).limit(limit)
+    ))
+
+
+def categories_of(neighbourhood: Neighbourhood) -> list[Category]:
+    return list(db.session.scalars(
+        select(Category).where(Category.municipality_id == neighbourhood.municipality_id).order_by(Category.slug)
+    ))
+
+
+def feed_entries(neighbourhood: Neighbourhood, category_id: int | None = None, limit: int = 50) -> list[Proposal]:
+    query = (select(Proposal).options(joinedload(Proposal.author), joinedload(Proposal.category))
+             .where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.status.in_(LISTED_STATUSES)))
+    if category_id:
+        query = query.where(Proposal.category_id == category_id)
+    return list(db.session.scalars(query.order_by(Proposal.published_at.desc()).limit(limit)))
+
+
+def discussable(proposal: Proposal) -> bool:
+    return proposal.status in {s.value for s in DISCUSSABLE_STATUSES}
+

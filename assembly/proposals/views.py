@@ -1,0 +1,308 @@
+"""Proposal pages: list, map, write, support, discuss, moderate, feed."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from assembly.extensions import limiter
+from assembly.forms import ButtonForm, ReasonForm
+from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
+from assembly.proposals import discussion, moderation, services
+from assembly.proposals.forms import CommentForm, FilterForm, ProposalForm, ReportForm
+from assembly.proposals.services import ProposalFilters, ProposalInput
+from assembly.web import call_service, form_status, now, require
+
+bp = Blueprint("proposals", __name__, url_prefix="/n/<slug>")
+
+
+def _write_limit():
+    return limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"])
+
+
+def _category_choices(neighbourhood):
+    from assembly.i18n import localized_name
+
+    return [(c.id, localized_name(c.names, c.slug)) for c in services.categories_of(neighbourhood)]
+
+
+def _proposal(slug: str, proposal_id: int):
+    neighbourhood = load_neighbourhood(slug)
+    return neighbourhood, services.get_proposal(current_user, neighbourhood, proposal_id)
+
+
+def _back(neighbourhood, proposal, anchor: str | None = None):
+    return redirect(url_for(".show", slug=neighbourhood.slug, proposal_id=proposal.id,
+                            _anchor=anchor) if anchor else
+                    url_for(".show", slug=neighbourhood.slug, proposal_id=proposal.id))
+
+
+def _flash_errors() -> None:
+    for message in g.pop("page_errors", []):
+        flash(message, "error")
+
+
+# --- lists and feeds -------------------------------------------------------------------
+
+@bp.route("/proposals")
+def index(slug: str):
+    neighbourhood = load_neighbourhood(slug)
+    form = FilterForm(request.args)
+    form.category.choices = [(0, _("All categories"))] + _category_choices(neighbourhood)
+    form.status.choices = [("", _("All current"))] + [
+        (s.value, services.status_label(s.value)) for s in services.PUBLIC_LISTABLE]
+    form.validate()
+    filters = ProposalFilters(
+        query=form.q.data or "", category_id=form.category.data or None, status=form.status.data or None,
+        supported_by_me=bool(form.supported.data), followed=bool(form.followed.data), ready=bool(form.ready.data),
+        mine=bool(form.mine.data), sort=form.sort.data or "newest", page=form.page.data or 1)
+    page = services.list_proposals(current_user, neighbourhood, filters)
+    args = {k: v for k, v in request.args.items() if k not in {"page", "lang"}}
+    return render_template("proposals/index.html", neighbourhood=neighbourhood, form=form, page=page,
+                           points=services.map_points(neighbourhood), page_args=args,
+                           status_label=services.status_label)
+
+
+@bp.route("/feed.atom")
+def feed(slug: str):
+    neighbourhood = load_neighbourhood(slug)
+    category_id = request.args.get("category", type=int)
+    entries = services.feed_entries(neighbourhood, category_id)
+    body = render_template("proposals/feed.xml", neighbourhood=neighbourhood, entries=entries,
+                           category_id=category_id, updated=entries[0].published_at if entries else
+                           neighbourhood.created_at)
+    return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
+
+
+# --- writing ---------------------------------------------------------------------------
+
+def _input(form: ProposalForm) -> ProposalInput:
+    return ProposalInput(title=form.title.data or "", body=form.body.data or "", category_id=form.category_id.data,
+                         latitude=form.latitude.data, longitude=form.longitude.data,
+                         address_text=form.address_text.data)
+
+
+def _editor(neighbourhood, form, proposal=None):
+    return render_template("proposals/edit.html", neighbourhood=neighbourhood, form=form, proposal=proposal,
+                           tile_url=current_app.config["MAP_TILE_URL"],
+                           attribution=current_app.config["MAP_ATTRIBUTION"]), form_status()
+
+
+@bp.route("/proposals/new", methods=["GET", "POST"])
+@login_required
+@_write_limit()
+def new(slug: str):
+    neighbourhood = load_neighbourhood(slug)
+    require("create_proposal", neighbourhood)
+    form = ProposalForm()
+    form.category_id.choices = _category_choices(neighbourhood)
+    if form.validate_on_submit():
+        proposal = call_service(form, services.create_proposal, current_user, now(), neighbourhood, _input(form),
+                                publish=not form.save_as_draft.data)
+        if proposal is not None:
+            flash(_("Your draft has been saved.") if form.save_as_draft.data else
+                  _("Your proposal has been published."), "success")
+            return _back(neighbourhood, proposal)
+    return _editor(neighbourhood, form)
+
+
+@bp.route("/p/<int:proposal_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str, proposal_id: int):
+    neighbourhood, proposal = _proposal(slug, proposal_id)
+    require("edit_proposal", proposal)
+    form = ProposalForm(obj=proposal if request.method == "GET" else None)
+    form.category_id.choices = _category_choices(neighbourhood)
+    del form.save_as_draft
+    if form.validate_on_submit():
+        if call_service(form, services.update_proposal, current_user, now(), proposal, _input(form)) is not None:
+            flash(_("Your changes have been saved."), "success")
+            return _back(neighbourhood, proposal)
+    return _editor(neighbourhood, form, proposal)
+
+
+def _author_action(slug: str, proposal_id: int, service, message: str):
+    neighbourhood, proposal = _proposal(slug, proposal_id)
+    require("edit_proposal", proposal)
+    if ButtonForm().validate_on_submit() and call_service(None, service, current_user, now(), proposal) is not None:
+        flash(message, "success")
+    _flash_errors()
+    return _back(neighbourhood, proposal)
+
+
+@bp.route("/p/<int:proposal_id>/publish", methods=["POST"])
+@login_required
+def publish(slug: str, proposal_id: int):
+    return _author_action(slug, proposal_id, services.publish_proposal, _("Your proposal has been published."))
+
+
+@bp.route("/p/<int:proposal_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(slug: str, proposal_id: int):
+    return _author_action(slug, proposal_id, services.withdraw_proposal, _("Your proposal has been withdrawn."))
+
+
+# --- the proposal page ----------------------------------------------------------------------
+
+def _page(neighbourhood, proposal, *, comment_form=None, report_form=None, reason_form=None, failed=None,
+          status=200):
+    threads = discussion.thread(proposal)
+    return render_template(
+        "proposals/show.html", neighbourhood=neighbourhood, proposal=proposal, threads=threads,
+        supported=proposal.id in services.supported_ids(current_user, [proposal.id]),
+        following=services.follows(current_user, proposal), events=services.events(proposal),
+        versions=services.versions(proposal) if proposal.edited_at else [],
+        comment_form=comment_form or CommentForm(formdata=None), report_form=report_form or ReportForm(formdata=None),
+        reason_form=reason_form or ReasonForm(formdata=None), failed=failed, button=ButtonForm(),
+        now=now(), can_still_edit=discussion.can_still_edit, status_label=services.status_label,
+        discussable=services.discussable(proposal), threshold=neighbourhood.effective_support_threshold(),
+    ), status
+
+
+@bp.route("/p/<int:proposal_id>")
+def show(slug: str, proposal_id: int):
+    neighbourhood, proposal = _proposal(slug, proposal_id)
+    return _page(neighbourhood, proposal)
+
+
+@bp.route("/p/<int:proposal_id>/support", methods=["POST"])
+@login_required
+@_write_limit()
+def support(slug: str, proposal_id: int):
+    neighbourhood, proposal = _proposal(slug, proposal_id)
+    require("support_proposal", proposal)
+    withdrawing = request.form.get("withdraw") == "1"
+    service = services.withdraw_support if withdrawing else services.support
+    if ButtonForm().validate_on_submit() and call_service(None, service, current_user, now(), proposal) is not None:
+        flash(_("Your support has been withdrawn.") if withdrawing else _("Thank you for your support."), "success")
+    _flash_errors()
+    return _back(neighbourhood, proposal, "support")
+
+
+@bp.route("/p/<int:proposal_id>/follow", methods=["POST"])
+@login_required
+def follow(slug: str, proposal_id: int):
+    neighbourhood, proposal = _proposal(slug, proposal_id)
+    require("follow", proposal)
+    if ButtonForm().validate_on_submit():
+        if request.form.get("unfollow") == "1":
+            services.unfollow(current_user, now(), proposal)
+            flash(_("You no longer follow this proposal."), "info")
+        else:
+            services.follow(current_user, now(), proposal)
+            flash(_("You follow this proposal and will be notified of changes."), "success")
+    return _back(neighbourhood, proposal)
+
+
+# --- comments ---------------------------------------------------------------------------
+
+@bp.route("/p/<int:proposal_id>/comments", methods=["POST"])
+@login_required
+@_write_limit()
+def comment(slug: str, proposal_id: int):
+    neighbourhood, proposal = _proposal(slug, proposal_id)
+    require("comment", proposal)
+    form = CommentForm()
+    if form.validate_on_submit():
+        parent_id = int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None
+        created = call_service(form, discussion.add_comment, current_user, now(), proposal, form.body.data, parent_id)
+        if created is not None:
+            return _back(neighbourhood, proposal, f"comment-{created.id}")
+    return _page(neighbourhood, proposal, comment_form=form, failed=("comment", form.parent_id.data or ""),
+                 status=400)
+
+
+@bp.route("/p/<int:proposal_id>/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_comment(slug: str, proposal_id: int, comment_id: int):
+    neighbourhood, proposal = _proposal(slug, proposal_id)
+    target = discussion.get_comment(proposal, comment_id)
+    require("edit_comment", target)
+    form = CommentForm(obj=target if request.method == "GET" else None)
+    if form.validate_on_submit():
+        if call_service(form, discussion.edit_comment, current_user, now(), target, form.body.data) is not None:
+            return _back(neighbourhood, proposal, f"comment-{target.id}")
+    return render_template("proposals/edit_comment.html", neighbourhood=neighbourhood, proposal=proposal,
+                           comment=target, form=form), form_status()
+
+
+@bp.route("/p/<int:proposal_id>/comments/<int:comment_id>/delete", methods=["POST"])
+@login_required
+def delete_comment(slug: str, proposal_id: int, comment_id: int):
+    neighbourhood, proposal = _proposal(slug, proposal_id)
+    target = discussion.get_comment(proposal, comment_id)
+    require("edit_comment", target)
+    if ButtonForm().validate_on_submit() and call_service(
+            None, discussion.delete_comment, current_user, now(), target) is not None:
+        flash(_("Your comment has been deleted."), "info")
+    _flash_errors()
+    return _back(neighbourhood, proposal, f"comment-{target.id}")
+
+
+# --- reports and moderation -------------------------------------------------------------------
+
+def _target(proposal, comment_id: int | None):
+    return discussion.get_comment(proposal, comment_id) if comment_id else proposal
+
+
+@bp.route("/p/<int:proposal_id>/report", methods=["POST"], defaults={"comment_id": None})
+@bp.route("/p/<int:proposal_id>/comments/<int:comment_id>/report", methods=["POST"])
+@login_required
+@_write_limit()
+def report(slug: str, proposal_id: int, comment_id: int | None):
+    neighbourhood, proposal = _proposal(slug, proposal_id)
+    target = _target(proposal, comment_id)
+    require("report", target)
+    form = ReportForm()
+    if form.validate_on_submit():
+        if call_service(form, moderation.report, current_user, now(), target, form.reason.data) is not None:
+            flash(_("Thank you. The muhtar will look at your report."), "success")
+            return _back(neighbourhood, proposal)
+    return _page(neighbourhood, proposal, report_form=form, failed=("report", comment_id or ""), status=400)
+
+
+_MODERATION = {
+    "hide": (moderation.hide, lambda: _("It is now hidden; the reason is shown in its place.")),
+    "restore": (moderation.restore, lambda: _("It is visible again.")),
+    "dismiss": (moderation.dismiss_reports, lambda: _("The reports have been closed.")),
+}
+
+
+@bp.route("/p/<int:proposal_id>/moderate/<action>", methods=["POST"], defaults={"comment_id": None})
+@bp.route("/p/<int:proposal_id>/comments/<int:comment_id>/moderate/<action>", methods=["POST"])
+@login_required
+def moderate(slug: str, proposal_id: int, action: str, comment_id: int | None):
+    if action not in _MODERATION:
+        return render_template("errors/404.html"), 404
+    neighbourhood = load_neighbourhood(slug)
+    proposal = services.get_proposal(current_user, neighbourhood, proposal_id)
+    target = _target(proposal, comment_id)
+    require("moderate", proposal)
+    form = ReasonForm()
+    service, message = _MODERATION[action]
+    if form.validate_on_submit():
+        if call_service(form, service, current_user, now(), target, form.reason.data) is not None:
+            flash(message(), "success")
+            if request.form.get("back") == "queue":
+                return redirect(url_for(".reports", slug=slug))
+            return _back(neighbourhood, proposal)
+    return _page(neighbourhood, proposal, reason_form=form, failed=(action, comment_id or ""), status=400)
+
+
+@bp.route("/reports")
+@login_required
+def reports(slug: str):
+    neighbourhood = load_neighbourhood(slug)
+    require("moderate", neighbourhood)
+    return render_template("proposals/reports.html", neighbourhood=neighbourhood,
+                           items=moderation.queue(current_user, neighbourhood), reason_form=ReasonForm(formdata=None),
+                           ready=services.list_proposals(current_user, neighbourhood,
+                                                         ProposalFilters(ready=True, status="open")).items)
+
+
+@bp.route("/moderation")
+def moderation_log(slug: str):
+    neighbourhood = load_neighbourhood(slug)
+    entries = moderation.moderation_log(neighbourhood, request.args.get("before", type=int))
+    return render_template("proposals/moderation_log.html", neighbourhood=neighbourhood, entries=entries,
+                           next_before=entries[-1].id if len(entries) == 50 else None)
