@@ -114,6 +114,37 @@ def register_commands(app: Flask) -> None:
         count = send_digests(utcnow())
         _done(f"queued {count} digests")
 
+    @app.cli.group("assemblies")
+    def assemblies_group():
+        """Assembly sessions."""
+
+    @assemblies_group.command("tick")
+    def assemblies_tick():
+        """Open and close voting windows that are due (run every minute from cron)."""
+        from assembly.assemblies.services import advance, due_assemblies
+
+        now = utcnow()
+        due = due_assemblies(now)
+        for assembly in due:
+            advance(assembly, now)
+        _done(f"advanced {len(due)} sessions")
+
+    @app.cli.command("recount")
+    @click.argument("file", type=click.File("rb"))
+    def recount(file):
+        """Recount a downloaded ballots file and print its digest and result."""
+        import json
+
+        from assembly import tally
+
+        document = json.loads(file.read().decode("utf-8"))
+        try:
+            result = tally.tally_document(document)
+        except tally.TallyError as error:
+            raise click.ClickException(f"the file cannot be counted: {error}") from None
+        click.echo(f"digest: {tally.digest(document)}")
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1, sort_keys=True))
+
     _register_setup(app)
 
 

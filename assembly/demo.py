@@ -12,6 +12,7 @@ from assembly.accounts.models import User
 from assembly.accounts.services import hash_password
 from assembly.cli import SystemActor
 from assembly.db import db
+from assembly.demo_assemblies import load_sessions
 from assembly.demo_proposals import BOUNDS, load_proposals
 from assembly.neighbourhoods import services
 
@@ -68,7 +69,7 @@ MUNICIPALITIES = [
         ],
         categories=[("lighting", CATEGORIES["lighting"], "elektrik"), ("traffic", CATEGORIES["traffic"], "meclis"),
                     ("animals", CATEGORIES["animals"], "veteriner"), ("safety", CATEGORIES["safety"], "emniyet"),
-                    ("environment", CATEGORIES["environment"], "meclis")],
+                    ("environment", CATEGORIES["environment"], "meclis"), ("social", CATEGORIES["social"], "meclis")],
         neighbourhoods=[
             DemoNeighbourhood(
                 slug="caferaga", code="CAFERAGA",
@@ -100,7 +101,8 @@ MUNICIPALITIES = [
         ],
         categories=[("lighting", CATEGORIES["lighting"], "shahrdari"), ("safety", CATEGORIES["safety"], "kalantari"),
                     ("social", CATEGORIES["social"], "shahrdari"),
-                    ("environment", CATEGORIES["environment"], "shahrdari")],
+                    ("environment", CATEGORIES["environment"], "shahrdari"),
+                    ("traffic", CATEGORIES["traffic"], "shahrdari")],
         neighbourhoods=[
             DemoNeighbourhood(
                 slug="dolatabad", code="DOLATABAD",
@@ -210,3 +212,4 @@ def _load_neighbourhood(admin, people: _People, municipality, hood: DemoNeighbou
                                     address)
     services.issue_invite_codes(muhtar, now - dt.timedelta(days=3), neighbourhood, 12, 60)
     load_proposals(neighbourhood, muhtar, now, DEMO_DOMAIN)
+    load_sessions(neighbourhood, muhtar, now, DEMO_DOMAIN)

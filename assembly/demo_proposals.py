@@ -61,14 +61,23 @@ PROPOSALS: dict[str, list[DemoProposal]] = {
             "Okul saatlerinde çocuklar karşıdan karşıya geçmekte zorlanıyor. Yaya geçidi çizilmesini ve "
             "hız kesici konmasını öneriyoruz.",
             point=(40.9885, 29.0300), address="Bahariye Cd. / Şair Nefi Sk. kavşağı",
-            supporters=["ayse", "emre"], comments=[("emre", "Sabahları 8 ile 9 arası en tehlikeli saatler.", None)],
+            supporters=["ayse", "emre", "zeynep"], comments=[("emre", "Sabahları 8 ile 9 arası en tehlikeli saatler.", None)],
             days_ago=12),
         DemoProposal(
             "zeynep", "animals", "Sokak hayvanları için mama ve su noktaları",
             "Mahallede çok sayıda sokak kedisi ve köpeği var. Belediyenin veteriner işleri müdürlüğüyle birlikte "
             "parklara mama ve su noktaları kurulmasını, kısırlaştırma çalışmasının da mahallede duyurulmasını "
             "öneriyorum.",
-            supporters=["ilkay"], days_ago=6),
+            supporters=["ilkay", "ayse", "mehmet"], days_ago=6),
+        DemoProposal(
+            "emre", "environment", "Yoğurtçu Parkı'na açık hava spor aletleri",
+            "Yoğurtçu Parkı'ndaki eski spor aletleri kırık. Yenilerinin konmasını ve yanına bir içme suyu "
+            "çeşmesi yapılmasını öneriyoruz.", point=(40.9840, 29.0330), address="Yoğurtçu Parkı",
+            supporters=["ayse", "ilkay", "zeynep"], days_ago=20),
+        DemoProposal(
+            "zeynep", "social", "Semt kütüphanesi hafta sonu da açık olsun",
+            "Semt kütüphanesi cumartesi ve pazar kapalı. Çalışan gençler ve aileler için hafta sonu "
+            "10.00–17.00 arası açık olmasını istiyoruz.", supporters=["ayse", "mehmet", "ilkay"], days_ago=5),
         DemoProposal(
             "emre", "safety", "Gece kulüplerinin önünde kavga ve gürültü",
             "Hafta sonları gece 02.00'den sonra Kadife Sokak'ta kavga ve yüksek sesli müzik oluyor. "
@@ -108,11 +117,22 @@ PROPOSALS: dict[str, list[DemoProposal]] = {
             "narges", "social", "راه‌اندازی خانه محله برای کمک به نیازمندان",
             "پیشنهاد می‌شود در ساختمان خالی کنار سرای محله، یک «خانه محله» برای جمع‌آوری و توزیع کمک‌های "
             "خیرین به خانواده‌های کم‌برخوردار راه‌اندازی شود.",
-            supporters=["fatemeh"], days_ago=7),
+            supporters=["fatemeh", "reza", "ali"], days_ago=7),
+        DemoProposal(
+            "fatemeh", "traffic", "ساماندهی دستفروشان بلوار دولت‌آباد",
+            "دستفروشان پیاده‌روی ضلع جنوبی بلوار را کاملاً گرفته‌اند و عبور سالمندان و کالسکه ممکن نیست. "
+            "پیشنهاد می‌کنیم بازارچه‌ای موقت در زمین خالی کنار پارک ایجاد شود.",
+            point=(35.6105, 51.4480), address="بلوار دولت‌آباد، ضلع جنوبی", supporters=["reza", "narges", "ali"],
+            days_ago=17),
+        DemoProposal(
+            "narges", "social", "کلاس آموزش رایانه برای سالمندان",
+            "در سرای محله کلاس رایگان آموزش کار با تلفن همراه و رایانه برای سالمندان برگزار شود.",
+            supporters=["reza", "fatemeh", "ali"], days_ago=4),
         DemoProposal(
             "ali", "lighting", "روشنایی کوچه یاس",
             "تیرهای چراغ برق کوچه یاس از ابتدای پاییز خاموش هستند. لطفاً پیگیری شود.",
-            point=(35.6080, 51.4400), address="خیابان شهید رجایی، کوچه یاس", days_ago=3),
+            point=(35.6080, 51.4400), address="خیابان شهید رجایی، کوچه یاس", supporters=["reza", "narges", "fatemeh"],
+            days_ago=6),
         DemoProposal(
             "fatemeh", "environment", "آگهی فروش لوازم",
             "لوازم منزل با قیمت مناسب به فروش می‌رسد. برای اطلاعات بیشتر تماس بگیرید.",
@@ -139,7 +159,12 @@ PROPOSALS: dict[str, list[DemoProposal]] = {
             "amina", "traffic", "Säkrare cykelpassage på Drottninggatan",
             "Cyklister och fotgängare möts i samma smala passage vid Drottninggatan 3. Vi föreslår en tydlig "
             "markering och en separat cykelbana.",
-            point=(59.2730, 15.2120), supporters=["sofia"], days_ago=9),
+            point=(59.2730, 15.2120), supporters=["sofia", "erik", "lars"], days_ago=9),
+        DemoProposal(
+            "lars", "environment", "Fler bänkar i Stadsparken",
+            "Äldre som promenerar i Stadsparken har få ställen att vila. Vi föreslår fler bänkar längs ån.",
+            point=(59.2700, 15.2150), address="Stadsparken, längs Svartån", supporters=["erik", "amina", "sofia"],
+            days_ago=19),
         DemoProposal(
             "lars", "environment", "Fler papperskorgar i city",
             "Det saknas papperskorgar längs Storgatan. Skräpet hamnar i rabatterna.",
@@ -148,7 +173,7 @@ PROPOSALS: dict[str, list[DemoProposal]] = {
             "sofia", "safety", "Medborgardialog om narkotika i centrum",
             "Enkäten visade att narkotika och alkohol oroar många. Vi vill att kommunen bjuder in till ett "
             "öppet möte med polisen om vad som görs kring Järntorget.",
-            days_ago=2),
+            supporters=["erik", "amina", "lars"], days_ago=4),
     ],
 }
 

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import jdatetime
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal
+from babel.numbers import format_percent as babel_format_percent
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
@@ -124,7 +126,20 @@ def format_datetime(value: dt.datetime | None, fmt: str = "medium") -> str:
 def format_number(value: int | float | None) -> str:
     if value is None:
         return ""
-    return format_decimal(value, locale=current_locale())
+    locale = current_locale()
+    if locale == "fa":
+        # Babel gives Persian separators (٬ ٫) but keeps Latin digits.
+        return persian_digits(format_decimal(value, locale=locale, numbering_system="default"))
+    return format_decimal(value, locale=locale)
+
+
+def format_percent(value) -> str:
+    """A percentage given as a number of percent (e.g. Decimal('42.9')), placed the locale's way."""
+    locale = current_locale()
+    if locale == "fa":
+        return persian_digits(babel_format_percent(Decimal(value) / 100, format="#,##0.#%", locale=locale,
+                                                   numbering_system="default"))
+    return babel_format_percent(Decimal(value) / 100, format="#,##0.#%", locale=locale)
 
 
 def localized_name(names: dict | None, fallback: str = "") -> str:
@@ -141,6 +156,7 @@ def init_app(app: Flask) -> None:
         date=format_date,
         datetime=format_datetime,
         number=format_number,
+        percent=format_percent,
         localized=localized_name,
     )
 

@@ -1,5 +1,6 @@
 """Import every model so that the metadata is complete (Alembic, tests)."""
 from assembly.accounts.models import LoginSession, PasswordResetToken, User
+from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotPaper, BallotResult, Participation
 from assembly.audit.models import AuditEvent
 from assembly.db import Base
 from assembly.neighbourhoods.models import (
@@ -24,6 +25,7 @@ from assembly.proposals.models import (
 )
 
 __all__ = [
+    "AgendaItem", "Assembly", "Ballot", "BallotPaper", "BallotResult", "Participation",
     "Comment", "Follow", "ModerationAction", "Proposal", "ProposalEvent", "ProposalVersion", "Report", "Support",
     "AuditEvent", "Base", "Body", "BodyStaff", "Category", "InviteCode", "LoginSession",
     "Membership", "Municipality", "Neighbourhood", "Notification", "OutboxEmail",

@@ -160,6 +160,7 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "act_as_resident": _resident_of_object,
     "create_proposal": _resident_of_object,
     "support_proposal": _resident_of_object,
+    "vote": _resident_of_object,
     "comment": _comment,
     # authors
     "edit_proposal": _edit_proposal,
@@ -169,6 +170,7 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "revoke_membership": _muhtar_of_object,
     "issue_invite_codes": _muhtar_of_object,
     "moderate": _muhtar_of_object,
+    "manage_assemblies": _muhtar_of_object,
     "view_muhtar_desk": _any_muhtar,
     # body staff
     "act_for_body": _staff_of_body,

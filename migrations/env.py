@@ -33,8 +33,26 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(_database_url())
     with engine.connect() as connection:
-        _run(connection)
+        if connection.dialect.name == "sqlite":
+            _run_without_sqlite_foreign_keys(connection)
+        else:
+            _run(connection)
     engine.dispose()
+
+
+def _run_without_sqlite_foreign_keys(connection) -> None:
+    """Batch operations rebuild a SQLite table (copy, drop, rename); with foreign keys enforced
+    the DROP deletes or refuses the rows that other tables point to. So enforcement is off for
+    the run (it can only be switched outside a transaction) and every reference is checked after."""
+    raw = connection.connection.driver_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        _run(connection)
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+    if broken:
+        raise RuntimeError(f"the migration left rows pointing nowhere (table, rowid, parent, fk): {broken[:10]}")
 
 
 def _render_item(type_, obj, autogen_context):

@@ -68,7 +68,17 @@ def _content_restored(p: dict) -> str:
              title=p["title"], reason=p["reason"])
 
 
+def _assembly_announced(p: dict) -> str:
+    return _("A session of your neighbourhood assembly has been announced: “%(title)s”.", title=p["title"])
+
+
+def _voting_open(p: dict) -> str:
+    return _("Voting is open in “%(title)s”.", title=p["title"])
+
+
 MESSAGES: dict[str, Callable[[dict], str]] = {
+    "assembly_announced": _assembly_announced,
+    "voting_open": _voting_open,
     "proposal_ready": _proposal_ready,
     "proposal_comment": _proposal_comment,
     "proposal_status": _proposal_status,

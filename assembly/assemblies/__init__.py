@@ -1,0 +1,1 @@
+"""Assembly sessions: agenda, meeting, ballots, results and minutes."""

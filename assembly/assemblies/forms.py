@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+_when = "%Y-%m-%dT%H:%M"
+_number = [Optional(), NumberRange(0, 1000000, _l("Enter a number between %(min)s and %(max)s."))]
+
+
+class AssemblyForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(_l("This field is required.")), Length(max=200)],
+                        description=_l("e.g. “Neighbourhood assembly, December”"))
+    meeting_start = DateTimeLocalField(_l("Meeting starts"), format=_when, validators=[Optional()],
+                                       description=_l("Local time of the neighbourhood. Leave empty for an online-only session."))
+    meeting_end = DateTimeLocalField(_l("Meeting ends"), format=_when, validators=[Optional()])
+    place = StringField(_l("Place"), validators=[Optional(), Length(max=300)])
+    online_link = StringField(_l("Online meeting link"), validators=[Optional(), Length(max=500)])
+
+
+def method_choices():
+    return [("yes_no", _l("Yes / no / abstain on each item")),
+            ("approval", _l("Approval: choose up to k items")),
+            ("ranked", _l("Ranked: order the items (Schulze method)"))]
+
+
+class BallotForm(FlaskForm):
+    method = SelectField(_l("Voting method"), choices=method_choices, validators=[DataRequired()])
+    secrecy = SelectField(_l("Secrecy"), choices=[
+        ("secret", _l("Secret: nobody can see who voted what; voters get a receipt")),
+        ("open", _l("Open: names are shown after closing, like a show of hands"))], validators=[DataRequired()])
+    opens_at = DateTimeLocalField(_l("Voting opens"), format=_when, validators=[
+        InputRequired(_l("This field is required."))])
+    closes_at = DateTimeLocalField(_l("Voting closes"), format=_when, validators=[
+        InputRequired(_l("This field is required."))])
+    quorum_percent = IntegerField(_l("Quorum (percent of verified residents)"), validators=[
+        InputRequired(_l("Please enter a number.")),
+        NumberRange(0, 100, _l("Enter a number between %(min)s and %(max)s."))])
+    majority = SelectField(_l("Majority rule"), choices=[
+        ("simple", _l("Simple majority (more yes than no)")),
+        ("two_thirds", _l("Two-thirds majority of yes and no votes"))], validators=[DataRequired()])
+    approval_k = IntegerField(_l("k: how many items can be chosen (approval) or win (ranked)"), validators=[
+        Optional(), NumberRange(1, 100, _l("Enter a number between %(min)s and %(max)s."))])
+
+
+class AgendaForm(FlaskForm):
+    proposal_id = SelectField(_l("Proposal ready for the agenda"), coerce=int, validators=[
+        InputRequired(_l("This field is required."))])
+
+
+class MinutesForm(FlaskForm):
+    minutes = TextAreaField(_l("Minutes"), validators=[DataRequired(_l("Please write the minutes.")),
+                                                      Length(max=50000)],
+                            description=_l("What was discussed and decided. You can use Markdown."))
+    attendance = IntegerField(_l("Number of people present"), validators=_number)
+    bodies_present = StringField(_l("Bodies represented"), validators=[Optional(), Length(max=500)],
+                                 description=_l("e.g. police, municipality, electricity company"))
+
+
+class PaperCountForm(FlaskForm):
+    yes = IntegerField(_l("Yes"), validators=[InputRequired(_l("Please enter a number."))] + _number[1:])
+    no = IntegerField(_l("No"), validators=[InputRequired(_l("Please enter a number."))] + _number[1:])
+    abstain = IntegerField(_l("Abstain"), validators=[InputRequired(_l("Please enter a number."))] + _number[1:])

@@ -1,0 +1,354 @@
+"""Assembly sessions: agenda, meeting, ballot window, the session lifecycle and minutes.
+
+Voting itself (casting, secrecy, results) is in `assembly.assemblies.voting`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from assembly import permissions
+from assembly.accounts.models import User
+from assembly.assemblies.models import (
+    AgendaItem,
+    Assembly,
+    AssemblyStatus,
+    Ballot,
+    BallotMethod,
+    Secrecy,
+)
+from assembly.audit.services import record
+from assembly.db import db
+from assembly.errors import InvalidTransition, NotFound, ValidationFailed
+from assembly.neighbourhoods.models import Membership, MembershipRole, MembershipStatus, Neighbourhood
+from assembly.notifications.services import notify
+from assembly.proposals import services as proposals
+from assembly.proposals.models import Proposal, ProposalStatus
+from assembly.text import clean_plain, render_markdown
+
+A = AssemblyStatus
+EDITABLE = (A.DRAFT.value, A.ANNOUNCED.value)
+
+
+def status_label(status: str) -> str:
+    return {
+        A.DRAFT.value: _("Draft"), A.ANNOUNCED.value: _("Announced"), A.VOTING.value: _("Voting open"),
+        A.CLOSED.value: _("Voting closed"), A.MINUTED.value: _("Minutes published"),
+    }.get(status, status)
+
+
+def method_label(method: str) -> str:
+    return {
+        BallotMethod.YES_NO.value: _("Yes / no / abstain on each item"),
+        BallotMethod.APPROVAL.value: _("Approval: choose up to k items"),
+        BallotMethod.RANKED.value: _("Ranked: order the items (Schulze method)"),
+    }.get(method, method)
+
+
+def _move(assembly: Assembly, expected: AssemblyStatus, to: AssemblyStatus, now: dt.datetime) -> None:
+    changed = db.session.execute(
+        update(Assembly).where(Assembly.id == assembly.id, Assembly.status == expected.value)
+        .values(status=to.value, updated_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise InvalidTransition(_("The session was changed in the meantime. Please reload the page."))
+    set_committed_value(assembly, "status", to.value)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+def get_assembly(viewer, neighbourhood: Neighbourhood, assembly_id: int) -> Assembly:
+    assembly = db.session.scalar(
+        select(Assembly).options(selectinload(Assembly.items).joinedload(AgendaItem.proposal),
+                                 joinedload(Assembly.ballot))
+        .where(Assembly.id == assembly_id, Assembly.neighbourhood_id == neighbourhood.id)
+    )
+    if assembly is None or (assembly.status == A.DRAFT.value
+                            and not permissions.can(viewer, "manage_assemblies", neighbourhood)):
+        raise NotFound(_("There is no such session."))
+    set_committed_value(assembly, "neighbourhood", neighbourhood)
+    return assembly
+
+
+def list_assemblies(viewer, neighbourhood: Neighbourhood) -> list[Assembly]:
+    query = (select(Assembly).options(joinedload(Assembly.ballot))
+             .where(Assembly.neighbourhood_id == neighbourhood.id)
+             .order_by(Assembly.created_at.desc()).limit(100))
+    if not permissions.can(viewer, "manage_assemblies", neighbourhood):
+        query = query.where(Assembly.status != A.DRAFT.value)
+    return list(db.session.scalars(query))
+
+
+def upcoming_meetings(neighbourhood: Neighbourhood, since: dt.datetime, limit: int = 200) -> list[Assembly]:
+    return list(db.session.scalars(
+        select(Assembly).where(Assembly.neighbourhood_id == neighbourhood.id, Assembly.status != A.DRAFT.value,
+                               Assembly.meeting_start.is_not(None), Assembly.meeting_start >= since)
+        .order_by(Assembly.meeting_start).limit(limit)
+    ))
+
+
+def candidates(neighbourhood: Neighbourhood) -> list[Proposal]:
+    """Open proposals that reached the support threshold: what may go onto an agenda."""
+    return list(db.session.scalars(
+        select(Proposal).where(Proposal.neighbourhood_id == neighbourhood.id,
+                               Proposal.status == ProposalStatus.OPEN.value, Proposal.ready_at.is_not(None))
+        .order_by(Proposal.support_count.desc(), Proposal.id)
+    ))
+
+
+# --- writing a session ------------------------------------------------------------------------
+
+def _meeting_fields(title: str, meeting_start: dt.datetime | None, meeting_end: dt.datetime | None,
+                    place: str | None, online_link: str | None) -> dict:
+    errors: dict[str | None, list[str]] = {}
+    title = clean_plain(title)
+    if not title or len(title) > 200:
+        errors["title"] = [_("Please give a title of at most %(num)d characters.", num=200)]
+    if meeting_end and not meeting_start:
+        errors["meeting_start"] = [_("Give the start of the meeting too.")]
+    elif meeting_end and meeting_start and meeting_end <= meeting_start:
+        errors["meeting_end"] = [_("The meeting must end after it starts.")]
+    link = clean_plain(online_link or "") or None
+    if link and not (link.startswith("https://") or link.startswith("http://")) or (link and len(link) > 500):
+        errors["online_link"] = [_("Give a web address starting with https://.")]
+    place = clean_plain(place or "") or None
+    if place and len(place) > 300:
+        errors["place"] = [_("The place may be at most %(num)d characters long.", num=300)]
+    if errors:
+        raise ValidationFailed(errors)
+    return {"title": title, "meeting_start": meeting_start, "meeting_end": meeting_end, "place": place,
+            "online_link": link}
+
+
+def create_assembly(actor, now: dt.datetime, neighbourhood: Neighbourhood, *, title: str,
+                    meeting_start: dt.datetime | None = None, meeting_end: dt.datetime | None = None,
+                    place: str | None = None, online_link: str | None = None) -> Assembly:
+    permissions.require(actor, "manage_assemblies", neighbourhood)
+    assembly = Assembly(neighbourhood_id=neighbourhood.id, created_by_id=actor.id, created_at=now, updated_at=now,
+                        status=A.DRAFT.value,
+                        **_meeting_fields(title, meeting_start, meeting_end, place, online_link))
+    db.session.add(assembly)
+    db.session.flush()
+    record(actor, "assembly.create", assembly, now, title=assembly.title)
+    return assembly
+
+
+def update_assembly(actor, now: dt.datetime, assembly: Assembly, *, title: str,
+                    meeting_start: dt.datetime | None, meeting_end: dt.datetime | None,
+                    place: str | None, online_link: str | None) -> Assembly:
+    permissions.require(actor, "manage_assemblies", assembly)
+    if assembly.status not in EDITABLE:
+        raise InvalidTransition(_("The session can no longer be changed."))
+    for key, value in _meeting_fields(title, meeting_start, meeting_end, place, online_link).items():
+        setattr(assembly, key, value)
+    assembly.updated_at = now
+    db.session.flush()
+    return assembly
+
+
+def add_agenda_item(actor, now: dt.datetime, assembly: Assembly, proposal_id: int) -> AgendaItem:
+    permissions.require(actor, "manage_assemblies", assembly)
+    if assembly.status not in EDITABLE or _voting_started(assembly, now):
+        raise InvalidTransition(_("The agenda can no longer be changed."))
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.neighbourhood_id != assembly.neighbourhood_id:
+        raise NotFound(_("There is no such proposal."))
+    if proposal.status != ProposalStatus.OPEN.value or proposal.ready_at is None:
+        raise ValidationFailed(_("Only open proposals that reached the support threshold can go onto the agenda."),
+                               "proposal_id")
+    position = (db.session.scalar(select(func.max(AgendaItem.position)).where(
+        AgendaItem.assembly_id == assembly.id)) or 0) + 1
+    item = AgendaItem(assembly_id=assembly.id, proposal_id=proposal.id, position=position)
+    try:
+        with db.session.begin_nested():
+            db.session.add(item)
+    except IntegrityError:
+        raise ValidationFailed(_("This proposal is already on the agenda."), "proposal_id") from None
+    proposals.transition(proposal, ProposalStatus.ON_AGENDA, actor, now, assembly.title)
+    proposals.notify_followers(proposal, "proposal_status", now, status=ProposalStatus.ON_AGENDA.value)
+    db.session.expire(assembly, ["items"])
+    return item
+
+
+def remove_agenda_item(actor, now: dt.datetime, assembly: Assembly, item_id: int) -> AgendaItem:
+    permissions.require(actor, "manage_assemblies", assembly)
+    if assembly.status not in EDITABLE or _voting_started(assembly, now):
+        raise InvalidTransition(_("The agenda can no longer be changed."))
+    item = db.session.get(AgendaItem, item_id)
+    if item is None or item.assembly_id != assembly.id:
+        raise NotFound(_("There is no such agenda item."))
+    proposals.transition(item.proposal, ProposalStatus.OPEN, actor, now, _("Taken off the agenda."))
+    db.session.delete(item)
+    db.session.flush()
+    db.session.expire(assembly, ["items"])
+    return item
+
+
+def _voting_started(assembly: Assembly, now: dt.datetime) -> bool:
+    ballot = assembly.ballot
+    return ballot is not None and (ballot.opened_at is not None or now >= ballot.opens_at)
+
+
+def set_ballot(actor, now: dt.datetime, assembly: Assembly, *, method: str, secrecy: str,
+               opens_at: dt.datetime, closes_at: dt.datetime, quorum_percent: int | None = None,
+               majority: str | None = None, approval_k: int | None = None) -> Ballot:
+    """Create or change the ballot. Its rules are fixed once voting has opened."""
+    permissions.require(actor, "manage_assemblies", assembly)
+    if assembly.status not in EDITABLE or _voting_started(assembly, now):
+        raise InvalidTransition(_("Voting has opened: the rules of the ballot can no longer change."))
+    neighbourhood = assembly.neighbourhood
+    errors: dict[str | None, list[str]] = {}
+    if method not in {m.value for m in BallotMethod}:
+        errors["method"] = [_("Choose one of the offered voting methods.")]
+    if secrecy not in {s.value for s in Secrecy}:
+        errors["secrecy"] = [_("Choose open or secret.")]
+    if opens_at < now - dt.timedelta(minutes=1):
+        errors["opens_at"] = [_("Voting cannot open in the past.")]
+    if closes_at <= opens_at:
+        errors["closes_at"] = [_("Voting must close after it opens.")]
+    quorum_percent = neighbourhood.quorum_percent if quorum_percent is None else quorum_percent
+    if not 0 <= quorum_percent <= 100:
+        errors["quorum_percent"] = [_("The quorum is a percentage between 0 and 100.")]
+    majority = majority or neighbourhood.majority
+    if majority not in ("simple", "two_thirds"):
+        errors["majority"] = [_("Choose one of the offered majority rules.")]
+    if method in (BallotMethod.APPROVAL.value, BallotMethod.RANKED.value):
+        if approval_k is None or approval_k < 1:
+            errors["approval_k"] = [_("Say how many items can be chosen or win (at least 1).")]
+    else:
+        approval_k = None
+    if errors:
+        raise ValidationFailed(errors)
+    ballot = assembly.ballot or Ballot(assembly=assembly)
+    ballot.method, ballot.secrecy = method, secrecy
+    ballot.opens_at, ballot.closes_at = opens_at, closes_at
+    ballot.quorum_percent, ballot.majority, ballot.approval_k = quorum_percent, majority, approval_k
+    db.session.add(ballot)
+    db.session.flush()
+    record(actor, "ballot.set", assembly, now, method=method, secrecy=secrecy, quorum=quorum_percent,
+           majority=majority, k=approval_k, opens_at=opens_at.isoformat(), closes_at=closes_at.isoformat())
+    return ballot
+
+
+def announce(actor, now: dt.datetime, assembly: Assembly) -> Assembly:
+    permissions.require(actor, "manage_assemblies", assembly)
+    if assembly.status != A.DRAFT.value:
+        raise InvalidTransition(_("Only a draft session can be announced."))
+    if not assembly.items:
+        raise ValidationFailed(_("Put at least one proposal onto the agenda first."))
+    ballot = assembly.ballot
+    if ballot is None:
+        raise ValidationFailed(_("Set up the online vote first."))
+    if ballot.method != BallotMethod.YES_NO.value and ballot.approval_k > len(assembly.items):
+        raise ValidationFailed(_("k cannot be larger than the number of agenda items."))
+    _move(assembly, A.DRAFT, A.ANNOUNCED, now)
+    assembly.announced_at = now
+    record(actor, "assembly.announce", assembly, now)
+    _notify_residents(assembly, "assembly_announced", now)
+    return assembly
+
+
+def _notify_residents(assembly: Assembly, kind: str, now: dt.datetime) -> None:
+    residents = db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id).where(
+            Membership.neighbourhood_id == assembly.neighbourhood_id,
+            Membership.role == MembershipRole.RESIDENT.value, Membership.status == MembershipStatus.VERIFIED.value)
+    )
+    link = f"/n/{assembly.neighbourhood.slug}/assemblies/{assembly.id}"
+    for user in residents:
+        notify(user, kind, now, link=link, title=assembly.title)
+
+
+def electorate(neighbourhood_id: int, at: dt.datetime) -> int:
+    """Verified residents at a moment: the basis of the quorum."""
+    return db.session.scalar(
+        select(func.count()).select_from(Membership).where(
+            Membership.neighbourhood_id == neighbourhood_id, Membership.role == MembershipRole.RESIDENT.value,
+            Membership.status == MembershipStatus.VERIFIED.value, Membership.verified_at <= at)
+    ) or 0
+
+
+def advance(assembly: Assembly, now: dt.datetime) -> Assembly:
+    """Open or close voting when the server clock passes the window (idempotent, race-safe).
+
+    Called on every read of a session and by `flask assemblies tick`.
+    """
+    ballot = assembly.ballot
+    if ballot is None:
+        return assembly
+    if assembly.status == A.ANNOUNCED.value and now >= ballot.opens_at:
+        count = electorate(assembly.neighbourhood_id, ballot.opens_at)
+        opened = db.session.execute(
+            update(Ballot).where(Ballot.id == ballot.id, Ballot.opened_at.is_(None))
+            .values(opened_at=ballot.opens_at, electorate=count).execution_options(synchronize_session=False)
+        ).rowcount
+        if opened == 1:
+            set_committed_value(ballot, "opened_at", ballot.opens_at)
+            set_committed_value(ballot, "electorate", count)
+            _move(assembly, A.ANNOUNCED, A.VOTING, now)
+            if now < ballot.closes_at:
+                _notify_residents(assembly, "voting_open", now)
+        else:
+            db.session.refresh(ballot)
+            db.session.refresh(assembly)
+    if assembly.status == A.VOTING.value and now >= ballot.closes_at:
+        from assembly.assemblies.voting import close_ballot
+
+        close_ballot(assembly, now)
+    return assembly
+
+
+def due_assemblies(now: dt.datetime) -> list[Assembly]:
+    """Sessions whose window has opened or closed without anyone looking."""
+    return list(db.session.scalars(
+        select(Assembly).join(Ballot, Ballot.assembly_id == Assembly.id).where(
+            ((Assembly.status == A.ANNOUNCED.value) & (Ballot.opens_at <= now))
+            | ((Assembly.status == A.VOTING.value) & (Ballot.closes_at <= now)))
+    ))
+
+
+def write_minutes(actor, now: dt.datetime, assembly: Assembly, *, minutes: str, attendance: int | None,
+                  bodies_present: str | None) -> Assembly:
+    permissions.require(actor, "manage_assemblies", assembly)
+    if assembly.status not in (A.CLOSED.value, A.MINUTED.value):
+        raise InvalidTransition(_("Minutes can be written once voting has closed."))
+    text = clean_plain(minutes)
+    if not text:
+        raise ValidationFailed(_("Please write the minutes."), "minutes")
+    if len(text) > 50000:
+        raise ValidationFailed(_("The text may be at most %(num)d characters long.", num=50000), "minutes")
+    if attendance is not None and attendance < 0:
+        raise ValidationFailed(_("Enter a number of at least 0."), "attendance")
+    bodies = clean_plain(bodies_present or "") or None
+    if bodies and len(bodies) > 500:
+        raise ValidationFailed(_("At most %(num)d characters.", num=500), "bodies_present")
+    assembly.minutes, assembly.minutes_html = text, render_markdown(text)
+    assembly.attendance, assembly.bodies_present = attendance, bodies
+    if assembly.status == A.CLOSED.value:
+        _move(assembly, A.CLOSED, A.MINUTED, now)
+    assembly.updated_at = now
+    db.session.flush()
+    record(actor, "assembly.minutes", assembly, now, attendance=attendance)
+    return assembly
+
+
+def record_paper_count(actor, now: dt.datetime, assembly: Assembly, item_id: int, *, yes: int, no: int,
+                       abstain: int) -> AgendaItem:
+    """A count taken in the room; shown beside the online result, never added to it."""
+    permissions.require(actor, "manage_assemblies", assembly)
+    if assembly.status == A.DRAFT.value:
+        raise InvalidTransition(_("Announce the session first."))
+    item = db.session.get(AgendaItem, item_id)
+    if item is None or item.assembly_id != assembly.id:
+        raise NotFound(_("There is no such agenda item."))
+    if min(yes, no, abstain) < 0:
+        raise ValidationFailed(_("Enter a number of at least 0."), "yes")
+    item.paper_yes, item.paper_no, item.paper_abstain, item.paper_entered_at = yes, no, abstain, now
+    db.session.flush()
+    record(actor, "assembly.paper_count", assembly, now, item=item.id, yes=yes, no=no, abstain=abstain)
+    return item

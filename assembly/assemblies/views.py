@@ -1,0 +1,342 @@
+"""Session pages: agenda, meeting, ballot set-up, voting, results, minutes, calendar."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+import icalendar
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from assembly import tally
+from assembly.assemblies import services, voting
+from assembly.assemblies.forms import AgendaForm, AssemblyForm, BallotForm, MinutesForm, PaperCountForm
+from assembly.assemblies.models import BallotMethod, Secrecy
+from assembly.extensions import limiter
+from assembly.forms import ButtonForm
+from assembly.i18n import format_percent
+from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
+from assembly.web import call_service, form_status, now, require
+
+bp = Blueprint("assemblies", __name__, url_prefix="/n/<slug>/assemblies")
+
+
+def _zone(neighbourhood) -> ZoneInfo:
+    return ZoneInfo(neighbourhood.municipality.timezone)
+
+
+def _to_utc(value: dt.datetime | None, neighbourhood) -> dt.datetime | None:
+    """A datetime-local field is wall-clock time in the neighbourhood's time zone."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=_zone(neighbourhood)).astimezone(dt.timezone.utc)
+
+
+def _to_local(value: dt.datetime | None, neighbourhood) -> dt.datetime | None:
+    return value.astimezone(_zone(neighbourhood)).replace(tzinfo=None) if value else None
+
+
+def _load(slug: str, assembly_id: int):
+    neighbourhood = load_neighbourhood(slug)
+    assembly = services.get_assembly(current_user, neighbourhood, assembly_id)
+    services.advance(assembly, now())
+    return neighbourhood, assembly
+
+
+def _back(neighbourhood, assembly, anchor=None):
+    return redirect(url_for(".show", slug=neighbourhood.slug, assembly_id=assembly.id, _anchor=anchor))
+
+
+@bp.route("/")
+def index(slug: str):
+    neighbourhood = load_neighbourhood(slug)
+    assemblies = services.list_assemblies(current_user, neighbourhood)
+    for assembly in assemblies:
+        services.advance(assembly, now())
+    return render_template("assemblies/index.html", neighbourhood=neighbourhood, assemblies=assemblies,
+                           status_label=services.status_label)
+
+
+@bp.route("/calendar.ics")
+def calendar(slug: str):
+    neighbourhood = load_neighbourhood(slug)
+    zone = _zone(neighbourhood)
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Assembly//Neighbourhood assemblies//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", neighbourhood.name_in(neighbourhood.default_locale))
+    cal.add("x-wr-timezone", str(zone))
+    host = request.host.split(":")[0] or "assembly"
+    for assembly in services.upcoming_meetings(neighbourhood, now() - dt.timedelta(days=365)):
+        event = icalendar.Event()
+        event.add("uid", f"assembly-{assembly.id}@{host}")
+        event.add("dtstamp", assembly.updated_at)
+        event.add("dtstart", assembly.meeting_start.astimezone(zone))
+        event.add("dtend", (assembly.meeting_end or assembly.meeting_start + dt.timedelta(hours=2)).astimezone(zone))
+        event.add("summary", assembly.title)
+        if assembly.place:
+            event.add("location", assembly.place)
+        event.add("url", url_for(".show", slug=slug, assembly_id=assembly.id, _external=True))
+        if assembly.online_link:
+            event.add("description", assembly.online_link)
+        cal.add_component(event)
+    cal.add_missing_timezones()
+    return Response(cal.to_ical(), mimetype="text/calendar",
+                    headers={"Content-Disposition": f'inline; filename="{slug}-assemblies.ics"'})
+
+
+def _editor(neighbourhood, form, assembly=None):
+    return render_template("assemblies/edit.html", neighbourhood=neighbourhood, form=form,
+                           assembly=assembly), form_status()
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new(slug: str):
+    neighbourhood = load_neighbourhood(slug)
+    require("manage_assemblies", neighbourhood)
+    form = AssemblyForm()
+    if form.validate_on_submit():
+        assembly = call_service(form, services.create_assembly, current_user, now(), neighbourhood,
+                                title=form.title.data, meeting_start=_to_utc(form.meeting_start.data, neighbourhood),
+                                meeting_end=_to_utc(form.meeting_end.data, neighbourhood), place=form.place.data,
+                                online_link=form.online_link.data)
+        if assembly is not None:
+            flash(_("The session has been created as a draft. Add agenda items and set up the vote."), "success")
+            return _back(neighbourhood, assembly)
+    return _editor(neighbourhood, form)
+
+
+@bp.route("/<int:assembly_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str, assembly_id: int):
+    neighbourhood, assembly = _load(slug, assembly_id)
+    require("manage_assemblies", assembly)
+    form = AssemblyForm(obj=assembly if request.method == "GET" else None)
+    if request.method == "GET":
+        form.meeting_start.data = _to_local(assembly.meeting_start, neighbourhood)
+        form.meeting_end.data = _to_local(assembly.meeting_end, neighbourhood)
+    if form.validate_on_submit():
+        if call_service(form, services.update_assembly, current_user, now(), assembly, title=form.title.data,
+                        meeting_start=_to_utc(form.meeting_start.data, neighbourhood),
+                        meeting_end=_to_utc(form.meeting_end.data, neighbourhood), place=form.place.data,
+                        online_link=form.online_link.data) is not None:
+            flash(_("The session has been saved."), "success")
+            return _back(neighbourhood, assembly)
+    return _editor(neighbourhood, form, assembly)
+
+
+@bp.route("/<int:assembly_id>/ballot", methods=["GET", "POST"])
+@login_required
+def ballot(slug: str, assembly_id: int):
+    neighbourhood, assembly = _load(slug, assembly_id)
+    require("manage_assemblies", assembly)
+    form = BallotForm(obj=assembly.ballot if request.method == "GET" else None)
+    if request.method == "GET":
+        if assembly.ballot:
+            form.opens_at.data = _to_local(assembly.ballot.opens_at, neighbourhood)
+            form.closes_at.data = _to_local(assembly.ballot.closes_at, neighbourhood)
+        else:
+            form.quorum_percent.data = neighbourhood.quorum_percent
+            form.majority.data = neighbourhood.majority
+    if form.validate_on_submit():
+        if call_service(form, services.set_ballot, current_user, now(), assembly, method=form.method.data,
+                        secrecy=form.secrecy.data, opens_at=_to_utc(form.opens_at.data, neighbourhood),
+                        closes_at=_to_utc(form.closes_at.data, neighbourhood),
+                        quorum_percent=form.quorum_percent.data, majority=form.majority.data,
+                        approval_k=form.approval_k.data) is not None:
+            flash(_("The vote has been set up."), "success")
+            return _back(neighbourhood, assembly)
+    return render_template("assemblies/ballot_form.html", neighbourhood=neighbourhood, assembly=assembly,
+                           form=form), form_status()
+
+
+@bp.route("/<int:assembly_id>/agenda", methods=["POST"])
+@login_required
+def add_item(slug: str, assembly_id: int):
+    neighbourhood, assembly = _load(slug, assembly_id)
+    require("manage_assemblies", assembly)
+    form = AgendaForm()
+    form.proposal_id.choices = [(p.id, p.title) for p in services.candidates(neighbourhood)]
+    if form.validate_on_submit() and call_service(form, services.add_agenda_item, current_user, now(), assembly,
+                                                  form.proposal_id.data) is not None:
+        flash(_("The proposal is on the agenda."), "success")
+        return _back(neighbourhood, assembly, "agenda")
+    return _page(neighbourhood, assembly, agenda_form=form, status=400)
+
+
+@bp.route("/<int:assembly_id>/agenda/<int:item_id>/remove", methods=["POST"])
+@login_required
+def remove_item(slug: str, assembly_id: int, item_id: int):
+    neighbourhood, assembly = _load(slug, assembly_id)
+    require("manage_assemblies", assembly)
+    if ButtonForm().validate_on_submit() and call_service(
+            None, services.remove_agenda_item, current_user, now(), assembly, item_id) is not None:
+        flash(_("The item has been taken off the agenda."), "info")
+        return _back(neighbourhood, assembly, "agenda")
+    return _page(neighbourhood, assembly, status=400)
+
+
+@bp.route("/<int:assembly_id>/announce", methods=["POST"])
+@login_required
+def announce(slug: str, assembly_id: int):
+    neighbourhood, assembly = _load(slug, assembly_id)
+    require("manage_assemblies", assembly)
+    if ButtonForm().validate_on_submit() and call_service(
+            None, services.announce, current_user, now(), assembly) is not None:
+        flash(_("The session has been announced and the residents notified."), "success")
+        return _back(neighbourhood, assembly)
+    return _page(neighbourhood, assembly, status=400)
+
+
+# --- the session page and voting ------------------------------------------------------------------
+
+def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status=200, receipt=None,
+          receipt_check=None, paper_form=None, paper_item=None):
+    ballot = assembly.ballot
+    result = voting.result_of(assembly)
+    if agenda_form is None and assembly.status in services.EDITABLE:
+        agenda_form = AgendaForm(formdata=None)
+        agenda_form.proposal_id.choices = [(p.id, p.title) for p in services.candidates(neighbourhood)]
+    return render_template(
+        "assemblies/show.html", neighbourhood=neighbourhood, assembly=assembly, ballot=ballot, result=result,
+        items_by_id={str(item.id): item for item in assembly.items}, agenda_form=agenda_form,
+        button=ButtonForm(), status_label=services.status_label, method_label=services.method_label,
+        can_vote=ballot is not None and assembly.status == "voting" and voting.eligible(current_user, assembly),
+        has_voted=ballot is not None and voting.has_voted(current_user, ballot),
+        own_vote=voting.own_open_vote(current_user, ballot) if ballot else None, vote_error=vote_error,
+        receipt=receipt, receipt_check=receipt_check, paper_form=paper_form or PaperCountForm(formdata=None),
+        paper_item=paper_item, percent=_share_percent,
+    ), status
+
+
+def _share_percent(share: str) -> str:
+    return format_percent(tally.rounded_percent(Fraction(share), 1))
+
+
+@bp.route("/<int:assembly_id>")
+def show(slug: str, assembly_id: int):
+    neighbourhood, assembly = _load(slug, assembly_id)
+    check = None
+    code = (request.args.get("receipt") or "").strip()
+    result = voting.result_of(assembly)
+    if code and result is not None and assembly.ballot.secrecy == Secrecy.SECRET.value:
+        check = (code, voting.receipt_counted(result, code))
+    return _page(neighbourhood, assembly, receipt_check=check)
+
+
+def _vote_from(form, assembly) -> object:
+    method = assembly.ballot.method
+    items = [str(item.id) for item in assembly.items]
+    if method == BallotMethod.YES_NO.value:
+        return {item: form.get(f"item-{item}") for item in items if form.get(f"item-{item}")}
+    if method == BallotMethod.APPROVAL.value:
+        return [item for item in form.getlist("approve") if item in items]
+    ranks: dict[int, list[str]] = {}
+    for item in items:
+        value = form.get(f"rank-{item}", "")
+        if value.isdigit() and int(value) >= 1:
+            ranks.setdefault(int(value), []).append(item)
+    return [ranks[number] for number in sorted(ranks)]
+
+
+@bp.route("/<int:assembly_id>/vote", methods=["POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"], methods=["POST"])
+def vote(slug: str, assembly_id: int):
+    neighbourhood, assembly = _load(slug, assembly_id)
+    require("vote", assembly)
+    if not ButtonForm().validate_on_submit():
+        return _page(neighbourhood, assembly, vote_error=True, status=400)
+
+    def cast():
+        return {"receipt": voting.cast_vote(current_user, now(), assembly, _vote_from(request.form, assembly),
+                                            request.form.get("receipt"))}
+
+    outcome = call_service(None, cast)
+    if outcome is None:
+        return _page(neighbourhood, assembly, vote_error=True, status=400)
+    receipt = outcome["receipt"]
+    if receipt:
+        # Shown once, in this response; only its hash is stored.
+        return render_template("assemblies/receipt.html", neighbourhood=neighbourhood, assembly=assembly,
+                               receipt=receipt)
+    flash(_("Your vote has been recorded."), "success")
+    return _back(neighbourhood, assembly, "vote")
+
+
+@bp.route("/<int:assembly_id>/ballots.json")
+def ballots_json(slug: str, assembly_id: int):
+    neighbourhood, assembly = _load(slug, assembly_id)
+    result = voting.result_of(assembly)
+    if result is None:
+        return render_template("errors/404.html"), 404
+    body = json.dumps(result.document, ensure_ascii=False, indent=1, sort_keys=True)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{slug}-assembly-{assembly.id}-ballots.json"',
+        "X-Ballots-Digest": result.digest})
+
+
+@bp.route("/<int:assembly_id>/result.json")
+def result_json(slug: str, assembly_id: int):
+    neighbourhood, assembly = _load(slug, assembly_id)
+    result = voting.result_of(assembly)
+    if result is None:
+        return render_template("errors/404.html"), 404
+    return Response(json.dumps({"digest": result.digest, "computed_at": result.computed_at.isoformat(),
+                                "result": result.result}, ensure_ascii=False, indent=1, sort_keys=True),
+                    mimetype="application/json")
+
+
+@bp.route("/<int:assembly_id>/minutes", methods=["GET", "POST"])
+@login_required
+def minutes(slug: str, assembly_id: int):
+    neighbourhood, assembly = _load(slug, assembly_id)
+    require("manage_assemblies", assembly)
+    form = MinutesForm(obj=assembly if request.method == "GET" else None)
+    if form.validate_on_submit():
+        if call_service(form, services.write_minutes, current_user, now(), assembly, minutes=form.minutes.data,
+                        attendance=form.attendance.data, bodies_present=form.bodies_present.data) is not None:
+            flash(_("The minutes have been published."), "success")
+            return _back(neighbourhood, assembly, "minutes")
+    return render_template("assemblies/minutes_form.html", neighbourhood=neighbourhood, assembly=assembly,
+                           form=form), form_status()
+
+
+@bp.route("/<int:assembly_id>/agenda/<int:item_id>/paper", methods=["POST"])
+@login_required
+def paper_count(slug: str, assembly_id: int, item_id: int):
+    neighbourhood, assembly = _load(slug, assembly_id)
+    require("manage_assemblies", assembly)
+    form = PaperCountForm()
+    if form.validate_on_submit() and call_service(
+            form, services.record_paper_count, current_user, now(), assembly, item_id, yes=form.yes.data,
+            no=form.no.data, abstain=form.abstain.data) is not None:
+        flash(_("The count from the room has been recorded."), "success")
+        return _back(neighbourhood, assembly, "agenda")
+    return _page(neighbourhood, assembly, paper_form=form, paper_item=item_id, status=400)
+
+
+@bp.route("/<int:assembly_id>/attendance.csv")
+@login_required
+def attendance(slug: str, assembly_id: int):
+    neighbourhood, assembly = _load(slug, assembly_id)
+    require("manage_assemblies", assembly)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("Name"), _("Address"), _("Voted online"), _("Present")])
+    for name, address, voted in voting.attendance_rows(current_user, assembly):
+        writer.writerow([_safe_cell(name), _safe_cell(address), _("yes") if voted else _("no"), ""])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{slug}-assembly-{assembly.id}-attendance.csv"'})
+
+
+def _safe_cell(value: str) -> str:
+    """Keep spreadsheet programs from reading a cell as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
