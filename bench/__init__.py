@@ -1,0 +1,1 @@
+"""Benchmarks (run by hand; performance is never asserted in tests)."""
