@@ -39,6 +39,10 @@ class Roles:
         self.staff_of: set[int] = set()
         if not self.authenticated:
             return
+        api_body_id = getattr(user, "api_body_id", None)
+        if api_body_id is not None:  # a body's API token acts as staff of that body only
+            self.staff_of = {api_body_id}
+            return
         session = db.session
         rows = session.scalars(
             select(Membership).where(
@@ -171,6 +175,7 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "issue_invite_codes": _muhtar_of_object,
     "moderate": _muhtar_of_object,
     "manage_assemblies": _muhtar_of_object,
+    "forward": _muhtar_of_object,
     "view_muhtar_desk": _any_muhtar,
     # body staff
     "act_for_body": _staff_of_body,

@@ -76,7 +76,15 @@ def _voting_open(p: dict) -> str:
     return _("Voting is open in “%(title)s”.", title=p["title"])
 
 
+def _case_event(p: dict) -> str:
+    from assembly.cases.services import status_label
+
+    return _("Case %(reference)s (“%(title)s”) is now: %(status)s.", reference=p["reference"], title=p["title"],
+             status=status_label(p["status"], p.get("decision") or None))
+
+
 MESSAGES: dict[str, Callable[[dict], str]] = {
+    "case_event": _case_event,
     "assembly_announced": _assembly_announced,
     "voting_open": _voting_open,
     "proposal_ready": _proposal_ready,

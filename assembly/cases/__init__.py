@@ -1,0 +1,1 @@
+"""Forwarded items: cases at bodies, their hash-chained timelines, the staff inbox."""

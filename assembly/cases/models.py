@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from assembly.accounts.models import User
+from assembly.db import Base, intpk, utcnow
+from assembly.neighbourhoods.models import Body, Neighbourhood
+from assembly.proposals.models import Proposal
+
+
+class CaseStatus(str, enum.Enum):
+    FORWARDED = "forwarded"
+    RECEIVED = "received"
+    SCHEDULED = "scheduled"
+    DECIDED = "decided"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class Decision(str, enum.Enum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    DEFERRED = "deferred"
+    REFERRED = "referred"
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class CaseSequence(Base):
+    """The last reference number used per municipality, neighbourhood and year."""
+
+    __tablename__ = "case_sequences"
+    __table_args__ = (UniqueConstraint("neighbourhood_id", "year"),)
+
+    id: Mapped[intpk]
+    neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class Case(Base):
+    """A forwarded item: an immutable snapshot of the proposal and its vote, at one body."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("reference"),
+        UniqueConstraint("proposal_id", "body_id"),
+        CheckConstraint(_in("status", CaseStatus), name="status"),
+        CheckConstraint("decision IS NULL OR " + _in("decision", Decision), name="decision"),
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
+        Index("ix_cases_inbox", "body_id", "status", "updated_at"),
+        Index("ix_cases_body_updated", "body_id", "updated_at", "id"),
+        Index("ix_cases_due", "status", "due_at"),
+        Index("ix_cases_neighbourhood", "neighbourhood_id", "forwarded_at"),
+        Index("ix_cases_proposal_id", "proposal_id"),
+        Index("ix_cases_updated", "updated_at", "id"),
+    )
+
+    id: Mapped[intpk]
+    reference: Mapped[str] = mapped_column(String(60))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="RESTRICT"))
+    neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id", ondelete="RESTRICT"))
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="RESTRICT"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"))
+    referred_from_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(12), default=CaseStatus.FORWARDED.value)
+    decision: Mapped[str | None] = mapped_column(String(10))
+    progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    text_html: Mapped[str] = mapped_column(Text)
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    address_text: Mapped[str | None] = mapped_column(String(200))
+    vote_result: Mapped[dict]
+    note: Mapped[str | None] = mapped_column(String(2000))
+    forward_reason: Mapped[str | None] = mapped_column(String(1000))
+    forwarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    forwarded_at: Mapped[dt.datetime]
+    due_at: Mapped[dt.datetime]
+    received_at: Mapped[dt.datetime | None]
+    decided_at: Mapped[dt.datetime | None]
+    done_at: Mapped[dt.datetime | None]
+    council_meeting_at: Mapped[dt.datetime | None]
+    agenda_number: Mapped[str | None] = mapped_column(String(40))
+    council_record_url: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    event_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    proposal: Mapped[Proposal] = relationship()
+    neighbourhood: Mapped[Neighbourhood] = relationship()
+    body: Mapped[Body] = relationship()
+    forwarded_by: Mapped[User | None] = relationship()
+    referred_from: Mapped[Case | None] = relationship(remote_side="Case.id")
+
+
+class CaseEvent(Base):
+    """One step of a case's public timeline. Each event stores the SHA-256 of its canonical
+    content and of the previous event, so the chain shows any later change. Append-only."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
+    seq: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(12))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict]
+    created_at: Mapped[dt.datetime]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    case: Mapped[Case] = relationship()
+
+
+class ApiToken(Base):
+    """A body's key for the JSON API; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("token_hash"), Index("ix_api_tokens_body_id", "body_id"))
+
+    id: Mapped[intpk]
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime]
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+    body: Mapped[Body] = relationship()
+
+
+class IdempotentRequest(Base):
+    """The stored answer to an API write, so a retried request never acts twice."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("body_id", "key"),)
+
+    id: Mapped[intpk]
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    response: Mapped[dict]
+    created_at: Mapped[dt.datetime]

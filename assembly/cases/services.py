@@ -1,0 +1,381 @@
+"""Forwarding accepted items to bodies, and the case lifecycle with its hash-chained timeline.
+
+Every public fact of a case is an event; the current status is a cache of the last event.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from assembly import permissions
+from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotResult
+from assembly.audit.services import record
+from assembly.cases.models import Case, CaseEvent, CaseSequence, CaseStatus, Decision
+from assembly.db import db
+from assembly.errors import InvalidTransition, NotFound, ValidationFailed
+from assembly.neighbourhoods.models import Body
+from assembly.proposals import services as proposals
+from assembly.proposals.models import Proposal, ProposalStatus
+from assembly.text import clean_plain
+
+C = CaseStatus
+GENESIS = "0" * 64
+OPEN_STATUSES = (C.FORWARDED.value, C.RECEIVED.value, C.SCHEDULED.value)
+
+# Which event may follow the case's current status (decisions are checked separately).
+NEXT: dict[str, frozenset[str]] = {
+    C.FORWARDED.value: frozenset({"received"}),
+    C.RECEIVED.value: frozenset({"scheduled", "decided"}),
+    C.SCHEDULED.value: frozenset({"scheduled", "decided"}),
+    C.DECIDED.value: frozenset(),  # depends on the decision, see _allowed
+    C.IN_PROGRESS.value: frozenset({"in_progress", "done"}),
+    C.DONE.value: frozenset(),
+}
+
+
+def status_label(status: str, decision: str | None = None) -> str:
+    if status == C.DECIDED.value and decision:
+        return decision_label(decision)
+    return {
+        C.FORWARDED.value: _("Forwarded"), C.RECEIVED.value: _("Received"),
+        C.SCHEDULED.value: _("On the council's agenda"), C.DECIDED.value: _("Decided"),
+        C.IN_PROGRESS.value: _("In progress"), C.DONE.value: _("Done"),
+    }.get(status, status)
+
+
+def decision_label(decision: str) -> str:
+    return {
+        Decision.APPROVED.value: _("Decided: approved"), Decision.REJECTED.value: _("Decided: rejected"),
+        Decision.DEFERRED.value: _("Decided: deferred"), Decision.REFERRED.value: _("Referred to another body"),
+    }.get(decision, decision)
+
+
+def _allowed(case: Case) -> frozenset[str]:
+    if case.status == C.DECIDED.value:
+        return {
+            Decision.APPROVED.value: frozenset({"in_progress", "done"}),
+            Decision.DEFERRED.value: frozenset({"scheduled", "decided"}),
+        }.get(case.decision or "", frozenset())
+    return NEXT[case.status]
+
+
+def is_overdue(case: Case, now: dt.datetime) -> bool:
+    """No decision by the body's answer deadline."""
+    return case.status in OPEN_STATUSES and now > case.due_at
+
+
+# --- the hash chain -------------------------------------------------------------------------
+
+def canonical_event(event: CaseEvent, reference: str) -> bytes:
+    content = {
+        "case": reference, "seq": event.seq, "kind": event.kind, "status": event.status,
+        "actor": event.actor_name, "note": event.note or "", "data": event.data,
+        "created_at": event.created_at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds"),
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def event_hash(event: CaseEvent, reference: str) -> str:
+    return hashlib.sha256(canonical_event(event, reference)).hexdigest()
+
+
+def _append(case: Case, kind: str, actor, now: dt.datetime, note: str | None = None, **data) -> CaseEvent:
+    """Add the next event. The unique (case, seq) constraint and the conditional counter
+    update make two simultaneous writers to one case fail cleanly instead of forking the chain."""
+    seq = db.session.execute(
+        update(Case).where(Case.id == case.id, Case.event_count == case.event_count)
+        .values(event_count=Case.event_count + 1, updated_at=now, status=case.status)
+        .returning(Case.event_count).execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if seq is None:
+        raise InvalidTransition(_("The case was changed in the meantime. Please reload the page."))
+    set_committed_value(case, "event_count", seq)
+    previous = GENESIS if seq == 1 else db.session.scalar(
+        select(CaseEvent.hash).where(CaseEvent.case_id == case.id, CaseEvent.seq == seq - 1))
+    event = CaseEvent(case_id=case.id, seq=seq, kind=kind, status=case.status, actor_id=getattr(actor, "id", None),
+                      actor_name=_actor_name(actor, case), note=note, data=_jsonable(data),
+                      created_at=now.astimezone(dt.timezone.utc), prev_hash=previous)
+    event.hash = event_hash(event, case.reference)
+    case.updated_at = now
+    db.session.add(event)
+    db.session.flush()
+    proposals.notify_followers(case.proposal, "case_event", now, reference=case.reference, status=case.status,
+                               decision=case.decision or "")
+    return event
+
+
+def _actor_name(actor, case: Case) -> str:
+    if actor is None:
+        return case.body.name
+    name = getattr(actor, "display_name", "system")
+    return f"{name} ({case.body.name})" if permissions.can(actor, "act_for_body", case.body) else name
+
+
+def _jsonable(data: dict) -> dict:
+    return {key: (value.astimezone(dt.timezone.utc).isoformat() if isinstance(value, dt.datetime) else value)
+            for key, value in data.items() if value is not None}
+
+
+def verify_chain(case: Case, events: list[CaseEvent]) -> CaseEvent | int | None:
+    """The first event that does not match the chain (an edited, deleted or reordered event),
+    or the missing sequence number, or None when the chain is intact."""
+    previous = GENESIS
+    for expected, event in enumerate(events, start=1):
+        if event.seq != expected:
+            return expected
+        if event.prev_hash != previous or event_hash(event, case.reference) != event.hash:
+            return event
+        previous = event.hash
+    if len(events) != case.event_count:
+        return len(events) + 1
+    return None
+
+
+def verify_all(batch: int = 500):
+    """Yield (case, problem) for every case whose chain is broken."""
+    last_id = 0
+    while True:
+        cases = list(db.session.scalars(select(Case).where(Case.id > last_id).order_by(Case.id).limit(batch)))
+        if not cases:
+            return
+        events_by_case: dict[int, list[CaseEvent]] = {case.id: [] for case in cases}
+        for event in db.session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(events_by_case))
+                                        .order_by(CaseEvent.case_id, CaseEvent.seq)):
+            events_by_case[event.case_id].append(event)
+        for case in cases:
+            problem = verify_chain(case, events_by_case[case.id])
+            if problem is not None:
+                yield case, problem
+        last_id = cases[-1].id
+
+
+# --- forwarding ---------------------------------------------------------------------------------
+
+def _next_reference(case_neighbourhood, now: dt.datetime) -> str:
+    """municipality-neighbourhood-year-sequence, gapless: the counter row is incremented in
+    the forwarding's own transaction (a rolled-back forwarding gives its number back)."""
+    year = now.year
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(CaseSequence).values(neighbourhood_id=case_neighbourhood.id, year=year, last_number=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[CaseSequence.neighbourhood_id, CaseSequence.year],
+        set_={"last_number": CaseSequence.last_number + 1},
+    ).returning(CaseSequence.last_number)
+    number = db.session.execute(statement).scalar_one()
+    municipality = case_neighbourhood.municipality
+    return f"{municipality.code}-{case_neighbourhood.code}-{year}-{number:04d}"
+
+
+def _vote_snapshot(proposal: Proposal) -> dict:
+    """The result of the last closed ballot that had this proposal on its agenda."""
+    row = db.session.execute(
+        select(AgendaItem, Assembly, BallotResult)
+        .join(Assembly, Assembly.id == AgendaItem.assembly_id)
+        .join(Ballot, Ballot.assembly_id == Assembly.id)
+        .join(BallotResult, BallotResult.ballot_id == Ballot.id)
+        .where(AgendaItem.proposal_id == proposal.id, AgendaItem.outcome.is_not(None))
+        .order_by(BallotResult.computed_at.desc()).limit(1)
+    ).first()
+    if row is None:
+        return {}
+    item, assembly, result = row
+    outcome = result.result
+    snapshot = {"assembly": assembly.title, "assembly_id": assembly.id, "outcome": item.outcome,
+                "method": outcome["method"], "turnout": outcome["turnout"],
+                "electorate": outcome["rules"]["electorate"], "quorum_met": outcome["quorum"]["met"],
+                "digest": result.digest}
+    key = str(item.id)
+    for entry in outcome.get("items", []):
+        if entry.get("item") == key:
+            snapshot["counts"] = {k: v for k, v in entry.items() if k != "item"}
+    return snapshot
+
+
+def forward(actor, now: dt.datetime, proposal: Proposal, body: Body, note: str | None = None,
+            reason: str | None = None) -> Case:
+    """Make a case at `body` from the proposal. Accepted items go freely; rejected or never-voted
+    ones need a reason, which is shown publicly. One case per proposal and body."""
+    permissions.require(actor, "forward", proposal)
+    if body.municipality_id != proposal.neighbourhood.municipality_id:
+        raise ValidationFailed(_("Choose a body of this municipality."), "body_id")
+    note = clean_plain(note or "")[:2000] or None
+    reason = clean_plain(reason or "")[:1000] or None
+    status = ProposalStatus(proposal.status)
+    already_forwarded = status == ProposalStatus.FORWARDED
+    voted_in = status == ProposalStatus.ACCEPTED or (
+        already_forwarded and db.session.scalar(
+            select(AgendaItem.id).where(AgendaItem.proposal_id == proposal.id, AgendaItem.outcome == "accepted")))
+    if status in (ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN, ProposalStatus.HIDDEN, ProposalStatus.ON_AGENDA):
+        raise InvalidTransition(_("This proposal cannot be forwarded now."))
+    if not voted_in and not reason:
+        raise ValidationFailed(_("This item was not accepted by the assembly. Give the public reason for "
+                                 "forwarding it anyway."), "reason")
+    neighbourhood = proposal.neighbourhood
+    case = Case(
+        reference=_next_reference(neighbourhood, now), proposal_id=proposal.id, neighbourhood_id=neighbourhood.id,
+        body_id=body.id, category_id=proposal.category_id, status=C.FORWARDED.value, title=proposal.title,
+        text=proposal.body, text_html=proposal.body_html, latitude=proposal.latitude, longitude=proposal.longitude,
+        address_text=proposal.address_text, vote_result=_vote_snapshot(proposal), note=note,
+        forward_reason=None if voted_in else reason, forwarded_by_id=actor.id, forwarded_at=now,
+        due_at=now + dt.timedelta(days=body.answer_days), updated_at=now, event_count=0)
+    try:
+        with db.session.begin_nested():
+            db.session.add(case)
+    except IntegrityError:
+        raise ValidationFailed(_("This item has already been forwarded to this body."), "body_id") from None
+    set_committed_value(case, "body", body)
+    set_committed_value(case, "proposal", proposal)
+    if not already_forwarded:
+        proposals._move(proposal, status, ProposalStatus.FORWARDED, actor, now, case.reference)
+    _append(case, "forwarded", actor, now, note, body=body.name, reason=case.forward_reason)
+    record(actor, "case.forward", case, now, reference=case.reference, body=body.id, reason=case.forward_reason)
+    return case
+
+
+def bodies_for(proposal: Proposal) -> list[Body]:
+    return list(db.session.scalars(select(Body).where(
+        Body.municipality_id == proposal.neighbourhood.municipality_id).order_by(Body.name)))
+
+
+def default_body(proposal: Proposal) -> Body | None:
+    return proposal.category.default_body
+
+
+# --- the body's work -----------------------------------------------------------------------------
+
+def _check(case: Case, kind: str) -> None:
+    if kind not in _allowed(case):
+        raise InvalidTransition(_("A case that is “%(current)s” cannot be marked “%(new)s”.",
+                                  current=status_label(case.status, case.decision), new=status_label(kind)))
+
+
+def receive(actor, now: dt.datetime, case: Case, note: str | None = None) -> CaseEvent:
+    permissions.require(actor, "act_for_body", case)
+    _check(case, "received")
+    case.status, case.received_at = C.RECEIVED.value, now
+    return _append(case, "received", actor, now, clean_plain(note or "") or None)
+
+
+def schedule(actor, now: dt.datetime, case: Case, *, meeting_at: dt.datetime, agenda_number: str | None = None,
+             record_url: str | None = None, note: str | None = None) -> CaseEvent:
+    permissions.require(actor, "act_for_body", case)
+    _check(case, "scheduled")
+    if meeting_at is None:
+        raise ValidationFailed(_("Give the date of the council meeting."), "meeting_at")
+    record_url = clean_plain(record_url or "") or None
+    if record_url and not record_url.startswith(("https://", "http://")):
+        raise ValidationFailed(_("Give a web address starting with https://."), "record_url")
+    agenda_number = clean_plain(agenda_number or "")[:40] or None
+    case.status = C.SCHEDULED.value
+    case.council_meeting_at, case.agenda_number, case.council_record_url = meeting_at, agenda_number, record_url
+    return _append(case, "scheduled", actor, now, clean_plain(note or "") or None, meeting_at=meeting_at,
+                   agenda_number=agenda_number, record_url=record_url)
+
+
+def decide(actor, now: dt.datetime, case: Case, *, decision: str, note: str | None = None,
+           refer_to: Body | None = None) -> CaseEvent:
+    permissions.require(actor, "act_for_body", case)
+    _check(case, "decided")
+    note = clean_plain(note or "") or None
+    if decision not in {d.value for d in Decision}:
+        raise ValidationFailed(_("Choose one of the offered decisions."), "decision")
+    if decision == Decision.REJECTED.value and not note:
+        raise ValidationFailed(_("A rejection needs a reason, which is shown publicly."), "note")
+    if decision == Decision.REFERRED.value:
+        if refer_to is None or refer_to.id == case.body_id or refer_to.municipality_id != case.body.municipality_id:
+            raise ValidationFailed(_("Choose the other body of this municipality to refer the case to."), "refer_to")
+    case.status, case.decision, case.decided_at = C.DECIDED.value, decision, now
+    event = _append(case, "decided", actor, now, note, decision=decision,
+                    referred_to=refer_to.name if refer_to else None)
+    if decision == Decision.REFERRED.value:
+        _refer(actor, now, case, refer_to, note)
+    return event
+
+
+def _refer(actor, now: dt.datetime, case: Case, body: Body, note: str | None) -> Case:
+    linked = Case(
+        reference=_next_reference(case.neighbourhood, now), proposal_id=case.proposal_id,
+        neighbourhood_id=case.neighbourhood_id, body_id=body.id, category_id=case.category_id,
+        referred_from_id=case.id, status=C.FORWARDED.value, title=case.title, text=case.text,
+        text_html=case.text_html, latitude=case.latitude, longitude=case.longitude, address_text=case.address_text,
+        vote_result=case.vote_result, note=note, forward_reason=case.forward_reason, forwarded_by_id=actor.id,
+        forwarded_at=now, due_at=now + dt.timedelta(days=body.answer_days), updated_at=now, event_count=0)
+    try:
+        with db.session.begin_nested():
+            db.session.add(linked)
+    except IntegrityError:
+        raise ValidationFailed(_("This item has already been forwarded to this body."), "refer_to") from None
+    set_committed_value(linked, "body", body)
+    set_committed_value(linked, "proposal", case.proposal)
+    _append(linked, "forwarded", actor, now, note, body=body.name, referred_from=case.reference)
+    return linked
+
+
+def progress(actor, now: dt.datetime, case: Case, *, percent: int, note: str | None = None) -> CaseEvent:
+    permissions.require(actor, "act_for_body", case)
+    _check(case, "in_progress")
+    if not 0 <= percent <= 100:
+        raise ValidationFailed(_("Progress is a percentage between 0 and 100."), "percent")
+    case.status, case.progress = C.IN_PROGRESS.value, percent
+    return _append(case, "in_progress", actor, now, clean_plain(note or "") or None, progress=percent)
+
+
+def complete(actor, now: dt.datetime, case: Case, note: str | None = None) -> CaseEvent:
+    permissions.require(actor, "act_for_body", case)
+    _check(case, "done")
+    case.status, case.progress, case.done_at = C.DONE.value, 100, now
+    return _append(case, "done", actor, now, clean_plain(note or "") or None)
+
+
+def apply_event(actor, now: dt.datetime, case: Case, kind: str, fields: dict) -> CaseEvent:
+    """One entry point for the inbox, the API and CSV imports: kind + its fields."""
+    if kind == "received":
+        return receive(actor, now, case, fields.get("note"))
+    if kind == "scheduled":
+        return schedule(actor, now, case, meeting_at=fields.get("meeting_at"),
+                        agenda_number=fields.get("agenda_number"), record_url=fields.get("record_url"),
+                        note=fields.get("note"))
+    if kind == "decided":
+        return decide(actor, now, case, decision=fields.get("decision") or "", note=fields.get("note"),
+                      refer_to=fields.get("refer_to"))
+    if kind == "in_progress":
+        return progress(actor, now, case, percent=int(fields.get("progress") or 0), note=fields.get("note"))
+    if kind == "done":
+        return complete(actor, now, case, fields.get("note"))
+    raise ValidationFailed(_("Unknown step: %(kind)s.", kind=kind), "kind")
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+def get_by_reference(reference: str) -> Case:
+    case = db.session.scalar(
+        select(Case).options(joinedload(Case.body), joinedload(Case.neighbourhood), joinedload(Case.proposal),
+                             joinedload(Case.referred_from))
+        .where(Case.reference == reference.strip().upper()))
+    if case is None:
+        raise NotFound(_("There is no case with this reference number."))
+    return case
+
+
+def events_of(case: Case) -> list[CaseEvent]:
+    return list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)))
+
+
+def cases_of_proposal(proposal_id: int) -> list[Case]:
+    return list(db.session.scalars(select(Case).options(joinedload(Case.body))
+                                   .where(Case.proposal_id == proposal_id).order_by(Case.id)))
+
+
+def linked_cases(case: Case) -> list[Case]:
+    return [other for other in cases_of_proposal(case.proposal_id) if other.id != case.id]
