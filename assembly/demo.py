@@ -13,6 +13,7 @@ from assembly.accounts.services import hash_password
 from assembly.cli import SystemActor
 from assembly.db import db
 from assembly.demo_assemblies import load_sessions
+from assembly.demo_cases import demo_api_token, load_cases
 from assembly.demo_proposals import BOUNDS, load_proposals
 from assembly.neighbourhoods import services
 
@@ -90,7 +91,8 @@ MUNICIPALITIES = [
                            ("gul", "Gül Yılmaz", "Kırmızı Kuşak Sokak 4")],
             ),
         ],
-        staff=[("meclis.staff", "Murat Erdem", "meclis"), ("emniyet.staff", "Serkan Polat", "emniyet")],
+        staff=[("meclis.staff", "Murat Erdem", "meclis"), ("emniyet.staff", "Serkan Polat", "emniyet"),
+               ("elektrik.staff", "Canan Aksoy", "elektrik")],
     ),
     DemoMunicipality(
         code="TEH20", name="شهرداری منطقه ۲۰ تهران", timezone="Asia/Tehran", locale="fa",
@@ -121,7 +123,7 @@ MUNICIPALITIES = [
                 residents=[("sara", "سارا جعفری", "خیابان سیزده آبان، کوچه بهار ۲")],
             ),
         ],
-        staff=[("shahrdari.staff", "پرویز امینی", "shahrdari")],
+        staff=[("shahrdari.staff", "پرویز امینی", "shahrdari"), ("kalantari.staff", "مهدی طاهری", "kalantari")],
     ),
     DemoMunicipality(
         code="ORE", name="Örebro kommun", timezone="Europe/Stockholm", locale="sv",
@@ -146,7 +148,8 @@ MUNICIPALITIES = [
                 pending=[("oskar", "Oskar Holm", "Kungsgatan 9")],
             ),
         ],
-        staff=[("polisen.staff", "Johan Ek", "polisen")],
+        staff=[("polisen.staff", "Johan Ek", "polisen"), ("tekniska.staff", "Maria Sandberg", "tekniska"),
+               ("fullmaktige.staff", "Anders Wikström", "fullmaktige")],
     ),
 ]
 
@@ -190,8 +193,10 @@ def load_demo(now: dt.datetime) -> str:
             services.appoint_staff(admin, now, bodies[body_slug], people.user(login, name, spec.locale))
         for hood in spec.neighbourhoods:
             _load_neighbourhood(admin, people, municipality, hood, spec.locale, now)
+    token = demo_api_token(now)
     return (f"demo loaded: {len(people.created)} accounts, password {DEMO_PASSWORD!r}; "
-            f"admin {_email('admin')}")
+            f"admin {_email('admin')}\n"
+            f"demo API token of the Kadıköy council (shown once): {token}")
 
 
 def _load_neighbourhood(admin, people: _People, municipality, hood: DemoNeighbourhood, locale: str,
@@ -204,7 +209,7 @@ def _load_neighbourhood(admin, people: _People, municipality, hood: DemoNeighbou
     services.appoint_muhtar(admin, now, neighbourhood, muhtar)
     for index, (login, name, address) in enumerate(hood.residents):
         resident = people.user(login, name, locale)
-        asked = now - dt.timedelta(days=30 - index)
+        asked = now - dt.timedelta(days=60 - index)
         membership = services.request_membership(resident, asked, neighbourhood, address)
         services.approve_membership(muhtar, asked + dt.timedelta(hours=5), neighbourhood, membership.id)
     for login, name, address in hood.pending:
@@ -213,3 +218,4 @@ def _load_neighbourhood(admin, people: _People, municipality, hood: DemoNeighbou
     services.issue_invite_codes(muhtar, now - dt.timedelta(days=3), neighbourhood, 12, 60)
     load_proposals(neighbourhood, muhtar, now, DEMO_DOMAIN)
     load_sessions(neighbourhood, muhtar, now, DEMO_DOMAIN)
+    load_cases(neighbourhood, muhtar, now)

@@ -38,7 +38,7 @@ SESSIONS: dict[str, list[DemoSession]] = {
         DemoSession(
             "Ekim ayı mahalle meclisi", ["Moda Parkı'ndaki sokak ışıkları yanmıyor",
                                          "Yoğurtçu Parkı'na açık hava spor aletleri"],
-            "yes_no", "secret", -14, -10, place="Caferağa Muhtarlığı, Moda Caddesi",
+            "yes_no", "secret", -40, -35, place="Caferağa Muhtarlığı, Moda Caddesi",
             votes={"ayse": {"1": "yes", "2": "no"}, "mehmet": {"1": "yes", "2": "no"},
                    "zeynep": {"1": "yes", "2": "abstain"}, "emre": {"1": "yes", "2": "yes"}},
             minutes="Toplantıya 23 kişi katıldı. Emniyet ve elektrik dağıtım şirketinden temsilciler dinlendi.\n\n"
@@ -56,7 +56,7 @@ SESSIONS: dict[str, list[DemoSession]] = {
     "dolatabad": [
         DemoSession(
             "نشست ماهانه شورایاری — مهر", ["استقرار کانکس پلیس در میدان نماز", "ساماندهی دستفروشان بلوار دولت‌آباد"],
-            "yes_no", "secret", -14, -10, place="سرای محله دولت‌آباد",
+            "yes_no", "secret", -40, -35, place="سرای محله دولت‌آباد",
             votes={"reza": {"1": "yes", "2": "yes"}, "narges": {"1": "yes", "2": "no"},
                    "ali": {"1": "yes", "2": "yes"}, "fatemeh": {"1": "abstain", "2": "yes"}},
             minutes="در این نشست شهردار ناحیه و رئیس کلانتری حضور داشتند.\n\n"
@@ -73,7 +73,7 @@ SESSIONS: dict[str, list[DemoSession]] = {
     "jarntorget": [
         DemoSession(
             "Områdesstämma i oktober", ["Bättre belysning och kameror vid Järntorget", "Fler bänkar i Stadsparken"],
-            "yes_no", "open", -14, -10, place="Medborgarhuset, Järntorget",
+            "yes_no", "open", -40, -35, place="Medborgarhuset, Järntorget",
             votes={"erik": {"1": "yes", "2": "yes"}, "amina": {"1": "yes", "2": "no"},
                    "lars": {"1": "no", "2": "yes"}, "sofia": {"1": "yes", "2": "yes"}},
             minutes="Polisen och kommunen presenterade medborgarlöftet för city.\n\n"

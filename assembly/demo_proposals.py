@@ -54,7 +54,7 @@ PROPOSALS: dict[str, list[DemoProposal]] = {
             comments=[("mehmet", "Dün akşam köpeğimi gezdirirken fark ettim, gerçekten çok karanlık.", None),
                       ("zeynep", "Geçen kış da aynı sorun vardı; kalıcı bir çözüm lazım.", None),
                       ("ayse", "Kesinlikle. Elektrik şirketine ayrıca dilekçe de verdim.", 1)],
-            days_ago=21),
+            days_ago=45),
         DemoProposal(
             "mehmet", "traffic", "Bahariye Caddesi'ne yaya geçidi ve hız kesici",
             "Bahariye Caddesi ile Şair Nefi Sokak'ın kesiştiği noktada araçlar çok hızlı geçiyor. "
@@ -73,7 +73,7 @@ PROPOSALS: dict[str, list[DemoProposal]] = {
             "emre", "environment", "Yoğurtçu Parkı'na açık hava spor aletleri",
             "Yoğurtçu Parkı'ndaki eski spor aletleri kırık. Yenilerinin konmasını ve yanına bir içme suyu "
             "çeşmesi yapılmasını öneriyoruz.", point=(40.9840, 29.0330), address="Yoğurtçu Parkı",
-            supporters=["ayse", "ilkay", "zeynep"], days_ago=20),
+            supporters=["ayse", "ilkay", "zeynep"], days_ago=44),
         DemoProposal(
             "zeynep", "social", "Semt kütüphanesi hafta sonu da açık olsun",
             "Semt kütüphanesi cumartesi ve pazar kapalı. Çalışan gençler ve aileler için hafta sonu "
@@ -112,7 +112,7 @@ PROPOSALS: dict[str, list[DemoProposal]] = {
             comments=[("narges", "کاملاً موافقم؛ شب‌ها این محدوده خیلی خلوت است.", None),
                       ("ali", "بهتر است روشنایی میدان هم بیشتر شود.", None),
                       ("reza", "پیشنهاد خوبی است؛ در جلسه شورایاری مطرح می‌کنم.", 2)],
-            days_ago=18),
+            days_ago=45),
         DemoProposal(
             "narges", "social", "راه‌اندازی خانه محله برای کمک به نیازمندان",
             "پیشنهاد می‌شود در ساختمان خالی کنار سرای محله، یک «خانه محله» برای جمع‌آوری و توزیع کمک‌های "
@@ -123,7 +123,7 @@ PROPOSALS: dict[str, list[DemoProposal]] = {
             "دستفروشان پیاده‌روی ضلع جنوبی بلوار را کاملاً گرفته‌اند و عبور سالمندان و کالسکه ممکن نیست. "
             "پیشنهاد می‌کنیم بازارچه‌ای موقت در زمین خالی کنار پارک ایجاد شود.",
             point=(35.6105, 51.4480), address="بلوار دولت‌آباد، ضلع جنوبی", supporters=["reza", "narges", "ali"],
-            days_ago=17),
+            days_ago=44),
         DemoProposal(
             "narges", "social", "کلاس آموزش رایانه برای سالمندان",
             "در سرای محله کلاس رایگان آموزش کار با تلفن همراه و رایانه برای سالمندان برگزار شود.",
@@ -154,7 +154,7 @@ PROPOSALS: dict[str, list[DemoProposal]] = {
             comments=[("amina", "Håller med. Det är mörkt redan vid fyra på vintern.", None),
                       ("lars", "Belysning först, kameror är en större fråga.", None),
                       ("erik", "Bra poäng, vi kan dela upp förslaget.", 2)],
-            days_ago=20),
+            days_ago=45),
         DemoProposal(
             "amina", "traffic", "Säkrare cykelpassage på Drottninggatan",
             "Cyklister och fotgängare möts i samma smala passage vid Drottninggatan 3. Vi föreslår en tydlig "
@@ -164,7 +164,7 @@ PROPOSALS: dict[str, list[DemoProposal]] = {
             "lars", "environment", "Fler bänkar i Stadsparken",
             "Äldre som promenerar i Stadsparken har få ställen att vila. Vi föreslår fler bänkar längs ån.",
             point=(59.2700, 15.2150), address="Stadsparken, längs Svartån", supporters=["erik", "amina", "sofia"],
-            days_ago=19),
+            days_ago=44),
         DemoProposal(
             "lars", "environment", "Fler papperskorgar i city",
             "Det saknas papperskorgar längs Storgatan. Skräpet hamnar i rabatterna.",

@@ -136,10 +136,9 @@ def format_number(value: int | float | None) -> str:
 def format_percent(value) -> str:
     """A percentage given as a number of percent (e.g. Decimal('42.9')), placed the locale's way."""
     locale = current_locale()
-    if locale == "fa":
-        return persian_digits(babel_format_percent(Decimal(value) / 100, format="#,##0.#%", locale=locale,
-                                                   numbering_system="default"))
-    return babel_format_percent(Decimal(value) / 100, format="#,##0.#%", locale=locale)
+    text = babel_format_percent(Decimal(value) / 100, locale=locale, decimal_quantization=False,
+                                numbering_system="default")
+    return persian_digits(text) if locale == "fa" else text
 
 
 def localized_name(names: dict | None, fallback: str = "") -> str:

@@ -181,6 +181,7 @@ def init_app(app: Flask) -> None:
 
     from assembly.accounts.views import bp as accounts_bp
     from assembly.assemblies.views import bp as assemblies_bp
+    from assembly.cases.views import bp as cases_bp
     from assembly.admin.views import bp as admin_bp
     from assembly.cli import register_commands
     from assembly.neighbourhoods.views import bp as neighbourhoods_bp
@@ -193,4 +194,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(proposals_bp)
     app.register_blueprint(assemblies_bp)
+    app.register_blueprint(cases_bp)
     register_commands(app)

@@ -146,6 +146,8 @@ def withdraw(slug: str, proposal_id: int):
 
 def _page(neighbourhood, proposal, *, comment_form=None, report_form=None, reason_form=None, failed=None,
           status=200):
+    from assembly.cases.services import cases_of_proposal, status_label as case_status_label
+
     threads = discussion.thread(proposal)
     return render_template(
         "proposals/show.html", neighbourhood=neighbourhood, proposal=proposal, threads=threads,
@@ -156,6 +158,7 @@ def _page(neighbourhood, proposal, *, comment_form=None, report_form=None, reaso
         reason_form=reason_form or ReasonForm(formdata=None), failed=failed, button=ButtonForm(),
         now=now(), can_still_edit=discussion.can_still_edit, status_label=services.status_label,
         discussable=services.discussable(proposal), threshold=neighbourhood.effective_support_threshold(),
+        cases=cases_of_proposal(proposal.id), case_status_label=case_status_label,
     ), status
 
 

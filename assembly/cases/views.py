@@ -1,0 +1,238 @@
+"""Forwarding (muhtar), public case tracking, body scoreboards and the staff inbox."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from assembly import permissions
+from assembly.cases import inbox as inbox_service
+from assembly.cases import services
+from assembly.cases.forms import (
+    DecideForm,
+    DoneForm,
+    ForwardForm,
+    InboxFilterForm,
+    LookupForm,
+    ProgressForm,
+    ReceiveForm,
+    ScheduleForm,
+    TokenForm,
+)
+from assembly.cases.models import Case, CaseStatus
+from assembly.db import db
+from assembly.errors import NotFound
+from assembly.forms import ButtonForm
+from assembly.i18n import localized_name
+from assembly.neighbourhoods.models import Body, Category, Neighbourhood
+from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
+from assembly.proposals import services as proposal_services
+from assembly.web import call_service, form_status, now, require
+
+bp = Blueprint("cases", __name__)
+
+
+def _body(body_id: int) -> Body:
+    body = db.session.get(Body, body_id)
+    if body is None:
+        raise NotFound(_("There is no such body."))
+    return body
+
+
+def _local_to_utc(value: dt.datetime | None, timezone: str) -> dt.datetime | None:
+    return value.replace(tzinfo=ZoneInfo(timezone)).astimezone(dt.timezone.utc) if value else None
+
+
+# --- forwarding (the muhtar) -------------------------------------------------------------------
+
+def _forward_form(proposal, form=None) -> ForwardForm:
+    form = form or ForwardForm(formdata=None)
+    form.body_id.choices = [(b.id, b.name) for b in services.bodies_for(proposal)]
+    default = services.default_body(proposal)
+    if form.body_id.data is None and default is not None:
+        form.body_id.data = default.id
+    return form
+
+
+@bp.route("/n/<slug>/p/<int:proposal_id>/forward", methods=["GET", "POST"])
+@login_required
+def forward(slug: str, proposal_id: int):
+    neighbourhood = load_neighbourhood(slug)
+    proposal = proposal_services.get_proposal(current_user, neighbourhood, proposal_id)
+    require("forward", proposal)
+    form = _forward_form(proposal, ForwardForm())
+    if form.validate_on_submit():
+        body = db.session.get(Body, form.body_id.data)
+        case = call_service(form, services.forward, current_user, now(), proposal, body, form.note.data,
+                            form.reason.data) if body else None
+        if case is not None:
+            flash(_("Forwarded as case %(reference)s.", reference=case.reference), "success")
+            return redirect(url_for(".show", reference=case.reference))
+    return render_template("cases/forward.html", neighbourhood=neighbourhood, proposal=proposal, form=form,
+                           cases=services.cases_of_proposal(proposal.id),
+                           accepted=proposal.status == "accepted"), form_status()
+
+
+# --- public tracking ------------------------------------------------------------------------------
+
+@bp.route("/cases")
+def lookup():
+    form = LookupForm(request.args)
+    if form.ref.data:
+        reference = form.ref.data.strip().upper()
+        if db.session.scalar(select(Case.id).where(Case.reference == reference)):
+            return redirect(url_for(".show", reference=reference))
+        form.ref.errors = [_("There is no case with this reference number.")]
+        return render_template("cases/lookup.html", form=form), 404
+    return render_template("cases/lookup.html", form=form)
+
+
+def _case_page(case, status: int = 200, **forms):
+    body = case.body
+    staff = current_user.is_authenticated and permissions.can(current_user, "act_for_body", case)
+    allowed = services._allowed(case) if staff else frozenset()
+    decide = forms.get("decide") or DecideForm(formdata=None)
+    decide.refer_to.choices = [(0, "—")] + [(b.id, b.name) for b in db.session.scalars(
+        select(Body).where(Body.municipality_id == body.municipality_id, Body.id != body.id).order_by(Body.name))]
+    return render_template(
+        "cases/show.html", case=case, events=services.events_of(case), linked=services.linked_cases(case),
+        overdue=services.is_overdue(case, now()), status_label=services.status_label, staff=staff, allowed=allowed,
+        receive=forms.get("receive") or ReceiveForm(formdata=None),
+        schedule=forms.get("schedule") or ScheduleForm(formdata=None), decide=decide,
+        progress=forms.get("progress") or ProgressForm(formdata=None),
+        done=forms.get("done") or DoneForm(formdata=None), failed=forms.get("failed"),
+        timezone=case.neighbourhood.municipality.timezone,
+    ), status
+
+
+@bp.route("/cases/<reference>")
+def show(reference: str):
+    case = services.get_by_reference(reference)
+    return _case_page(case)
+
+
+@bp.route("/cases/<reference>/events/<kind>", methods=["POST"])
+@login_required
+def act(reference: str, kind: str):
+    case = services.get_by_reference(reference)
+    require("act_for_body", case)
+    form_class = {"received": ReceiveForm, "scheduled": ScheduleForm, "decided": DecideForm,
+                  "in_progress": ProgressForm, "done": DoneForm}.get(kind)
+    if form_class is None:
+        raise NotFound()
+    form = form_class()
+    if kind == "decided":
+        form.refer_to.choices = [(0, "—")] + [(b.id, b.name) for b in db.session.scalars(
+            select(Body).where(Body.municipality_id == case.body.municipality_id))]
+    if form.validate_on_submit():
+        fields = {"note": form.note.data}
+        if kind == "scheduled":
+            fields.update(meeting_at=_local_to_utc(form.meeting_at.data, case.neighbourhood.municipality.timezone),
+                          agenda_number=form.agenda_number.data, record_url=form.record_url.data)
+        elif kind == "decided":
+            fields.update(decision=form.decision.data,
+                          refer_to=db.session.get(Body, form.refer_to.data) if form.refer_to.data else None)
+        elif kind == "in_progress":
+            fields.update(progress=form.percent.data)
+        if call_service(form, services.apply_event, current_user, now(), case, kind, fields) is not None:
+            flash(_("The case has been updated."), "success")
+            return redirect(url_for(".show", reference=case.reference))
+    key = {"received": "receive", "scheduled": "schedule", "decided": "decide", "in_progress": "progress",
+           "done": "done"}[kind]
+    return _case_page(case, 400, **{key: form, "failed": kind})
+
+
+@bp.route("/bodies/<int:body_id>")
+def body(body_id: int):
+    found = _body(body_id)
+    return render_template("cases/body.html", board=inbox_service.scoreboard(found, now()),
+                           overdue=inbox_service.overdue_cases(found, now()))
+
+
+# --- the staff inbox --------------------------------------------------------------------------------
+
+@bp.route("/staff")
+@login_required
+def staff_desk():
+    require("view_staff_desk")
+    return render_template("cases/staff_desk.html", bodies=inbox_service.staff_bodies(current_user))
+
+
+@bp.route("/staff/bodies/<int:body_id>", methods=["GET", "POST"])
+@login_required
+def inbox(body_id: int):
+    body = _body(body_id)
+    require("act_for_body", body)
+    if request.method == "POST":
+        return _bulk_receive(body)
+    form = InboxFilterForm(request.args)
+    form.status.choices = [("", _("All"))] + [(s.value, services.status_label(s.value)) for s in CaseStatus]
+    neighbourhoods = list(db.session.scalars(select(Neighbourhood).where(
+        Neighbourhood.municipality_id == body.municipality_id).order_by(Neighbourhood.slug)))
+    form.neighbourhood.choices = [(0, _("All"))] + [(n.id, localized_name(n.names, n.slug)) for n in neighbourhoods]
+    form.category.choices = [(0, _("All"))] + [(c.id, localized_name(c.names, c.slug)) for c in db.session.scalars(
+        select(Category).where(Category.municipality_id == body.municipality_id).order_by(Category.slug))]
+    form.validate()
+    filters = inbox_service.InboxFilters(status=form.status.data or None, neighbourhood_id=form.neighbourhood.data or None,
+                                         category_id=form.category.data or None, overdue=bool(form.overdue.data),
+                                         page=form.page.data or 1)
+    cases, total = inbox_service.inbox(current_user, body, filters, now())
+    args = {k: v for k, v in request.args.items() if k not in {"page", "lang"}}
+    return render_template("cases/inbox.html", body=body, form=form, cases=cases, total=total, page=filters.page,
+                           pages=max(1, -(-total // inbox_service.PAGE_SIZE)), page_args=args, button=ButtonForm(),
+                           status_label=services.status_label, is_overdue=lambda c: services.is_overdue(c, now()))
+
+
+def _bulk_receive(body: Body):
+    """Acknowledge several forwarded cases at once; all or none."""
+    if not ButtonForm().validate_on_submit():
+        flash(_("The form has expired. Please submit it again."), "error")
+        return redirect(url_for(".inbox", body_id=body.id))
+    ids = [int(value) for value in request.form.getlist("case") if value.isdigit()]
+    if not ids:
+        flash(_("Choose at least one case."), "error")
+        return redirect(url_for(".inbox", body_id=body.id))
+
+    def receive_all():
+        cases = inbox_service.cases_for_actions(current_user, body, ids)
+        for case in cases:
+            services.receive(current_user, now(), case)
+        return cases
+
+    done = call_service(None, receive_all)
+    if done is not None:
+        flash(_("%(num)s cases marked as received.", num=len(done)), "success")
+    else:
+        for message in g.pop("page_errors", []):
+            flash(message, "error")
+    return redirect(url_for(".inbox", body_id=body.id))
+
+
+@bp.route("/staff/bodies/<int:body_id>/tokens", methods=["GET", "POST"])
+@login_required
+def tokens(body_id: int):
+    body = _body(body_id)
+    require("act_for_body", body)
+    form = TokenForm()
+    secret = None
+    if form.validate_on_submit():
+        created = call_service(form, inbox_service.create_token, current_user, now(), body, form.name.data)
+        if created is not None:
+            secret = created[1]
+    return render_template("cases/tokens.html", body=body, form=form, secret=secret, button=ButtonForm(),
+                           tokens=inbox_service.tokens_of(body)), 200 if secret or request.method == "GET" else 400
+
+
+@bp.route("/staff/bodies/<int:body_id>/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(body_id: int, token_id: int):
+    body = _body(body_id)
+    require("act_for_body", body)
+    if ButtonForm().validate_on_submit():
+        inbox_service.revoke_token(current_user, now(), body, token_id)
+        flash(_("The token has been revoked; systems using it can no longer connect."), "info")
+    return redirect(url_for(".tokens", body_id=body.id))
