@@ -5,6 +5,7 @@ Services only flush; the request commits once (see `commit_request`).
 from __future__ import annotations
 
 import datetime as dt
+from contextvars import ContextVar
 from typing import Annotated
 
 from flask import Flask, current_app, g
@@ -70,8 +71,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# Whether the current unit of work will write. SQLite upgrades a read transaction to a write
+# transaction only if no one else wrote in between, failing at once with "database is locked"
+# otherwise; a writer therefore takes the write lock up front (BEGIN IMMEDIATE), where the busy
+# timeout makes concurrent writers queue instead of fail. Read-only requests keep plain BEGIN.
+WRITE_INTENT: ContextVar[bool] = ContextVar("assembly_write_intent", default=True)
+
+
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if WRITE_INTENT.get() else "BEGIN")
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -98,6 +106,16 @@ class Database:
         engine = make_engine(app.config["DATABASE_URL"], app.config["SQL_ECHO"])
         app.extensions["assembly_db"] = DatabaseState(engine)
         app.teardown_appcontext(self._close_session)
+        app.before_request(self._declare_intent)
+        app.teardown_request(lambda _exc: WRITE_INTENT.set(True))
+
+    @staticmethod
+    def _declare_intent() -> None:
+        from flask import request
+
+        # GET requests may still write a little (a language switch, opening a voting window);
+        # they then just risk a retry-worthy lock error instead of holding the lock for every read.
+        WRITE_INTENT.set(request.method not in ("GET", "HEAD", "OPTIONS"))
 
     @staticmethod
     def state(app: Flask | None = None) -> DatabaseState:

@@ -246,9 +246,14 @@ def _vote_from(form, assembly) -> object:
     return [ranks[number] for number in sorted(ranks)]
 
 
+def _voter_key() -> str:
+    # Per voter, not per address: a whole neighbourhood may vote from one office or one NAT.
+    return f"voter:{current_user.get_id() or request.remote_addr}"
+
+
 @bp.route("/<int:assembly_id>/vote", methods=["POST"])
 @login_required
-@limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"], methods=["POST"], key_func=_voter_key)
 def vote(slug: str, assembly_id: int):
     neighbourhood, assembly = _load(slug, assembly_id)
     require("vote", assembly)
