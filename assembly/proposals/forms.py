@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from assembly.proposals.discussion import COMMENT_MAX
 from assembly.proposals.services import ADDRESS_MAX, BODY_MAX, TITLE_MAX
+from assembly.text import clean_plain
 
 
 class ProposalForm(FlaskForm):
@@ -40,15 +41,20 @@ class ReportForm(FlaskForm):
         DataRequired(_l("Please give a reason.")), Length(max=500)])
 
 
+def _sort_choices():
+    # A callable: WTForms 3.3 deprecates choices given as a literal list of tuples.
+    return [("newest", _l("Newest")), ("supported", _l("Most supported")), ("discussed", _l("Most discussed"))]
+
+
 class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)])
+    # Cleaned like stored text: the query is shown again, and links can carry any query.
+    q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)], filters=[clean_plain])
     category = SelectField(_l("Category"), coerce=int, validators=[Optional()])
     status = SelectField(_l("Status"), validators=[Optional()])
-    sort = SelectField(_l("Sort by"), choices=[("newest", _l("Newest")), ("supported", _l("Most supported")),
-                                                ("discussed", _l("Most discussed"))], validators=[Optional()])
+    sort = SelectField(_l("Sort by"), choices=_sort_choices, validators=[Optional()])
     supported = BooleanField(_l("Supported by me"))
     followed = BooleanField(_l("Followed by me"))
     ready = BooleanField(_l("Ready for the agenda"))

@@ -74,7 +74,6 @@ def hide(actor, now: dt.datetime, target: Target, reason: str) -> ModerationActi
 
 
 def _hide(actor, now: dt.datetime, target: Target, reason: str, action: str) -> ModerationAction:
-    proposal = _proposal_of(target)
     if isinstance(target, Proposal):
         previous = ProposalStatus(target.status)
         if previous == ProposalStatus.DRAFT:
@@ -139,8 +138,8 @@ def _log(actor, now: dt.datetime, target: Target, action: str, reason: str,
     record(actor, f"moderation.{action}", target, now, neighbourhood_id=proposal.neighbourhood_id,
            proposal=proposal.id, reason=reason or None)
     if notify_kind and target.author_id != getattr(actor, "id", None):
-        notify(target.author, notify_kind, now, link=proposal_link(proposal), title=proposal.title,
-               reason=reason or _("several reports, pending review"))
+        # An empty reason (automatic hide) is worded when shown, in the reader's language.
+        notify(target.author, notify_kind, now, link=proposal_link(proposal), title=proposal.title, reason=reason)
     return entry
 
 

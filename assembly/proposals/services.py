@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -50,7 +51,8 @@ TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
 
 def status_label(status: str) -> str:
     labels = {
-        S.DRAFT.value: _("Draft"), S.OPEN.value: _("Open"), S.ON_AGENDA.value: _("On the agenda"),
+        S.DRAFT.value: _("Draft"), S.OPEN.value: pgettext("proposal status", "Open"),
+        S.ON_AGENDA.value: _("On the agenda"),
         S.ACCEPTED.value: _("Accepted"), S.REJECTED.value: _("Rejected"), S.FORWARDED.value: _("Forwarded"),
         S.WITHDRAWN.value: _("Withdrawn"), S.HIDDEN.value: _("Hidden by moderation"),
     }
