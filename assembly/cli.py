@@ -129,6 +129,42 @@ def register_commands(app: Flask) -> None:
             advance(assembly, now)
         _done(f"advanced {len(due)} sessions")
 
+    @app.cli.group("cases")
+    def cases_group():
+        """Forwarded items (cases)."""
+
+    @cases_group.command("verify")
+    def cases_verify():
+        """Recompute every case's hash chain; print the first broken event per case, exit 1 if any."""
+        from assembly.cases.services import verify_all
+
+        broken = 0
+        for case, problem in verify_all():
+            broken += 1
+            if isinstance(problem, int):
+                click.echo(f"{case.reference}: event {problem} is missing")
+            else:
+                click.echo(f"{case.reference}: event {problem.seq} (id {problem.id}) does not match its hash chain")
+        if broken:
+            raise click.ClickException(f"{broken} case timeline(s) broken")
+        click.echo("every case timeline is intact")
+
+    @app.cli.group("check")
+    def check_group():
+        """Integrity checks."""
+
+    @check_group.command("counters")
+    def check_counters():
+        """Recount every maintained counter; exit 1 and list the rows where a counter drifted."""
+        from assembly.integrity import check_counters as run
+
+        mismatches = run()
+        for m in mismatches:
+            click.echo(f"{m.counter} of row {m.row_id}: stored {m.stored}, recounted {m.recounted}")
+        if mismatches:
+            raise SystemExit(1)
+        click.echo("all counters equal a full recount")
+
     @app.cli.command("recount")
     @click.argument("file", type=click.File("rb"))
     def recount(file):
