@@ -45,9 +45,12 @@ class Proposal(Base):
         CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180)",
                         name="point_range"),
         Index("ix_proposals_list", "neighbourhood_id", "status", "published_at"),
-        Index("ix_proposals_by_support", "neighbourhood_id", "support_count"),
-        Index("ix_proposals_by_comments", "neighbourhood_id", "comment_count"),
-        Index("ix_proposals_by_published", "neighbourhood_id", "published_at"),
+        Index("ix_proposals_by_support", "neighbourhood_id", "support_count", "id"),
+        Index("ix_proposals_by_comments", "neighbourhood_id", "comment_count", "id"),
+        Index("ix_proposals_by_published", "neighbourhood_id", "published_at", "id"),
+        # The map reads only proposals with a point; without this it would scan all the others.
+        Index("ix_proposals_points", "neighbourhood_id", "published_at",
+              sqlite_where=text("latitude IS NOT NULL"), postgresql_where=text("latitude IS NOT NULL")),
         Index("ix_proposals_category", "category_id", "published_at"),
         Index("ix_proposals_author", "author_id"),
     )

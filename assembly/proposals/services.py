@@ -334,6 +334,7 @@ LISTED_STATUSES = [s.value for s in (S.OPEN, S.ON_AGENDA, S.ACCEPTED, S.REJECTED
 # Statuses a visitor may filter the list by (drafts only ever show to their author).
 PUBLIC_LISTABLE = (S.OPEN, S.ON_AGENDA, S.ACCEPTED, S.REJECTED, S.FORWARDED, S.WITHDRAWN, S.HIDDEN)
 PAGE_SIZE = 20
+COUNT_CAP = 10_000
 
 
 @dataclass
@@ -355,7 +356,12 @@ class ProposalPage:
     total: int
     page: int
     pages: int
+    capped: bool = False
     supported: set[int] = field(default_factory=set)
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages or (self.capped and len(self.items) == PAGE_SIZE)
 
 
 def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilters) -> ProposalPage:
@@ -382,15 +388,19 @@ def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilter
     for term in search_terms(filters.query):
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Proposal.search_key.like(f"%{escaped}%", escape="\\"))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    # Count at most COUNT_CAP matches, so the cost of a page does not grow with the data.
+    total = db.session.scalar(select(func.count()).select_from(
+        query.with_only_columns(Proposal.id).limit(COUNT_CAP + 1).subquery())) or 0
+    capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, filters.page), pages)
+    page = max(1, filters.page) if capped else min(max(1, filters.page), pages)
     order = SORTS.get(filters.sort, SORTS["newest"])
     items = list(db.session.scalars(
         query.options(joinedload(Proposal.author), joinedload(Proposal.category))
         .order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ))
-    return ProposalPage(items=items, total=total, page=page, pages=pages,
+    return ProposalPage(items=items, total=total, page=page, pages=pages, capped=capped,
                         supported=supported_ids(viewer, [p.id for p in items]))
 
 
