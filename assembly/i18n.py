@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import jdatetime
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_time as babel_format_time
 from babel.numbers import format_decimal
 from babel.numbers import format_percent as babel_format_percent
 from flask import Flask, current_app, g, has_request_context, request, session
@@ -119,8 +120,10 @@ def format_datetime(value: dt.datetime | None, fmt: str = "medium") -> str:
     locale = current_locale()
     if locale == "fa":
         return f"{_jalali(local.date())}، {persian_digits(local.strftime('%H:%M'))}"
-    return babel_format_datetime(local, format="short" if fmt == "short" else fmt, locale=locale,
-                                 tzinfo=local.tzinfo)
+    if fmt == "medium":  # a readable date with hours and minutes, no seconds
+        time = babel_format_time(local, format="short", locale=locale, tzinfo=local.tzinfo)
+        return f"{babel_format_date(local.date(), format='medium', locale=locale)} {time}"
+    return babel_format_datetime(local, format=fmt, locale=locale, tzinfo=local.tzinfo)
 
 
 def format_number(value: int | float | None) -> str:
