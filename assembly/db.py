@@ -143,6 +143,21 @@ class Database:
             g.db_session.commit()
 
     @staticmethod
+    def begin_writing() -> None:
+        """End a read-only start of the request and take SQLite's write lock for what follows.
+
+        For views marked `reads_first`: their reads run without holding the database-wide
+        write lock, which is then held only for the writes and the commit. Everything the
+        writes depend on must be checked again inside them (services do: constraints and
+        conditional updates). No effect on PostgreSQL, whose locks are per row.
+        """
+        if WRITE_INTENT.get():
+            return
+        if "db_session" in g and g.db_session.get_bind().dialect.name == "sqlite":
+            g.db_session.commit()  # nothing was written: this only ends the read transaction
+        WRITE_INTENT.set(True)
+
+    @staticmethod
     def rollback() -> None:
         if "db_session" in g:
             g.db_session.rollback()

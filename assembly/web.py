@@ -3,6 +3,7 @@ security headers, error pages and the helpers views use to call services."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from urllib.parse import urlsplit
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from flask_wtf import FlaskForm
 from werkzeug.exceptions import HTTPException
 
 from assembly import i18n, permissions
-from assembly.db import utcnow
+from assembly.db import WRITE_INTENT, utcnow
 from assembly.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from assembly.extensions import babel, csrf, db, limiter, login_manager
 
@@ -43,12 +44,25 @@ def now() -> dt.datetime:
     return g.now
 
 
+def reads_first(view: Callable[..., T]) -> Callable[..., T]:
+    """Mark a hot write view whose many reads need not hold SQLite's write lock (see
+    `Database.begin_writing`, called by `call_service`). Apply outermost, above login_required."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        WRITE_INTENT.set(False)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 def call_service(form: FlaskForm | None, service: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
     """Run a service; on a domain error roll back and show the message on the form.
 
     Returns the service's result, or None when it refused (the form then carries
     the errors and keeps what the user typed).
     """
+    db.begin_writing()
     try:
         return service(*args, **kwargs)
     except (NotAllowed, NotFound):
@@ -111,6 +125,10 @@ def _load_user(token: str):
 
 def _error_page(error: HTTPException):
     db.rollback()
+    if request.path.startswith(("/api/", "/open311/")):  # no route matched: answer in the API's format
+        from assembly.api.errors import unrouted_error
+
+        return unrouted_error(error)
     code = error.code or 500
     template = code if code in (400, 403, 404, 405, 413, 429) else 500
     return render_template(f"errors/{template}.html", error=error), code
@@ -180,7 +198,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
 
     from assembly.accounts.views import bp as accounts_bp
+    from assembly.api.open311 import bp as open311_bp
+    from assembly.api.v1 import bp as api_v1_bp
     from assembly.assemblies.views import bp as assemblies_bp
+    from assembly.cases.exchange_views import bp as case_exchange_bp
     from assembly.cases.views import bp as cases_bp
     from assembly.admin.views import bp as admin_bp
     from assembly.cli import register_commands
@@ -195,4 +216,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(proposals_bp)
     app.register_blueprint(assemblies_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(api_v1_bp)
+    app.register_blueprint(open311_bp)
+    csrf.exempt(api_v1_bp)  # token-authenticated, no session cookie
+    csrf.exempt(open311_bp)
+    app.register_blueprint(case_exchange_bp)
     register_commands(app)

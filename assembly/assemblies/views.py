@@ -21,7 +21,7 @@ from assembly.extensions import limiter
 from assembly.forms import ButtonForm
 from assembly.i18n import format_percent
 from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
-from assembly.web import call_service, form_status, now, require
+from assembly.web import call_service, form_status, now, reads_first, require
 
 bp = Blueprint("assemblies", __name__, url_prefix="/n/<slug>/assemblies")
 
@@ -252,6 +252,7 @@ def _voter_key() -> str:
 
 
 @bp.route("/<int:assembly_id>/vote", methods=["POST"])
+@reads_first
 @login_required
 @limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"], methods=["POST"], key_func=_voter_key)
 def vote(slug: str, assembly_id: int):
