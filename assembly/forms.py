@@ -19,9 +19,13 @@ class ReasonForm(FlaskForm):
                                                    Length(max=500)])
 
 
+def _language_choices() -> list[tuple[str, str]]:
+    return [(code, LANGUAGE_NAMES[code]) for code in LOCALES]
+
+
 def language_field(label=None) -> SelectField:
-    return SelectField(label or _l("Language"), choices=[(code, LANGUAGE_NAMES[code]) for code in LOCALES],
-                       validators=[DataRequired()])
+    # Choices given as a callable: WTForms 3.3 deprecates a literal list of tuples.
+    return SelectField(label or _l("Language"), choices=_language_choices, validators=[DataRequired()])
 
 
 def name_fields(cls):

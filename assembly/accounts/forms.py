@@ -58,10 +58,14 @@ class ResetPasswordForm(FlaskForm):
         EqualTo("password", _l("The two passwords do not match."))])
 
 
+def _email_mode_choices():
+    return [("immediate", _l("Right away")), ("daily", _l("One summary a day")),
+            ("none", _l("Never (only on the site)"))]
+
+
 class ProfileForm(FlaskForm):
     display_name = StringField(_l("Display name"), validators=[
         DataRequired(_l("Please enter a display name.")), Length(max=80)])
     locale = language_field(_l("Preferred language"))
-    email_mode = SelectField(_l("E-mail about notifications"), choices=[
-        ("immediate", _l("Right away")), ("daily", _l("One summary a day")), ("none", _l("Never (only on the site)"))],
-        validators=[DataRequired()])
+    email_mode = SelectField(_l("E-mail about notifications"), choices=_email_mode_choices,
+                             validators=[DataRequired()])

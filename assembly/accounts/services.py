@@ -7,7 +7,8 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, render_template, url_for
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
@@ -18,6 +19,7 @@ from assembly.config import LOCALES
 from assembly.db import db
 from assembly.errors import DomainError, ValidationFailed
 from assembly.notifications.services import queue_email
+from assembly.text import clean_plain
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
@@ -53,17 +55,40 @@ def check_password_rules(password: str, email: str = "", field: str = "password"
         raise ValidationFailed(_("The password must not be your e-mail address."), field)
 
 
+DISPLAY_NAME_MAX = 80
+EMAIL_MAX = 254
+
+
+def _check_email(email: str) -> str:
+    # The command line registers administrators without a form, so the service checks the shape too.
+    try:
+        if len(email) > EMAIL_MAX:
+            raise EmailNotValidError(email)
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationFailed(_("Please enter a valid e-mail address."), "email") from None
+    return email
+
+
+def _check_display_name(display_name: str) -> str:
+    display_name = clean_plain(display_name)
+    if not display_name:
+        raise ValidationFailed(_("Please enter a display name."), "display_name")
+    if len(display_name) > DISPLAY_NAME_MAX:
+        raise ValidationFailed(_("The display name may be at most %(num)d characters long.", num=DISPLAY_NAME_MAX),
+                               "display_name")
+    return display_name
+
+
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
 def register(email: str, display_name: str, password: str, locale: str, now: dt.datetime) -> User:
-    email = normalise_email(email)
-    display_name = display_name.strip()
+    email = _check_email(normalise_email(email))
     if locale not in LOCALES:
         raise ValidationFailed(_("Choose one of the offered languages."), "locale")
-    if not display_name:
-        raise ValidationFailed(_("Please enter a display name."), "display_name")
+    display_name = _check_display_name(display_name)
     check_password_rules(password, email)
     user = User(email=email, display_name=display_name, password_hash=hash_password(password),
                 locale=locale, created_at=now, password_changed_at=now)
@@ -144,7 +169,17 @@ def change_password(user: User, current_password: str, new_password: str, now: d
     user.password_hash = hash_password(new_password)
     user.password_changed_at = now
     end_all_login_sessions(user)
+    _void_reset_links(user, now)
     return start_login_session(user, now)
+
+
+def _void_reset_links(user: User, now: dt.datetime) -> None:
+    """A reset link must not outlive a new password (it may sit in a mailbox someone else reads)."""
+    db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+    )
 
 
 def request_password_reset(email: str, now: dt.datetime) -> None:
@@ -156,7 +191,9 @@ def request_password_reset(email: str, now: dt.datetime) -> None:
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     db.session.add(PasswordResetToken(user_id=user.id, token_hash=hash_token(token), created_at=now,
                                       expires_at=now + dt.timedelta(hours=hours)))
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for("accounts.reset_password", token=token)
+    # Built from the URL map, not url_for: services also run without a request (CLI, workers).
+    path = current_app.url_map.bind("").build("accounts.reset_password", {"token": token})
+    link = current_app.config["BASE_URL"].rstrip("/") + path
     with force_locale(user.locale):
         body = render_template("mail/password_reset.txt", user=user, link=link, hours=hours)
         queue_email(user.email, _("Reset your Assembly password"), body, now)
@@ -179,6 +216,7 @@ def reset_password(token: str, new_password: str, now: dt.datetime) -> User:
     user.password_hash = hash_password(new_password)
     user.password_changed_at = now
     end_all_login_sessions(user)
+    _void_reset_links(user, now)
     return user
 
 
@@ -202,9 +240,7 @@ EMAIL_MODES = ("immediate", "daily", "none")
 
 
 def update_profile(user: User, display_name: str, locale: str, email_mode: str | None = None) -> User:
-    display_name = display_name.strip()
-    if not display_name:
-        raise ValidationFailed(_("Please enter a display name."), "display_name")
+    display_name = _check_display_name(display_name)
     if email_mode is not None:
         if email_mode not in EMAIL_MODES:
             raise ValidationFailed(_("Choose one of the offered options."), "email_mode")

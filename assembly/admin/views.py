@@ -1,7 +1,7 @@
 """Administration: municipalities, neighbourhoods, bodies, categories, appointments, audit log."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -127,7 +127,8 @@ def dismiss_muhtar(membership_id: int):
                                                   appointment, form.reason.data) is not None:
         flash(_("The muhtar has been dismissed."), "success")
     else:
-        for message in [m for messages in form.errors.values() for m in messages]:
+        # Field errors, and the service's refusals that belong to no field (already dismissed).
+        for message in [m for messages in form.errors.values() for m in messages] + g.get("page_errors", []):
             flash(message, "error")
     return redirect(url_for(".neighbourhood", slug=appointment.neighbourhood.slug))
 

@@ -428,6 +428,7 @@ def approve_membership(actor, now: dt.datetime, neighbourhood: Neighbourhood, me
     _count_resident(neighbourhood.id, +1)
     record(actor, "membership.approve", membership, now, user=membership.user_id)
     notify(membership.user, "membership_approved", now, neighbourhood=neighbourhood.name_in(membership.user.locale))
+    permissions.forget_roles()
     return membership
 
 
@@ -440,6 +441,7 @@ def reject_membership(actor, now: dt.datetime, neighbourhood: Neighbourhood, mem
     record(actor, "membership.reject", membership, now, user=membership.user_id, reason=reason)
     notify(membership.user, "membership_rejected", now, reason=reason,
            neighbourhood=neighbourhood.name_in(membership.user.locale))
+    permissions.forget_roles()
     return membership
 
 
@@ -453,6 +455,7 @@ def revoke_membership(actor, now: dt.datetime, neighbourhood: Neighbourhood, mem
     record(actor, "membership.revoke", membership, now, user=membership.user_id, reason=reason)
     notify(membership.user, "membership_revoked", now, reason=reason,
            neighbourhood=neighbourhood.name_in(membership.user.locale))
+    permissions.forget_roles()
     return membership
 
 

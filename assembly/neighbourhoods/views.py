@@ -1,16 +1,22 @@
 """Public neighbourhood pages, joining, and the muhtar's membership desk."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
 from assembly.neighbourhoods import services
 from assembly.neighbourhoods.forms import InviteCodeForm, IssueInvitesForm, JoinForm
 from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("neighbourhoods", __name__)
+
+
+def _join_limit(view):
+    """Rate-limit asking to join and entering invitation codes (which could otherwise be guessed in bulk)."""
+    return limiter.limit(lambda: current_app.config["RATELIMIT_JOIN"], methods=["POST"])(view)
 
 
 def _neighbourhood(slug: str):
@@ -37,6 +43,7 @@ def show(slug: str):
 
 
 @bp.route("/n/<slug>/join", methods=["POST"])
+@_join_limit
 @login_required
 def join(slug: str):
     neighbourhood = _neighbourhood(slug)
@@ -52,6 +59,7 @@ def join(slug: str):
 
 
 @bp.route("/join", methods=["GET", "POST"])
+@_join_limit
 @login_required
 def redeem():
     form = InviteCodeForm()
@@ -184,5 +192,7 @@ def invite_letters(slug: str, batch: str):
     codes = services.invite_batch(current_user, neighbourhood, batch)
     if not codes:
         abort(404)
+    # The letters go on paper: print the public address, not the host name this request came in on.
+    join_url = current_app.config["BASE_URL"].rstrip("/") + url_for(".redeem")
     return render_template("neighbourhoods/letters.html", neighbourhood=neighbourhood, codes=codes,
-                           join_url=url_for(".redeem", _external=True))
+                           join_url=join_url)

@@ -1,0 +1,484 @@
+"""Accounts: registration, login, server-side logout, password change and reset, the mail outbox."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import select
+
+from assembly.accounts import services as accounts
+from assembly.accounts.models import LoginSession, PasswordResetToken, User
+from assembly.db import db, utcnow
+from assembly.errors import DomainError, ValidationFailed
+from assembly.notifications.models import OutboxEmail
+from assembly.notifications.services import queue_email, send_pending
+from tests import factories
+from tests.conftest import PASSWORD, login
+from tests.support import (
+    count,
+    field_errors,
+    flashed_errors,
+    text,
+    translated_app,
+    translation,
+)
+
+NEW_PASSWORD = "a brand new passphrase"
+COOKIE = "assembly_session"
+
+
+def make_user(app, **kwargs) -> User:
+    with app.app_context():
+        person = factories.user(**kwargs)
+        db.session.commit()
+        return person
+
+
+def logged_in(client) -> bool:
+    response = client.get("/account/")
+    assert response.status_code in (200, 302)
+    return response.status_code == 200
+
+
+def copy_of_session(app, client):
+    """A second browser holding a copy of `client`'s session cookie."""
+    other = app.test_client()
+    other.set_cookie(COOKIE, client.get_cookie(COOKIE).value)
+    return other
+
+
+# --- registration: services ---------------------------------------------------------------
+
+def test_register_normalises_the_address_and_hashes_the_password(ctx):
+    person = accounts.register("  Ayse.Yilmaz@Example.ORG ", "  Ayşe Yılmaz ", PASSWORD, "tr", utcnow())
+    assert person.id is not None
+    assert person.email == "ayse.yilmaz@example.org"
+    assert person.display_name == "Ayşe Yılmaz"
+    assert person.locale == "tr"
+    assert not person.is_admin
+    assert person.password_hash.startswith("$argon2")
+    assert PASSWORD not in person.password_hash
+
+
+def test_register_refuses_an_address_already_in_use_whatever_its_case(ctx):
+    accounts.register("ayse@example.org", "Ayşe", PASSWORD, "tr", utcnow())
+    with pytest.raises(ValidationFailed) as refused:
+        accounts.register("AYSE@example.org", "Another Ayşe", PASSWORD, "en", utcnow())
+    assert refused.value.reasons == {"email": ["An account with this e-mail address already exists."]}
+    assert count(User, User.email == "ayse@example.org") == 1
+    assert count(User, User.display_name == "Another Ayşe") == 0
+
+
+@pytest.mark.parametrize(("email", "name", "password", "locale", "field", "message"), [
+    ("a@example.org", "A", PASSWORD, "xx", "locale", "Choose one of the offered languages."),
+    ("a@example.org", "   ", PASSWORD, "en", "display_name", "Please enter a display name."),
+    ("a@example.org", "A", "short", "en", "password", "The password must be at least 10 characters long."),
+    ("a@example.org", "A", "x" * 201, "en", "password", "The password must be at most 200 characters long."),
+    ("longer.name@example.org", "A", "Longer.Name@example.org", "en", "password",
+     "The password must not be your e-mail address."),
+])
+def test_register_service_refuses_broken_rules(ctx, email, name, password, locale, field, message):
+    with pytest.raises(ValidationFailed) as refused:
+        accounts.register(email, name, password, locale, utcnow())
+    assert refused.value.reasons == {field: [message]}
+    assert count(User) == 0
+
+
+def test_authenticate_gives_one_message_for_wrong_password_and_unknown_address(ctx):
+    person = factories.user(email="emre@example.org")
+    assert accounts.authenticate("Emre@Example.org", PASSWORD) is person
+    with pytest.raises(DomainError) as wrong_password:
+        accounts.authenticate("emre@example.org", "not the password")
+    with pytest.raises(DomainError) as unknown:
+        accounts.authenticate("nobody@example.org", PASSWORD)
+    assert wrong_password.value.message == unknown.value.message == "Wrong e-mail address or password."
+
+
+@pytest.mark.parametrize(("email", "name", "field"), [
+    ("not-an-address", "Admin", "email"),
+    ("admin@", "Admin", "email"),
+    ("admin@example.org", "N" * 81, "display_name"),
+])
+def test_register_service_checks_what_the_form_checks(ctx, email, name, field):
+    """The command line registers administrators without a form: the service must hold the same line."""
+    with pytest.raises(ValidationFailed) as refused:
+        accounts.register(email, name, PASSWORD, "en", utcnow())
+    assert list(refused.value.reasons) == [field]
+    assert count(User) == 0
+
+
+def test_update_profile_refuses_an_overlong_name(ctx):
+    person = factories.user(name="Emre")
+    with pytest.raises(ValidationFailed) as refused:
+        accounts.update_profile(person, "N" * 81, "en")
+    assert list(refused.value.reasons) == ["display_name"]
+
+
+# --- registration: the form -----------------------------------------------------------------
+
+GOOD = {"email": "Zeynep@Example.org", "display_name": "Zeynep Kaya", "password": PASSWORD, "confirm": PASSWORD,
+        "locale": "tr"}
+
+
+def test_register_creates_the_account_and_logs_in(app, client):
+    response = client.post("/account/register", data=GOOD)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    with app.app_context():
+        person = accounts.find_user_by_email("zeynep@example.org")
+        assert person.display_name == "Zeynep Kaya"
+        assert person.locale == "tr"
+        assert count(LoginSession, LoginSession.user_id == person.id) == 1
+    assert logged_in(client)
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"email": ""}, "email", "Please enter your e-mail address."),
+    ({"email": "not-an-address"}, "email", "Please enter a valid e-mail address."),
+    ({"email": "a" * 60 + "@" + "b" * 190 + ".org"}, "email", "Field cannot be longer than 254 characters."),
+    ({"display_name": "   "}, "display_name", "Please enter a display name."),
+    ({"display_name": "N" * 81}, "display_name", "Field cannot be longer than 80 characters."),
+    ({"password": "short", "confirm": "short"}, "password",
+     "The password must be between 10 and 200 characters long."),
+    ({"confirm": PASSWORD + "!"}, "confirm", "The two passwords do not match."),
+    ({"locale": "xx"}, "locale", "Not a valid choice."),
+    ({"password": "zeynep@example.org", "confirm": "zeynep@example.org"}, "password",
+     "The password must not be your e-mail address."),
+])
+def test_register_refusals_keep_the_input_explain_and_write_nothing(app, client, changes, field, message):
+    data = {**GOOD, **changes}
+    response = client.post("/account/register", data=data)
+    assert response.status_code == 400
+    assert message in field_errors(response, field)
+    page = response.get_data(as_text=True)
+    if field != "email":
+        assert 'value="Zeynep@Example.org"' in page
+    if field != "display_name":
+        assert 'value="Zeynep Kaya"' in page
+    assert PASSWORD not in page  # passwords are never echoed back
+    with app.app_context():
+        assert count(User) == 0
+        assert count(LoginSession) == 0
+    assert not logged_in(client)
+
+
+def test_register_refuses_a_taken_address_on_the_form(app, client):
+    make_user(app, email="zeynep@example.org", name="The first Zeynep")
+    response = client.post("/account/register", data=GOOD)
+    assert response.status_code == 400
+    assert field_errors(response, "email") == ["An account with this e-mail address already exists."]
+    assert 'value="Zeynep Kaya"' in response.get_data(as_text=True)
+    with app.app_context():
+        assert count(User) == 1
+        assert accounts.find_user_by_email("zeynep@example.org").display_name == "The first Zeynep"
+        assert count(LoginSession) == 0
+
+
+# --- login and logout -------------------------------------------------------------------------
+
+def test_login_with_the_right_password(app, client):
+    make_user(app, email="emre@example.org")
+    response = client.post("/account/login", data={"email": "EMRE@Example.org", "password": PASSWORD})
+    assert response.status_code == 302
+    assert logged_in(client)
+
+
+def test_wrong_password_and_unknown_address_look_the_same(app, client):
+    make_user(app, email="emre@example.org")
+    wrong = client.post("/account/login", data={"email": "emre@example.org", "password": "not the password"})
+    unknown = client.post("/account/login", data={"email": "nobody@example.org", "password": "not the password"})
+    assert wrong.status_code == unknown.status_code == 400
+    assert flashed_errors(wrong) == flashed_errors(unknown) == ["Wrong e-mail address or password."]
+    assert (wrong.get_data(as_text=True).replace("emre@example.org", "X")
+            == unknown.get_data(as_text=True).replace("nobody@example.org", "X"))
+    assert not logged_in(client)
+    with app.app_context():
+        assert count(LoginSession) == 0
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("/notifications/", "/notifications/"),
+    ("//evil.example/phish", "/"),
+    ("https://evil.example/phish", "/"),
+    ("javascript:alert(1)", "/"),
+])
+def test_login_only_follows_local_next_links(app, client, target, expected):
+    make_user(app, email="emre@example.org")
+    response = client.post("/account/login", query_string={"next": target},
+                           data={"email": "emre@example.org", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+
+
+@pytest.mark.parametrize("target", ["/\\evil.example/phish", "/\t/evil.example", "\\\\evil.example"])
+def test_login_refuses_next_links_that_browsers_read_as_another_site(app, client, target):
+    make_user(app, email="emre@example.org")
+    response = client.post("/account/login", query_string={"next": target},
+                           data={"email": "emre@example.org", "password": PASSWORD})
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+
+
+def test_logout_ends_the_session_on_the_server(app, client):
+    make_user(app, email="emre@example.org")
+    login(client, "emre@example.org")
+    stolen = copy_of_session(app, client)
+    assert logged_in(stolen)  # the copy works while the session lives
+
+    assert client.post("/account/logout").status_code == 302
+    assert not logged_in(client)
+    assert not logged_in(stolen)
+    with app.app_context():
+        assert count(LoginSession) == 0
+
+
+def test_logout_also_invalidates_the_remember_me_cookie(app, client):
+    make_user(app, email="emre@example.org")
+    client.post("/account/login", data={"email": "emre@example.org", "password": PASSWORD, "remember": "y"})
+    remembered = client.get_cookie("remember_token").value
+
+    def browser_with_remember_cookie():
+        other = app.test_client()
+        other.set_cookie("remember_token", remembered)
+        return other
+
+    assert logged_in(browser_with_remember_cookie())
+    client.post("/account/logout")
+    assert not logged_in(browser_with_remember_cookie())
+
+
+def test_logout_of_one_browser_keeps_the_others(app, client):
+    make_user(app, email="emre@example.org")
+    phone = app.test_client()
+    login(client, "emre@example.org")
+    login(phone, "emre@example.org")
+    client.post("/account/logout")
+    assert logged_in(phone)
+
+
+# --- password change ------------------------------------------------------------------------
+
+def _change_password(client, current=PASSWORD, new=NEW_PASSWORD, confirm=None):
+    return client.post("/account/", data={
+        "password-current_password": current, "password-new_password": new,
+        "password-confirm": new if confirm is None else confirm, "password-submit": "1"})
+
+
+def test_password_change_logs_out_the_other_sessions_but_not_this_one(app, client):
+    make_user(app, email="emre@example.org")
+    phone = app.test_client()
+    login(client, "emre@example.org")
+    login(phone, "emre@example.org")
+    old_copy = copy_of_session(app, client)
+
+    response = _change_password(client)
+    assert response.status_code == 302
+    assert logged_in(client)
+    assert not logged_in(phone)
+    assert not logged_in(old_copy)
+    with app.app_context():
+        assert count(LoginSession) == 1
+        with pytest.raises(DomainError):
+            accounts.authenticate("emre@example.org", PASSWORD)
+        assert accounts.authenticate("emre@example.org", NEW_PASSWORD).email == "emre@example.org"
+
+
+@pytest.mark.parametrize(("current", "new", "confirm", "field", "message"), [
+    ("not the password", NEW_PASSWORD, None, "password-current_password", "The current password is not correct."),
+    (PASSWORD, "short", None, "password-new_password", "The password must be between 10 and 200 characters long."),
+    (PASSWORD, NEW_PASSWORD, "something else", "password-confirm", "The two passwords do not match."),
+])
+def test_password_change_refusals_change_nothing(app, client, current, new, confirm, field, message):
+    make_user(app, email="emre@example.org")
+    phone = app.test_client()
+    login(client, "emre@example.org")
+    login(phone, "emre@example.org")
+    response = _change_password(client, current, new, confirm)
+    assert response.status_code == 400
+    assert message in field_errors(response, field)
+    assert logged_in(client) and logged_in(phone)
+    with app.app_context():
+        assert accounts.authenticate("emre@example.org", PASSWORD)
+
+
+# --- password reset -------------------------------------------------------------------------
+
+def _reset_token(mail: OutboxEmail) -> str:
+    found = re.search(r"http://localhost/account/reset/(\S+)", mail.body_text)
+    assert found, mail.body_text
+    return found.group(1)
+
+
+def test_password_reset_request_outside_a_request_queues_a_one_time_link(ctx):
+    """Services must not depend on a web request (the CLI and workers call them too)."""
+    person = factories.user(email="emre@example.org")
+    now = utcnow()
+    accounts.request_password_reset("Emre@example.org", now)
+    mail = db.session.scalar(select(OutboxEmail).where(OutboxEmail.to_address == "emre@example.org"))
+    assert mail.subject == "Reset your Assembly password"
+    token = _reset_token(mail)
+    stored = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.user_id == person.id))
+    assert stored.token_hash == accounts.hash_token(token) != token  # only a hash is kept
+    assert stored.expires_at == now + dt.timedelta(hours=2)
+
+
+def test_password_reset_link_works_once(app, client):
+    make_user(app, email="emre@example.org")
+    forgot = client.post("/account/forgot", data={"email": "emre@example.org"})
+    assert forgot.status_code == 302
+    with app.app_context():
+        token = _reset_token(db.session.scalar(select(OutboxEmail)))
+
+    assert client.get(f"/account/reset/{token}").status_code == 200
+    done = client.post(f"/account/reset/{token}", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert done.status_code == 302
+    assert done.headers["Location"] == "/account/login"
+    login(client, "emre@example.org", NEW_PASSWORD)
+
+    again = app.test_client()
+    assert again.get(f"/account/reset/{token}").status_code == 400
+    second = again.post(f"/account/reset/{token}", data={"password": "yet another passphrase",
+                                                         "confirm": "yet another passphrase"})
+    assert second.status_code == 400
+    assert "This password reset link is invalid, used or expired." in text(second)
+    with app.app_context():
+        assert accounts.authenticate("emre@example.org", NEW_PASSWORD)
+
+
+def test_password_reset_logs_out_every_session(app, client):
+    make_user(app, email="emre@example.org")
+    login(client, "emre@example.org")
+    with app.test_request_context():
+        accounts.request_password_reset("emre@example.org", utcnow())
+        token = _reset_token(db.session.scalar(select(OutboxEmail)))
+        db.session.commit()
+    other = app.test_client()
+    other.post(f"/account/reset/{token}", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert not logged_in(client)
+
+
+def test_password_reset_token_expires(ctx):
+    factories.user(email="emre@example.org")
+    now = utcnow()
+    with ctx.test_request_context():
+        accounts.request_password_reset("emre@example.org", now)
+        token = _reset_token(db.session.scalar(select(OutboxEmail)))
+    later = now + dt.timedelta(hours=2, seconds=1)
+    assert accounts.reset_token_is_usable(token, now + dt.timedelta(hours=1))
+    assert not accounts.reset_token_is_usable(token, later)
+    with pytest.raises(DomainError, match="invalid, used or expired"):
+        accounts.reset_password(token, NEW_PASSWORD, later)
+    assert accounts.authenticate("emre@example.org", PASSWORD)
+    # still valid just before the end
+    assert accounts.reset_password(token, NEW_PASSWORD, now + dt.timedelta(hours=1)).email == "emre@example.org"
+
+
+def test_a_new_password_voids_the_other_reset_links(ctx):
+    """A reset link that was not used must not outlive a password change or another reset."""
+    person = factories.user(email="emre@example.org")
+    now = utcnow()
+    with ctx.test_request_context():
+        for _ in range(3):
+            accounts.request_password_reset("emre@example.org", now)
+    first, second, third = [_reset_token(m) for m in db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id))]
+    accounts.reset_password(first, NEW_PASSWORD, now)
+    assert not accounts.reset_token_is_usable(second, now)
+    with pytest.raises(DomainError):
+        accounts.reset_password(second, "an attacker's passphrase", now)
+    accounts.change_password(person, NEW_PASSWORD, "yet another passphrase", now)
+    with pytest.raises(DomainError):
+        accounts.reset_password(third, "an attacker's passphrase", now)
+    assert accounts.authenticate("emre@example.org", "yet another passphrase") is person
+
+
+def test_changing_the_password_voids_an_open_reset_link(ctx):
+    person = factories.user(email="emre@example.org")
+    now = utcnow()
+    with ctx.test_request_context():
+        accounts.request_password_reset("emre@example.org", now)
+    token = _reset_token(db.session.scalar(select(OutboxEmail)))
+    accounts.change_password(person, PASSWORD, NEW_PASSWORD, now)
+    assert not accounts.reset_token_is_usable(token, now)
+
+
+def test_password_reset_refuses_an_unknown_token(ctx):
+    with pytest.raises(DomainError):
+        accounts.reset_password("made-up-token", NEW_PASSWORD, utcnow())
+
+
+def test_password_reset_for_an_unknown_address_reveals_nothing(app, client):
+    make_user(app, email="emre@example.org")
+    known = client.post("/account/forgot", data={"email": "emre@example.org"}, follow_redirects=True)
+    unknown = client.post("/account/forgot", data={"email": "nobody@example.org"}, follow_redirects=True)
+    assert known.status_code == unknown.status_code == 200
+    assert "If an account uses this address" in text(unknown)
+    assert known.get_data() == unknown.get_data()
+    with app.app_context():
+        assert count(OutboxEmail) == 1
+        assert count(OutboxEmail, OutboxEmail.to_address == "nobody@example.org") == 0
+        assert count(PasswordResetToken) == 1
+
+
+def test_password_reset_mail_is_in_the_users_language(database_url, tmp_path_factory):
+    with translated_app(database_url, tmp_path_factory) as tapp:
+        make_user(tapp, email="emre@example.org", locale="tr")
+        tapp.test_client().post("/account/forgot?lang=en", data={"email": "emre@example.org"})
+        with tapp.app_context():
+            mail = db.session.scalar(select(OutboxEmail))
+    expected = translation("tr", "Reset your Assembly password")
+    assert expected, "the Turkish catalogue lacks the reset mail's subject"
+    assert mail.subject == expected
+    assert _reset_token(mail)
+
+
+# --- the mail worker --------------------------------------------------------------------------
+
+def test_send_pending_sends_each_queued_mail_once(ctx):
+    now = utcnow()
+    queue_email("a@example.org", "First", "Body one", now)
+    queue_email("b@example.org", "Second", "Body two", now)
+    delivered = []
+    assert send_pending(now, transport=delivered.append) == (2, 0)
+    assert [(m["To"], m["Subject"], m.get_content().strip()) for m in delivered] == [
+        ("a@example.org", "First", "Body one"), ("b@example.org", "Second", "Body two")]
+    assert all(m["From"] == ctx.config["MAIL_FROM"] for m in delivered)
+    mails = list(db.session.scalars(select(OutboxEmail)))
+    assert all(m.sent_at == now and m.attempts == 1 and m.last_error is None for m in mails)
+    assert send_pending(now, transport=delivered.append) == (0, 0)
+    assert len(delivered) == 2
+
+
+def test_send_pending_records_failures_and_gives_up_after_max_attempts(ctx):
+    now = utcnow()
+    mail = queue_email("a@example.org", "Subject", "Body", now)
+
+    def broken(_message):
+        raise ConnectionRefusedError("smtp server down")
+
+    assert send_pending(now, transport=broken, max_attempts=2) == (0, 1)
+    db.session.refresh(mail)
+    assert mail.sent_at is None
+    assert mail.attempts == 1
+    assert "smtp server down" in mail.last_error
+    assert send_pending(now, transport=broken, max_attempts=2) == (0, 1)
+    assert send_pending(now, transport=broken, max_attempts=2) == (0, 0)  # given up
+    db.session.refresh(mail)
+    assert mail.attempts == 2
+
+
+def test_mail_send_command_prints_and_marks_sent(app):
+    with app.app_context():
+        queue_email("a@example.org", "Hello there", "The body text", utcnow())
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["mail", "send"])
+    assert result.exit_code == 0, result.output
+    assert "To: a@example.org" in result.output
+    assert "The body text" in result.output
+    assert "sent 1, failed 0" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(OutboxEmail)).sent_at is not None
+    again = app.test_cli_runner().invoke(args=["mail", "send"])
+    assert "sent 0, failed 0" in again.output
+

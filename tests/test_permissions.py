@@ -1,0 +1,189 @@
+"""The policy module, as one table: role × action × object in the role's own or another neighbourhood."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from flask_login import AnonymousUserMixin
+from sqlalchemy import select
+
+from assembly import permissions
+from assembly.db import db, utcnow
+from assembly.errors import NotAllowed
+from assembly.neighbourhoods import services as hoods
+from assembly.neighbourhoods.models import BodyStaff
+from assembly.proposals.models import Comment, Proposal
+from tests import factories
+
+ROLES = ("visitor", "member", "pending", "resident", "muhtar", "staff", "admin")
+
+# One row per (action, kind of object). Each cell is two letters for one role, in the order of ROLES:
+# the answer for an object of the role's own neighbourhood (or own body), then for another one.
+# "member" is logged in but belongs nowhere; "pending" has asked to join the own neighbourhood.
+TABLE: dict[tuple[str, str], str] = {
+    #                                              visitor member pending resident muhtar staff admin
+    ("view_neighbourhood", "neighbourhood"):       "YY YY YY YY YY YY YY",
+    ("view_proposal", "proposal"):                 "YY YY YY YY YY YY YY",
+    ("view_proposal", "someone's draft"):          "NN NN NN NN NN NN NN",
+    ("view_proposal", "own draft"):                "NN YY YY YY YY YY YY",
+    ("manage_own_account", "nothing"):             "NN YY YY YY YY YY YY",
+    ("read_notifications", "nothing"):             "NN YY YY YY YY YY YY",
+    ("request_membership", "neighbourhood"):       "NN YY NN NN YY YY YY",
+    ("redeem_invite", "nothing"):                  "NN YY NN NN YY YY YY",
+    ("report", "proposal"):                        "NN YY YY YY YY YY YY",
+    ("report", "comment"):                         "NN YY YY YY YY YY YY",
+    ("follow", "proposal"):                        "NN YY YY YY YY YY YY",
+    ("act_as_resident", "neighbourhood"):          "NN NN NN YN NN NN NN",
+    ("create_proposal", "neighbourhood"):          "NN NN NN YN NN NN NN",
+    ("support_proposal", "proposal"):              "NN NN NN YN NN NN NN",
+    ("vote", "item of the neighbourhood"):         "NN NN NN YN NN NN NN",
+    ("comment", "proposal"):                       "NN NN NN YN YN NN NN",
+    ("comment", "comment"):                        "NN NN NN YN YN NN NN",
+    ("edit_proposal", "own proposal"):             "NN NN NN YN NN NN NN",
+    ("edit_proposal", "proposal"):                 "NN NN NN NN NN NN NN",
+    ("edit_comment", "own comment"):               "NN YY YY YY YY YY YY",
+    ("edit_comment", "comment"):                   "NN NN NN NN NN NN NN",
+    ("review_memberships", "neighbourhood"):       "NN NN NN NN YN NN NN",
+    ("revoke_membership", "neighbourhood"):        "NN NN NN NN YN NN NN",
+    ("issue_invite_codes", "neighbourhood"):       "NN NN NN NN YN NN NN",
+    ("moderate", "proposal"):                      "NN NN NN NN YN NN NN",
+    ("moderate", "comment"):                       "NN NN NN NN YN NN NN",
+    ("manage_assemblies", "neighbourhood"):        "NN NN NN NN YN NN NN",
+    ("manage_assemblies", "item of the neighbourhood"): "NN NN NN NN YN NN NN",
+    ("forward", "item of the neighbourhood"):      "NN NN NN NN YN NN NN",
+    ("view_muhtar_desk", "nothing"):               "NN NN NN NN YY NN NN",
+    ("act_for_body", "body"):                      "NN NN NN NN NN YN NN",
+    ("act_for_body", "item sent to the body"):     "NN NN NN NN NN YN NN",
+    ("view_staff_desk", "nothing"):                "NN NN NN NN NN YY NN",
+    ("administer", "nothing"):                     "NN NN NN NN NN NN YY",
+    ("read_audit_log", "nothing"):                 "NN NN NN NN NN NN YY",
+    ("appoint_muhtar", "neighbourhood"):           "NN NN NN NN NN NN YY",
+    ("appoint_staff", "body"):                     "NN NN NN NN NN NN YY",
+}
+
+
+def expected(row: str, role: str) -> tuple[bool, bool]:
+    cell = row.split()[ROLES.index(role)]
+    return cell[0] == "Y", cell[1] == "Y"
+
+
+def test_every_action_of_the_policy_is_in_the_table():
+    """A new action in permissions.RULES must be added to TABLE (and an old one removed from it)."""
+    in_table = {action for action, _ in TABLE}
+    assert set(permissions.RULES) - in_table == set(), "actions missing from the permission table"
+    assert in_table - set(permissions.RULES) == set(), "the table lists actions the policy no longer has"
+    assert all(len(row.split()) == len(ROLES) and set(row) <= {"Y", "N", " "} for row in TABLE.values())
+
+
+def _world():
+    """Neighbourhoods and bodies: `own` (A, with body X) and `other` (B, with body Y)."""
+    own, other = factories.neighbourhood(), factories.neighbourhood()
+    bodies = {"own": factories.body(own.municipality), "other": factories.body(other.municipality)}
+    for hood in (own, other):
+        factories.muhtar(hood)  # each neighbourhood has its own muhtar besides the one under test
+    stranger = factories.resident(own)
+    return {"own": own, "other": other}, bodies, stranger
+
+
+def _user_in_role(role: str, hoods_by_scope, bodies):
+    if role == "visitor":
+        return AnonymousUserMixin()
+    if role == "member":
+        return factories.user()
+    if role == "pending":
+        return factories.pending(hoods_by_scope["own"]).user
+    if role == "resident":
+        return factories.resident(hoods_by_scope["own"])
+    if role == "muhtar":
+        return factories.muhtar(hoods_by_scope["own"])
+    if role == "staff":
+        return factories.staff(bodies["own"])
+    if role == "admin":
+        return factories.admin()
+    raise AssertionError(role)
+
+
+def _object(kind: str, hood, body, actor_id, stranger_id):
+    def proposal(author_id=stranger_id, status="open"):
+        return Proposal(neighbourhood_id=hood.id, author_id=author_id, status=status, title="T", body="B")
+
+    makers = {
+        "nothing": lambda: None,
+        "neighbourhood": lambda: hood,
+        "proposal": proposal,
+        "someone's draft": lambda: proposal(status="draft"),
+        "own draft": lambda: proposal(actor_id, "draft"),
+        "own proposal": lambda: proposal(actor_id),
+        "comment": lambda: Comment(proposal=proposal(), author_id=stranger_id, body="C"),
+        "own comment": lambda: Comment(proposal=proposal(), author_id=actor_id, body="C"),
+        "item of the neighbourhood": lambda: SimpleNamespace(neighbourhood_id=hood.id),
+        "body": lambda: body,
+        "item sent to the body": lambda: SimpleNamespace(body_id=body.id),
+    }
+    return makers[kind]()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_permission_table(ctx, role):
+    hoods_by_scope, bodies, stranger = _world()
+    actor = _user_in_role(role, hoods_by_scope, bodies)
+    actor_id = getattr(actor, "id", None)
+    wrong = []
+    for (action, kind), row in TABLE.items():
+        for scope, allowed in zip(("own", "other"), expected(row, role)):
+            obj = _object(kind, hoods_by_scope[scope], bodies[scope], actor_id, stranger.id)
+            if permissions.can(actor, action, obj) is not allowed:
+                wrong.append(f"{role} {action} on {scope} {kind}: expected {'allowed' if allowed else 'refused'}")
+    assert wrong == []
+
+
+def test_unknown_actions_are_an_error(ctx):
+    with pytest.raises(ValueError, match="unknown action"):
+        permissions.can(factories.admin(), "launch_rockets")
+
+
+def test_require_raises_not_allowed(ctx):
+    hood = factories.neighbourhood()
+    with pytest.raises(NotAllowed):
+        permissions.require(factories.user(), "review_memberships", hood)
+    permissions.require(factories.muhtar(hood), "review_memberships", hood)
+
+
+def test_roles_follow_membership_decisions_within_one_context(ctx):
+    """Services that change someone's roles drop the cached roles, so later checks see the change."""
+    hood = factories.neighbourhood()
+    boss = factories.muhtar(hood)
+    person = factories.user()
+    now = utcnow()
+    membership = hoods.request_membership(person, now, hood, "Street 1")
+    assert not permissions.can(person, "act_as_resident", hood)
+    assert not permissions.can(person, "request_membership", hood)
+    hoods.approve_membership(boss, now, hood, membership.id)
+    assert permissions.can(person, "act_as_resident", hood)
+    hoods.revoke_membership(boss, now, hood, membership.id, "moved away")
+    assert not permissions.can(person, "act_as_resident", hood)
+    assert permissions.can(person, "request_membership", hood)
+
+    other = factories.user()
+    second = hoods.request_membership(other, now, hood, "Street 2")
+    assert not permissions.can(other, "request_membership", hood)
+    hoods.reject_membership(boss, now, hood, second.id, "unknown address")
+    assert permissions.can(other, "request_membership", hood)
+
+
+def test_roles_follow_appointments_within_one_context(ctx):
+    hood = factories.neighbourhood()
+    body = factories.body(hood.municipality)
+    person = factories.user()
+    assert not permissions.can(person, "review_memberships", hood)
+    factories.muhtar(hood, person)
+    factories.staff(body, person)
+    assert permissions.can(person, "review_memberships", hood)
+    assert permissions.can(person, "act_for_body", body)
+    admin = factories.admin()
+    hoods.dismiss_muhtar(admin, utcnow(), hoods.muhtars_of(hood)[0], "term ended")
+    staff = db.session.scalar(select(BodyStaff).where(BodyStaff.user_id == person.id))
+    hoods.remove_staff(admin, utcnow(), staff)
+    assert not permissions.can(person, "review_memberships", hood)
+    assert not permissions.can(person, "act_for_body", body)
+
