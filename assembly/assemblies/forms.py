@@ -25,11 +25,20 @@ def method_choices():
             ("ranked", _l("Ranked: order the items (Schulze method)"))]
 
 
+def secrecy_choices():
+    # Callables: WTForms 3.3 deprecates choices given as a literal list of tuples.
+    return [("secret", _l("Secret: nobody can see who voted what; voters get a receipt")),
+            ("open", _l("Open: names are shown after closing, like a show of hands"))]
+
+
+def majority_choices():
+    return [("simple", _l("Simple majority (more yes than no)")),
+            ("two_thirds", _l("Two-thirds majority of yes and no votes"))]
+
+
 class BallotForm(FlaskForm):
     method = SelectField(_l("Voting method"), choices=method_choices, validators=[DataRequired()])
-    secrecy = SelectField(_l("Secrecy"), choices=[
-        ("secret", _l("Secret: nobody can see who voted what; voters get a receipt")),
-        ("open", _l("Open: names are shown after closing, like a show of hands"))], validators=[DataRequired()])
+    secrecy = SelectField(_l("Secrecy"), choices=secrecy_choices, validators=[DataRequired()])
     opens_at = DateTimeLocalField(_l("Voting opens"), format=_when, validators=[
         InputRequired(_l("This field is required."))])
     closes_at = DateTimeLocalField(_l("Voting closes"), format=_when, validators=[
@@ -37,9 +46,7 @@ class BallotForm(FlaskForm):
     quorum_percent = IntegerField(_l("Quorum (percent of verified residents)"), validators=[
         InputRequired(_l("Please enter a number.")),
         NumberRange(0, 100, _l("Enter a number between %(min)s and %(max)s."))])
-    majority = SelectField(_l("Majority rule"), choices=[
-        ("simple", _l("Simple majority (more yes than no)")),
-        ("two_thirds", _l("Two-thirds majority of yes and no votes"))], validators=[DataRequired()])
+    majority = SelectField(_l("Majority rule"), choices=majority_choices, validators=[DataRequired()])
     approval_k = IntegerField(_l("k: how many items can be chosen (approval) or win (ranked)"), validators=[
         Optional(), NumberRange(1, 100, _l("Enter a number between %(min)s and %(max)s."))])
 

@@ -182,6 +182,11 @@ def remove_agenda_item(actor, now: dt.datetime, assembly: Assembly, item_id: int
     item = db.session.get(AgendaItem, item_id)
     if item is None or item.assembly_id != assembly.id:
         raise NotFound(_("There is no such agenda item."))
+    if assembly.status == A.ANNOUNCED.value:
+        if len(assembly.items) <= 1:
+            raise ValidationFailed(_("An announced session keeps at least one item on its agenda."))
+        ballot = assembly.ballot
+        _check_k_fits(ballot.method, ballot.approval_k, len(assembly.items) - 1)
     proposals.transition(item.proposal, ProposalStatus.OPEN, actor, now, _("Taken off the agenda."))
     db.session.delete(item)
     db.session.flush()
@@ -189,9 +194,17 @@ def remove_agenda_item(actor, now: dt.datetime, assembly: Assembly, item_id: int
     return item
 
 
+def _check_k_fits(method: str, k: int | None, items: int) -> None:
+    # The tally refuses such rules: nobody could vote and the ballot could never be counted.
+    if method != BallotMethod.YES_NO.value and k is not None and k > items:
+        raise ValidationFailed(_("k cannot be larger than the number of agenda items."), "approval_k")
+
+
 def _voting_started(assembly: Assembly, now: dt.datetime) -> bool:
+    # A draft never opens (announce refuses a window that has begun), so it can be set up again.
     ballot = assembly.ballot
-    return ballot is not None and (ballot.opened_at is not None or now >= ballot.opens_at)
+    return ballot is not None and (ballot.opened_at is not None
+                                   or assembly.status != A.DRAFT.value and now >= ballot.opens_at)
 
 
 def set_ballot(actor, now: dt.datetime, assembly: Assembly, *, method: str, secrecy: str,
@@ -224,6 +237,8 @@ def set_ballot(actor, now: dt.datetime, assembly: Assembly, *, method: str, secr
         approval_k = None
     if errors:
         raise ValidationFailed(errors)
+    if assembly.status == A.ANNOUNCED.value:
+        _check_k_fits(method, approval_k, len(assembly.items))
     ballot = assembly.ballot or Ballot(assembly=assembly)
     ballot.method, ballot.secrecy = method, secrecy
     ballot.opens_at, ballot.closes_at = opens_at, closes_at
@@ -244,8 +259,10 @@ def announce(actor, now: dt.datetime, assembly: Assembly) -> Assembly:
     ballot = assembly.ballot
     if ballot is None:
         raise ValidationFailed(_("Set up the online vote first."))
-    if ballot.method != BallotMethod.YES_NO.value and ballot.approval_k > len(assembly.items):
-        raise ValidationFailed(_("k cannot be larger than the number of agenda items."))
+    if now >= ballot.opens_at:  # announcing now would open (or open and close) the vote unannounced
+        raise ValidationFailed(_("The time set for the vote to open has passed. Please set new times."),
+                               "opens_at")
+    _check_k_fits(ballot.method, ballot.approval_k, len(assembly.items))
     _move(assembly, A.DRAFT, A.ANNOUNCED, now)
     assembly.announced_at = now
     record(actor, "assembly.announce", assembly, now)
@@ -253,12 +270,14 @@ def announce(actor, now: dt.datetime, assembly: Assembly) -> Assembly:
     return assembly
 
 
-def _notify_residents(assembly: Assembly, kind: str, now: dt.datetime) -> None:
-    residents = db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id).where(
-            Membership.neighbourhood_id == assembly.neighbourhood_id,
-            Membership.role == MembershipRole.RESIDENT.value, Membership.status == MembershipStatus.VERIFIED.value)
-    )
+def _notify_residents(assembly: Assembly, kind: str, now: dt.datetime,
+                      verified_by: dt.datetime | None = None) -> None:
+    query = select(User).join(Membership, Membership.user_id == User.id).where(
+        Membership.neighbourhood_id == assembly.neighbourhood_id,
+        Membership.role == MembershipRole.RESIDENT.value, Membership.status == MembershipStatus.VERIFIED.value)
+    if verified_by is not None:
+        query = query.where(Membership.verified_at <= verified_by)
+    residents = db.session.scalars(query)
     link = f"/n/{assembly.neighbourhood.slug}/assemblies/{assembly.id}"
     for user in residents:
         notify(user, kind, now, link=link, title=assembly.title)
@@ -291,8 +310,8 @@ def advance(assembly: Assembly, now: dt.datetime) -> Assembly:
             set_committed_value(ballot, "opened_at", ballot.opens_at)
             set_committed_value(ballot, "electorate", count)
             _move(assembly, A.ANNOUNCED, A.VOTING, now)
-            if now < ballot.closes_at:
-                _notify_residents(assembly, "voting_open", now)
+            if now < ballot.closes_at:  # only those who may vote: verified when voting opened
+                _notify_residents(assembly, "voting_open", now, verified_by=ballot.opens_at)
         else:
             db.session.refresh(ballot)
             db.session.refresh(assembly)

@@ -1,0 +1,270 @@
+"""Votes under simultaneous requests, on PostgreSQL with real commits.
+
+Each test gets a database of its own (`committed_database`) and an app on it; the data is
+committed first, then 300 threads start together (a barrier) and each does what a request
+does: its own app context and session, the voting service, one commit or a rollback. The
+app's pool has 10 + 20 connections, so most threads queue for a connection (well within the
+server's ~100), which only makes the requests arrive in waves.
+
+Why these tests would fail without the unique constraint on participations (ballot_id,
+user_id): `voting.cast_vote` does not look for an earlier vote before inserting the
+participation (such a read-then-write check races: two requests both read "not voted yet",
+see `test_a_check_in_python_would_not_stop_a_double_vote`); it inserts, and only the
+database's refusal sends a repeated request to the "change the vote" path. Without the
+constraint all 300 inserts by the same resident succeed, each with its own paper (a secret
+paper has no voter column that another constraint could catch), so the "exactly one
+participation, one paper, turnout 1" assertions fail; that test shows it, deterministically,
+on a database where the constraint was dropped. The "300 residents" test fails if the
+turnout counter were read-modify-written in Python: increments would overwrite each other.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from assembly import create_app
+from assembly.accounts.models import User
+from assembly.assemblies import services, voting
+from assembly.assemblies.models import Assembly, BallotResult
+from assembly.db import db
+from assembly.errors import ValidationFailed
+from assembly.neighbourhoods.models import Neighbourhood
+from assembly.notifications.models import Notification
+from assembly.proposals.models import ProposalEvent
+from tests import assembly_factories as af
+from tests.assembly_factories import CLOSES, HOUR, OPENS
+from tests.conftest import login
+from tests.conftest import test_config as app_config
+
+pytestmark = pytest.mark.postgres
+
+THREADS = 300
+NOW = OPENS + HOUR
+# Only safety nets so that a broken run fails instead of hanging; nothing asserts on time.
+BARRIER_TIMEOUT = 300
+STEP_TIMEOUT = 120
+
+
+@pytest.fixture
+def concurrent_app(committed_database):
+    app = create_app(app_config(committed_database))
+    yield app
+    app.extensions["assembly_db"].engine.dispose()
+
+
+def _setup(app, secrecy: str, residents: int, opened: bool = True) -> dict:
+    with app.app_context():
+        make = af.voting_open if opened else af.announced
+        s = make("yes_no", secrecy, items=2, voters=residents)
+        db.session.commit()
+        return {"hood": s.hood.id, "assembly": s.assembly.id, "ballot": s.ballot.id, "items": s.items,
+                "voters": [v.id for v in s.voters], "emails": [v.email for v in s.voters], "url": s.url,
+                "residents": residents + 1, "author": s.w.author.id}
+
+
+def _load(data: dict, user_id: int):
+    user = db.session.get(User, user_id)
+    hood = db.session.get(Neighbourhood, data["hood"])
+    return user, services.get_assembly(user, hood, data["assembly"])
+
+
+def _vote_at_once(app, data: dict, user_ids: list[int]) -> list[str]:
+    """Every user id in its own thread, all casting the same vote at the same moment."""
+    barrier = threading.Barrier(len(user_ids), timeout=BARRIER_TIMEOUT)
+    vote = {data["items"][0]: "yes", data["items"][1]: "no"}
+
+    def one(user_id: int) -> str:
+        with app.app_context():
+            user, assembly = _load(data, user_id)
+            db.session.commit()  # give the connection back while waiting for the others
+            barrier.wait()
+            try:
+                receipt = voting.cast_vote(user, NOW, assembly, vote)
+                db.session.commit()
+                return "receipt" if receipt else "voted"
+            except (IntegrityError, ValidationFailed):
+                db.session.rollback()
+                return "refused"
+
+    with ThreadPoolExecutor(max_workers=len(user_ids)) as pool:
+        return list(pool.map(one, user_ids))
+
+
+def _stored(app, ballot_id: int) -> dict[str, int]:
+    with app.app_context():
+        return af.stored_counts(ballot_id)
+
+
+def test_one_resident_voting_300_times_at_once_in_a_secret_ballot_votes_once(concurrent_app):
+    data = _setup(concurrent_app, "secret", residents=1)
+    results = _vote_at_once(concurrent_app, data, data["voters"] * THREADS)
+    # One request got the receipt; the others were told a secret vote changes only with it.
+    assert results.count("receipt") == 1 and results.count("refused") == THREADS - 1
+    assert _stored(concurrent_app, data["ballot"]) == {"turnout": 1, "participations": 1, "papers": 1}
+
+
+def test_one_resident_voting_300_times_at_once_in_an_open_ballot_votes_once(concurrent_app):
+    data = _setup(concurrent_app, "open", residents=1)
+    results = _vote_at_once(concurrent_app, data, data["voters"] * THREADS)
+    assert results == ["voted"] * THREADS  # the first records the vote, the others change it to itself
+    assert _stored(concurrent_app, data["ballot"]) == {"turnout": 1, "participations": 1, "papers": 1}
+
+
+def test_300_residents_voting_at_once_make_a_turnout_of_300(concurrent_app):
+    data = _setup(concurrent_app, "secret", residents=THREADS)
+    results = _vote_at_once(concurrent_app, data, data["voters"])
+    assert results == ["receipt"] * THREADS
+    assert _stored(concurrent_app, data["ballot"]) == {"turnout": THREADS, "participations": THREADS,
+                                                        "papers": THREADS}
+
+
+def test_one_resident_posting_300_votes_at_once_through_the_page_votes_once(concurrent_app, monkeypatch):
+    """The same through the web: the view, its error handling and the one commit per request."""
+    monkeypatch.setattr("assembly.web.utcnow", lambda: NOW)
+    data = _setup(concurrent_app, "open", residents=1)
+    clients = []
+    for _ in range(THREADS):
+        client = concurrent_app.test_client()
+        login(client, data["emails"][0])
+        clients.append(client)
+    barrier = threading.Barrier(THREADS, timeout=BARRIER_TIMEOUT)
+    form = {f"item-{data['items'][0]}": "yes", f"item-{data['items'][1]}": "no"}
+
+    def post(client) -> int:
+        barrier.wait()
+        return client.post(f"{data['url']}/vote", data=form).status_code
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        statuses = list(pool.map(post, clients))
+    assert statuses == [302] * THREADS
+    assert _stored(concurrent_app, data["ballot"]) == {"turnout": 1, "participations": 1, "papers": 1}
+
+
+# --- opening and closing at once ------------------------------------------------------------------------
+
+def _advance_at_once(app, data: dict, now, threads: int = 30) -> None:
+    barrier = threading.Barrier(threads, timeout=BARRIER_TIMEOUT)
+
+    def one(_: int) -> None:
+        with app.app_context():
+            _, assembly = _load(data, data["voters"][0])
+            db.session.commit()
+            barrier.wait()
+            services.advance(assembly, now)
+            db.session.commit()
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(one, range(threads)))
+
+
+def test_many_requests_opening_and_closing_at_once_do_it_once(concurrent_app):
+    data = _setup(concurrent_app, "secret", residents=3, opened=False)
+    _advance_at_once(concurrent_app, data, OPENS)
+    with concurrent_app.app_context():
+        assert db.session.get(Assembly, data["assembly"]).status == "voting"
+        assert db.session.scalar(select(func.count()).select_from(Notification)
+                                 .where(Notification.kind == "voting_open")) == data["residents"]
+    _vote_at_once(concurrent_app, data, data["voters"])
+
+    _advance_at_once(concurrent_app, data, CLOSES)
+    with concurrent_app.app_context():
+        assert db.session.get(Assembly, data["assembly"]).status == "closed"
+        assert db.session.scalar(select(func.count()).select_from(BallotResult)
+                                 .where(BallotResult.ballot_id == data["ballot"])) == 1
+        assert db.session.scalar(select(func.count()).select_from(ProposalEvent).where(
+            ProposalEvent.to_status.in_(["accepted", "rejected"]))) == 2
+        outcomes = db.session.scalars(select(Notification.params).where(
+            Notification.user_id == data["author"], Notification.kind == "proposal_status")).all()
+        assert sorted(p["status"] for p in outcomes if p["status"] != "on_agenda") == ["accepted", "rejected"]
+
+
+# --- without the constraint --------------------------------------------------------------------------
+
+class Request(threading.Thread):
+    """One request's app context and database session, driven step by step by the test, so
+    two transactions can be interleaved in an exact order."""
+
+    def __init__(self, app) -> None:
+        super().__init__(daemon=True)
+        self.app, self.steps, self.answers = app, queue.Queue(), queue.Queue()
+        self.start()
+
+    def run(self) -> None:
+        with self.app.app_context():
+            while (step := self.steps.get()) is not None:
+                try:
+                    self.answers.put((True, step()))
+                except Exception as error:  # noqa: BLE001 - handed to the test
+                    db.session.rollback()
+                    self.answers.put((False, error))
+            db.session.close()
+
+    def do(self, step):
+        self.steps.put(step)
+        ok, value = self.answers.get(timeout=STEP_TIMEOUT)
+        if not ok:
+            raise value
+        return value
+
+    def finish(self) -> None:
+        self.steps.put(None)
+        self.join(timeout=STEP_TIMEOUT)
+
+
+@pytest.mark.parametrize("constraint", ["kept", "dropped"])
+def test_a_check_in_python_would_not_stop_a_double_vote(concurrent_app, constraint):
+    """Two requests of one resident, interleaved: both read "not voted yet" before either
+    commits. Only the unique constraint turns the second into a refusal; without it the
+    resident has voted twice in a secret ballot (two papers, two receipts)."""
+    data = _setup(concurrent_app, "secret", residents=1)
+    if constraint == "dropped":
+        with concurrent_app.app_context():
+            db.session.execute(text("ALTER TABLE participations DROP CONSTRAINT uq_participations_ballot_id_user_id"))
+            db.session.commit()
+    vote = {data["items"][0]: "yes"}
+    first, second = Request(concurrent_app), Request(concurrent_app)
+    try:
+        loaded = {}
+        for request in (first, second):
+            loaded[request] = request.do(lambda: _load(data, data["voters"][0]))
+        for request in (first, second):
+            user, assembly = loaded[request]
+            assert request.do(lambda user=user, ballot=assembly.ballot: voting.has_voted(user, ballot)) is False
+
+        def cast(request):
+            user, assembly = loaded[request]
+            receipt = voting.cast_vote(user, NOW, assembly, vote)
+            db.session.commit()
+            return receipt
+
+        assert first.do(lambda: cast(first))
+        if constraint == "kept":
+            with pytest.raises(ValidationFailed):
+                second.do(lambda: cast(second))
+        else:
+            assert second.do(lambda: cast(second))
+    finally:
+        first.finish()
+        second.finish()
+    stored = _stored(concurrent_app, data["ballot"])
+    if constraint == "kept":
+        assert stored == {"turnout": 1, "participations": 1, "papers": 1}
+    else:
+        assert stored == {"turnout": 2, "participations": 2, "papers": 2}
+
+
+def test_without_the_constraint_simultaneous_votes_get_in_twice(concurrent_app):
+    """And with simultaneous requests: nothing else stops a repeated vote, so all 20 are stored."""
+    data = _setup(concurrent_app, "secret", residents=1)
+    with concurrent_app.app_context():
+        db.session.execute(text("ALTER TABLE participations DROP CONSTRAINT uq_participations_ballot_id_user_id"))
+        db.session.commit()
+    results = _vote_at_once(concurrent_app, data, data["voters"] * 20)
+    stored = _stored(concurrent_app, data["ballot"])
+    assert stored["participations"] == stored["papers"] == stored["turnout"] == results.count("receipt")
+    assert stored["participations"] == 20
