@@ -13,6 +13,7 @@ from flask import Flask, abort, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from assembly import i18n, permissions
@@ -134,6 +135,11 @@ def _error_page(error: HTTPException):
     return render_template(f"errors/{template}.html", error=error), code
 
 
+def _csrf_error(_error: CSRFError):
+    db.rollback()
+    return render_template("errors/400.html", csrf_expired=True), 400
+
+
 def _domain_not_allowed(_error):
     db.rollback()
     return render_template("errors/403.html"), 403
@@ -191,6 +197,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.after_request(_commit_or_rollback)  # registered last, so it runs first
     app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(NotAllowed, _domain_not_allowed)
     app.register_error_handler(NotFound, _domain_not_found)
     app.register_error_handler(Exception, _server_error)
