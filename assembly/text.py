@@ -19,6 +19,9 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 # Bidirectional control characters can make text read differently from what was written
 # ("Trojan Source"); user text is wrapped in dir="auto" elements instead.
 _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), None)
+# Control characters other than tab and line breaks: XML (the Atom feed) cannot carry them and
+# PostgreSQL refuses NUL in text.
+_CONTROL_CHARACTERS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F], None)
 
 
 def strip_bidi_controls(text: str) -> str:
@@ -27,7 +30,8 @@ def strip_bidi_controls(text: str) -> str:
 
 def clean_plain(text: str) -> str:
     """Normalise a line or block of user text before it is stored."""
-    return strip_bidi_controls(unicodedata.normalize("NFC", text or "")).replace("\r\n", "\n").strip()
+    text = unicodedata.normalize("NFC", text or "").translate(_CONTROL_CHARACTERS)
+    return strip_bidi_controls(text).replace("\r\n", "\n").strip()
 
 
 def render_markdown(source: str) -> str:

@@ -60,7 +60,7 @@ def _proposal_status(p: dict) -> str:
 
 def _content_hidden(p: dict) -> str:
     return _("Your contribution to “%(title)s” was hidden by moderation. Reason: %(reason)s",
-             title=p["title"], reason=p["reason"])
+             title=p["title"], reason=p["reason"] or _("several reports, pending review"))
 
 
 def _content_restored(p: dict) -> str:

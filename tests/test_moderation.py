@@ -1,0 +1,232 @@
+"""Reports and moderation: one report per person, auto-hide, hide/restore/dismiss with a
+public reason, the audit trail, and the append-only moderation log."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from assembly.audit.models import AuditEvent
+from assembly.db import db
+from assembly.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
+from assembly.notifications.models import Notification
+from assembly.notifications.services import render_notification
+from assembly.proposals import discussion, moderation, services
+from assembly.proposals.models import ModerationAction, Proposal, ProposalStatus, Report
+from assembly.proposals.services import ProposalFilters
+from tests import factories
+from tests import proposal_factories as pf
+
+S = ProposalStatus
+T0 = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def w(ctx):
+    return pf.world()
+
+
+@pytest.fixture
+def proposal(w):
+    return pf.proposal(w, title="Noise at night", now=T0)
+
+
+def _trail(neighbourhood) -> list[tuple[str, str | None, int | None]]:
+    """(action, reason, moderator) of the moderation log and the matching audit events."""
+    actions = db.session.scalars(select(ModerationAction).where(ModerationAction.neighbourhood_id == neighbourhood.id)
+                                 .order_by(ModerationAction.id))
+    return [(a.action, a.reason, a.moderator_id) for a in actions]
+
+
+def _audit(neighbourhood) -> list[tuple[str, int | None, str | None]]:
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.neighbourhood_id == neighbourhood.id,
+                                                         AuditEvent.action.like("moderation.%"))
+                                .order_by(AuditEvent.id))
+    return [(e.action, e.actor_id, e.detail.get("reason")) for e in events]
+
+
+def _open_reports(target) -> int:
+    column = Report.comment_id if isinstance(target, discussion.Comment) else Report.proposal_id
+    return db.session.scalar(select(func.count()).select_from(Report)
+                             .where(column == target.id, Report.resolved_at.is_(None)))
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+def test_one_report_per_person_and_target(w, proposal):
+    reporter = factories.resident(w.hood)
+    comment = discussion.add_comment(w.author, T0, proposal, "Shouting")
+    moderation.report(reporter, T0, proposal, "Personal data")
+    with pytest.raises(DomainError, match="already reported"):
+        moderation.report(reporter, T0, proposal, "Again")
+    moderation.report(reporter, T0, comment, "Rude")  # a different target is a different report
+    with pytest.raises(DomainError, match="already reported"):
+        moderation.report(reporter, T0, comment, "Again")
+    assert proposal.report_count == 1 and comment.report_count == 1
+    assert db.session.scalar(select(func.count()).select_from(Report).where(Report.reporter_id == reporter.id)) == 2
+
+
+def test_a_report_needs_a_reason_and_a_login(w, proposal):
+    with pytest.raises(ValidationFailed):
+        moderation.report(factories.resident(w.hood), T0, proposal, "  ")
+    from flask_login import AnonymousUserMixin
+
+    with pytest.raises(NotAllowed):
+        moderation.report(AnonymousUserMixin(), T0, proposal, "Spam")
+
+
+def test_enough_distinct_reporters_hide_a_proposal_pending_review(ctx, w, proposal):
+    threshold = ctx.config["AUTO_HIDE_REPORTS"]
+    reporters = [factories.user() for _ in range(threshold)]  # anyone logged in may report
+    for reporter in reporters[:-1]:
+        moderation.report(reporter, T0, proposal, "Phone number")
+    assert proposal.status == S.OPEN.value
+
+    moderation.report(reporters[-1], T0, proposal, "Phone number")
+    db.session.expire_all()
+    hidden = db.session.get(Proposal, proposal.id)
+    assert (hidden.status, hidden.status_before_hidden, hidden.hidden_reason) == (S.HIDDEN.value, S.OPEN.value,
+                                                                                   None)
+    assert _trail(w.hood) == [("auto_hide", "", None)]
+    assert _audit(w.hood) == [("moderation.auto_hide", None, None)]
+    assert services.events(hidden)[-1].to_status == S.HIDDEN.value
+    assert _open_reports(hidden) == threshold  # still waiting for the muhtar
+    [item] = moderation.queue(w.muhtar, w.hood)
+    assert item.target.id == proposal.id and len(item.reports) == threshold
+    [note] = db.session.scalars(select(Notification).where(Notification.user_id == w.author.id,
+                                                           Notification.kind == "content_hidden"))
+    assert render_notification(note).endswith("Reason: several reports, pending review")
+    assert proposal.id not in [p.id for p in services.list_proposals(w.muhtar, w.hood, ProposalFilters()).items]
+
+
+def test_enough_reports_hide_a_comment(ctx, w, proposal):
+    comment = discussion.add_comment(w.author, T0, proposal, "Insult")
+    for _ in range(ctx.config["AUTO_HIDE_REPORTS"]):
+        moderation.report(factories.user(), T0, comment, "Insult")
+    assert comment.hidden_at == T0 and comment.hidden_reason is None
+    assert _trail(w.hood) == [("auto_hide", "", None)]
+    assert proposal.comment_count == 1  # hidden, not deleted
+
+
+def test_the_muhtar_hides_and_restores_with_public_reasons(w, proposal):
+    reporter = factories.resident(w.hood)
+    moderation.report(reporter, T0, proposal, "Phone number")
+    services.transition(proposal, S.ON_AGENDA, w.muhtar, T0)
+
+    moderation.hide(w.muhtar, T0, proposal, "Contains a private phone number")
+    assert (proposal.status, proposal.status_before_hidden) == (S.HIDDEN.value, S.ON_AGENDA.value)
+    assert proposal.hidden_reason == "Contains a private phone number"
+    assert _open_reports(proposal) == 0  # deciding closes the reports
+    assert moderation.queue(w.muhtar, w.hood) == []
+
+    later = T0 + dt.timedelta(hours=1)
+    moderation.restore(w.muhtar, later, proposal, "The number was removed")
+    assert (proposal.status, proposal.status_before_hidden, proposal.hidden_reason) == (S.ON_AGENDA.value, None,
+                                                                                        None)
+    assert _trail(w.hood) == [("hide", "Contains a private phone number", w.muhtar.id),
+                              ("restore", "The number was removed", w.muhtar.id)]
+    assert _audit(w.hood) == [("moderation.hide", w.muhtar.id, "Contains a private phone number"),
+                              ("moderation.restore", w.muhtar.id, "The number was removed")]
+    kinds = db.session.scalars(select(Notification.kind).where(Notification.user_id == w.author.id,
+                                                               Notification.kind.like("content_%"))
+                               .order_by(Notification.id)).all()
+    assert kinds == ["content_hidden", "content_restored"]
+    assert [e.to_status for e in services.events(proposal)][-2:] == ["hidden", "on_agenda"]
+
+
+def test_hide_and_restore_a_comment(w, proposal):
+    comment = discussion.add_comment(w.author, T0, proposal, "You are all idiots")
+    moderation.hide(w.muhtar, T0, comment, "Insults")
+    assert (comment.hidden_at, comment.hidden_reason) == (T0, "Insults")
+    moderation.restore(w.muhtar, T0, comment, "Apologised")
+    assert (comment.hidden_at, comment.hidden_reason) == (None, None)
+    assert [a for a, _, _ in _trail(w.hood)] == ["hide", "restore"]
+    assert db.session.scalar(select(ModerationAction.comment_id).where(
+        ModerationAction.neighbourhood_id == w.hood.id).limit(1)) == comment.id
+
+
+def test_dismissing_closes_the_reports_and_keeps_the_content(ctx, w, proposal):
+    reporters = [factories.user() for _ in range(ctx.config["AUTO_HIDE_REPORTS"] - 1)]
+    for reporter in reporters:
+        moderation.report(reporter, T0, proposal, "I disagree")
+    moderation.dismiss_reports(w.muhtar, T0, proposal, "Disagreement is not abuse")
+    assert proposal.status == S.OPEN.value and proposal.report_count == 0
+    assert _open_reports(proposal) == 0
+    assert _trail(w.hood) == [("dismiss", "Disagreement is not abuse", w.muhtar.id)]
+    assert _audit(w.hood) == [("moderation.dismiss", w.muhtar.id, "Disagreement is not abuse")]
+    # One more report does not reach the auto-hide threshold again at once.
+    moderation.report(factories.user(), T0, proposal, "Still disagree")
+    assert proposal.status == S.OPEN.value
+
+
+def test_moderation_refusals(w, proposal):
+    with pytest.raises(ValidationFailed):
+        moderation.hide(w.muhtar, T0, proposal, "")
+    moderation.hide(w.muhtar, T0, proposal, "Spam")
+    with pytest.raises(InvalidTransition):
+        moderation.hide(w.muhtar, T0, proposal, "Spam again")
+    with pytest.raises(InvalidTransition):
+        moderation.dismiss_reports(w.muhtar, T0, proposal, "Nothing wrong")
+    with pytest.raises(ValidationFailed):
+        moderation.restore(w.muhtar, T0, proposal, " ")
+    moderation.restore(w.muhtar, T0, proposal, "Fine")
+    with pytest.raises(InvalidTransition):
+        moderation.restore(w.muhtar, T0, proposal, "Fine again")
+    draft = pf.proposal(w, publish=False)
+    with pytest.raises(InvalidTransition):
+        moderation.hide(w.muhtar, T0, draft, "Drafts are private")
+    assert [a for a, _, _ in _trail(w.hood)] == ["hide", "restore"]
+
+
+@pytest.mark.parametrize("who", ["muhtar elsewhere", "resident", "author", "admin"])
+def test_only_the_muhtar_of_the_neighbourhood_moderates(w, proposal, who):
+    person = {"muhtar elsewhere": lambda: factories.muhtar(factories.neighbourhood()),
+              "resident": lambda: factories.resident(w.hood), "author": lambda: w.author,
+              "admin": factories.admin}[who]()
+    comment = discussion.add_comment(w.author, T0, proposal, "Text")
+    for target in (proposal, comment):
+        for service in (moderation.hide, moderation.dismiss_reports):
+            with pytest.raises(NotAllowed):
+                service(person, T0, target, "Because")
+    with pytest.raises(NotAllowed):
+        moderation.queue(person, w.hood)
+    moderation.hide(w.muhtar, T0, proposal, "Spam")
+    with pytest.raises(NotAllowed):
+        moderation.restore(person, T0, proposal, "Not spam")
+    assert proposal.status == S.HIDDEN.value and comment.hidden_at is None
+    assert [a for a, _, _ in _trail(w.hood)] == ["hide"]
+
+
+def test_the_queue_groups_reports_by_target(w, proposal):
+    comment = discussion.add_comment(w.author, T0, proposal, "Text")
+    a, b = factories.user(), factories.user()
+    moderation.report(a, T0, proposal, "One")
+    moderation.report(a, T0, comment, "Two")
+    moderation.report(b, T0, proposal, "Three")
+    items = moderation.queue(w.muhtar, w.hood)
+    assert [(item.is_comment, [r.reason for r in item.reports]) for item in items] == [
+        (False, ["One", "Three"]), (True, ["Two"])]
+
+
+def test_the_log_is_newest_first_and_pages(w, proposal):
+    for i in range(3):
+        moderation.hide(w.muhtar, T0, proposal, f"Hide {i}")
+        moderation.restore(w.muhtar, T0, proposal, f"Restore {i}")
+    log = moderation.moderation_log(w.hood, limit=4)
+    assert [e.reason for e in log] == ["Restore 2", "Hide 2", "Restore 1", "Hide 1"]
+    older = moderation.moderation_log(w.hood, before_id=log[-1].id)
+    assert [e.reason for e in older] == ["Restore 0", "Hide 0"]
+    assert moderation.moderation_log(pf.world().hood) == []
+
+
+def test_moderation_actions_are_append_only(w, proposal):
+    entry = moderation.hide(w.muhtar, T0, proposal, "Spam")
+    for statement in (text("UPDATE moderation_actions SET reason = 'nothing happened' WHERE id = :id"),
+                      text("DELETE FROM moderation_actions WHERE id = :id")):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with db.session.begin_nested():
+                db.session.execute(statement, {"id": entry.id})
+    db.session.expire_all()
+    assert db.session.get(ModerationAction, entry.id).reason == "Spam"
