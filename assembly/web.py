@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -172,6 +173,14 @@ def _template_helpers() -> dict:
     return {"can": can, "unread_notifications": unread_notifications, "page_errors": g.get("page_errors", [])}
 
 
+def proposal_title(proposal) -> str:
+    """A hidden proposal's title may be what was hidden: only its author and moderators see it."""
+    if proposal.status == "hidden" and not (permissions.can(current_user, "moderate", proposal)
+                                            or proposal.author_id == getattr(current_user, "id", None)):
+        return _("Proposal hidden by moderation")
+    return proposal.title
+
+
 def require(action: str, obj: Any = None) -> None:
     """Abort with 403 unless the policy module allows the current user."""
     if not permissions.can(current_user, action, obj):
@@ -203,6 +212,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _server_error)
     app.context_processor(_template_helpers)
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["proposal_title"] = proposal_title  # a global: macros see it too
 
     from assembly.accounts.views import bp as accounts_bp
     from assembly.api.open311 import bp as open311_bp
