@@ -48,6 +48,7 @@ def defaults(instance_path: Path) -> dict:
         "RATELIMIT_JOIN": "10 per minute",
         "RATELIMIT_WRITE": "30 per minute;300 per hour",
         "RATELIMIT_VOTE": "60 per minute",
+        "RATELIMIT_API": "600 per minute",
         "LOAD_DEMO_DATA": True,
         "DEFAULT_TIMEZONE": "UTC",
         "BABEL_DEFAULT_LOCALE": "en",
@@ -90,6 +91,7 @@ _ENV_STRINGS = (
     "MAIL_FROM", "SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "BASE_URL",
     "RATELIMIT_LOGIN", "RATELIMIT_REGISTER", "RATELIMIT_RESET", "RATELIMIT_JOIN",
     "MAP_TILE_URL", "MAP_ATTRIBUTION", "RATELIMIT_WRITE", "RATELIMIT_VOTE",
+    "RATELIMIT_API",
 )
 _ENV_INTS = (
     "SMTP_PORT", "LOGIN_SESSION_DAYS", "PASSWORD_RESET_HOURS", "INVITE_CODE_DAYS",

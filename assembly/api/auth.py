@@ -1,0 +1,45 @@
+"""API authentication: `Authorization: Bearer <token>` → the body's ApiActor, or 401."""
+from __future__ import annotations
+
+import hashlib
+
+from flask import g, request
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+
+from assembly.api.errors import ApiError
+from assembly.cases.inbox import ApiActor, actor_for_token
+from assembly.web import now
+
+
+def bearer_token() -> str | None:
+    """The token of the Authorization header, or None when there is none."""
+    scheme, _sep, token = request.headers.get("Authorization", "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+def authenticate() -> ApiActor:
+    """The acting body of this request; kept in `g.api_actor`."""
+    token = bearer_token()
+    actor = actor_for_token(token, now()) if token else None
+    if actor is None:
+        message = (_("This API token is not valid or has been revoked.") if token else
+                   _("Send an API token of your body: Authorization: Bearer <token>."))
+        raise ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": 'Bearer realm="assembly"'})
+    g.api_actor = actor
+    return actor
+
+
+def current_actor() -> ApiActor:
+    return g.api_actor
+
+
+def rate_limit_key() -> str:
+    """Count per token (its hash, without a database look-up), or per address without one."""
+    token = bearer_token()
+    if token:
+        return "api-token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+    return "api-address:" + (get_remote_address() or "")
