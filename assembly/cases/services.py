@@ -223,14 +223,15 @@ def forward(actor, now: dt.datetime, proposal: Proposal, body: Body, note: str |
                                  "forwarding it anyway."), "reason")
     neighbourhood = proposal.neighbourhood
     case = Case(
-        reference=_next_reference(neighbourhood, now), proposal_id=proposal.id, neighbourhood_id=neighbourhood.id,
+        proposal_id=proposal.id, neighbourhood_id=neighbourhood.id,
         body_id=body.id, category_id=proposal.category_id, status=C.FORWARDED.value, title=proposal.title,
         text=proposal.body, text_html=proposal.body_html, latitude=proposal.latitude, longitude=proposal.longitude,
         address_text=proposal.address_text, vote_result=_vote_snapshot(proposal), note=note,
         forward_reason=None if voted_in else reason, forwarded_by_id=actor.id, forwarded_at=now,
         due_at=now + dt.timedelta(days=body.answer_days), updated_at=now, event_count=0)
     try:
-        with db.session.begin_nested():
+        with db.session.begin_nested():  # a refused duplicate gives its reference number back
+            case.reference = _next_reference(neighbourhood, now)
             db.session.add(case)
     except IntegrityError:
         raise ValidationFailed(_("This item has already been forwarded to this body."), "body_id") from None
@@ -260,15 +261,17 @@ def _check(case: Case, kind: str) -> None:
                                   current=status_label(case.status, case.decision), new=status_label(kind)))
 
 
-def receive(actor, now: dt.datetime, case: Case, note: str | None = None) -> CaseEvent:
+def receive(actor, now: dt.datetime, case: Case, note: str | None = None, *,
+            effective_date: str | None = None) -> CaseEvent:
     permissions.require(actor, "act_for_body", case)
     _check(case, "received")
     case.status, case.received_at = C.RECEIVED.value, now
-    return _append(case, "received", actor, now, clean_plain(note or "") or None)
+    return _append(case, "received", actor, now, clean_plain(note or "") or None, effective_date=effective_date)
 
 
 def schedule(actor, now: dt.datetime, case: Case, *, meeting_at: dt.datetime, agenda_number: str | None = None,
-             record_url: str | None = None, note: str | None = None) -> CaseEvent:
+             record_url: str | None = None, note: str | None = None,
+             effective_date: str | None = None) -> CaseEvent:
     permissions.require(actor, "act_for_body", case)
     _check(case, "scheduled")
     if meeting_at is None:
@@ -280,11 +283,11 @@ def schedule(actor, now: dt.datetime, case: Case, *, meeting_at: dt.datetime, ag
     case.status = C.SCHEDULED.value
     case.council_meeting_at, case.agenda_number, case.council_record_url = meeting_at, agenda_number, record_url
     return _append(case, "scheduled", actor, now, clean_plain(note or "") or None, meeting_at=meeting_at,
-                   agenda_number=agenda_number, record_url=record_url)
+                   agenda_number=agenda_number, record_url=record_url, effective_date=effective_date)
 
 
 def decide(actor, now: dt.datetime, case: Case, *, decision: str, note: str | None = None,
-           refer_to: Body | None = None) -> CaseEvent:
+           refer_to: Body | None = None, effective_date: str | None = None) -> CaseEvent:
     permissions.require(actor, "act_for_body", case)
     _check(case, "decided")
     note = clean_plain(note or "") or None
@@ -297,7 +300,7 @@ def decide(actor, now: dt.datetime, case: Case, *, decision: str, note: str | No
             raise ValidationFailed(_("Choose the other body of this municipality to refer the case to."), "refer_to")
     case.status, case.decision, case.decided_at = C.DECIDED.value, decision, now
     event = _append(case, "decided", actor, now, note, decision=decision,
-                    referred_to=refer_to.name if refer_to else None)
+                    referred_to=refer_to.name if refer_to else None, effective_date=effective_date)
     if decision == Decision.REFERRED.value:
         _refer(actor, now, case, refer_to, note)
     return event
@@ -322,37 +325,45 @@ def _refer(actor, now: dt.datetime, case: Case, body: Body, note: str | None) ->
     return linked
 
 
-def progress(actor, now: dt.datetime, case: Case, *, percent: int, note: str | None = None) -> CaseEvent:
+def progress(actor, now: dt.datetime, case: Case, *, percent: int, note: str | None = None,
+             effective_date: str | None = None) -> CaseEvent:
     permissions.require(actor, "act_for_body", case)
     _check(case, "in_progress")
     if not 0 <= percent <= 100:
         raise ValidationFailed(_("Progress is a percentage between 0 and 100."), "percent")
     case.status, case.progress = C.IN_PROGRESS.value, percent
-    return _append(case, "in_progress", actor, now, clean_plain(note or "") or None, progress=percent)
+    return _append(case, "in_progress", actor, now, clean_plain(note or "") or None, progress=percent,
+                   effective_date=effective_date)
 
 
-def complete(actor, now: dt.datetime, case: Case, note: str | None = None) -> CaseEvent:
+def complete(actor, now: dt.datetime, case: Case, note: str | None = None, *,
+             effective_date: str | None = None) -> CaseEvent:
     permissions.require(actor, "act_for_body", case)
     _check(case, "done")
     case.status, case.progress, case.done_at = C.DONE.value, 100, now
-    return _append(case, "done", actor, now, clean_plain(note or "") or None)
+    return _append(case, "done", actor, now, clean_plain(note or "") or None, effective_date=effective_date)
 
 
 def apply_event(actor, now: dt.datetime, case: Case, kind: str, fields: dict) -> CaseEvent:
-    """One entry point for the inbox, the API and CSV imports: kind + its fields."""
+    """One entry point for the inbox, the API and CSV imports: kind + its fields.
+
+    `effective_date` (optional, an ISO 8601 string) is the body's own date of the step; it is
+    kept in the event's data, while the event's created_at stays the time it was recorded."""
+    effective_date = fields.get("effective_date")
     if kind == "received":
-        return receive(actor, now, case, fields.get("note"))
+        return receive(actor, now, case, fields.get("note"), effective_date=effective_date)
     if kind == "scheduled":
         return schedule(actor, now, case, meeting_at=fields.get("meeting_at"),
                         agenda_number=fields.get("agenda_number"), record_url=fields.get("record_url"),
-                        note=fields.get("note"))
+                        note=fields.get("note"), effective_date=effective_date)
     if kind == "decided":
         return decide(actor, now, case, decision=fields.get("decision") or "", note=fields.get("note"),
-                      refer_to=fields.get("refer_to"))
+                      refer_to=fields.get("refer_to"), effective_date=effective_date)
     if kind == "in_progress":
-        return progress(actor, now, case, percent=int(fields.get("progress") or 0), note=fields.get("note"))
+        return progress(actor, now, case, percent=int(fields.get("progress") or 0), note=fields.get("note"),
+                        effective_date=effective_date)
     if kind == "done":
-        return complete(actor, now, case, fields.get("note"))
+        return complete(actor, now, case, fields.get("note"), effective_date=effective_date)
     raise ValidationFailed(_("Unknown step: %(kind)s.", kind=kind), "kind")
 
 
