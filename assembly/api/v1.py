@@ -49,7 +49,7 @@ TEXT_LIMITS = {"note": 2000, "agenda_number": 40, "record_url": 500, "refer_to":
 @bp.before_request
 def _authenticate() -> None:
     if request.endpoint not in PUBLIC_ENDPOINTS:
-        WRITE_INTENT.set(True)  # every authenticated request writes (the token's last use)
+        WRITE_INTENT.set(True)  # an authenticated request may write (the token's last use, to the minute)
         auth.authenticate()
 
 

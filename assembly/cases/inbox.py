@@ -151,19 +151,15 @@ class ApiActor:
         self.display_name = f"API: {token.name}"
 
 
+LAST_USE_PRECISION = dt.timedelta(minutes=1)
+
+
 def actor_for_token(secret: str, now: dt.datetime) -> ApiActor | None:
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret),
                                                      ApiToken.revoked_at.is_(None)))
     if token is None:
         return None
-    db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USE_PRECISION:
+        # Recorded to the minute: a busy integration does not write (and lock the token) on every call.
+        db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return ApiActor(token)
-
-
-def body_for_token(secret: str, now: dt.datetime) -> Body | None:
-    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.body))
-                              .where(ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None)))
-    if token is None:
-        return None
-    db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    return token.body
