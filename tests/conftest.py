@@ -12,6 +12,7 @@ import re
 import uuid
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from assembly import create_app
@@ -20,6 +21,10 @@ from assembly.db import db
 from assembly.extensions import limiter
 
 REQUIRE_SERVICES = os.environ.get("ASSEMBLY_REQUIRE_SERVICES") == "1"
+
+# Property tests must not fail because a busy machine (CI, two cores) ran an example slowly.
+hypothesis_settings.register_profile("assembly", deadline=None)
+hypothesis_settings.load_profile("assembly")
 PASSWORD = "correct horse battery"
 
 
