@@ -55,6 +55,11 @@ str200 = Annotated[str, mapped_column(String(200))]
 timestamp = Annotated[dt.datetime, mapped_column(UTCDateTime())]
 
 
+def one_of(column: str, values) -> str:
+    """SQL for a check constraint: `column` holds one of the enum's values."""
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 

@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
-from assembly.db import Base, intpk, utcnow
+from assembly.db import Base, intpk, one_of, utcnow
 from assembly.neighbourhoods.models import Neighbourhood
 from assembly.proposals.models import Proposal
 
@@ -31,16 +31,13 @@ class Secrecy(str, enum.Enum):
     SECRET = "secret"
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
 
 class Assembly(Base):
     """One session of a neighbourhood assembly: agenda, optional meeting, minutes, ballot."""
 
     __tablename__ = "assemblies"
     __table_args__ = (
-        CheckConstraint(_in("status", AssemblyStatus), name="status"),
+        CheckConstraint(one_of("status", AssemblyStatus), name="status"),
         CheckConstraint("meeting_end IS NULL OR meeting_start IS NOT NULL AND meeting_end > meeting_start",
                         name="meeting_times"),
         CheckConstraint("attendance IS NULL OR attendance >= 0", name="attendance"),
@@ -100,8 +97,8 @@ class Ballot(Base):
     __tablename__ = "ballots"
     __table_args__ = (
         UniqueConstraint("assembly_id"),
-        CheckConstraint(_in("method", BallotMethod), name="method"),
-        CheckConstraint(_in("secrecy", Secrecy), name="secrecy"),
+        CheckConstraint(one_of("method", BallotMethod), name="method"),
+        CheckConstraint(one_of("secrecy", Secrecy), name="secrecy"),
         CheckConstraint("closes_at > opens_at", name="window"),
         CheckConstraint("quorum_percent BETWEEN 0 AND 100", name="quorum_percent"),
         CheckConstraint("majority IN ('simple', 'two_thirds')", name="majority"),

@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
-from assembly.db import Base, intpk, utcnow
+from assembly.db import Base, intpk, one_of, utcnow
 from assembly.neighbourhoods.models import Body, Neighbourhood
 from assembly.proposals.models import Proposal
 
@@ -27,9 +27,6 @@ class Decision(str, enum.Enum):
     DEFERRED = "deferred"
     REFERRED = "referred"
 
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
 
 class CaseSequence(Base):
@@ -51,8 +48,8 @@ class Case(Base):
     __table_args__ = (
         UniqueConstraint("reference"),
         UniqueConstraint("proposal_id", "body_id"),
-        CheckConstraint(_in("status", CaseStatus), name="status"),
-        CheckConstraint("decision IS NULL OR " + _in("decision", Decision), name="decision"),
+        CheckConstraint(one_of("status", CaseStatus), name="status"),
+        CheckConstraint("decision IS NULL OR " + one_of("decision", Decision), name="decision"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
         Index("ix_cases_inbox", "body_id", "status", "updated_at"),
         Index("ix_cases_body_updated", "body_id", "updated_at", "id"),

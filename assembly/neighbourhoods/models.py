@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
 from assembly.config import LOCALES
-from assembly.db import Base, intpk, str200, utcnow
+from assembly.db import Base, intpk, one_of, str200, utcnow
 
 _LOCALE_LIST = ", ".join(f"'{code}'" for code in LOCALES)
 
@@ -39,9 +39,6 @@ class BodyKind(str, enum.Enum):
     OTHER = "other"
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
 
 class Municipality(Base):
     __tablename__ = "municipalities"
@@ -68,7 +65,7 @@ class Neighbourhood(Base):
     __table_args__ = (
         CheckConstraint(f"default_locale IN ({_LOCALE_LIST})", name="default_locale"),
         CheckConstraint("quorum_percent BETWEEN 0 AND 100", name="quorum_percent"),
-        CheckConstraint(_in("majority", Majority), name="majority"),
+        CheckConstraint(one_of("majority", Majority), name="majority"),
         CheckConstraint("support_threshold >= 1", name="support_threshold"),
         CheckConstraint("verified_resident_count >= 0", name="verified_resident_count"),
         CheckConstraint("support_threshold_percent IS NULL OR support_threshold_percent BETWEEN 1 AND 100",
@@ -126,8 +123,8 @@ class Membership(Base):
 
     __tablename__ = "memberships"
     __table_args__ = (
-        CheckConstraint(_in("role", MembershipRole), name="role"),
-        CheckConstraint(_in("status", MembershipStatus), name="status"),
+        CheckConstraint(one_of("role", MembershipRole), name="role"),
+        CheckConstraint(one_of("status", MembershipStatus), name="status"),
         # A person is a resident (or asks to be one) of at most one neighbourhood at a time.
         Index(
             "uq_memberships_one_residence", "user_id", unique=True,
@@ -186,7 +183,7 @@ class Body(Base):
 
     __tablename__ = "bodies"
     __table_args__ = (
-        CheckConstraint(_in("kind", BodyKind), name="kind"),
+        CheckConstraint(one_of("kind", BodyKind), name="kind"),
         CheckConstraint("answer_days BETWEEN 1 AND 365", name="answer_days"),
         UniqueConstraint("municipality_id", "slug"),
     )

@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, Strin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
-from assembly.db import Base, intpk, utcnow
+from assembly.db import Base, intpk, one_of, utcnow
 from assembly.neighbourhoods.models import Category, Neighbourhood
 
 
@@ -29,16 +29,13 @@ DISCUSSABLE_STATUSES = (ProposalStatus.OPEN, ProposalStatus.ON_AGENDA, ProposalS
                         ProposalStatus.REJECTED, ProposalStatus.FORWARDED)
 
 
-def _status_check(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
 
 class Proposal(Base):
     __tablename__ = "proposals"
     __table_args__ = (
-        CheckConstraint(_status_check("status", ProposalStatus), name="status"),
+        CheckConstraint(one_of("status", ProposalStatus), name="status"),
         CheckConstraint(
-            _status_check("status_before_hidden", ProposalStatus) + " OR status_before_hidden IS NULL",
+            one_of("status_before_hidden", ProposalStatus) + " OR status_before_hidden IS NULL",
             name="status_before_hidden"),
         CheckConstraint("support_count >= 0 AND comment_count >= 0 AND report_count >= 0", name="counters"),
         CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="point_complete"),
