@@ -63,3 +63,12 @@ def fold(text: str) -> str:
 
 def search_terms(query: str, limit: int = 8) -> list[str]:
     return [term for term in fold(query).split() if term][:limit]
+
+
+# Characters that make a spreadsheet program read a cell as a formula (also their full-width forms).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutralise(value: str) -> str:
+    """Keep a CSV cell from being read as a formula by Excel, LibreOffice or Google Sheets."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value

@@ -20,6 +20,7 @@ from assembly.assemblies.models import BallotMethod, Secrecy
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm
 from assembly.i18n import format_percent
+from assembly.text import neutralise
 from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
 from assembly.web import call_service, form_status, now, reads_first, require
 
@@ -338,11 +339,7 @@ def attendance(slug: str, assembly_id: int):
     writer = csv.writer(out)
     writer.writerow([_("Name"), _("Address"), _("Voted online"), _("Present")])
     for name, address, voted in voting.attendance_rows(current_user, assembly):
-        writer.writerow([_safe_cell(name), _safe_cell(address), _("yes") if voted else _("no"), ""])
+        writer.writerow([neutralise(name), neutralise(address), _("yes") if voted else _("no"), ""])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{slug}-assembly-{assembly.id}-attendance.csv"'})
 
-
-def _safe_cell(value: str) -> str:
-    """Keep spreadsheet programs from reading a cell as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

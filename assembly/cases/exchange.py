@@ -25,9 +25,10 @@ from assembly.db import db
 from assembly.errors import DomainError
 from assembly.i18n import localized_name
 from assembly.neighbourhoods.models import Body, Category, Neighbourhood
+from assembly.text import FORMULA_STARTS, neutralise
 
 __all__ = ["EXPORT_COLUMNS", "MAX_ROWS", "OPTIONAL_COLUMNS", "REQUIRED_COLUMNS", "ImportReport", "LineError",
-           "export_rows", "import_outcomes", "neutralise"]
+           "FORMULA_STARTS", "export_rows", "import_outcomes", "neutralise"]
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ EXPORT_COLUMNS = ("reference", "title", "neighbourhood", "category", "status", "
                   "overdue", "url_path")
 # A spreadsheet runs a cell that starts with one of these as a formula (the full-width forms too, in
 # some locales); an apostrophe in front makes it text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def case_path(reference: str) -> str:
@@ -46,11 +46,6 @@ def case_path(reference: str) -> str:
 
 
 # --- export ---------------------------------------------------------------------------------------
-
-def neutralise(value: str) -> str:
-    """Keep a cell from being read as a formula by Excel, LibreOffice or Google Sheets."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
 
 def export_rows(actor, now: dt.datetime, body: Body, filters: InboxFilters | None = None, *,
                 batch: int = 1000) -> Iterator[str]:
