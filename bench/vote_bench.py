@@ -112,10 +112,11 @@ def prepare_assembly(url: str) -> tuple[str, int, list[str]]:
         proposals.support(db.session.get(User, supporter), now, proposal)
         assembly = sessions.create_assembly(muhtar, now, hood, title="Benchmark session")
         sessions.add_agenda_item(muhtar, now, assembly, proposal.id)
-        sessions.set_ballot(muhtar, now, assembly, method="yes_no", secrecy="open", opens_at=now,
+        opens = now + dt.timedelta(minutes=1)  # still in the past: `now` is five minutes ago
+        sessions.set_ballot(muhtar, now, assembly, method="yes_no", secrecy="open", opens_at=opens,
                             closes_at=now + dt.timedelta(days=1))
         sessions.announce(muhtar, now, assembly)
-        sessions.advance(assembly, now + dt.timedelta(seconds=1))
+        sessions.advance(assembly, opens)
         item_id = assembly.items[0].id
         assembly_id = assembly.id
         db.session.commit()
