@@ -36,8 +36,6 @@ BOM = "\ufeff"
 EXPORT_COLUMNS = ("reference", "title", "neighbourhood", "category", "status", "decision", "progress",
                   "forwarded_at", "due_at", "received_at", "decided_at", "council_meeting_at", "agenda_number",
                   "overdue", "url_path")
-# A spreadsheet runs a cell that starts with one of these as a formula (the full-width forms too, in
-# some locales); an apostrophe in front makes it text.
 
 
 def case_path(reference: str) -> str:
