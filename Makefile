@@ -9,7 +9,10 @@ MO := $(PO:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations extract update-translations migrate demo mail-worker bench clean
+AXE := node_modules/axe-core/axe.min.js
+NPM := $(shell command -v npm 2>/dev/null)
+
+.PHONY: run test install translations extract update-translations migrate demo mail-worker bench screenshots clean
 
 $(BIN)/activate: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +37,21 @@ run: migrate
 mail-worker: install
 	$(FLASK) mail send --loop
 
-test: install translations
+# axe-core for the accessibility tests, at the version package-lock.json pins (only with Node.js).
+$(AXE): package.json package-lock.json
+ifdef NPM
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+else
+	@echo "npm not found: the accessibility tests will be skipped (they need axe-core from npm)"
+endif
+
+test: install translations $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The screenshot tour in docs/screenshots/ (needs Chromium, like the browser tests).
+screenshots: install translations
+	$(BIN)/python -m tools.screenshots
 
 extract: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --omit-header --no-wrap .
