@@ -161,14 +161,14 @@ def current_rss() -> int:
         return int(handle.read().split()[1]) * resource.getpagesize()
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--full", action="store_true", help="also 1,000,000 cases")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite")
     parser.add_argument("--tracemalloc", action="store_true")
     parser.add_argument("--measure", nargs=3, metavar=("URL", "STAFF", "BODY"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.measure:
         url, staff, body = args.measure
         print(json.dumps(measure(url, int(staff), int(body), args.tracemalloc)))

@@ -56,11 +56,11 @@ def best_of(repeat: int, run) -> float:
     return min(times)
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ballots", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     rng = random.Random(2026)
     rules = Rules("ranked", OPTIONS, electorate=2 * args.ballots, quorum_percent=10)
     print(f"Python {platform.python_version()} on {platform.machine()}, "
