@@ -6,10 +6,12 @@ Sessions are driven through the real services with a simulated clock, like
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 
+import pytest
 from sqlalchemy import func, select
 
 from assembly.accounts.models import User
@@ -26,6 +28,7 @@ from assembly.proposals import services as proposals
 from assembly.proposals.models import Proposal
 from tests import factories
 from tests import proposal_factories as pf
+from tests.conftest import login
 
 T0 = dt.datetime(2030, 3, 4, 9, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -156,3 +159,29 @@ def stored_counts(ballot_id: int) -> dict[str, int]:
 
 def results_of(ballot_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(BallotResult).where(BallotResult.ballot_id == ballot_id))
+
+
+# --- shared by the session and voting view tests ---------------------------------------------
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The request clock, starting the day before voting opens."""
+    clock = Clock(PREPARED)
+    monkeypatch.setattr("assembly.web.utcnow", clock)
+    return clock
+
+
+@contextlib.contextmanager
+def committed(app):
+    """Set up data in an app context of its own and commit it, as a request would."""
+    with app.app_context():
+        yield
+        db.session.commit()
+
+
+def client_of(app, user=None):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    if user is not None:
+        login(client, user.email)
+    return client

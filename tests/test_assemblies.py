@@ -4,7 +4,6 @@ outcomes of the proposals, counts from the room, minutes, attendance CSV, iCalen
 notifications."""
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import io
@@ -25,33 +24,11 @@ from assembly.notifications.models import Notification
 from assembly.proposals.models import Proposal
 from tests import assembly_factories as af
 from tests import factories
+from tests.assembly_factories import clock, client_of, committed  # noqa: F401 - fixture
 from tests.assembly_factories import CLOSES, DAY, HOUR, OPENS, PREPARED
-from tests.conftest import login
 from tests.support import text
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """The request clock, starting the day before voting opens."""
-    clock = af.Clock(PREPARED)
-    monkeypatch.setattr("assembly.web.utcnow", clock)
-    return clock
-
-
-@contextlib.contextmanager
-def committed(app):
-    """Set up data in an app context of its own and commit it, as a request would."""
-    with app.app_context():
-        yield
-        db.session.commit()
-
-
-def client_of(app, user=None):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    if user is not None:
-        login(client, user.email)
-    return client
 
 
 def _proposal_status(proposal_id: int) -> str:

@@ -3,7 +3,6 @@ pages, and the published ballots that recount (here and with `flask recount`) to
 the stored result, whatever the order the votes came in."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -23,33 +22,12 @@ from assembly.models import Base
 from assembly.neighbourhoods import services as hoods
 from tests import assembly_factories as af
 from tests import factories
-from tests.assembly_factories import CLOSES, HOUR, OPENS, PREPARED
-from tests.conftest import login
+from tests.assembly_factories import clock, client_of, committed  # noqa: F401 - fixture
+from tests.assembly_factories import CLOSES, HOUR, OPENS
 from tests.support import text
 
 RECEIPT = re.compile(r"\b[0-9A-F]{5}-[0-9A-F]{5}-[0-9A-F]{5}-[0-9A-F]{5}\b")
 
-
-@pytest.fixture
-def clock(monkeypatch):
-    clock = af.Clock(PREPARED)
-    monkeypatch.setattr("assembly.web.utcnow", clock)
-    return clock
-
-
-@contextlib.contextmanager
-def committed(app):
-    with app.app_context():
-        yield
-        db.session.commit()
-
-
-def client_of(app, user=None):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    if user is not None:
-        login(client, user.email)
-    return client
 
 
 def _papers(ballot_id: int) -> list[dict]:
