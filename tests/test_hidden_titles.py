@@ -23,6 +23,8 @@ def test_visitors_and_neighbours_see_a_placeholder_and_the_reason(app):
     world = _hidden_world(app)
     visitor = app.test_client()
     neighbour = app.test_client()
+    for client in (visitor, neighbour):
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the neighbourhood's own language is Turkish
     login(neighbour, world["neighbour"])
     for client in (visitor, neighbour):
         for path in (world["path"], "/n/kadife/moderation", "/n/kadife/proposals?status=hidden"):
