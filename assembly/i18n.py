@@ -93,6 +93,16 @@ def _local(value: dt.datetime) -> dt.datetime:
     return value.astimezone(ZoneInfo(str(get_timezone())))
 
 
+def wall_clock_to_utc(value: dt.datetime | None, timezone: str) -> dt.datetime | None:
+    """A datetime-local form value is wall-clock time in the place's time zone."""
+    return value.replace(tzinfo=ZoneInfo(timezone)).astimezone(dt.timezone.utc) if value else None
+
+
+def utc_to_wall_clock(value: dt.datetime | None, timezone: str) -> dt.datetime | None:
+    """The naive wall-clock time a datetime-local form field shows."""
+    return value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None) if value else None
+
+
 def persian_digits(text: str) -> str:
     return text.translate(_PERSIAN_DIGITS)
 

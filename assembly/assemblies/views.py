@@ -19,7 +19,7 @@ from assembly.assemblies.forms import AgendaForm, AssemblyForm, BallotForm, Minu
 from assembly.assemblies.models import BallotMethod, Secrecy
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm
-from assembly.i18n import format_percent
+from assembly.i18n import format_percent, utc_to_wall_clock, wall_clock_to_utc
 from assembly.text import neutralise
 from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
 from assembly.web import call_service, form_status, now, reads_first, require
@@ -32,14 +32,11 @@ def _zone(neighbourhood) -> ZoneInfo:
 
 
 def _to_utc(value: dt.datetime | None, neighbourhood) -> dt.datetime | None:
-    """A datetime-local field is wall-clock time in the neighbourhood's time zone."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=_zone(neighbourhood)).astimezone(dt.timezone.utc)
+    return wall_clock_to_utc(value, neighbourhood.municipality.timezone)
 
 
 def _to_local(value: dt.datetime | None, neighbourhood) -> dt.datetime | None:
-    return value.astimezone(_zone(neighbourhood)).replace(tzinfo=None) if value else None
+    return utc_to_wall_clock(value, neighbourhood.municipality.timezone)
 
 
 def _load(slug: str, assembly_id: int):

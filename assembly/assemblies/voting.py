@@ -21,7 +21,6 @@ from assembly.assemblies.models import (
     Assembly,
     AssemblyStatus,
     Ballot,
-    BallotMethod,
     BallotPaper,
     BallotResult,
     Participation,
@@ -208,8 +207,4 @@ def attendance_rows(actor, assembly: Assembly) -> list[tuple[str, str, bool]]:
     ).scalars()
     return sorted(((m.user.display_name, m.address or "", m.user_id in voted) for m in rows),
                   key=lambda row: row[0].casefold())
-
-
-def method_needs_k(method: str) -> bool:
-    return method != BallotMethod.YES_NO.value
 

@@ -1,8 +1,6 @@
 """Forwarding (muhtar), public case tracking, body scoreboards and the staff inbox."""
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -27,7 +25,7 @@ from assembly.cases.models import Case, CaseStatus
 from assembly.db import db
 from assembly.errors import NotFound
 from assembly.forms import ButtonForm
-from assembly.i18n import localized_name
+from assembly.i18n import localized_name, wall_clock_to_utc
 from assembly.neighbourhoods.models import Body, Category, Neighbourhood
 from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
 from assembly.proposals import services as proposal_services
@@ -41,10 +39,6 @@ def _body(body_id: int) -> Body:
     if body is None:
         raise NotFound(_("There is no such body."))
     return body
-
-
-def _local_to_utc(value: dt.datetime | None, timezone: str) -> dt.datetime | None:
-    return value.replace(tzinfo=ZoneInfo(timezone)).astimezone(dt.timezone.utc) if value else None
 
 
 # --- forwarding (the muhtar) -------------------------------------------------------------------
@@ -131,7 +125,7 @@ def act(reference: str, kind: str):
     if form.validate_on_submit():
         fields = {"note": form.note.data}
         if kind == "scheduled":
-            fields.update(meeting_at=_local_to_utc(form.meeting_at.data, case.neighbourhood.municipality.timezone),
+            fields.update(meeting_at=wall_clock_to_utc(form.meeting_at.data, case.neighbourhood.municipality.timezone),
                           agenda_number=form.agenda_number.data, record_url=form.record_url.data)
         elif kind == "decided":
             fields.update(decision=form.decision.data,

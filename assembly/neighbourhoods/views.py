@@ -1,7 +1,7 @@
 """Public neighbourhood pages, joining, and the muhtar's membership desk."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -189,9 +189,7 @@ def invites(slug: str):
 def invite_letters(slug: str, batch: str):
     neighbourhood = _neighbourhood(slug)
     require("issue_invite_codes", neighbourhood)
-    codes = services.invite_batch(current_user, neighbourhood, batch)
-    if not codes:
-        abort(404)
+    codes = services.invite_batch(current_user, neighbourhood, batch)  # NotFound (404) for an unknown batch
     # The letters go on paper: print the public address, not the host name this request came in on.
     join_url = current_app.config["BASE_URL"].rstrip("/") + url_for(".redeem")
     return render_template("neighbourhoods/letters.html", neighbourhood=neighbourhood, codes=codes,
