@@ -30,8 +30,11 @@ translations: $(MO)
 migrate: install translations
 	$(FLASK) db upgrade
 
+# The scheduler (opening and closing votes, counting) runs beside the development server and
+# stops with it; in production it is a cron job or a service of its own (docs/operations.md).
 run: migrate
 	$(FLASK) demo load --if-empty
+	$(FLASK) assemblies tick --loop & tick=$$!; trap "kill $$tick 2>/dev/null" EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 mail-worker: install

@@ -22,6 +22,9 @@ def create_app(config: dict | None = None) -> Flask:
     settings.update(config or {})
     if not settings.get("SECRET_KEY") and settings["ASSEMBLY_ENV"] != "production":
         settings["SECRET_KEY"] = config_module.secret_key_from_instance(Path(app.instance_path))
+    if not settings.get("BALLOT_SEAL_KEY") and settings["ASSEMBLY_ENV"] != "production":
+        settings["BALLOT_SEAL_KEY"] = config_module.secret_key_from_instance(Path(app.instance_path),
+                                                                            "ballot_seal_key")
     config_module.finalise(settings)
     app.config.update(settings)
 

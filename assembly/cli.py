@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import time
 from pathlib import Path
 
@@ -11,8 +12,10 @@ from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from assembly.assemblies.models import Assembly
 from assembly.db import db, utcnow
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -47,6 +50,28 @@ def database_is_empty() -> bool:
 def _done(message: str) -> None:
     db.session.commit()
     click.echo(message)
+
+
+def tick_assemblies(now) -> tuple[int, int]:
+    """Advance every due session, each in a transaction of its own, so one that cannot be
+    counted (an envelope that does not open) is reported and does not hold up the others."""
+    from assembly.assemblies.services import advance, due_assemblies  # services import the app's models
+
+    due_ids = [assembly.id for assembly in due_assemblies(now)]
+    db.session.rollback()
+    advanced = failed = 0
+    for assembly_id in due_ids:
+        try:
+            assembly = db.session.get(Assembly, assembly_id)
+            advance(assembly, now)
+            db.session.commit()
+            advanced += 1
+        except Exception:  # noqa: BLE001 - logged; the next tick tries again
+            db.session.rollback()
+            log.exception("session %s could not be advanced", assembly_id)
+            failed += 1
+    db.session.close()
+    return advanced, failed
 
 
 def register_commands(app: Flask) -> None:
@@ -119,15 +144,20 @@ def register_commands(app: Flask) -> None:
         """Assembly sessions."""
 
     @assemblies_group.command("tick")
-    def assemblies_tick():
-        """Open and close voting windows that are due (run every minute from cron)."""
-        from assembly.assemblies.services import advance, due_assemblies
-
-        now = utcnow()
-        due = due_assemblies(now)
-        for assembly in due:
-            advance(assembly, now)
-        _done(f"advanced {len(due)} sessions")
+    @click.option("--loop", is_flag=True, help="Keep running, every --interval seconds.")
+    @click.option("--interval", default=20.0, show_default=True)
+    def assemblies_tick(loop, interval):
+        """Open and close voting windows that are due and count closed ballots (run every
+        minute from cron, or with --loop; safe on several servers at once)."""
+        while True:
+            advanced, failed = tick_assemblies(utcnow())
+            if advanced or failed or not loop:
+                click.echo(f"advanced {advanced} sessions, {failed} failed")
+            if not loop:
+                if failed:
+                    raise SystemExit(1)
+                break
+            time.sleep(interval)
 
     @app.cli.group("cases")
     def cases_group():

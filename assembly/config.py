@@ -87,7 +87,7 @@ def defaults(instance_path: Path) -> dict:
 
 
 _ENV_STRINGS = (
-    "ASSEMBLY_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEFAULT_TIMEZONE",
+    "ASSEMBLY_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BALLOT_SEAL_KEY", "DEFAULT_TIMEZONE",
     "MAIL_FROM", "SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "BASE_URL",
     "RATELIMIT_LOGIN", "RATELIMIT_REGISTER", "RATELIMIT_RESET", "RATELIMIT_JOIN",
     "MAP_TILE_URL", "MAP_ATTRIBUTION", "RATELIMIT_WRITE", "RATELIMIT_VOTE",
@@ -117,9 +117,9 @@ def from_environment() -> dict:
     return found
 
 
-def secret_key_from_instance(instance_path: Path) -> str:
-    """Read the secret key kept in instance/, creating it on first start."""
-    key_file = instance_path / "secret_key"
+def secret_key_from_instance(instance_path: Path, name: str = "secret_key") -> str:
+    """Read a secret kept in instance/, creating it on first start."""
+    key_file = instance_path / name
     if key_file.exists():
         return key_file.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -151,6 +151,12 @@ def finalise(config: dict) -> None:
         config["PREFERRED_URL_SCHEME"] = "https"
         if not config.get("SECRET_KEY") or len(config["SECRET_KEY"]) < 32:
             raise ConfigError("In production SECRET_KEY must be set and at least 32 characters long")
+    # Every app server must open the same envelopes, and a key lost during a vote loses the vote.
+    if not config.get("BALLOT_SEAL_KEY") or len(config["BALLOT_SEAL_KEY"]) < 32:
+        raise ConfigError("BALLOT_SEAL_KEY must be set (at least 32 characters): it seals secret votes "
+                          "until the ballot closes; give every app server the same one")
+    if config["BALLOT_SEAL_KEY"] == config.get("SECRET_KEY"):
+        raise ConfigError("BALLOT_SEAL_KEY must differ from SECRET_KEY")
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=config["LOGIN_SESSION_DAYS"])
     config["RATELIMIT_HEADERS_ENABLED"] = True
     config["TESTING"] = config.get("TESTING", False) or env == "testing"

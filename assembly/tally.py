@@ -36,7 +36,9 @@ from itertools import chain, islice, repeat
 from operator import add, and_
 from typing import Any
 
-FORMAT = "assembly.ballots/1"
+FORMAT = "assembly.ballots/2"
+# Format 1 put each receipt beside its vote; still read, so that old files recount.
+FORMATS = ("assembly.ballots/1", FORMAT)
 METHODS = ("yes_no", "approval", "ranked")
 MAJORITIES = ("simple", "two_thirds")
 CHOICES = ("yes", "no", "abstain")
@@ -525,66 +527,93 @@ def _canonical_vote(rules: Rules, vote: Any) -> Any:
 
 def ballots_document(rules: Rules, ballots: Sequence[Any], receipts: Sequence[str] | None = None,
                      meta: Mapping[str, Any] | None = None) -> dict:
-    """Build the publishable document: votes in canonical form, entries sorted so their
-    order reveals nothing (by receipt, or by the vote itself when there are no receipts)."""
+    """Build the publishable document: votes in canonical form, sorted by the vote itself so
+    their order reveals nothing; receipts (if any) in a list of their own, sorted apart, so
+    that a receipt proves its ballot was counted but not what it says."""
     tally(rules, ballots)  # validates every ballot
     if receipts is not None and len(receipts) != len(ballots):
         raise InvalidDocument("receipts_do_not_match_ballots", "receipts")
-    entries = [{"vote": _canonical_vote(rules, vote)} for vote in ballots]
-    for entry, receipt in zip(entries, receipts or ()):
-        entry["receipt"] = receipt
-    entries.sort(key=lambda entry: (entry.get("receipt", ""), canonical_json(entry["vote"])))
+    entries = sorted(({"vote": _canonical_vote(rules, vote)} for vote in ballots),
+                     key=lambda entry: canonical_json(entry["vote"]))
     document = {"format": FORMAT, "rules": rules.to_dict(), "ballots": entries}
+    if receipts is not None:
+        document["receipts"] = sorted(receipts)
     if meta is not None:
         document["meta"] = dict(meta)
-    _read_entries(document)  # receipts: strings, unique
+    _read_receipts(document)  # receipts: strings, unique
     return document
+
+
+def _read_receipts(document: Mapping[str, Any]) -> list[str]:
+    """The receipts of a document: the separate list (format 2) or beside each vote (format 1)."""
+    if "receipts" in document:
+        listed = document["receipts"]
+        if not isinstance(listed, list):
+            raise InvalidDocument("not_a_list", "receipts")
+        if len(listed) != len(document["ballots"]):
+            raise InvalidDocument("receipts_do_not_match_ballots", "receipts")
+        found = [(f"receipts[{index}]", receipt) for index, receipt in enumerate(listed)]
+    else:
+        found = [(f"ballots[{index}].receipt", entry["receipt"])
+                 for index, entry in enumerate(document["ballots"]) if "receipt" in entry]
+    seen: set[str] = set()
+    for where, receipt in found:
+        if not isinstance(receipt, str) or not receipt:
+            raise InvalidDocument("invalid_receipt", where)
+        if receipt in seen:
+            raise InvalidDocument("duplicate_receipt", where, receipt)
+        seen.add(receipt)
+    return [receipt for _where, receipt in found]
 
 
 def _read_entries(document: Mapping[str, Any]) -> list[Any]:
     entries = document["ballots"]
     if not isinstance(entries, list):
         raise InvalidDocument("not_a_list", "ballots")
-    votes, receipts = [], set()
+    allowed = {"vote", "receipt"} if document.get("format") == FORMATS[0] else {"vote"}
+    votes = []
     for index, entry in enumerate(entries):
         where = f"ballots[{index}]"
         if not isinstance(entry, Mapping) or "vote" not in entry:
             raise InvalidDocument("missing_vote", where)
-        if set(entry) - {"vote", "receipt"}:
-            raise InvalidDocument("unknown_key", where, sorted(set(entry) - {"vote", "receipt"}))
-        if "receipt" in entry:
-            receipt = entry["receipt"]
-            if not isinstance(receipt, str) or not receipt:
-                raise InvalidDocument("invalid_receipt", f"{where}.receipt")
-            if receipt in receipts:
-                raise InvalidDocument("duplicate_receipt", f"{where}.receipt", receipt)
-            receipts.add(receipt)
+        if set(entry) - allowed:
+            raise InvalidDocument("unknown_key", where, sorted(set(entry) - allowed))
         votes.append(entry["vote"])
+    _read_receipts(document)
     return votes
+
+
+def receipts_of(document: Mapping[str, Any]) -> list[str]:
+    """The receipt fingerprints a (valid) ballots document lists."""
+    return _read_receipts(document)
 
 
 def tally_document(doc: Any) -> Result:
     """Recount a ballots document (as parsed from JSON). Schema::
 
-        {"format": "assembly.ballots/1",              # optional; if present, exactly this
+        {"format": "assembly.ballots/2",              # optional; if present, a known format
          "rules": {"method": "yes_no" | "approval" | "ranked", "items": [str, ...],
                    "electorate": int >= 0, "quorum_percent": 0..100 (default 0),
                    "majority": "simple" | "two_thirds" (default "simple"), "k": int (default 1)},
-         "ballots": [{"vote": VOTE, "receipt": str (optional, unique)}, ...],
+         "ballots": [{"vote": VOTE}, ...],
+         "receipts": [str, ...],                      # optional: unique, as many as ballots
          "meta": {...}}                               # optional, not read; covered by the digest
+
+    Format 1 ("assembly.ballots/1") had no "receipts" list but an optional "receipt" beside
+    each vote; such files are still read.
 
     VOTE is a JSON ballot as `tally` takes it: yes_no → {"item": "yes"|"no"|"abstain"},
     approval → ["item", ...], ranked → [["item"], ["item", "item"], ...].
     """
     if not isinstance(doc, Mapping):
         raise InvalidDocument("not_an_object")
-    unknown = set(doc) - {"format", "rules", "ballots", "meta"}
+    unknown = set(doc) - {"format", "rules", "ballots", "receipts", "meta"}
     if unknown:
         raise InvalidDocument("unknown_key", "", sorted(unknown))
     for key in ("rules", "ballots"):
         if key not in doc:
             raise InvalidDocument("missing_key", key)
-    if "format" in doc and doc["format"] != FORMAT:
+    if "format" in doc and doc["format"] not in FORMATS:
         raise InvalidDocument("unknown_format", "format", doc["format"])
     if "meta" in doc and not isinstance(doc["meta"], Mapping):
         raise InvalidDocument("not_an_object", "meta")

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assembly.accounts.models import User
+from assembly.cli import tick_assemblies
 from assembly.assemblies import services, voting
 from assembly.assemblies.models import (
     Assembly,
@@ -146,15 +147,24 @@ def yes_no(session: Session, *choices: str) -> dict[str, str]:
 
 
 def stored_counts(ballot_id: int) -> dict[str, int]:
-    """The maintained turnout next to full counts of participations and papers."""
+    """The maintained turnout next to full counts of participations and papers (a secret
+    vote is a sealed envelope beside its participation until closing, a paper after)."""
     db.session.expire_all()
+    sealed = db.session.scalar(select(func.count()).select_from(Participation).where(
+        Participation.ballot_id == ballot_id, Participation.sealed.is_not(None)))
     return {
         "turnout": db.session.scalar(select(Ballot.turnout).where(Ballot.id == ballot_id)),
         "participations": db.session.scalar(select(func.count()).select_from(Participation)
                                             .where(Participation.ballot_id == ballot_id)),
-        "papers": db.session.scalar(select(func.count()).select_from(BallotPaper)
-                                    .where(BallotPaper.ballot_id == ballot_id)),
+        "papers": sealed + db.session.scalar(select(func.count()).select_from(BallotPaper)
+                                             .where(BallotPaper.ballot_id == ballot_id)),
     }
+
+
+def tick(app, at: dt.datetime) -> tuple[int, int]:
+    """Run the scheduler's tick at `at`, as cron would: its own app context, real commits."""
+    with app.app_context():
+        return tick_assemblies(at)
 
 
 def results_of(ballot_id: int) -> int:

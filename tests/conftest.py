@@ -60,6 +60,7 @@ def test_config(url: str, **overrides) -> dict:
         "TESTING": True,
         "DATABASE_URL": url,
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "BALLOT_SEAL_KEY": "test-ballot-seal-key-" + "y" * 32,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "LOAD_DEMO_DATA": False,

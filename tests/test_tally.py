@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assembly.tally import (
-    FORMAT, InvalidBallot, InvalidDocument, InvalidRules, Rules, TallyError, ballots_document,
+    FORMAT, FORMATS, InvalidBallot, InvalidDocument, InvalidRules, Rules, TallyError, ballots_document,
     canonical_json, digest, majority_met, rounded_percent, tally, tally_document,
 )
 
@@ -384,9 +384,10 @@ def test_ballots_document_is_canonical_and_recounts_to_the_stored_result():
         "format": FORMAT,
         "rules": {"method": "ranked", "items": ["a", "b", "c"], "electorate": 10,
                   "quorum_percent": 20, "majority": "simple", "k": 1},
-        "ballots": [{"receipt": "R-1", "vote": [["b"]]},
-                    {"receipt": "R-2", "vote": [["a", "c"], ["b"]]},  # ties in published order
-                    {"receipt": "R-3", "vote": []}],
+        # Sorted by the vote itself; ties inside a vote in published order.
+        "ballots": [{"vote": [["a", "c"], ["b"]]}, {"vote": [["b"]]}, {"vote": []}],
+        # The receipts in a list of their own: a receipt shows that a ballot was counted, not which.
+        "receipts": ["R-1", "R-2", "R-3"],
         "meta": {"ballot": 7},
     }
     stored = tally(rules, ballots)
@@ -415,10 +416,21 @@ GOOD_RULES = {"method": "approval", "items": ["a", "b"], "electorate": 4, "k": 1
     ({"rules": GOOD_RULES, "ballots": {}}, InvalidDocument, "not_a_list", "ballots"),
     ({"rules": GOOD_RULES, "ballots": [["a"]]}, InvalidDocument, "missing_vote", "ballots[0]"),
     ({"rules": GOOD_RULES, "ballots": [{"vote": [], "who": 1}]}, InvalidDocument, "unknown_key", "ballots[0]"),
-    ({"rules": GOOD_RULES, "ballots": [{"vote": [], "receipt": 5}]}, InvalidDocument, "invalid_receipt",
-     "ballots[0].receipt"),
-    ({"rules": GOOD_RULES, "ballots": [{"vote": [], "receipt": "R"}, {"vote": [], "receipt": "R"}]},
+    ({"rules": GOOD_RULES, "ballots": [{"vote": [], "receipt": "R"}]}, InvalidDocument, "unknown_key",
+     "ballots[0]"),
+    ({"format": FORMATS[0], "rules": GOOD_RULES, "ballots": [{"vote": [], "receipt": 5}]}, InvalidDocument,
+     "invalid_receipt", "ballots[0].receipt"),
+    ({"format": FORMATS[0], "rules": GOOD_RULES,
+      "ballots": [{"vote": [], "receipt": "R"}, {"vote": [], "receipt": "R"}]},
      InvalidDocument, "duplicate_receipt", "ballots[1].receipt"),
+    ({"rules": GOOD_RULES, "ballots": [{"vote": []}], "receipts": "R"}, InvalidDocument, "not_a_list",
+     "receipts"),
+    ({"rules": GOOD_RULES, "ballots": [{"vote": []}], "receipts": ["R", "S"]}, InvalidDocument,
+     "receipts_do_not_match_ballots", "receipts"),
+    ({"rules": GOOD_RULES, "ballots": [{"vote": []}, {"vote": []}], "receipts": ["R", "R"]}, InvalidDocument,
+     "duplicate_receipt", "receipts[1]"),
+    ({"rules": GOOD_RULES, "ballots": [{"vote": []}], "receipts": [""]}, InvalidDocument, "invalid_receipt",
+     "receipts[0]"),
     ({"rules": [], "ballots": []}, InvalidDocument, "not_an_object", "rules"),
     ({"rules": {**GOOD_RULES, "seats": 2}, "ballots": []}, InvalidDocument, "unknown_key", "rules"),
     ({"rules": {"method": "approval", "items": ["a"]}, "ballots": []}, InvalidDocument, "missing_key", "rules"),

@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 
+import flask
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,8 @@ from sqlalchemy import select
 
 from assembly import tally
 from assembly.assemblies import services, voting
-from assembly.assemblies.models import BallotPaper
+from assembly.assemblies import sealing
+from assembly.assemblies.models import BallotPaper, Participation
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotAllowed, ValidationFailed
 from assembly.models import Base
@@ -51,7 +53,7 @@ def test_a_vote_is_stored_as_participation_and_paper(ctx):
 def test_no_vote_outside_the_window(ctx, when):
     s = af.announced(voters=1, items=1)
     if when == "announced":
-        at = OPENS + HOUR  # the clock passed the opening, but the session was not advanced
+        at = OPENS - dt.timedelta(seconds=1)  # not yet open, and nobody opened it
     elif when == "before the window":
         services.advance(s.assembly, OPENS)
         at = OPENS - dt.timedelta(seconds=1)
@@ -65,6 +67,15 @@ def test_no_vote_outside_the_window(ctx, when):
     with pytest.raises(InvalidTransition):
         voting.cast_vote(s.voters[0], at, s.assembly, af.yes_no(s, "yes"))
     assert af.stored_counts(s.ballot.id) == {"turnout": 0, "participations": 0, "papers": 0}
+
+
+def test_a_vote_after_the_opening_time_opens_the_window_before_the_scheduler_does(ctx):
+    s = af.announced(voters=2, items=1)
+    assert s.assembly.status == "announced"
+    assert voting.cast_vote(s.voters[0], OPENS + HOUR, s.assembly, af.yes_no(s, "yes")) is not None
+    assert s.assembly.status == "voting" and s.ballot.opened_at == OPENS
+    assert s.ballot.electorate == services.electorate(s.hood.id, OPENS)
+    assert af.stored_counts(s.ballot.id) == {"turnout": 1, "participations": 1, "papers": 1}
 
 
 def _voter(kind: str, s: af.Session):
@@ -146,7 +157,7 @@ def test_an_open_vote_can_be_changed_and_the_last_one_counts(ctx):
     assert result.result["accepted"] == [third]
 
 
-def test_a_secret_vote_changes_only_with_its_receipt(ctx):
+def test_a_secret_vote_changes_by_voting_again_and_receipts_prove_counting_only(ctx):
     s = af.voting_open("yes_no", "secret", items=2, voters=2)
     voter, other = s.voters
     code = voting.cast_vote(voter, OPENS, s.assembly, af.yes_no(s, "yes", "yes"))
@@ -154,36 +165,47 @@ def test_a_secret_vote_changes_only_with_its_receipt(ctx):
     assert RECEIPT.fullmatch(code) and code != other_code
     elsewhere = af.voting_open("yes_no", "secret", items=2, voters=1)
     foreign = voting.cast_vote(elsewhere.voters[0], OPENS, elsewhere.assembly, af.yes_no(elsewhere, "yes", "yes"))
-    before = sorted(map(json.dumps, _papers(s.ballot.id)))
 
-    for wrong in (None, "", "AAAAA-BBBBB-CCCCC-DDDDD", foreign, code[:-1] + ("0" if code[-1] != "0" else "1")):
-        with pytest.raises(ValidationFailed) as refused, db.session.begin_nested():  # the view rolls back
-            voting.cast_vote(voter, OPENS + HOUR, s.assembly, af.yes_no(s, "no", "abstain"), wrong)
-        assert "receipt" in refused.value.reasons
-    assert sorted(map(json.dumps, _papers(s.ballot.id))) == before
-    assert af.stored_counts(s.ballot.id) == {"turnout": 2, "participations": 2, "papers": 2}
-
-    # The right code, typed carelessly, changes the vote: still one paper per voter.
-    assert voting.cast_vote(voter, OPENS + HOUR, s.assembly, af.yes_no(s, "no", "abstain"),
-                            f"  {code.lower()} ") is None
+    # Voting again replaces the first vote: no new receipt, still one vote per voter.
+    assert voting.cast_vote(voter, OPENS + HOUR, s.assembly, af.yes_no(s, "no", "abstain")) is None
     assert af.stored_counts(s.ballot.id) == {"turnout": 2, "participations": 2, "papers": 2}
     result = af.closed(s, [])
-    by_receipt = {entry["receipt"]: entry["vote"] for entry in result.document["ballots"]}
-    assert by_receipt == {voting.receipt_hash(code): af.yes_no(s, "no", "abstain"),
-                          voting.receipt_hash(other_code): af.yes_no(s, "no", "no")}
-    assert voting.receipt_counted(result, code) and voting.receipt_counted(result, other_code)
+    published = sorted(json.dumps(entry["vote"], sort_keys=True) for entry in result.document["ballots"])
+    assert published == sorted(json.dumps(vote, sort_keys=True)
+                               for vote in (af.yes_no(s, "no", "abstain"), af.yes_no(s, "no", "no")))
+    # The receipts are published apart from the votes, and nothing in an entry names a receipt.
+    assert all(set(entry) == {"vote"} for entry in result.document["ballots"])
+    assert result.document["receipts"] == sorted([voting.receipt_hash(code), voting.receipt_hash(other_code)])
+    persian = code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    for typed in (code, f"  {code.lower()} ", code.replace("-", " "), code.replace("-", ""), persian):
+        assert voting.receipt_counted(result, typed), typed
+    assert voting.receipt_counted(result, other_code)
     assert not voting.receipt_counted(result, foreign)
     assert result.result["accepted"] == []
 
 
-def test_only_the_hash_of_a_receipt_is_stored(ctx):
+def test_only_the_fingerprint_of_a_receipt_and_a_sealed_vote_are_stored(ctx):
     s = af.voting_open("approval", "secret", items=2, k=1, voters=1)
     code = voting.cast_vote(s.voters[0], OPENS, s.assembly, [s.items[0]])
-    paper = db.session.scalar(select(BallotPaper).where(BallotPaper.ballot_id == s.ballot.id))
-    assert paper.receipt_hash == hashlib.sha256(code.encode()).hexdigest() and paper.voter_id is None
+    participation = db.session.scalar(select(Participation).where(Participation.ballot_id == s.ballot.id))
+    assert participation.receipt_hash == hashlib.sha256(code.encode()).hexdigest()
+    # Sealed: the same size as any vote of this ballot, opened only with the key and only as this voter's.
+    size = sealing.padded_size(list(s.items))
+    assert len(participation.sealed) == 1 + sealing.NONCE_BYTES + size + 16
+    key = flask.current_app.config["BALLOT_SEAL_KEY"]
+    assert sealing.unseal(key, s.ballot.id, s.voters[0].id, participation.sealed) == [s.items[0]]
+    for wrong_key, voter_id in ((key + "x", s.voters[0].id), (key, s.voters[0].id + 1)):
+        with pytest.raises(sealing.EnvelopeError):
+            sealing.unseal(wrong_key, s.ballot.id, voter_id, participation.sealed)
+    assert db.session.scalar(select(BallotPaper).where(BallotPaper.ballot_id == s.ballot.id)) is None
     for table in Base.metadata.sorted_tables:
         for row in db.session.execute(select(table)):
             assert code not in repr(tuple(row)), table.name
+    af.closed(s, [])
+    paper = db.session.scalar(select(BallotPaper).where(BallotPaper.ballot_id == s.ballot.id))
+    assert paper.voter_id is None and paper.choices == {"vote": [s.items[0]]}
+    db.session.refresh(participation)
+    assert participation.sealed is None  # the envelope is destroyed in the closing transaction
 
 
 # --- the vote pages ------------------------------------------------------------------------------------
@@ -199,7 +221,7 @@ def test_the_vote_form_is_shown_only_to_eligible_residents_during_the_window(app
                   "late": factories.user(), "admin": factories.admin()}
         hoods.approve_membership(s.muhtar, OPENS + HOUR, s.hood,
                                  hoods.request_membership(people["late"], OPENS, s.hood, "Street 4").id)
-        url = s.url
+        url, ballot_id = s.url, s.ballot.id
     clients = {who: client_of(app, person) for who, person in people.items()} | {"anonymous": client_of(app)}
     for who, client in clients.items():
         assert not _vote_form(client.get(url).get_data(as_text=True), url), ("before", who)
@@ -212,7 +234,13 @@ def test_the_vote_form_is_shown_only_to_eligible_residents_during_the_window(app
     assert "Only residents who were verified when voting opened can vote." in pages["late"]
     assert "Voting is open. Log in to vote." in pages["anonymous"]
 
-    clock.now = CLOSES
+    clock.now = CLOSES  # closed by the clock; counted only by the scheduler, never by a page view
+    for who, client in clients.items():
+        page = text(client.get(url))
+        assert not _vote_form(page, url) and "The votes are being counted" in page, ("closing", who)
+    with app.app_context():
+        assert af.results_of(ballot_id) == 0
+    assert af.tick(app, CLOSES) == (1, 0)
     for who, client in clients.items():
         page = client.get(url).get_data(as_text=True)
         assert not _vote_form(page, url) and "Results" in page, ("after", who)
@@ -225,35 +253,36 @@ def test_a_first_secret_vote_shows_its_receipt_once(app, clock):
     clock.now = OPENS + HOUR
     client = client_of(app, voter)
     response = client.post(f"{url}/vote", data={f"item-{items[0]}": "yes", f"item-{items[1]}": "no"})
-    assert response.status_code == 200
-    page = text(response)
+    # Post, redirect, get: a refresh of the receipt page never sends the vote again.
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"{url}/receipt")
+    shown = client.get(response.headers["Location"])
+    assert shown.status_code == 200 and "no-store" in shown.headers["Cache-Control"]
+    page = text(shown)
     assert "Your vote has been recorded" in page and "it is shown only once" in page
     codes = RECEIPT.findall(page)
     assert len(set(codes)) == 1
     code = codes[0]
+    refreshed = client.get(response.headers["Location"])
+    assert refreshed.status_code == 302 and not RECEIPT.search(text(refreshed))
     with app.app_context():
-        assert db.session.scalar(select(BallotPaper.receipt_hash).where(BallotPaper.ballot_id == ballot_id)) == \
-            voting.receipt_hash(code)
+        assert db.session.scalar(select(Participation.receipt_hash).where(Participation.ballot_id == ballot_id)) \
+            == voting.receipt_hash(code)
     again = text(client.get(url))
     assert "You have voted." in again and code not in again and "Change my vote" in again
-    assert 'name="receipt"' in client.get(url).get_data(as_text=True)
+    assert 'name="receipt"' not in client.get(url).get_data(as_text=True)
 
-    # Without the code the vote stays as it was …
-    refused = client.post(f"{url}/vote", data={f"item-{items[0]}": "no"})
-    assert refused.status_code == 400
-    assert "To change a secret vote, enter your receipt code." in text(refused)
-    assert not RECEIPT.search(text(refused))
-    # … with it, it changes, and no new receipt is handed out.
-    changed = client.post(f"{url}/vote", data={f"item-{items[0]}": "no", "receipt": code})
-    assert changed.status_code == 302
+    # Voting again changes the vote, and no new receipt is handed out.
+    changed = client.post(f"{url}/vote", data={f"item-{items[0]}": "no"})
+    assert changed.status_code == 303
     assert "Your vote has been recorded." in text(client.get(changed.headers["Location"]))
     with app.app_context():
-        assert _papers(ballot_id) == [{items[0]: "no"}]
         assert af.stored_counts(ballot_id) == {"turnout": 1, "participations": 1, "papers": 1}
 
+    af.tick(app, CLOSES)
     clock.now = CLOSES
     published = json.loads(client_of(app).get(f"{url}/ballots.json").data)
-    assert published["ballots"] == [{"vote": {items[0]: "no"}, "receipt": voting.receipt_hash(code)}]
+    assert published["ballots"] == [{"vote": {items[0]: "no"}}]
+    assert published["receipts"] == [voting.receipt_hash(code)]
 
 
 def test_an_open_vote_through_the_page_shows_the_voters_own_choices(app, clock):
@@ -263,7 +292,7 @@ def test_an_open_vote_through_the_page_shows_the_voters_own_choices(app, clock):
     clock.now = OPENS + HOUR
     client = client_of(app, voter)
     response = client.post(f"{url}/vote", data={"approve": [items[2], items[0]]})
-    assert response.status_code == 302
+    assert response.status_code == 303
     page = client.get(url).get_data(as_text=True)
     checked = re.findall(r'name="approve" value="(\d+)" checked', page)
     assert sorted(checked) == sorted([items[0], items[2]])
@@ -280,7 +309,7 @@ def test_ranks_from_the_page_become_a_ranked_ballot(app, clock):
     client = client_of(app, voter)
     response = client.post(f"{url}/vote", data={f"rank-{items[0]}": "3", f"rank-{items[1]}": "1",
                                                  f"rank-{items[2]}": "3", f"rank-{items[3]}": "zero"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     with app.app_context():
         assert _papers(ballot_id) == [[[items[1]], [items[0], items[2]]]]
 
@@ -311,14 +340,20 @@ def test_the_receipt_check_says_counted_or_not_counted(app, clock):
     client = client_of(app)
     assert client.get(f"{url}/ballots.json").status_code == 404  # nothing published while voting
     assert client.get(f"{url}/result.json").status_code == 404
-    assert "Check your receipt code" not in text(client.get(f"{url}?receipt={code}"))
+    assert "Check your receipt code" not in text(client.get(url))
+    assert client.post(f"{url}/receipt-check", data={"receipt": code}).status_code == 400  # nothing to check yet
 
     clock.now = CLOSES
-    counted = text(client.get(f"{url}?receipt={code.lower()}"))
+    af.tick(app, CLOSES)
+    page = text(client.get(url))
+    assert "Check your receipt code" in page and 'method="post"' in page
+    counted = text(client.post(f"{url}/receipt-check", data={"receipt": code.lower()}))
     assert "Your ballot is in the published list and was counted." in counted
-    missing = text(client.get(f"{url}?receipt=AAAAA-BBBBB-CCCCC-DDDDD"))
+    missing = text(client.post(f"{url}/receipt-check", data={"receipt": "AAAAA-BBBBB-CCCCC-DDDDD"}))
     assert "No ballot with this receipt code is in the published list." in missing
     assert "was counted" not in missing
+    # The old GET form is gone: a receipt in a URL checks nothing.
+    assert "was counted" not in text(client.get(f"{url}?receipt={code}"))
 
 
 def test_an_open_ballot_has_no_receipt_check_and_names_its_voters(app, clock):
@@ -410,7 +445,7 @@ def test_published_ballots_recount_to_the_stored_result_in_any_order(app, tmp_pa
                                                s.assembly, final[index])
         for index, vote in election["changes"]:
             final[index] = _ballot(method, vote, ids)
-            voting.cast_vote(s.voters[index], OPENS + HOUR, s.assembly, final[index], receipts[index])
+            voting.cast_vote(s.voters[index], OPENS + HOUR, s.assembly, final[index])
         services.advance(s.assembly, CLOSES)
         stored = voting.result_of(s.assembly)
         expected = tally.tally(voting.rules_of(s.ballot, list(s.assembly.items)), final).to_dict()
@@ -425,7 +460,11 @@ def test_published_ballots_recount_to_the_stored_result_in_any_order(app, tmp_pa
     # The published order carries no meaning: any permutation recounts to the same result.
     permuted = dict(document, ballots=election["shuffle"].sample(document["ballots"], len(document["ballots"])))
     assert tally.tally_document(permuted).to_dict() == result
-    assert all(("receipt" in entry) == (election["secrecy"] == "secret") for entry in document["ballots"])
+    assert all(set(entry) == {"vote"} for entry in document["ballots"])
+    if election["secrecy"] == "secret":  # every first vote's receipt, in a list of its own
+        assert document["receipts"] == sorted(voting.receipt_hash(code) for code in receipts.values())
+    else:
+        assert "receipts" not in document
 
     response = app.test_client().get(f"{url}/ballots.json")
     assert response.status_code == 200 and response.headers["X-Ballots-Digest"] == digest

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
@@ -118,6 +118,8 @@ class Ballot(Base):
     majority: Mapped[str] = mapped_column(String(12))
     approval_k: Mapped[int | None] = mapped_column(Integer)
     opened_at: Mapped[dt.datetime | None]
+    # Set by the one closing transaction; a vote is stored only while it is empty.
+    closed_at: Mapped[dt.datetime | None]
     electorate: Mapped[int | None] = mapped_column(Integer)
     turnout: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
@@ -125,35 +127,43 @@ class Ballot(Base):
 
 
 class Participation(Base):
-    """Who voted (never what). One per voter and ballot, enforced by the database."""
+    """Who voted (never what). One per voter and ballot, enforced by the database.
+
+    In a secret ballot the vote waits here, sealed (`sealed`: authenticated encryption under
+    a key that is not in the database, padded to one length per ballot), until the closing
+    transaction opens every envelope, shuffles them into `BallotPaper`s and empties this
+    column. `receipt_hash` is the fingerprint of the voter's receipt: it proves that the
+    participation was counted, never what it said.
+    """
 
     __tablename__ = "participations"
-    __table_args__ = (UniqueConstraint("ballot_id", "user_id"), Index("ix_participations_user_id", "user_id"))
+    __table_args__ = (UniqueConstraint("ballot_id", "user_id"), UniqueConstraint("receipt_hash"),
+                      Index("ix_participations_user_id", "user_id"))
 
     id: Mapped[intpk]
     ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     voted_at: Mapped[dt.datetime]
+    receipt_hash: Mapped[str | None] = mapped_column(String(64))
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     user: Mapped[User] = relationship()
 
 
 class BallotPaper(Base):
-    """What was voted. For a secret ballot: no user, no time, a random key (no insertion order)
-    and the hash of the voter's receipt; on SQLite without the hidden rowid."""
+    """What was voted. For a secret ballot: no user, no time, no receipt, a random key, and
+    written only by the closing transaction, all papers at once in shuffled order; on SQLite
+    without the hidden rowid."""
 
     __tablename__ = "ballot_papers"
     __table_args__ = (
         UniqueConstraint("ballot_id", "voter_id"),
-        UniqueConstraint("receipt_hash"),
-        CheckConstraint("(voter_id IS NULL) <> (receipt_hash IS NULL)", name="open_or_secret"),
         {"sqlite_with_rowid": False},
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id", ondelete="CASCADE"))
     voter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    receipt_hash: Mapped[str | None] = mapped_column(String(64))
     choices: Mapped[dict]
 
     voter: Mapped[User | None] = relationship()

@@ -292,34 +292,52 @@ def electorate(neighbourhood_id: int, at: dt.datetime) -> int:
     ) or 0
 
 
+def open_if_due(assembly: Assembly, now: dt.datetime) -> Assembly:
+    """Open voting once the clock has passed the window's start (idempotent, race-safe):
+    fix the electorate and tell those who may vote. Run by the scheduled tick, and by a
+    vote that arrives before the tick did."""
+    ballot = assembly.ballot
+    if ballot is None or assembly.status != A.ANNOUNCED.value or now < ballot.opens_at:
+        return assembly
+    count = electorate(assembly.neighbourhood_id, ballot.opens_at)
+    opened = db.session.execute(
+        update(Ballot).where(Ballot.id == ballot.id, Ballot.opened_at.is_(None))
+        .values(opened_at=ballot.opens_at, electorate=count).execution_options(synchronize_session=False)
+    ).rowcount
+    if opened == 1:
+        set_committed_value(ballot, "opened_at", ballot.opens_at)
+        set_committed_value(ballot, "electorate", count)
+        _move(assembly, A.ANNOUNCED, A.VOTING, now)
+        if now < ballot.closes_at:  # only those who may vote: verified when voting opened
+            _notify_residents(assembly, "voting_open", now, verified_by=ballot.opens_at)
+    else:
+        db.session.refresh(ballot)
+        db.session.refresh(assembly)
+    return assembly
+
+
 def advance(assembly: Assembly, now: dt.datetime) -> Assembly:
     """Open or close voting when the server clock passes the window (idempotent, race-safe).
 
-    Called on every read of a session and by `flask assemblies tick`.
+    Run by the scheduler (`flask assemblies tick`), never by reading a page: closing counts
+    the votes, exactly once (see `voting.close_ballot`).
     """
+    open_if_due(assembly, now)
     ballot = assembly.ballot
-    if ballot is None:
-        return assembly
-    if assembly.status == A.ANNOUNCED.value and now >= ballot.opens_at:
-        count = electorate(assembly.neighbourhood_id, ballot.opens_at)
-        opened = db.session.execute(
-            update(Ballot).where(Ballot.id == ballot.id, Ballot.opened_at.is_(None))
-            .values(opened_at=ballot.opens_at, electorate=count).execution_options(synchronize_session=False)
-        ).rowcount
-        if opened == 1:
-            set_committed_value(ballot, "opened_at", ballot.opens_at)
-            set_committed_value(ballot, "electorate", count)
-            _move(assembly, A.ANNOUNCED, A.VOTING, now)
-            if now < ballot.closes_at:  # only those who may vote: verified when voting opened
-                _notify_residents(assembly, "voting_open", now, verified_by=ballot.opens_at)
-        else:
-            db.session.refresh(ballot)
-            db.session.refresh(assembly)
-    if assembly.status == A.VOTING.value and now >= ballot.closes_at:
-        from assembly.assemblies.voting import close_ballot
+    if ballot is not None and assembly.status == A.VOTING.value and now >= ballot.closes_at:
+        from assembly.assemblies.voting import close_ballot  # voting builds on this module
 
         close_ballot(assembly, now)
     return assembly
+
+
+def shown_status(assembly: Assembly, now: dt.datetime) -> str:
+    """The status a page shows: the stored one, moved on by the clock where the scheduler
+    has not yet done so (a page never opens or closes voting itself)."""
+    ballot = assembly.ballot
+    if ballot is None or assembly.status not in (A.ANNOUNCED.value, A.VOTING.value) or now < ballot.opens_at:
+        return assembly.status
+    return A.VOTING.value if now < ballot.closes_at else A.CLOSED.value
 
 
 def due_assemblies(now: dt.datetime) -> list[Assembly]:

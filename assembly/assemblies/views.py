@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import icalendar
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -42,7 +43,6 @@ def _to_local(value: dt.datetime | None, neighbourhood) -> dt.datetime | None:
 def _load(slug: str, assembly_id: int):
     neighbourhood = load_neighbourhood(slug)
     assembly = services.get_assembly(current_user, neighbourhood, assembly_id)
-    services.advance(assembly, now())
     return neighbourhood, assembly
 
 
@@ -54,10 +54,12 @@ def _back(neighbourhood, assembly, anchor=None):
 def index(slug: str):
     neighbourhood = load_neighbourhood(slug)
     assemblies = services.list_assemblies(current_user, neighbourhood)
-    for assembly in assemblies:
-        services.advance(assembly, now())
     return render_template("assemblies/index.html", neighbourhood=neighbourhood, assemblies=assemblies,
-                           status_label=services.status_label)
+                           status_label=services.status_label, shown_status=_shown_status)
+
+
+def _shown_status(assembly) -> str:
+    return services.shown_status(assembly, now())
 
 
 @bp.route("/calendar.ics")
@@ -199,14 +201,15 @@ def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status
           receipt_check=None, paper_form=None, paper_item=None):
     ballot = assembly.ballot
     result = voting.result_of(assembly)
+    shown = services.shown_status(assembly, now())
     if agenda_form is None and assembly.status in services.EDITABLE:
         agenda_form = AgendaForm(formdata=None)
         agenda_form.proposal_id.choices = [(p.id, p.title) for p in services.candidates(neighbourhood)]
     return render_template(
         "assemblies/show.html", neighbourhood=neighbourhood, assembly=assembly, ballot=ballot, result=result,
         items_by_id={str(item.id): item for item in assembly.items}, agenda_form=agenda_form,
-        button=ButtonForm(), status_label=services.status_label, method_label=services.method_label,
-        can_vote=ballot is not None and assembly.status == "voting" and voting.eligible(current_user, assembly),
+        button=ButtonForm(), status=shown, status_label=services.status_label, method_label=services.method_label,
+        can_vote=ballot is not None and shown == "voting" and voting.eligible(current_user, assembly),
         has_voted=ballot is not None and voting.has_voted(current_user, ballot),
         own_vote=voting.own_open_vote(current_user, ballot) if ballot else None, vote_error=vote_error,
         receipt=receipt, receipt_check=receipt_check, paper_form=paper_form or PaperCountForm(formdata=None),
@@ -221,12 +224,26 @@ def _share_percent(share: str) -> str:
 @bp.route("/<int:assembly_id>")
 def show(slug: str, assembly_id: int):
     neighbourhood, assembly = _load(slug, assembly_id)
-    check = None
-    code = (request.args.get("receipt") or "").strip()
+    return _page(neighbourhood, assembly)
+
+
+def _receipt_key() -> str:
+    # Per voter (or address), never the receipt itself; hashed so no rate-limit key names anyone.
+    who = current_user.get_id() or request.remote_addr or ""
+    return "receipt:" + hashlib.sha256(f"{current_app.config['SECRET_KEY']}:{who}".encode()).hexdigest()[:32]
+
+
+@bp.route("/<int:assembly_id>/receipt-check", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], key_func=_receipt_key)
+def check_receipt(slug: str, assembly_id: int):
+    """A POST, so that no receipt lands in a URL, a log line or a browser history."""
+    neighbourhood, assembly = _load(slug, assembly_id)
     result = voting.result_of(assembly)
-    if code and result is not None and assembly.ballot.secrecy == Secrecy.SECRET.value:
-        check = (code, voting.receipt_counted(result, code))
-    return _page(neighbourhood, assembly, receipt_check=check)
+    code = voting.normalise_receipt(request.form.get("receipt", ""))
+    if not ButtonForm().validate_on_submit() or result is None or assembly.ballot.secrecy != Secrecy.SECRET.value \
+            or not code:
+        return _page(neighbourhood, assembly, status=400)
+    return _page(neighbourhood, assembly, receipt_check=(code, voting.receipt_counted(result, code)))
 
 
 def _vote_from(form, assembly) -> object:
@@ -246,7 +263,8 @@ def _vote_from(form, assembly) -> object:
 
 def _voter_key() -> str:
     # Per voter, not per address: a whole neighbourhood may vote from one office or one NAT.
-    return f"voter:{current_user.get_id() or request.remote_addr}"
+    who = current_user.get_id() or request.remote_addr or ""
+    return "voter:" + hashlib.sha256(f"{current_app.config['SECRET_KEY']}:{who}".encode()).hexdigest()[:32]
 
 
 @bp.route("/<int:assembly_id>/vote", methods=["POST"])
@@ -260,19 +278,32 @@ def vote(slug: str, assembly_id: int):
         return _page(neighbourhood, assembly, vote_error=True, status=400)
 
     def cast():
-        return {"receipt": voting.cast_vote(current_user, now(), assembly, _vote_from(request.form, assembly),
-                                            request.form.get("receipt"))}
+        return {"receipt": voting.cast_vote(current_user, now(), assembly, _vote_from(request.form, assembly))}
 
     outcome = call_service(None, cast)
     if outcome is None:
         return _page(neighbourhood, assembly, vote_error=True, status=400)
-    receipt = outcome["receipt"]
-    if receipt:
-        # Shown once, in this response; only its hash is stored.
-        return render_template("assemblies/receipt.html", neighbourhood=neighbourhood, assembly=assembly,
-                               receipt=receipt)
+    if outcome["receipt"]:
+        # Shown once, on the page this redirects to; only its fingerprint is stored.
+        session["receipt"] = {"assembly": assembly.id, "code": outcome["receipt"]}
+        return redirect(url_for(".receipt", slug=neighbourhood.slug, assembly_id=assembly.id), 303)
     flash(_("Your vote has been recorded."), "success")
-    return _back(neighbourhood, assembly, "vote")
+    return redirect(url_for(".show", slug=neighbourhood.slug, assembly_id=assembly.id, _anchor="vote"), 303)
+
+
+@bp.route("/<int:assembly_id>/receipt")
+@login_required
+def receipt(slug: str, assembly_id: int):
+    """The receipt of a vote just cast, shown once: a refresh finds it gone, never votes again."""
+    neighbourhood, assembly = _load(slug, assembly_id)
+    held = session.get("receipt")
+    if not held or held.get("assembly") != assembly.id:
+        return _back(neighbourhood, assembly, "vote")
+    session.pop("receipt")
+    response = Response(render_template("assemblies/receipt.html", neighbourhood=neighbourhood,
+                                        assembly=assembly, receipt=held["code"]))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/<int:assembly_id>/ballots.json")

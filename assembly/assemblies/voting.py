@@ -1,21 +1,33 @@
 """Casting votes, secrecy, and results computed once by the tally module.
 
-Secret ballots keep who voted (`Participation`) apart from what was voted (`BallotPaper`):
-the paper has no user, no time and a random key; the voter gets a receipt code once and
-only its hash is stored, so the published ballot list can be checked but not linked.
+Secret ballots keep who voted (`Participation`) apart from what was voted (`BallotPaper`).
+While voting is open a secret vote waits beside its participation in a sealed envelope (see
+`assembly.assemblies.sealing`); the one closing transaction opens all envelopes, writes the
+papers in shuffled order with random keys and no time, empties the envelopes and counts.
+So no transaction id, physical position, insertion order or time links a participation to
+a paper. The voter gets a receipt once; its fingerprint is published in a list of its own,
+apart from the votes, so it proves that the vote was counted, not what it said.
+
+Casting and closing are serialised on the ballot row: a vote is stored only while
+`ballots.closed_at` is empty, and closing sets it first, so an acknowledged vote is counted.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from assembly import permissions, tally
+from assembly.assemblies import sealing
 from assembly.assemblies.models import (
     AgendaItem,
     Assembly,
@@ -26,21 +38,31 @@ from assembly.assemblies.models import (
     Participation,
     Secrecy,
 )
-from assembly.assemblies.services import _move
+from assembly.assemblies.services import _move, open_if_due
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotAllowed, ValidationFailed
 from assembly.neighbourhoods.models import Membership, MembershipRole, MembershipStatus
 from assembly.proposals import services as proposals
 from assembly.proposals.models import ProposalStatus
 
+RECEIPT_GROUPS, RECEIPT_GROUP = 4, 5
+_RECEIPT_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+def normalise_receipt(code: str) -> str:
+    """A receipt as typed (any case, with or without dashes and spaces, Persian or Arabic
+    digits) in its printed form, e.g. `1A2B3-C4D5E-6F7A8-B9C0D`."""
+    raw = re.sub(r"[^0-9A-Z]", "", (code or "").translate(_RECEIPT_DIGITS).upper())
+    return "-".join(raw[i:i + RECEIPT_GROUP] for i in range(0, len(raw), RECEIPT_GROUP))
+
 
 def receipt_hash(code: str) -> str:
-    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+    return hashlib.sha256(normalise_receipt(code).encode()).hexdigest()
 
 
 def new_receipt() -> str:
-    raw = secrets.token_hex(10).upper()
-    return "-".join(raw[i:i + 5] for i in range(0, 20, 5))
+    raw = secrets.token_hex(RECEIPT_GROUPS * RECEIPT_GROUP // 2).upper()
+    return normalise_receipt(raw)
 
 
 def rules_of(ballot: Ballot, items: list[AgendaItem]) -> tally.Rules:
@@ -52,13 +74,13 @@ def rules_of(ballot: Ballot, items: list[AgendaItem]) -> tally.Rules:
 def eligible(user, assembly: Assembly) -> bool:
     """A verified resident of the neighbourhood since before voting opened."""
     ballot = assembly.ballot
-    if ballot is None or ballot.opened_at is None or not getattr(user, "is_authenticated", False):
+    if ballot is None or not getattr(user, "is_authenticated", False):
         return False
     return db.session.scalar(
         select(Membership.id).where(
             Membership.user_id == user.id, Membership.neighbourhood_id == assembly.neighbourhood_id,
             Membership.role == MembershipRole.RESIDENT.value, Membership.status == MembershipStatus.VERIFIED.value,
-            Membership.verified_at <= ballot.opened_at)
+            Membership.verified_at <= ballot.opens_at)
     ) is not None
 
 
@@ -89,59 +111,78 @@ def _validated_vote(ballot: Ballot, items: list[AgendaItem], vote) -> object:
     return vote
 
 
-def cast_vote(actor, now: dt.datetime, assembly: Assembly, vote, receipt: str | None = None) -> str | None:
+def _insert_ignoring_conflict(model):
+    dialect = db.session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model).on_conflict_do_nothing()
+
+
+def _seal_key() -> str:
+    return current_app.config["BALLOT_SEAL_KEY"]
+
+
+def cast_vote(actor, now: dt.datetime, assembly: Assembly, vote) -> str | None:
     """Record or change the actor's vote. Returns a new receipt code for a first secret vote.
 
-    One participation per voter is enforced by the database's unique constraint; a
-    second request finds it and changes the vote instead (secret: only with the receipt).
+    The ballot row is claimed first (`closed_at` still empty, window still open): that row
+    lock serialises this vote against the closing transaction, which sets `closed_at` before
+    it reads the votes. One participation per voter is the database's unique constraint; a
+    second vote of the same person replaces the first, secret or not (re-voting also lets a
+    pressured voter quietly change what they were made to vote).
     """
     permissions.require(actor, "vote", assembly)
     ballot = assembly.ballot
-    if assembly.status != AssemblyStatus.VOTING.value or ballot is None or not (
-            ballot.opens_at <= now < ballot.closes_at):
+    if ballot is None or assembly.status not in (AssemblyStatus.ANNOUNCED.value, AssemblyStatus.VOTING.value) \
+            or not ballot.opens_at <= now < ballot.closes_at:
         raise InvalidTransition(_("Voting is not open for this session."))
     if not eligible(actor, assembly):
         raise NotAllowed(_("Only residents who were verified when voting opened can vote."))
-    vote = _validated_vote(ballot, list(assembly.items), vote)
-    try:
-        with db.session.begin_nested():
-            db.session.add(Participation(ballot_id=ballot.id, user_id=actor.id, voted_at=now))
-    except IntegrityError:
-        _change_vote(actor, ballot, vote, receipt)
+    items = list(assembly.items)
+    vote = _validated_vote(ballot, items, vote)
+    open_if_due(assembly, now)
+    claimed = db.session.execute(
+        update(Ballot).where(Ballot.id == ballot.id, Ballot.closed_at.is_(None), Ballot.closes_at > now)
+        .values(turnout=Ballot.turnout + 1).returning(Ballot.turnout).execution_options(synchronize_session=False)
+    ).scalar()
+    if claimed is None:
+        raise InvalidTransition(_("Voting has closed. Your vote was not recorded."))
+    secret = ballot.secrecy == Secrecy.SECRET.value
+    code = new_receipt() if secret else None
+    envelope = sealing.seal(_seal_key(), ballot.id, actor.id, vote, sealing.padded_size(
+        [str(item.id) for item in items])) if secret else None
+    inserted = db.session.execute(
+        _insert_ignoring_conflict(Participation).values(
+            ballot_id=ballot.id, user_id=actor.id, voted_at=now, sealed=envelope,
+            receipt_hash=receipt_hash(code) if code else None).returning(Participation.id)
+    ).scalar()
+    if inserted is None:
+        _change_vote(actor, ballot, vote, envelope)
+        set_committed_value(ballot, "turnout", claimed - 1)
         return None
-    db.session.execute(update(Ballot).where(Ballot.id == ballot.id).values(turnout=Ballot.turnout + 1)
-                       .execution_options(synchronize_session=False))
-    code = None
-    if ballot.secrecy == Secrecy.SECRET.value:
-        code = new_receipt()
-        paper = BallotPaper(id=secrets.token_hex(16), ballot_id=ballot.id, receipt_hash=receipt_hash(code),
-                            choices={"vote": vote})
-    else:
-        paper = BallotPaper(id=secrets.token_hex(16), ballot_id=ballot.id, voter_id=actor.id, choices={"vote": vote})
-    db.session.add(paper)
-    db.session.flush()
+    if not secret:
+        db.session.execute(insert(BallotPaper).values(id=secrets.token_hex(16), ballot_id=ballot.id,
+                                                      voter_id=actor.id, choices={"vote": vote}))
+    set_committed_value(ballot, "turnout", claimed)
     return code
 
 
-def _change_vote(actor, ballot: Ballot, vote, receipt: str | None) -> None:
-    if ballot.secrecy == Secrecy.OPEN.value:
-        statement = update(BallotPaper).where(BallotPaper.ballot_id == ballot.id, BallotPaper.voter_id == actor.id)
+def _change_vote(actor, ballot: Ballot, vote, envelope: bytes | None) -> None:
+    """A second vote: the first is replaced, and the turnout claimed for it given back."""
+    if envelope is not None:
+        statement = update(Participation).where(Participation.ballot_id == ballot.id,
+                                                Participation.user_id == actor.id).values(sealed=envelope)
     else:
-        if not receipt or not receipt.strip():
-            raise ValidationFailed(_("You have already voted. To change a secret vote, enter your receipt code."),
-                                   "receipt")
         statement = update(BallotPaper).where(BallotPaper.ballot_id == ballot.id,
-                                              BallotPaper.receipt_hash == receipt_hash(receipt))
-    changed = db.session.execute(statement.values(choices={"vote": vote})
-                                 .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise ValidationFailed(_("This receipt code does not belong to a ballot of this vote."), "receipt")
+                                              BallotPaper.voter_id == actor.id).values(choices={"vote": vote})
+    db.session.execute(statement.execution_options(synchronize_session=False))
+    db.session.execute(update(Ballot).where(Ballot.id == ballot.id).values(turnout=Ballot.turnout - 1)
+                       .execution_options(synchronize_session=False))
 
 
 # --- closing and results ----------------------------------------------------------------------
 
 def ballots_document(assembly: Assembly) -> dict:
-    """The publishable list of ballots: secret → votes with receipt hashes; open → with names."""
+    """The publishable list of ballots: secret → votes, and apart from them the receipts'
+    fingerprints; open → votes with the voters' names."""
     ballot = assembly.ballot
     items = list(assembly.items)
     rules = rules_of(ballot, items)
@@ -153,24 +194,49 @@ def ballots_document(assembly: Assembly) -> dict:
             "closes_at": ballot.closes_at.isoformat(),
             "items": {str(item.id): item.proposal.title for item in items}}
     if ballot.secrecy == Secrecy.SECRET.value:
-        return tally.ballots_document(rules, votes, [paper.receipt_hash for paper in papers], meta)
+        receipts = list(db.session.scalars(select(Participation.receipt_hash).where(
+            Participation.ballot_id == ballot.id, Participation.receipt_hash.is_not(None))))
+        return tally.ballots_document(rules, votes, receipts, meta)
     meta["voters"] = sorted(paper.voter.display_name for paper in papers)
     return tally.ballots_document(rules, votes, None, meta)
 
 
-def close_ballot(assembly: Assembly, now: dt.datetime) -> BallotResult:
-    """Count once: the unique constraint on the result lets only one closer win a race."""
+def _empty_ballot_box(ballot: Ballot) -> None:
+    """Open every sealed envelope and put the votes into the ballot box in one statement, in
+    an order drawn at random, with random keys; then destroy the envelopes."""
+    rows = db.session.execute(select(Participation.user_id, Participation.sealed).where(
+        Participation.ballot_id == ballot.id, Participation.sealed.is_not(None))).all()
+    votes = [sealing.unseal(_seal_key(), ballot.id, user_id, envelope) for user_id, envelope in rows]
+    secrets.SystemRandom().shuffle(votes)
+    if votes:
+        db.session.execute(insert(BallotPaper), [
+            {"id": secrets.token_hex(16), "ballot_id": ballot.id, "voter_id": None, "choices": {"vote": vote}}
+            for vote in votes])
+    db.session.execute(update(Participation).where(Participation.ballot_id == ballot.id)
+                       .values(sealed=None).execution_options(synchronize_session=False))
+
+
+def close_ballot(assembly: Assembly, now: dt.datetime) -> BallotResult | None:
+    """Close and count once, in one transaction: claim the ballot row (`closed_at`), which
+    waits for every vote still being stored and turns away every later one; empty the
+    sealed envelopes into the ballot box; count; store the result. Returns None when the
+    window has not closed yet or another closer has already claimed the ballot."""
     ballot = assembly.ballot
+    claimed = db.session.execute(
+        update(Ballot).where(Ballot.id == ballot.id, Ballot.closed_at.is_(None), Ballot.closes_at <= now)
+        .values(closed_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return None
+    set_committed_value(ballot, "closed_at", now)
+    if ballot.secrecy == Secrecy.SECRET.value:
+        _empty_ballot_box(ballot)
     document = ballots_document(assembly)
     result = tally.tally_document(document)
     stored = BallotResult(ballot_id=ballot.id, computed_at=now, digest=tally.digest(document),
                           result=result.to_dict(), document=document)
-    try:
-        with db.session.begin_nested():
-            db.session.add(stored)
-    except IntegrityError:
-        db.session.refresh(assembly)
-        return db.session.scalar(select(BallotResult).where(BallotResult.ballot_id == ballot.id))
+    db.session.add(stored)
+    db.session.flush()
     _move(assembly, AssemblyStatus.VOTING, AssemblyStatus.CLOSED, now)
     accepted = set(result.accepted)
     for item in assembly.items:
@@ -190,8 +256,7 @@ def result_of(assembly: Assembly) -> BallotResult | None:
 
 
 def receipt_counted(result: BallotResult, code: str) -> bool:
-    wanted = receipt_hash(code)
-    return any(entry.get("receipt") == wanted for entry in result.document["ballots"])
+    return receipt_hash(code) in set(tally.receipts_of(result.document))
 
 
 def attendance_rows(actor, assembly: Assembly) -> list[tuple[str, str, bool]]:
