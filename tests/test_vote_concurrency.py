@@ -19,6 +19,7 @@ turnout counter were read-modify-written in Python: increments would overwrite e
 """
 from __future__ import annotations
 
+import datetime as dt
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +33,7 @@ from assembly.accounts.models import User
 from assembly.assemblies import services, voting
 from assembly.assemblies.models import Assembly, BallotResult
 from assembly.db import db
-from assembly.errors import ValidationFailed
+from assembly.errors import InvalidTransition, ValidationFailed
 from assembly.neighbourhoods.models import Neighbourhood
 from assembly.notifications.models import Notification
 from assembly.proposals.models import ProposalEvent
@@ -267,3 +268,75 @@ def test_without_the_constraint_simultaneous_votes_get_in_twice(concurrent_app):
     stored = _stored(concurrent_app, data["ballot"])
     assert stored["participations"] == stored["papers"] == stored["turnout"] == results.count("receipt")
     assert stored["participations"] == 20
+
+
+# --- casting against closing, with two app servers ------------------------------------------------------
+
+def test_votes_racing_the_close_are_counted_exactly_when_acknowledged(committed_database):
+    """Residents vote in the last second while two app servers (two apps, two connection pools)
+    run the closing tick at once and a third reads the page: every vote that was acknowledged
+    (committed) is in the one result, every other one was refused and left nothing behind."""
+    servers = [create_app(app_config(committed_database)) for _ in range(3)]
+    try:
+        data = _setup(servers[0], "secret", residents=60)
+        last_second = CLOSES - dt.timedelta(seconds=1)
+        barrier = threading.Barrier(len(data["voters"]) + 3, timeout=BARRIER_TIMEOUT)
+        vote = {data["items"][0]: "yes"}
+
+        def voter(user_id: int) -> str:
+            app = servers[user_id % 2]
+            with app.app_context():
+                user, assembly = _load(data, user_id)
+                db.session.commit()
+                barrier.wait()
+                try:
+                    receipt = voting.cast_vote(user, last_second, assembly, vote)
+                    db.session.commit()
+                    return receipt
+                except InvalidTransition:
+                    db.session.rollback()
+                    return "refused"
+
+        def closer(app) -> tuple[int, int]:
+            barrier.wait()
+            return af.tick(app, CLOSES)
+
+        def reader() -> int:
+            barrier.wait()
+            return servers[2].test_client().get(data["url"]).status_code
+
+        with ThreadPoolExecutor(max_workers=len(data["voters"]) + 3) as pool:
+            votes = [pool.submit(voter, user_id) for user_id in data["voters"]]
+            closers = [pool.submit(closer, app) for app in servers[:2]]
+            page = pool.submit(reader)
+            outcomes = [future.result() for future in votes]
+            ticks = [future.result() for future in closers]
+        assert page.result() == 200
+        acknowledged = [code for code in outcomes if code != "refused"]
+        assert sorted(ticks) == [(0, 0), (1, 0)] or sorted(ticks) == [(1, 0), (1, 0)]
+        with servers[0].app_context():
+            results = db.session.scalars(select(BallotResult).where(BallotResult.ballot_id == data["ballot"])).all()
+            assert len(results) == 1
+            document = results[0].document
+            assert len(document["ballots"]) == len(acknowledged) == results[0].result["turnout"]
+            assert document["receipts"] == sorted(voting.receipt_hash(code) for code in acknowledged)
+            assert af.stored_counts(data["ballot"]) == {"turnout": len(acknowledged),
+                                                         "participations": len(acknowledged),
+                                                         "papers": len(acknowledged)}
+    finally:
+        for app in servers:
+            app.extensions["assembly_db"].engine.dispose()
+
+
+def test_a_vote_after_closing_is_refused_without_counting_anything(concurrent_app, monkeypatch):
+    data = _setup(concurrent_app, "secret", residents=2)
+    af.tick(concurrent_app, CLOSES)
+    counted = []
+    monkeypatch.setattr(voting.tally, "tally_document", lambda *args: counted.append(args))
+    monkeypatch.setattr("assembly.web.utcnow", lambda: CLOSES + HOUR)
+    client = concurrent_app.test_client()
+    login(client, data["emails"][0])
+    response = client.post(f"{data['url']}/vote", data={f"item-{data['items'][0]}": "yes"})
+    assert response.status_code == 400 and counted == []
+    with concurrent_app.app_context():
+        assert af.stored_counts(data["ballot"]) == {"turnout": 0, "participations": 0, "papers": 0}
