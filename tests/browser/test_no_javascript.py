@@ -65,4 +65,6 @@ def test_log_in_propose_comment_and_vote_without_javascript(site, contexts):
     assert len(receipt) >= 8
 
     goto(page, f"/n/{SLUG}/assemblies/{assembly_id}")
-    assert page.locator("#vote input[name=receipt]").count() == 1  # voted: a change needs the receipt
+    # Voted: the form offers a change (the last vote counts) and asks for no receipt.
+    assert page.locator("#vote input[name=receipt]").count() == 0
+    assert page.locator("#vote button[type=submit]").count() == 1
