@@ -44,7 +44,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict):
+def gunicorn(app: str, env: dict, with_master: bool = False):
+    """Serve `app` on a free port; yields the port (and the master's pid with `with_master`)."""
     port = free_port()
     process = subprocess.Popen(
         [GUNICORN, "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
@@ -57,7 +58,7 @@ def gunicorn(app: str, env: dict):
                 break
             except OSError:
                 time.sleep(0.1)
-        yield port
+        yield (port, process.pid) if with_master else port
     finally:
         process.terminate()
         process.wait(10)
@@ -67,6 +68,7 @@ def gunicorn(app: str, env: dict):
 
 def assembly_env(url: str) -> dict:
     return {"DATABASE_URL": url, "ASSEMBLY_ENV": "production", "SECRET_KEY": "b" * 64, "LOAD_DEMO_DATA": "0",
+            "BALLOT_SEAL_KEY": "c" * 64, "BASE_URL": "http://127.0.0.1",
             "RATELIMIT_VOTE": "1000000 per minute", "RATELIMIT_LOGIN": "1000000 per minute",
             "ARGON2_MEMORY_COST": "1024", "ARGON2_TIME_COST": "1", "ARGON2_PARALLELISM": "1"}
 
