@@ -1,12 +1,13 @@
-"""Reports and moderation: one report per person, auto-hide, hide/restore/dismiss with a
-public reason, the audit trail, and the append-only moderation log."""
+"""Reports and moderation: only residents of the neighbourhood report, once each; auto-hide,
+hide/restore/dismiss with a public reason, the audit trail, and the append-only moderation log."""
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select, text
-from sqlalchemy.exc import DBAPIError
+from flask_login import AnonymousUserMixin
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from assembly.audit.models import AuditEvent
 from assembly.db import db
@@ -18,6 +19,7 @@ from assembly.proposals.models import ModerationAction, Proposal, ProposalStatus
 from assembly.proposals.services import ProposalFilters
 from tests import factories
 from tests import proposal_factories as pf
+from tests.assembly_factories import client_of, committed
 
 S = ProposalStatus
 T0 = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)
@@ -53,7 +55,66 @@ def _open_reports(target) -> int:
                              .where(column == target.id, Report.resolved_at.is_(None)))
 
 
-# --- reports ---------------------------------------------------------------------------------
+def _residents(w, count: int) -> list:
+    return [factories.resident(w.hood) for _ in range(count)]
+
+
+# --- who may report --------------------------------------------------------------------------
+
+def test_three_accounts_that_belong_nowhere_can_neither_report_nor_hide(w, proposal):
+    """The attack: self-registered accounts of no neighbourhood hid anything anywhere by reports."""
+    comment = discussion.add_comment(w.author, T0, proposal, "Shouting")
+    outsiders = [factories.user() for _ in range(3)]
+    for outsider in outsiders:
+        for target in (proposal, comment):
+            with pytest.raises(NotAllowed):
+                moderation.report(outsider, T0, target, "Spam")
+            for service in (moderation.hide, moderation.restore, moderation.dismiss_reports):
+                with pytest.raises(NotAllowed):
+                    service(outsider, T0, target, "Spam")
+    assert db.session.scalar(select(func.count()).select_from(Report)) == 0
+    assert (proposal.status, proposal.report_count, comment.hidden_at, comment.report_count) == (
+        S.OPEN.value, 0, None, 0)
+    assert _trail(w.hood) == []
+
+
+def test_outsiders_get_403_from_the_report_pages(app):
+    with committed(app):
+        w = pf.world()
+        proposal = pf.proposal(w, title="Noise at night", now=T0)
+        comment = discussion.add_comment(w.author, T0, proposal, "Shouting")
+        outsiders = [factories.user() for _ in range(3)]
+        neighbour = factories.resident(w.hood)
+        url = f"/n/{w.hood.slug}/p/{proposal.id}"
+        comment_url = f"{url}/comments/{comment.id}"
+    for outsider in outsiders:
+        client = client_of(app, outsider)
+        assert client.post(url + "/report", data={"reason": "Spam"}).status_code == 403
+        assert client.post(comment_url + "/report", data={"reason": "Spam"}).status_code == 403
+        assert client.post(url + "/moderate/hide", data={"reason": "Spam"}).status_code == 403
+        page = client.get(url).get_data(as_text=True)
+        assert "Report this proposal" not in page and ">Report</summary>" not in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Report)) == 0
+        assert db.session.scalar(select(Proposal.status)) == S.OPEN.value
+    page = client_of(app, neighbour).get(url).get_data(as_text=True)
+    assert "Report this proposal" in page and ">Report</summary>" in page
+
+
+@pytest.mark.parametrize("who", ["resident elsewhere", "pending resident", "muhtar elsewhere", "muhtar",
+                                 "admin", "visitor"])
+def test_only_verified_residents_of_the_neighbourhood_report(w, proposal, who):
+    person = {"resident elsewhere": lambda: factories.resident(factories.neighbourhood()),
+              "pending resident": lambda: factories.pending(w.hood).user,
+              "muhtar elsewhere": lambda: factories.muhtar(factories.neighbourhood()),
+              "muhtar": lambda: w.muhtar,  # moderates directly instead
+              "admin": factories.admin, "visitor": AnonymousUserMixin}[who]()
+    comment = discussion.add_comment(w.author, T0, proposal, "Text")
+    for target in (proposal, comment):
+        with pytest.raises(NotAllowed):
+            moderation.report(person, T0, target, "Spam")
+    assert db.session.scalar(select(func.count()).select_from(Report)) == 0
+
 
 def test_one_report_per_person_and_target(w, proposal):
     reporter = factories.resident(w.hood)
@@ -68,18 +129,28 @@ def test_one_report_per_person_and_target(w, proposal):
     assert db.session.scalar(select(func.count()).select_from(Report).where(Report.reporter_id == reporter.id)) == 2
 
 
+@pytest.mark.parametrize("target", ["proposal", "comment"])
+def test_the_database_itself_refuses_a_second_report(w, proposal, target):
+    reporter = factories.resident(w.hood)
+    row = {"neighbourhood_id": w.hood.id, "reporter_id": reporter.id, "reason": "Spam", "created_at": T0,
+           "proposal_id": proposal.id if target == "proposal" else None,
+           "comment_id": discussion.add_comment(w.author, T0, proposal, "x").id if target == "comment" else None}
+    db.session.execute(insert(Report).values(**row))
+    with pytest.raises(IntegrityError):
+        with db.session.begin_nested():
+            db.session.execute(insert(Report).values(**row))
+
+
 def test_a_report_needs_a_reason_and_a_login(w, proposal):
     with pytest.raises(ValidationFailed):
         moderation.report(factories.resident(w.hood), T0, proposal, "  ")
-    from flask_login import AnonymousUserMixin
-
     with pytest.raises(NotAllowed):
         moderation.report(AnonymousUserMixin(), T0, proposal, "Spam")
 
 
 def test_enough_distinct_reporters_hide_a_proposal_pending_review(ctx, w, proposal):
     threshold = ctx.config["AUTO_HIDE_REPORTS"]
-    reporters = [factories.user() for _ in range(threshold)]  # anyone logged in may report
+    reporters = _residents(w, threshold)
     for reporter in reporters[:-1]:
         moderation.report(reporter, T0, proposal, "Phone number")
     assert proposal.status == S.OPEN.value
@@ -103,8 +174,8 @@ def test_enough_distinct_reporters_hide_a_proposal_pending_review(ctx, w, propos
 
 def test_enough_reports_hide_a_comment(ctx, w, proposal):
     comment = discussion.add_comment(w.author, T0, proposal, "Insult")
-    for _ in range(ctx.config["AUTO_HIDE_REPORTS"]):
-        moderation.report(factories.user(), T0, comment, "Insult")
+    for reporter in _residents(w, ctx.config["AUTO_HIDE_REPORTS"]):
+        moderation.report(reporter, T0, comment, "Insult")
     assert comment.hidden_at == T0 and comment.hidden_reason is None
     assert _trail(w.hood) == [("auto_hide", "", None)]
     assert proposal.comment_count == 1  # hidden, not deleted
@@ -148,8 +219,8 @@ def test_hide_and_restore_a_comment(w, proposal):
 
 
 def test_dismissing_closes_the_reports_and_keeps_the_content(ctx, w, proposal):
-    reporters = [factories.user() for _ in range(ctx.config["AUTO_HIDE_REPORTS"] - 1)]
-    for reporter in reporters:
+    reporters = _residents(w, ctx.config["AUTO_HIDE_REPORTS"])
+    for reporter in reporters[:-1]:
         moderation.report(reporter, T0, proposal, "I disagree")
     moderation.dismiss_reports(w.muhtar, T0, proposal, "Disagreement is not abuse")
     assert proposal.status == S.OPEN.value and proposal.report_count == 0
@@ -157,7 +228,7 @@ def test_dismissing_closes_the_reports_and_keeps_the_content(ctx, w, proposal):
     assert _trail(w.hood) == [("dismiss", "Disagreement is not abuse", w.muhtar.id)]
     assert _audit(w.hood) == [("moderation.dismiss", w.muhtar.id, "Disagreement is not abuse")]
     # One more report does not reach the auto-hide threshold again at once.
-    moderation.report(factories.user(), T0, proposal, "Still disagree")
+    moderation.report(reporters[-1], T0, proposal, "Still disagree")
     assert proposal.status == S.OPEN.value
 
 
@@ -201,7 +272,7 @@ def test_only_the_muhtar_of_the_neighbourhood_moderates(w, proposal, who):
 
 def test_the_queue_groups_reports_by_target(w, proposal):
     comment = discussion.add_comment(w.author, T0, proposal, "Text")
-    a, b = factories.user(), factories.user()
+    a, b = _residents(w, 2)
     moderation.report(a, T0, proposal, "One")
     moderation.report(a, T0, comment, "Two")
     moderation.report(b, T0, proposal, "Three")

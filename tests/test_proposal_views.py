@@ -235,6 +235,9 @@ def test_a_hidden_proposal_shows_the_public_reason_instead_of_its_text(app, clie
 
 
 def test_reports_reach_the_muhtar_queue_and_a_second_report_is_refused(app, site):
+    for who in ("outsider", "other_muhtar"):  # a resident elsewhere, a muhtar elsewhere
+        refused = client_of(app, site["people"][who]).post(site["url"] + "/report", data={"reason": "Spam"})
+        assert refused.status_code == 403, who
     neighbour = client_of(app, site["people"]["neighbour"])
     assert neighbour.post(site["url"] + "/report", data={"reason": "Spam spam"}).status_code == 302
     again = neighbour.post(site["url"] + "/report", data={"reason": "More spam"})
@@ -344,7 +347,9 @@ def test_an_automatic_hide_is_explained_in_the_authors_language(app, site, turki
     with committed(app):
         author = db.session.get(pf.User, site["people"]["author"].id)
         author.locale = "tr"
-    reporters = [site["people"][who] for who in ("neighbour", "outsider", "other_muhtar")]
+    with committed(app):
+        hood = db.session.get(pf.Neighbourhood, site["ids"]["hood"])
+        reporters = [site["people"]["neighbour"], factories.resident(hood), factories.resident(hood)]
     assert len(reporters) == app.config["AUTO_HIDE_REPORTS"]
     for reporter in reporters:
         response = client_of(app, reporter).post(site["url"] + "/report", data={"reason": "Spam"},
