@@ -1,12 +1,13 @@
-"""Reports and moderation: only residents of the neighbourhood report, once each; auto-hide,
-hide/restore/dismiss with a public reason, the audit trail, and the append-only moderation log."""
+"""Reports and moderation: only residents of the neighbourhood report, once each; auto-hide;
+hide/restore/dismiss with a public reason, the audit trail, and the append-only moderation log.
+(Hiding during a vote: test_moderation_lifecycle.py.)"""
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
 from flask_login import AnonymousUserMixin
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from assembly.audit.models import AuditEvent
@@ -15,7 +16,7 @@ from assembly.errors import DomainError, InvalidTransition, NotAllowed, Validati
 from assembly.notifications.models import Notification
 from assembly.notifications.services import render_notification
 from assembly.proposals import discussion, moderation, services
-from assembly.proposals.models import ModerationAction, Proposal, ProposalStatus, Report
+from assembly.proposals.models import ModerationAction, Proposal, ProposalEvent, ProposalStatus, Report
 from assembly.proposals.services import ProposalFilters
 from tests import factories
 from tests import proposal_factories as pf
@@ -59,6 +60,10 @@ def _residents(w, count: int) -> list:
     return [factories.resident(w.hood) for _ in range(count)]
 
 
+def _events(proposal) -> list[tuple[str | None, str]]:
+    return [(e.from_status, e.to_status) for e in services.events(proposal)]
+
+
 # --- who may report --------------------------------------------------------------------------
 
 def test_three_accounts_that_belong_nowhere_can_neither_report_nor_hide(w, proposal):
@@ -73,8 +78,7 @@ def test_three_accounts_that_belong_nowhere_can_neither_report_nor_hide(w, propo
                 with pytest.raises(NotAllowed):
                     service(outsider, T0, target, "Spam")
     assert db.session.scalar(select(func.count()).select_from(Report)) == 0
-    assert (proposal.status, proposal.report_count, comment.hidden_at, comment.report_count) == (
-        S.OPEN.value, 0, None, 0)
+    assert (proposal.hidden_at, proposal.report_count, comment.hidden_at, comment.report_count) == (None, 0, None, 0)
     assert _trail(w.hood) == []
 
 
@@ -96,7 +100,7 @@ def test_outsiders_get_403_from_the_report_pages(app):
         assert "Report this proposal" not in page and ">Report</summary>" not in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Report)) == 0
-        assert db.session.scalar(select(Proposal.status)) == S.OPEN.value
+        assert db.session.scalar(select(Proposal.hidden_at)) is None
     page = client_of(app, neighbour).get(url).get_data(as_text=True)
     assert "Report this proposal" in page and ">Report</summary>" in page
 
@@ -148,21 +152,34 @@ def test_a_report_needs_a_reason_and_a_login(w, proposal):
         moderation.report(AnonymousUserMixin(), T0, proposal, "Spam")
 
 
+def test_drafts_and_hidden_content_take_no_reports(w, proposal):
+    neighbour = factories.resident(w.hood)
+    draft = pf.proposal(w, publish=False)
+    with pytest.raises(InvalidTransition):
+        moderation.report(w.author, T0, draft, "My own draft")
+    moderation.hide(w.muhtar, T0, proposal, "Spam")
+    with pytest.raises(DomainError, match="already hidden"):
+        moderation.report(neighbour, T0, proposal, "Spam")
+    assert db.session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+# --- the automatic hide --------------------------------------------------------------------------
+
 def test_enough_distinct_reporters_hide_a_proposal_pending_review(ctx, w, proposal):
     threshold = ctx.config["AUTO_HIDE_REPORTS"]
     reporters = _residents(w, threshold)
+    events = _events(proposal)
     for reporter in reporters[:-1]:
         moderation.report(reporter, T0, proposal, "Phone number")
-    assert proposal.status == S.OPEN.value
+    assert proposal.hidden_at is None
 
     moderation.report(reporters[-1], T0, proposal, "Phone number")
     db.session.expire_all()
     hidden = db.session.get(Proposal, proposal.id)
-    assert (hidden.status, hidden.status_before_hidden, hidden.hidden_reason) == (S.HIDDEN.value, S.OPEN.value,
-                                                                                   None)
+    assert (hidden.status, hidden.hidden_at, hidden.hidden_reason) == (S.OPEN.value, T0, None)
+    assert _events(hidden) == events  # hiding is not a status change
     assert _trail(w.hood) == [("auto_hide", "", None)]
     assert _audit(w.hood) == [("moderation.auto_hide", None, None)]
-    assert services.events(hidden)[-1].to_status == S.HIDDEN.value
     assert _open_reports(hidden) == threshold  # still waiting for the muhtar
     [item] = moderation.queue(w.muhtar, w.hood)
     assert item.target.id == proposal.id and len(item.reports) == threshold
@@ -170,6 +187,8 @@ def test_enough_distinct_reporters_hide_a_proposal_pending_review(ctx, w, propos
                                                            Notification.kind == "content_hidden"))
     assert render_notification(note).endswith("Reason: several reports, pending review")
     assert proposal.id not in [p.id for p in services.list_proposals(w.muhtar, w.hood, ProposalFilters()).items]
+    hidden_list = services.list_proposals(w.muhtar, w.hood, ProposalFilters(status=services.HIDDEN_FILTER))
+    assert [p.id for p in hidden_list.items] == [proposal.id]
 
 
 def test_enough_reports_hide_a_comment(ctx, w, proposal):
@@ -179,23 +198,30 @@ def test_enough_reports_hide_a_comment(ctx, w, proposal):
     assert comment.hidden_at == T0 and comment.hidden_reason is None
     assert _trail(w.hood) == [("auto_hide", "", None)]
     assert proposal.comment_count == 1  # hidden, not deleted
+    assert proposal.hidden_at is None
 
+
+# --- the muhtar ----------------------------------------------------------------------------------
 
 def test_the_muhtar_hides_and_restores_with_public_reasons(w, proposal):
     reporter = factories.resident(w.hood)
     moderation.report(reporter, T0, proposal, "Phone number")
     services.transition(proposal, S.ON_AGENDA, w.muhtar, T0)
+    events = _events(proposal)
 
     moderation.hide(w.muhtar, T0, proposal, "Contains a private phone number")
-    assert (proposal.status, proposal.status_before_hidden) == (S.HIDDEN.value, S.ON_AGENDA.value)
+    assert (proposal.status, proposal.hidden_at) == (S.ON_AGENDA.value, T0)
     assert proposal.hidden_reason == "Contains a private phone number"
     assert _open_reports(proposal) == 0  # deciding closes the reports
     assert moderation.queue(w.muhtar, w.hood) == []
 
     later = T0 + dt.timedelta(hours=1)
     moderation.restore(w.muhtar, later, proposal, "The number was removed")
-    assert (proposal.status, proposal.status_before_hidden, proposal.hidden_reason) == (S.ON_AGENDA.value, None,
-                                                                                        None)
+    assert (proposal.status, proposal.hidden_at, proposal.hidden_reason) == (S.ON_AGENDA.value, None, None)
+    assert _events(proposal) == events
+    db.session.expire_all()
+    stored = db.session.get(Proposal, proposal.id)
+    assert (stored.status, stored.hidden_at, stored.hidden_reason) == (S.ON_AGENDA.value, None, None)
     assert _trail(w.hood) == [("hide", "Contains a private phone number", w.muhtar.id),
                               ("restore", "The number was removed", w.muhtar.id)]
     assert _audit(w.hood) == [("moderation.hide", w.muhtar.id, "Contains a private phone number"),
@@ -204,7 +230,21 @@ def test_the_muhtar_hides_and_restores_with_public_reasons(w, proposal):
                                                                Notification.kind.like("content_%"))
                                .order_by(Notification.id)).all()
     assert kinds == ["content_hidden", "content_restored"]
-    assert [e.to_status for e in services.events(proposal)][-2:] == ["hidden", "on_agenda"]
+    history = [(e.label, e.reason) for e in moderation.history(stored)]
+    assert history[-3:] == [("On the agenda", None), ("Hidden by moderation", "Contains a private phone number"),
+                            ("Restored", "The number was removed")]
+
+
+@pytest.mark.parametrize("status", [S.OPEN, S.ON_AGENDA, S.ACCEPTED, S.REJECTED, S.FORWARDED, S.WITHDRAWN])
+def test_hiding_and_restoring_never_change_the_status(w, proposal, status):
+    db.session.execute(update(Proposal).where(Proposal.id == proposal.id).values(status=status.value))
+    db.session.refresh(proposal)
+    events = db.session.scalar(select(func.count()).select_from(ProposalEvent))
+    moderation.hide(w.muhtar, T0, proposal, "Spam")
+    moderation.restore(w.muhtar, T0, proposal, "Not spam")
+    db.session.expire_all()
+    assert db.session.get(Proposal, proposal.id).status == status.value
+    assert db.session.scalar(select(func.count()).select_from(ProposalEvent)) == events
 
 
 def test_hide_and_restore_a_comment(w, proposal):
@@ -216,20 +256,22 @@ def test_hide_and_restore_a_comment(w, proposal):
     assert [a for a, _, _ in _trail(w.hood)] == ["hide", "restore"]
     assert db.session.scalar(select(ModerationAction.comment_id).where(
         ModerationAction.neighbourhood_id == w.hood.id).limit(1)) == comment.id
+    assert [e.label for e in moderation.history(proposal)] == ["Draft", "Open"]  # a comment's moderation is not
 
 
 def test_dismissing_closes_the_reports_and_keeps_the_content(ctx, w, proposal):
-    reporters = _residents(w, ctx.config["AUTO_HIDE_REPORTS"])
+    threshold = ctx.config["AUTO_HIDE_REPORTS"]
+    reporters = _residents(w, threshold)
     for reporter in reporters[:-1]:
         moderation.report(reporter, T0, proposal, "I disagree")
     moderation.dismiss_reports(w.muhtar, T0, proposal, "Disagreement is not abuse")
-    assert proposal.status == S.OPEN.value and proposal.report_count == 0
+    assert proposal.hidden_at is None and proposal.report_count == 0
     assert _open_reports(proposal) == 0
     assert _trail(w.hood) == [("dismiss", "Disagreement is not abuse", w.muhtar.id)]
     assert _audit(w.hood) == [("moderation.dismiss", w.muhtar.id, "Disagreement is not abuse")]
     # One more report does not reach the auto-hide threshold again at once.
     moderation.report(reporters[-1], T0, proposal, "Still disagree")
-    assert proposal.status == S.OPEN.value
+    assert proposal.hidden_at is None
 
 
 def test_moderation_refusals(w, proposal):
@@ -251,6 +293,16 @@ def test_moderation_refusals(w, proposal):
     assert [a for a, _, _ in _trail(w.hood)] == ["hide", "restore"]
 
 
+def test_a_hide_decided_in_another_request_is_not_applied_twice(w, proposal):
+    """Two muhtars press "hide" at once: the stored state decides, not what each request read."""
+    db.session.execute(update(Proposal).where(Proposal.id == proposal.id).values(hidden_at=T0, hidden_reason="A")
+                       .execution_options(synchronize_session=False))
+    assert proposal.hidden_at is None  # what this request read before the other one hid it
+    with pytest.raises(InvalidTransition):
+        moderation.hide(w.muhtar, T0, proposal, "B")
+    assert [a for a, _, _ in _trail(w.hood)] == []
+
+
 @pytest.mark.parametrize("who", ["muhtar elsewhere", "resident", "author", "admin"])
 def test_only_the_muhtar_of_the_neighbourhood_moderates(w, proposal, who):
     person = {"muhtar elsewhere": lambda: factories.muhtar(factories.neighbourhood()),
@@ -266,7 +318,7 @@ def test_only_the_muhtar_of_the_neighbourhood_moderates(w, proposal, who):
     moderation.hide(w.muhtar, T0, proposal, "Spam")
     with pytest.raises(NotAllowed):
         moderation.restore(person, T0, proposal, "Not spam")
-    assert proposal.status == S.HIDDEN.value and comment.hidden_at is None
+    assert proposal.hidden_at is not None and comment.hidden_at is None
     assert [a for a, _, _ in _trail(w.hood)] == ["hide"]
 
 

@@ -355,7 +355,8 @@ def test_an_automatic_hide_is_explained_in_the_authors_language(app, site, turki
         response = client_of(app, reporter).post(site["url"] + "/report", data={"reason": "Spam"},
                                                  headers={"Accept-Language": "en"})
         assert response.status_code == 302
-    assert _get(app, Proposal, site["ids"]["open"]).status == "hidden"
+    hidden = _get(app, Proposal, site["ids"]["open"])
+    assert (hidden.status, hidden.hidden_at is not None) == ("open", True)
     expected = "“Lamps in the park” katkınız moderasyonla gizlendi. Gerekçe: birkaç şikâyet, inceleme bekliyor"
     with app.app_context():
         mail = db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == author.email)
