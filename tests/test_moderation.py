@@ -1,15 +1,17 @@
-"""Reports and moderation: only residents of the neighbourhood report, once each; auto-hide;
-hide/restore/dismiss with a public reason, the audit trail, and the append-only moderation log.
-(Hiding during a vote: test_moderation_lifecycle.py.)"""
+"""Reports and moderation: only residents of the neighbourhood report, once each; auto-hide at a
+threshold that scales with the neighbourhood; hide/restore/dismiss with a public reason, the audit
+trail, and the append-only moderation log. (Hiding during a vote: test_moderation_lifecycle.py.)"""
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 from flask_login import AnonymousUserMixin
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from assembly import config
 from assembly.audit.models import AuditEvent
 from assembly.db import db
 from assembly.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
@@ -163,10 +165,69 @@ def test_drafts_and_hidden_content_take_no_reports(w, proposal):
     assert db.session.scalar(select(func.count()).select_from(Report)) == 0
 
 
-# --- the automatic hide --------------------------------------------------------------------------
+# --- the automatic threshold --------------------------------------------------------------------
+
+@pytest.mark.parametrize("residents, percent, minimum, expected", [
+    (0, 2, 3, 3), (150, 2, 3, 3), (151, 2, 3, 4), (1000, 2, 3, 20), (20000, 2, 3, 400),
+    (1000, 1.1, 3, 11),  # no rounding up of a binary fraction: 1.1 % of 1000 is 11, not 12
+    (1000, 0.5, 1, 5), (1000, 0, 3, 3), (7, 50, 1, 4),
+])
+def test_the_threshold_is_a_share_of_the_verified_residents_with_a_minimum(ctx, monkeypatch, residents, percent,
+                                                                            minimum, expected):
+    monkeypatch.setitem(ctx.config, "AUTO_HIDE_REPORT_PERCENT", percent)
+    monkeypatch.setitem(ctx.config, "AUTO_HIDE_MIN_REPORTS", minimum)
+    assert moderation.auto_hide_threshold(SimpleNamespace(verified_resident_count=residents)) == expected
+
+
+def _settings(tmp_path, **overrides) -> dict:
+    settings = config.defaults(tmp_path) | {"ASSEMBLY_ENV": "testing"}
+    settings.update(config.from_environment())
+    settings.update(overrides)
+    config.finalise(settings)
+    return settings
+
+
+def test_the_threshold_settings_are_read_and_checked_at_start_up(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSEMBLY_AUTO_HIDE_REPORT_PERCENT", "0.5")
+    monkeypatch.setenv("AUTO_HIDE_MIN_REPORTS", "5")
+    settings = _settings(tmp_path)
+    assert (settings["AUTO_HIDE_REPORT_PERCENT"], settings["AUTO_HIDE_MIN_REPORTS"]) == (0.5, 5)
+    for name, value in (("ASSEMBLY_AUTO_HIDE_REPORT_PERCENT", "half"), ("ASSEMBLY_AUTO_HIDE_REPORT_PERCENT", "nan"),
+                        ("ASSEMBLY_AUTO_HIDE_REPORT_PERCENT", "101"), ("AUTO_HIDE_MIN_REPORTS", "0")):
+        with monkeypatch.context() as changed:
+            changed.setenv(name, value)
+            with pytest.raises(config.ConfigError, match=name.removeprefix("ASSEMBLY_")):
+                _settings(tmp_path)
+    # The old single number would silently mean something else now: refused, with what replaced it.
+    monkeypatch.setenv("AUTO_HIDE_REPORTS", "10")
+    with pytest.raises(config.ConfigError, match="replaced by AUTO_HIDE_MIN_REPORTS"):
+        _settings(tmp_path)
+
+
+def test_the_threshold_follows_the_residents_of_the_neighbourhood(ctx, monkeypatch, w, proposal):
+    monkeypatch.setitem(ctx.config, "AUTO_HIDE_REPORT_PERCENT", 50)
+    monkeypatch.setitem(ctx.config, "AUTO_HIDE_MIN_REPORTS", 2)
+    reporters = _residents(w, 7)
+    assert w.hood.verified_resident_count == 8  # the author and seven neighbours: half is 4
+    assert moderation.auto_hide_threshold(w.hood) == 4
+    for reporter in reporters[:3]:
+        moderation.report(reporter, T0, proposal, "Spam")
+    assert proposal.hidden_at is None and proposal.report_count == 3
+    moderation.report(reporters[3], T0, proposal, "Spam")
+    assert proposal.hidden_at == T0
+
+    small = pf.world()  # one resident: half of it is less than the minimum of 2
+    target = pf.proposal(small, now=T0)
+    first, second = _residents(small, 2)
+    assert moderation.auto_hide_threshold(small.hood) == 2
+    moderation.report(first, T0, target, "Spam")
+    assert target.hidden_at is None
+    moderation.report(second, T0, target, "Spam")
+    assert target.hidden_at == T0
+
 
 def test_enough_distinct_reporters_hide_a_proposal_pending_review(ctx, w, proposal):
-    threshold = ctx.config["AUTO_HIDE_REPORTS"]
+    threshold = moderation.auto_hide_threshold(w.hood)
     reporters = _residents(w, threshold)
     events = _events(proposal)
     for reporter in reporters[:-1]:
@@ -182,7 +243,7 @@ def test_enough_distinct_reporters_hide_a_proposal_pending_review(ctx, w, propos
     assert _audit(w.hood) == [("moderation.auto_hide", None, None)]
     assert _open_reports(hidden) == threshold  # still waiting for the muhtar
     [item] = moderation.queue(w.muhtar, w.hood)
-    assert item.target.id == proposal.id and len(item.reports) == threshold
+    assert item.target.id == proposal.id and len(item.reports) == threshold and not item.held
     [note] = db.session.scalars(select(Notification).where(Notification.user_id == w.author.id,
                                                            Notification.kind == "content_hidden"))
     assert render_notification(note).endswith("Reason: several reports, pending review")
@@ -193,7 +254,7 @@ def test_enough_distinct_reporters_hide_a_proposal_pending_review(ctx, w, propos
 
 def test_enough_reports_hide_a_comment(ctx, w, proposal):
     comment = discussion.add_comment(w.author, T0, proposal, "Insult")
-    for reporter in _residents(w, ctx.config["AUTO_HIDE_REPORTS"]):
+    for reporter in _residents(w, moderation.auto_hide_threshold(w.hood)):
         moderation.report(reporter, T0, comment, "Insult")
     assert comment.hidden_at == T0 and comment.hidden_reason is None
     assert _trail(w.hood) == [("auto_hide", "", None)]
@@ -260,7 +321,7 @@ def test_hide_and_restore_a_comment(w, proposal):
 
 
 def test_dismissing_closes_the_reports_and_keeps_the_content(ctx, w, proposal):
-    threshold = ctx.config["AUTO_HIDE_REPORTS"]
+    threshold = moderation.auto_hide_threshold(w.hood)
     reporters = _residents(w, threshold)
     for reporter in reporters[:-1]:
         moderation.report(reporter, T0, proposal, "I disagree")

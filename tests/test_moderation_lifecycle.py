@@ -1,17 +1,18 @@
-"""Moderation cannot break a lifecycle: a hidden item keeps its place on the agenda, in the ballot,
-in the result and on its way to a body."""
+"""Moderation cannot break a lifecycle: reports never hide an item of a session that is announced or
+voting (the muhtar's queue gets it instead), and a hidden item keeps its place on the agenda, in
+the ballot, in the result and on its way to a body."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from assembly.assemblies import services as assemblies
 from assembly.cases import services as cases
 from assembly.db import db
 from assembly.errors import ValidationFailed
 from assembly.notifications.models import Notification
-from assembly.proposals import moderation
-from assembly.proposals.models import ModerationAction, Proposal, ProposalStatus
+from assembly.proposals import discussion, moderation
+from assembly.proposals.models import ModerationAction, Proposal, ProposalStatus, Report
 from tests import assembly_factories as af
 from tests import factories
 from tests.assembly_factories import CLOSES, HOUR, OPENS, PREPARED, clock, client_of, committed  # noqa: F401
@@ -21,12 +22,52 @@ S = ProposalStatus
 PHONE = "Private phone number in the text"
 
 
+def _open_reports(target) -> int:
+    column = Report.comment_id if isinstance(target, discussion.Comment) else Report.proposal_id
+    return db.session.scalar(select(func.count()).select_from(Report)
+                             .where(column == target.id, Report.resolved_at.is_(None)))
+
+
 def _actions(hood) -> list[str]:
     return list(db.session.scalars(select(ModerationAction.action)
                                    .where(ModerationAction.neighbourhood_id == hood.id).order_by(ModerationAction.id)))
 
 
-# --- the agenda ---------------------------------------------------------------------------------------
+def _session(stage: str, **kwargs) -> af.Session:
+    return {"draft": af.draft, "announced": af.announced, "voting": af.voting_open}[stage](**kwargs)
+
+
+# --- reports on a live agenda -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stage", ["announced", "voting"])
+def test_reports_never_hide_an_item_of_a_live_session_they_wait_for_the_muhtar(ctx, stage):
+    s = _session(stage, items=1, voters=4)
+    [proposal] = s.proposals
+    comment = discussion.add_comment(s.w.author, PREPARED, proposal, "A comment on the item")
+    assert moderation.auto_hide_threshold(s.hood) <= len(s.voters)
+    for voter in s.voters:
+        for target in (proposal, comment):
+            moderation.report(voter, OPENS, target, "Spam")
+    assert (proposal.hidden_at, comment.hidden_at) == (None, None)
+    assert (proposal.status, _open_reports(proposal), _open_reports(comment)) == (S.ON_AGENDA.value, 4, 4)
+    assert _actions(s.hood) == []
+    items = moderation.queue(s.muhtar, s.hood)
+    assert [(item.is_comment, item.held, len(item.reports)) for item in items] == [(False, True, 4), (True, True, 4)]
+
+
+def test_once_the_vote_is_over_reports_hide_again(ctx):
+    s = af.voting_open(items=1, voters=3)
+    [proposal] = s.proposals
+    for voter in s.voters:
+        moderation.report(voter, OPENS, proposal, "Spam")
+    af.closed(s, [])
+    assert proposal.status == S.REJECTED.value and proposal.hidden_at is None
+    [item] = moderation.queue(s.muhtar, s.hood)
+    assert not item.held
+    moderation.report(factories.resident(s.hood), CLOSES + HOUR, proposal, "Spam")
+    assert proposal.hidden_at == CLOSES + HOUR and proposal.status == S.REJECTED.value
+    assert _actions(s.hood) == ["auto_hide"]
+
 
 def test_an_item_of_a_draft_session_is_hidden_and_can_still_leave_the_agenda(ctx):
     s = af.draft(items=2, voters=3)
@@ -49,6 +90,16 @@ def test_a_hidden_proposal_does_not_go_onto_an_agenda(ctx):
     assert waiting in assemblies.candidates(s.hood)
     assemblies.add_agenda_item(s.muhtar, PREPARED, s.assembly, waiting.id)
     assert waiting.status == S.ON_AGENDA.value
+
+
+def test_the_queue_page_tells_the_muhtar_why_an_item_was_not_hidden(app):
+    with committed(app):
+        s = af.voting_open(items=1, voters=3)
+        for voter in s.voters:
+            moderation.report(voter, OPENS, s.proposals[0], "Spam")
+        muhtar, slug = s.muhtar, s.hood.slug
+    page = text(client_of(app, muhtar).get(f"/n/{slug}/reports"))
+    assert "On the agenda of a session that is announced or voting" in page
 
 
 # --- hiding during a vote ---------------------------------------------------------------------------

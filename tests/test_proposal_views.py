@@ -350,7 +350,7 @@ def test_an_automatic_hide_is_explained_in_the_authors_language(app, site, turki
     with committed(app):
         hood = db.session.get(pf.Neighbourhood, site["ids"]["hood"])
         reporters = [site["people"]["neighbour"], factories.resident(hood), factories.resident(hood)]
-    assert len(reporters) == app.config["AUTO_HIDE_REPORTS"]
+        assert len(reporters) == moderation.auto_hide_threshold(hood)
     for reporter in reporters:
         response = client_of(app, reporter).post(site["url"] + "/report", data={"reason": "Spam"},
                                                  headers={"Accept-Language": "en"})

@@ -2,13 +2,16 @@
 
 Hiding is about what is shown, never about a proposal's lifecycle: a hidden proposal keeps its
 status and its place on the agenda, in the ballot and on the way to a body, and restoring only
-shows it again. Only verified residents of the neighbourhood report, once each; enough reports
-hide an item until the muhtar looks.
+shows it again. Only verified residents of the neighbourhood report, once each. Reports from a
+share of its verified residents (at least a minimum) hide an item until the muhtar looks, except
+an item on the agenda of a session that is announced or voting: its reports wait in the queue.
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -18,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from assembly import permissions
+from assembly.assemblies.models import AgendaItem, Assembly, AssemblyStatus
 from assembly.audit.services import record
 from assembly.db import db
 from assembly.errors import DomainError, InvalidTransition, ValidationFailed
@@ -27,6 +31,8 @@ from assembly.proposals.models import Comment, ModerationAction, Proposal, Propo
 from assembly.text import clean_plain
 
 Target = Proposal | Comment
+# Sessions whose agenda reports alone must not touch: announced to the residents, or voting.
+LIVE_SESSIONS = (AssemblyStatus.ANNOUNCED.value, AssemblyStatus.VOTING.value)
 
 
 def _reason(reason: str, required: bool = True) -> str:
@@ -42,8 +48,26 @@ def _proposal_of(target: Target) -> Proposal:
     return target if isinstance(target, Proposal) else target.proposal
 
 
+def auto_hide_threshold(neighbourhood) -> int:
+    """Reports that hide an item by themselves: a share of the verified residents, at least a minimum."""
+    config = current_app.config
+    share = Decimal(str(config["AUTO_HIDE_REPORT_PERCENT"])) * neighbourhood.verified_resident_count / 100
+    return max(config["AUTO_HIDE_MIN_REPORTS"], math.ceil(share))
+
+
+def on_live_agenda(proposal_ids) -> set[int]:
+    """Those of the proposals that are on the agenda of a session that is announced or voting."""
+    if not proposal_ids:
+        return set()
+    return set(db.session.scalars(
+        select(AgendaItem.proposal_id).join(Assembly, Assembly.id == AgendaItem.assembly_id)
+        .where(AgendaItem.proposal_id.in_(proposal_ids), Assembly.status.in_(LIVE_SESSIONS))
+    ))
+
+
 def report(actor, now: dt.datetime, target: Target, reason: str) -> Report:
-    """Report content; enough reports from different residents hide it until the muhtar reviews it."""
+    """Report content; enough reports from different residents hide it until the muhtar reviews it,
+    unless it is on the agenda of a live session: then it stays visible and waits in the queue."""
     permissions.require(actor, "report", target)
     proposal = _proposal_of(target)
     if proposal.status == ProposalStatus.DRAFT.value:
@@ -65,7 +89,7 @@ def report(actor, now: dt.datetime, target: Target, reason: str) -> Report:
         .returning(model.report_count).execution_options(synchronize_session=False)
     ).scalar_one()
     set_committed_value(target, "report_count", count)
-    if count >= current_app.config["AUTO_HIDE_REPORTS"]:
+    if count >= auto_hide_threshold(proposal.neighbourhood) and not on_live_agenda([proposal.id]):
         _hide(None, now, target, "", action="auto_hide")
     return row
 
@@ -157,6 +181,8 @@ def _log(actor, now: dt.datetime, target: Target, action: str, reason: str,
 class QueueItem:
     target: Target
     reports: list[Report] = field(default_factory=list)
+    # On the agenda of a session that is announced or voting: reports never hide it by themselves.
+    held: bool = False
 
     @property
     def is_comment(self) -> bool:
@@ -181,6 +207,9 @@ def queue(actor, neighbourhood) -> list[QueueItem]:
         target = row.comment if row.comment_id else row.proposal
         key = ("c" if row.comment_id else "p", target.id)
         items.setdefault(key, QueueItem(target)).reports.append(row)
+    held = on_live_agenda({item.proposal.id for item in items.values()})
+    for item in items.values():
+        item.held = item.proposal.id in held
     return list(items.values())
 
 
