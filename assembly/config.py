@@ -4,6 +4,7 @@ Every setting is listed (with its environment variable) in docs/configuration.md
 """
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from datetime import timedelta
@@ -32,6 +33,19 @@ def _env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def _env_decimal(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number such as 2 or 0.5, got {value!r}") from exc
+    if not math.isfinite(number):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
+    return number
 
 
 def defaults(instance_path: Path) -> dict:
@@ -67,7 +81,8 @@ def defaults(instance_path: Path) -> dict:
         "PASSWORD_RESET_HOURS": 2,
         "INVITE_CODE_DAYS": 60,
         "COMMENT_EDIT_MINUTES": 15,
-        "AUTO_HIDE_REPORTS": 3,
+        "AUTO_HIDE_MIN_REPORTS": 3,
+        "AUTO_HIDE_REPORT_PERCENT": 2,
         "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "MAP_ATTRIBUTION": "© OpenStreetMap contributors",
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
@@ -96,19 +111,22 @@ _ENV_STRINGS = (
 _ENV_INTS = (
     "SMTP_PORT", "LOGIN_SESSION_DAYS", "PASSWORD_RESET_HOURS", "INVITE_CODE_DAYS",
     "MAX_CONTENT_LENGTH", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM",
-    "COMMENT_EDIT_MINUTES", "AUTO_HIDE_REPORTS",
+    "COMMENT_EDIT_MINUTES", "AUTO_HIDE_MIN_REPORTS",
 )
+_ENV_DECIMALS = ("AUTO_HIDE_REPORT_PERCENT",)
 _ENV_BOOLS = ("LOAD_DEMO_DATA", "RATELIMIT_ENABLED", "SMTP_STARTTLS", "SQL_ECHO")
 
 
 def from_environment() -> dict:
     """Settings given as environment variables, optionally prefixed with ASSEMBLY_."""
     found: dict = {}
-    for name in _ENV_STRINGS + _ENV_INTS + _ENV_BOOLS:
+    for name in _ENV_STRINGS + _ENV_INTS + _ENV_DECIMALS + _ENV_BOOLS:
         for env_name in (f"ASSEMBLY_{name}", name):
             if env_name in os.environ:
                 if name in _ENV_INTS:
                     found[name] = _env_int(env_name, 0)
+                elif name in _ENV_DECIMALS:
+                    found[name] = _env_decimal(env_name, 0)
                 elif name in _ENV_BOOLS:
                     found[name] = _env_bool(env_name, False)
                 else:
@@ -128,6 +146,20 @@ def secret_key_from_instance(instance_path: Path, name: str = "secret_key") -> s
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+# Settings that no longer exist, with what took their place: refused rather than silently ignored.
+_REPLACED = {"AUTO_HIDE_REPORTS": "AUTO_HIDE_MIN_REPORTS and AUTO_HIDE_REPORT_PERCENT"}
+
+
+def _check_moderation(config: dict) -> None:
+    for old, new in _REPLACED.items():
+        if old in config or old in os.environ or f"ASSEMBLY_{old}" in os.environ:
+            raise ConfigError(f"{old} was replaced by {new} (see docs/configuration.md)")
+    if config["AUTO_HIDE_MIN_REPORTS"] < 1:
+        raise ConfigError("AUTO_HIDE_MIN_REPORTS must be at least 1")
+    if not 0 <= config["AUTO_HIDE_REPORT_PERCENT"] <= 100:
+        raise ConfigError("AUTO_HIDE_REPORT_PERCENT must be between 0 and 100")
 
 
 def finalise(config: dict) -> None:
@@ -157,6 +189,7 @@ def finalise(config: dict) -> None:
                           "until the ballot closes; give every app server the same one")
     if config["BALLOT_SEAL_KEY"] == config.get("SECRET_KEY"):
         raise ConfigError("BALLOT_SEAL_KEY must differ from SECRET_KEY")
+    _check_moderation(config)
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=config["LOGIN_SESSION_DAYS"])
     config["RATELIMIT_HEADERS_ENABLED"] = True
     config["TESTING"] = config.get("TESTING", False) or env == "testing"

@@ -158,13 +158,14 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "read_notifications": _logged_in,
     "request_membership": _request_membership,
     "redeem_invite": _request_membership,
-    "report": _logged_in,
     "follow": _logged_in,
     # residents
     "act_as_resident": _resident_of_object,
     "create_proposal": _resident_of_object,
     "support_proposal": _resident_of_object,
     "vote": _resident_of_object,
+    # only those who live there: outsiders' reports could hide anything anywhere
+    "report": _resident_of_object,
     "comment": _comment,
     # authors
     "edit_proposal": _edit_proposal,

@@ -175,8 +175,8 @@ def _template_helpers() -> dict:
 
 def proposal_title(proposal) -> str:
     """A hidden proposal's title may be what was hidden: only its author and moderators see it."""
-    if proposal.status == "hidden" and not (permissions.can(current_user, "moderate", proposal)
-                                            or proposal.author_id == getattr(current_user, "id", None)):
+    if proposal.hidden_at is not None and not (permissions.can(current_user, "moderate", proposal)
+                                               or proposal.author_id == getattr(current_user, "id", None)):
         return _("Proposal hidden by moderation")
     return proposal.title
 

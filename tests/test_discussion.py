@@ -62,9 +62,10 @@ def test_others_may_not_comment(w, proposal, who):
     assert discussion.thread(proposal) == []
 
 
-@pytest.mark.parametrize("status", [S.DRAFT, S.WITHDRAWN, S.HIDDEN])
+@pytest.mark.parametrize("status", [S.DRAFT, S.WITHDRAWN, "hidden"])
 def test_only_public_proposals_in_discussion_take_comments(w, proposal, status):
-    db.session.execute(update(Proposal).where(Proposal.id == proposal.id).values(status=status.value))
+    change = {"hidden_at": T0} if status == "hidden" else {"status": status.value}  # hidden but open
+    db.session.execute(update(Proposal).where(Proposal.id == proposal.id).values(**change))
     db.session.refresh(proposal)
     with pytest.raises(InvalidTransition):
         discussion.add_comment(factories.resident(w.hood), T0, proposal, "Too late")

@@ -5,7 +5,10 @@ head), on SQLite and on PostgreSQL, because the point is what Alembic itself bui
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import sqlalchemy as sa
 from alembic import command as alembic_command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -256,3 +259,100 @@ def test_audit_events_still_accept_new_rows(committed_database):
     first = _insert_audit_event(committed_database)
     second = _insert_audit_event(committed_database)
     assert second > first
+
+
+# --- 0006: hiding is about display --------------------------------------------------------------
+
+def _hidden_world(url: str) -> dict:
+    """At head, through the services: proposals hidden while open and after a vote, and one voted
+    and restored. Returns their ids, the hide time and the session's title."""
+    from assembly.proposals import moderation
+    from tests import assembly_factories as af
+
+    app = create_app(app_config(url))
+    try:
+        with app.app_context():
+            s = af.voting_open("yes_no", "open", items=2, voters=1)
+            af.closed(s, [af.yes_no(s, "yes", "yes")])
+            voted, restored = s.proposals
+            open_one = af.ready_proposal(s.w)
+            withdrawn_one = af.ready_proposal(s.w)
+            hide_at = af.CLOSES + af.HOUR
+            for proposal in (open_one, voted, restored):
+                moderation.hide(s.muhtar, hide_at, proposal, "Phone number")
+            moderation.restore(s.muhtar, hide_at, restored, "Removed")
+            world = {"open": open_one.id, "voted": voted.id, "restored": restored.id, "withdrawn": withdrawn_one.id,
+                     "hide_at": hide_at, "session": s.assembly.title}
+            db.session.commit()
+            return world
+    finally:
+        app.extensions["assembly_db"].engine.dispose()
+
+
+def _execute(url: str, statement: str, **params) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement), params)
+    finally:
+        engine.dispose()
+
+
+def _utc(value):
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _proposal_states(url: str, columns: str) -> dict[int, tuple]:
+    typed = {"hidden_at": sa.DateTime(timezone=True)}
+
+    def read(connection):
+        query = text(f"SELECT id, {columns} FROM proposals").columns(
+            sa.column("id", sa.Integer), *[sa.column(name.strip(), typed.get(name.strip(), sa.String))
+                                           for name in columns.split(",")])
+        return {row[0]: tuple(row[1:]) for row in connection.execute(query)}
+
+    return _reflect(url, read)
+
+
+@BACKENDS
+def test_0006_turns_the_hidden_status_into_hidden_at_and_finishes_votes_it_held_up(committed_database):
+    url = committed_database
+    config = alembic_config(url)
+    world = _hidden_world(url)
+
+    alembic_command.downgrade(config, "0005")
+    states = _proposal_states(url, "status, status_before_hidden")
+    assert states[world["open"]] == ("hidden", "open") and states[world["voted"]] == ("hidden", "accepted")
+    assert states[world["restored"]] == ("accepted", None)
+    # What the code before 0006 did: a ballot that closed while its item was hidden did not move it,
+    # so it stayed 'on_agenda' while hidden and after being restored.
+    _execute(url, "UPDATE proposals SET status_before_hidden = 'on_agenda' WHERE id = :id", id=world["voted"])
+    _execute(url, "UPDATE proposals SET status = 'on_agenda' WHERE id = :id", id=world["restored"])
+    # Hidden without a logged action, and a reason left behind on a shown proposal.
+    _execute(url, "UPDATE proposals SET status = 'hidden', status_before_hidden = 'withdrawn', "
+                  "hidden_reason = 'Old' WHERE id = :id", id=world["withdrawn"])
+    _execute(url, "UPDATE proposals SET hidden_reason = 'Left behind' WHERE id = :id", id=world["restored"])
+    events_before = _reflect(url, lambda c: c.execute(text("SELECT count(*) FROM proposal_events")).scalar())
+
+    before_upgrade = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    upgrade_database(url)
+    _assert_schema_matches_models(url)
+    states = _proposal_states(url, "status, hidden_at, hidden_reason")
+    hide_at = _utc(world["hide_at"])
+    assert (states[world["open"]][0], _utc(states[world["open"]][1])) == ("open", hide_at)
+    assert (states[world["voted"]][0], _utc(states[world["voted"]][1])) == ("accepted", hide_at)
+    assert states[world["restored"]] == ("accepted", None, None)
+    status, hidden_at, reason = states[world["withdrawn"]]
+    assert (status, reason) == ("withdrawn", "Old") and _utc(hidden_at) >= before_upgrade
+    appended = _reflect(url, lambda c: c.execute(text(
+        "SELECT proposal_id, actor_id, from_status, to_status, reason FROM proposal_events "
+        "ORDER BY id DESC LIMIT 2")).all())
+    assert sorted(map(tuple, appended)) == sorted(
+        [(world[key], None, "on_agenda", "accepted", world["session"]) for key in ("voted", "restored")])
+    assert _reflect(url, lambda c: c.execute(text("SELECT count(*) FROM proposal_events")).scalar()) == \
+        events_before + 2
+
+    alembic_command.downgrade(config, "0005")
+    states = _proposal_states(url, "status, status_before_hidden")
+    assert states[world["open"]] == ("hidden", "open") and states[world["voted"]] == ("hidden", "accepted")
+    assert states[world["withdrawn"]] == ("hidden", "withdrawn") and states[world["restored"]] == ("accepted", None)

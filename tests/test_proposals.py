@@ -298,10 +298,11 @@ def test_only_residents_of_the_neighbourhood_may_support(w, who):
     assert proposal.support_count == 0
 
 
-@pytest.mark.parametrize("status", [S.DRAFT, S.ON_AGENDA, S.ACCEPTED, S.WITHDRAWN, S.HIDDEN])
+@pytest.mark.parametrize("status", [S.DRAFT, S.ON_AGENDA, S.ACCEPTED, S.WITHDRAWN, "hidden"])
 def test_only_open_proposals_can_be_supported(w, status):
     proposal = pf.proposal(w)
-    db.session.execute(update(Proposal).where(Proposal.id == proposal.id).values(status=status.value))
+    change = {"hidden_at": T0} if status == "hidden" else {"status": status.value}  # hidden but open
+    db.session.execute(update(Proposal).where(Proposal.id == proposal.id).values(**change))
     db.session.refresh(proposal)
     with pytest.raises(InvalidTransition):
         services.support(factories.resident(w.hood), T0, proposal)

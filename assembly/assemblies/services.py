@@ -93,10 +93,11 @@ def upcoming_meetings(neighbourhood: Neighbourhood, since: dt.datetime, limit: i
 
 
 def candidates(neighbourhood: Neighbourhood) -> list[Proposal]:
-    """Open proposals that reached the support threshold: what may go onto an agenda."""
+    """Open proposals that reached the support threshold and are not hidden: what may go onto an agenda."""
     return list(db.session.scalars(
         select(Proposal).where(Proposal.neighbourhood_id == neighbourhood.id,
-                               Proposal.status == ProposalStatus.OPEN.value, Proposal.ready_at.is_not(None))
+                               Proposal.status == ProposalStatus.OPEN.value, Proposal.ready_at.is_not(None),
+                               Proposal.hidden_at.is_(None))
         .order_by(Proposal.support_count.desc(), Proposal.id)
     ))
 
@@ -161,6 +162,8 @@ def add_agenda_item(actor, now: dt.datetime, assembly: Assembly, proposal_id: in
     if proposal.status != ProposalStatus.OPEN.value or proposal.ready_at is None:
         raise ValidationFailed(_("Only open proposals that reached the support threshold can go onto the agenda."),
                                "proposal_id")
+    if proposal.hidden_at is not None:
+        raise ValidationFailed(_("A hidden proposal cannot go onto the agenda. Restore it first."), "proposal_id")
     position = (db.session.scalar(select(func.max(AgendaItem.position)).where(
         AgendaItem.assembly_id == assembly.id)) or 0) + 1
     item = AgendaItem(assembly_id=assembly.id, proposal_id=proposal.id, position=position)

@@ -216,7 +216,8 @@ def forward(actor, now: dt.datetime, proposal: Proposal, body: Body, note: str |
     voted_in = status == ProposalStatus.ACCEPTED or (
         already_forwarded and db.session.scalar(
             select(AgendaItem.id).where(AgendaItem.proposal_id == proposal.id, AgendaItem.outcome == "accepted")))
-    if status in (ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN, ProposalStatus.HIDDEN, ProposalStatus.ON_AGENDA):
+    # Hidden or not: hiding changes what is shown, never whether an item can be forwarded.
+    if status in (ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN, ProposalStatus.ON_AGENDA):
         raise InvalidTransition(_("This proposal cannot be forwarded now."))
     if not voted_in and not reason:
         raise ValidationFailed(_("This item was not accepted by the assembly. Give the public reason for "

@@ -19,12 +19,8 @@ class ProposalStatus(str, enum.Enum):
     REJECTED = "rejected"
     FORWARDED = "forwarded"
     WITHDRAWN = "withdrawn"
-    HIDDEN = "hidden"
 
 
-PUBLIC_STATUSES = (ProposalStatus.OPEN, ProposalStatus.ON_AGENDA, ProposalStatus.ACCEPTED,
-                   ProposalStatus.REJECTED, ProposalStatus.FORWARDED, ProposalStatus.WITHDRAWN,
-                   ProposalStatus.HIDDEN)
 DISCUSSABLE_STATUSES = (ProposalStatus.OPEN, ProposalStatus.ON_AGENDA, ProposalStatus.ACCEPTED,
                         ProposalStatus.REJECTED, ProposalStatus.FORWARDED)
 
@@ -34,14 +30,16 @@ class Proposal(Base):
     __tablename__ = "proposals"
     __table_args__ = (
         CheckConstraint(one_of("status", ProposalStatus), name="status"),
-        CheckConstraint(
-            one_of("status_before_hidden", ProposalStatus) + " OR status_before_hidden IS NULL",
-            name="status_before_hidden"),
+        CheckConstraint("hidden_reason IS NULL OR hidden_at IS NOT NULL", name="hidden_reason"),
         CheckConstraint("support_count >= 0 AND comment_count >= 0 AND report_count >= 0", name="counters"),
         CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="point_complete"),
         CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180)",
                         name="point_range"),
-        Index("ix_proposals_list", "neighbourhood_id", "status", "published_at"),
+        # The lists show what is not hidden; the few hidden ones have an index of their own.
+        Index("ix_proposals_list", "neighbourhood_id", "status", "published_at",
+              sqlite_where=text("hidden_at IS NULL"), postgresql_where=text("hidden_at IS NULL")),
+        Index("ix_proposals_hidden", "neighbourhood_id", "hidden_at",
+              sqlite_where=text("hidden_at IS NOT NULL"), postgresql_where=text("hidden_at IS NOT NULL")),
         Index("ix_proposals_by_support", "neighbourhood_id", "support_count", "id"),
         Index("ix_proposals_by_comments", "neighbourhood_id", "comment_count", "id"),
         Index("ix_proposals_by_published", "neighbourhood_id", "published_at", "id"),
@@ -63,7 +61,9 @@ class Proposal(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     address_text: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(12), default=ProposalStatus.DRAFT.value)
-    status_before_hidden: Mapped[str | None] = mapped_column(String(12))
+    # Hiding is about display only: a hidden proposal keeps its status and its place in the
+    # agenda, the ballot and the forwarding. An empty reason means hidden automatically by reports.
+    hidden_at: Mapped[dt.datetime | None]
     hidden_reason: Mapped[str | None] = mapped_column(String(500))
     support_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     comment_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -162,7 +162,7 @@ class Comment(Base):
 
 
 class Report(Base):
-    """A logged-in person's complaint about a proposal or a comment (exactly one)."""
+    """A verified resident's complaint about a proposal or a comment (exactly one) of their neighbourhood."""
 
     __tablename__ = "reports"
     __table_args__ = (
@@ -195,6 +195,7 @@ class ModerationAction(Base):
     __table_args__ = (
         CheckConstraint("action IN ('hide', 'restore', 'auto_hide', 'dismiss')", name="action"),
         Index("ix_moderation_actions_log", "neighbourhood_id", "id"),
+        Index("ix_moderation_actions_proposal", "proposal_id", "id"),  # a proposal's history
     )
 
     id: Mapped[intpk]

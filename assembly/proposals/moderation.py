@@ -1,8 +1,17 @@
-"""Reports and moderation: hide and restore with a public reason, auto-hide after reports."""
+"""Reports and moderation: hide and restore with a public reason, auto-hide after reports.
+
+Hiding is about what is shown, never about a proposal's lifecycle: a hidden proposal keeps its
+status and its place on the agenda, in the ballot and on the way to a body, and restoring only
+shows it again. Only verified residents of the neighbourhood report, once each. Reports from a
+share of its verified residents (at least a minimum) hide an item until the muhtar looks, except
+an item on the agenda of a session that is announced or voting: its reports wait in the queue.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -12,15 +21,18 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from assembly import permissions
+from assembly.assemblies.models import AgendaItem, Assembly, AssemblyStatus
 from assembly.audit.services import record
 from assembly.db import db
 from assembly.errors import DomainError, InvalidTransition, ValidationFailed
 from assembly.notifications.services import notify
+from assembly.proposals import services
 from assembly.proposals.models import Comment, ModerationAction, Proposal, ProposalStatus, Report
-from assembly.proposals.services import _move, proposal_link
 from assembly.text import clean_plain
 
 Target = Proposal | Comment
+# Sessions whose agenda reports alone must not touch: announced to the residents, or voting.
+LIVE_SESSIONS = (AssemblyStatus.ANNOUNCED.value, AssemblyStatus.VOTING.value)
 
 
 def _reason(reason: str, required: bool = True) -> str:
@@ -36,17 +48,33 @@ def _proposal_of(target: Target) -> Proposal:
     return target if isinstance(target, Proposal) else target.proposal
 
 
-def _is_hidden(target: Target) -> bool:
-    if isinstance(target, Proposal):
-        return target.status == ProposalStatus.HIDDEN.value
-    return target.hidden_at is not None
+def auto_hide_threshold(neighbourhood) -> int:
+    """Reports that hide an item by themselves: a share of the verified residents, at least a minimum."""
+    config = current_app.config
+    share = Decimal(str(config["AUTO_HIDE_REPORT_PERCENT"])) * neighbourhood.verified_resident_count / 100
+    return max(config["AUTO_HIDE_MIN_REPORTS"], math.ceil(share))
+
+
+def on_live_agenda(proposal_ids) -> set[int]:
+    """Those of the proposals that are on the agenda of a session that is announced or voting."""
+    if not proposal_ids:
+        return set()
+    return set(db.session.scalars(
+        select(AgendaItem.proposal_id).join(Assembly, Assembly.id == AgendaItem.assembly_id)
+        .where(AgendaItem.proposal_id.in_(proposal_ids), Assembly.status.in_(LIVE_SESSIONS))
+    ))
 
 
 def report(actor, now: dt.datetime, target: Target, reason: str) -> Report:
-    """Report content; enough reports from different people hide it until the muhtar reviews it."""
+    """Report content; enough reports from different residents hide it until the muhtar reviews it,
+    unless it is on the agenda of a live session: then it stays visible and waits in the queue."""
     permissions.require(actor, "report", target)
-    text = _reason(reason)
     proposal = _proposal_of(target)
+    if proposal.status == ProposalStatus.DRAFT.value:
+        raise InvalidTransition(_("Drafts are not public and cannot be moderated."))
+    if target.hidden_at is not None:
+        raise DomainError(_("This is already hidden."))
+    text = _reason(reason)
     row = Report(neighbourhood_id=proposal.neighbourhood_id, reporter_id=actor.id, reason=text, created_at=now,
                  proposal_id=proposal.id if isinstance(target, Proposal) else None,
                  comment_id=target.id if isinstance(target, Comment) else None)
@@ -61,56 +89,61 @@ def report(actor, now: dt.datetime, target: Target, reason: str) -> Report:
         .returning(model.report_count).execution_options(synchronize_session=False)
     ).scalar_one()
     set_committed_value(target, "report_count", count)
-    if count >= current_app.config["AUTO_HIDE_REPORTS"] and not _is_hidden(target):
+    if count >= auto_hide_threshold(proposal.neighbourhood) and not on_live_agenda([proposal.id]):
         _hide(None, now, target, "", action="auto_hide")
     return row
 
 
 def hide(actor, now: dt.datetime, target: Target, reason: str) -> ModerationAction:
+    """Hide content behind its public reason. Only the display changes: a vote on it goes on."""
     permissions.require(actor, "moderate", _proposal_of(target))
-    if _is_hidden(target):
+    entry = _hide(actor, now, target, _reason(reason), action="hide")
+    if entry is None:
         raise InvalidTransition(_("This is already hidden."))
-    return _hide(actor, now, target, _reason(reason), action="hide")
+    return entry
 
 
-def _hide(actor, now: dt.datetime, target: Target, reason: str, action: str) -> ModerationAction:
-    if isinstance(target, Proposal):
-        previous = ProposalStatus(target.status)
-        if previous == ProposalStatus.DRAFT:
-            raise InvalidTransition(_("Drafts are not public and cannot be moderated."))
-        target.status_before_hidden = previous.value
-        target.hidden_reason = reason or None
-        db.session.flush()
-        _move(target, previous, ProposalStatus.HIDDEN, actor, now, reason or None)
-    else:
-        target.hidden_at = now
-        target.hidden_reason = reason or None
+def _hide(actor, now: dt.datetime, target: Target, reason: str, action: str) -> ModerationAction | None:
+    """Hide `target` and log it; None when it was hidden already (two reports at once, say)."""
+    if isinstance(target, Proposal) and target.status == ProposalStatus.DRAFT.value:
+        raise InvalidTransition(_("Drafts are not public and cannot be moderated."))
+    if not _show_or_hide(target, now, reason or None):
+        return None
     if action == "hide":
         _resolve_reports(target, now)
     return _log(actor, now, target, action, reason, notify_kind="content_hidden")
 
 
 def restore(actor, now: dt.datetime, target: Target, reason: str) -> ModerationAction:
+    """Show hidden content again. The proposal's status is not touched, so nothing moves backwards."""
     permissions.require(actor, "moderate", _proposal_of(target))
-    if not _is_hidden(target):
-        raise InvalidTransition(_("This is not hidden."))
     text = _reason(reason)
-    if isinstance(target, Proposal):
-        previous = ProposalStatus(target.status_before_hidden or ProposalStatus.OPEN.value)
-        _move(target, ProposalStatus.HIDDEN, previous, actor, now, text)
-        target.status_before_hidden = None
-        target.hidden_reason = None
-    else:
-        target.hidden_at = None
-        target.hidden_reason = None
+    if not _show_or_hide(target, None, None):
+        raise InvalidTransition(_("This is not hidden."))
     _resolve_reports(target, now)
     return _log(actor, now, target, "restore", text, notify_kind="content_restored")
+
+
+def _show_or_hide(target: Target, hidden_at: dt.datetime | None, reason: str | None) -> bool:
+    """Hide (`hidden_at` set) or show `target`; False when it already was so. Conditional on what
+    is stored, so two simultaneous moderators or reports cannot both apply."""
+    model = type(target)
+    unchanged = model.hidden_at.is_(None) if hidden_at is not None else model.hidden_at.is_not(None)
+    changed = db.session.execute(
+        update(model).where(model.id == target.id, unchanged).values(hidden_at=hidden_at, hidden_reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        return False
+    set_committed_value(target, "hidden_at", hidden_at)
+    set_committed_value(target, "hidden_reason", reason)
+    return True
 
 
 def dismiss_reports(actor, now: dt.datetime, target: Target, reason: str) -> ModerationAction:
     """The muhtar looked and found nothing wrong: close the reports, keep the content."""
     permissions.require(actor, "moderate", _proposal_of(target))
-    if _is_hidden(target):
+    if target.hidden_at is not None:
         raise InvalidTransition(_("Restore the content instead: it is hidden."))
     text = _reason(reason)
     _resolve_reports(target, now)
@@ -139,7 +172,8 @@ def _log(actor, now: dt.datetime, target: Target, action: str, reason: str,
            proposal=proposal.id, reason=reason or None)
     if notify_kind and target.author_id != getattr(actor, "id", None):
         # An empty reason (automatic hide) is worded when shown, in the reader's language.
-        notify(target.author, notify_kind, now, link=proposal_link(proposal), title=proposal.title, reason=reason)
+        notify(target.author, notify_kind, now, link=services.proposal_link(proposal), title=proposal.title,
+               reason=reason)
     return entry
 
 
@@ -147,10 +181,16 @@ def _log(actor, now: dt.datetime, target: Target, action: str, reason: str,
 class QueueItem:
     target: Target
     reports: list[Report] = field(default_factory=list)
+    # On the agenda of a session that is announced or voting: reports never hide it by themselves.
+    held: bool = False
 
     @property
     def is_comment(self) -> bool:
         return isinstance(self.target, Comment)
+
+    @property
+    def proposal(self) -> Proposal:
+        return _proposal_of(self.target)
 
 
 def queue(actor, neighbourhood) -> list[QueueItem]:
@@ -167,6 +207,9 @@ def queue(actor, neighbourhood) -> list[QueueItem]:
         target = row.comment if row.comment_id else row.proposal
         key = ("c" if row.comment_id else "p", target.id)
         items.setdefault(key, QueueItem(target)).reports.append(row)
+    held = on_live_agenda({item.proposal.id for item in items.values()})
+    for item in items.values():
+        item.held = item.proposal.id in held
     return list(items.values())
 
 
@@ -178,3 +221,30 @@ def moderation_log(neighbourhood, before_id: int | None = None, limit: int = 50)
     if before_id:
         query = query.where(ModerationAction.id < before_id)
     return list(db.session.scalars(query))
+
+
+@dataclass
+class HistoryEntry:
+    at: dt.datetime
+    label: str
+    actor: object | None
+    reason: str | None
+
+
+def history(proposal: Proposal) -> list[HistoryEntry]:
+    """The proposal's status changes, and the hiding and showing of the proposal itself, in time order."""
+    entries = [HistoryEntry(event.created_at, services.status_label(event.to_status), event.actor, event.reason)
+               for event in services.events(proposal)
+               # Recorded while hiding was a status; the moderation actions below tell the same.
+               if services.FORMER_HIDDEN_STATUS not in (event.from_status, event.to_status)]
+    labels = {"hide": _("Hidden by moderation"), "auto_hide": _("Hidden automatically after reports"),
+              "restore": _("Restored")}
+    actions = db.session.scalars(
+        select(ModerationAction).options(joinedload(ModerationAction.moderator))
+        .where(ModerationAction.proposal_id == proposal.id, ModerationAction.comment_id.is_(None),
+               ModerationAction.action.in_(labels))
+        .order_by(ModerationAction.id)
+    )
+    entries += [HistoryEntry(action.created_at, labels[action.action], action.moderator, action.reason or None)
+                for action in actions]
+    return sorted(entries, key=lambda entry: entry.at)  # stable: status changes first at the same moment

@@ -36,17 +36,18 @@ TITLE_MAX = 200
 BODY_MAX = 20000
 ADDRESS_MAX = 200
 
-# Which status may follow which. Hidden returns to the status it had (see `restore`).
+# Which status may follow which. Moderation is not here: hiding changes what is shown, not the status.
 TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
     S.DRAFT: frozenset({S.OPEN, S.WITHDRAWN}),
-    S.OPEN: frozenset({S.ON_AGENDA, S.WITHDRAWN, S.HIDDEN}),
-    S.ON_AGENDA: frozenset({S.OPEN, S.ACCEPTED, S.REJECTED, S.HIDDEN}),
-    S.ACCEPTED: frozenset({S.FORWARDED, S.HIDDEN}),
-    S.REJECTED: frozenset({S.FORWARDED, S.HIDDEN}),
-    S.FORWARDED: frozenset({S.HIDDEN}),
-    S.WITHDRAWN: frozenset({S.HIDDEN}),
-    S.HIDDEN: frozenset(),
+    S.OPEN: frozenset({S.ON_AGENDA, S.WITHDRAWN}),
+    S.ON_AGENDA: frozenset({S.OPEN, S.ACCEPTED, S.REJECTED}),
+    S.ACCEPTED: frozenset({S.FORWARDED}),
+    S.REJECTED: frozenset({S.FORWARDED}),
+    S.FORWARDED: frozenset(),
+    S.WITHDRAWN: frozenset(),
 }
+# Until revision 0006 hiding was a status; events recorded then still name it.
+FORMER_HIDDEN_STATUS = "hidden"
 
 
 def status_label(status: str) -> str:
@@ -54,7 +55,7 @@ def status_label(status: str) -> str:
         S.DRAFT.value: _("Draft"), S.OPEN.value: pgettext("proposal status", "Open"),
         S.ON_AGENDA.value: _("On the agenda"),
         S.ACCEPTED.value: _("Accepted"), S.REJECTED.value: _("Rejected"), S.FORWARDED.value: _("Forwarded"),
-        S.WITHDRAWN.value: _("Withdrawn"), S.HIDDEN.value: _("Hidden by moderation"),
+        S.WITHDRAWN.value: _("Withdrawn"),
     }
     return labels.get(status, status)
 
@@ -227,6 +228,8 @@ def support(actor, now: dt.datetime, proposal: Proposal) -> int:
     permissions.require(actor, "support_proposal", proposal)
     if proposal.status != S.OPEN.value:
         raise InvalidTransition(_("Only open proposals can be supported."))
+    if proposal.hidden_at is not None:
+        raise InvalidTransition(_("A hidden proposal cannot be supported."))
     try:
         with db.session.begin_nested():
             db.session.add(Support(proposal_id=proposal.id, user_id=actor.id, created_at=now))
@@ -332,7 +335,9 @@ SORTS = {
 }
 LISTED_STATUSES = [s.value for s in (S.OPEN, S.ON_AGENDA, S.ACCEPTED, S.REJECTED, S.FORWARDED)]
 # Statuses a visitor may filter the list by (drafts only ever show to their author).
-PUBLIC_LISTABLE = (S.OPEN, S.ON_AGENDA, S.ACCEPTED, S.REJECTED, S.FORWARDED, S.WITHDRAWN, S.HIDDEN)
+PUBLIC_LISTABLE = (S.OPEN, S.ON_AGENDA, S.ACCEPTED, S.REJECTED, S.FORWARDED, S.WITHDRAWN)
+# Not a status: the list filter for proposals hidden by moderation, whatever their status.
+HIDDEN_FILTER = "hidden"
 PAGE_SIZE = 20
 COUNT_CAP = 10_000
 
@@ -371,12 +376,16 @@ def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilter
     authenticated = getattr(viewer, "is_authenticated", False)
     if filters.mine and authenticated:
         query = query.where(Proposal.author_id == viewer.id)
-        if filters.status:
+        if filters.status == HIDDEN_FILTER:
+            query = query.where(Proposal.hidden_at.is_not(None))
+        elif filters.status:
             query = query.where(Proposal.status == filters.status)
+    elif filters.status == HIDDEN_FILTER:
+        query = query.where(Proposal.hidden_at.is_not(None))
     elif filters.status in {s.value for s in PUBLIC_LISTABLE}:
-        query = query.where(Proposal.status == filters.status)
+        query = query.where(Proposal.status == filters.status, Proposal.hidden_at.is_(None))
     else:
-        query = query.where(Proposal.status.in_(LISTED_STATUSES))
+        query = query.where(Proposal.status.in_(LISTED_STATUSES), Proposal.hidden_at.is_(None))
     if filters.category_id:
         query = query.where(Proposal.category_id == filters.category_id)
     if filters.ready:
@@ -406,8 +415,8 @@ def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilter
 
 def map_points(neighbourhood: Neighbourhood, limit: int = 500) -> list[Proposal]:
     return list(db.session.scalars(
-        select(Proposal).where(Proposal.neighbourhood_id == neighbourhood.id,
-                               Proposal.status.in_(LISTED_STATUSES), Proposal.latitude.is_not(None))
+        select(Proposal).where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.status.in_(LISTED_STATUSES),
+                               Proposal.hidden_at.is_(None), Proposal.latitude.is_not(None))
         .order_by(Proposal.published_at.desc()).limit(limit)
     ))
 
@@ -420,12 +429,13 @@ def categories_of(neighbourhood: Neighbourhood) -> list[Category]:
 
 def feed_entries(neighbourhood: Neighbourhood, category_id: int | None = None, limit: int = 50) -> list[Proposal]:
     query = (select(Proposal).options(joinedload(Proposal.author), joinedload(Proposal.category))
-             .where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.status.in_(LISTED_STATUSES)))
+             .where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.status.in_(LISTED_STATUSES),
+                    Proposal.hidden_at.is_(None)))
     if category_id:
         query = query.where(Proposal.category_id == category_id)
     return list(db.session.scalars(query.order_by(Proposal.published_at.desc()).limit(limit)))
 
 
 def discussable(proposal: Proposal) -> bool:
-    return proposal.status in {s.value for s in DISCUSSABLE_STATUSES}
+    return proposal.status in {s.value for s in DISCUSSABLE_STATUSES} and proposal.hidden_at is None
 

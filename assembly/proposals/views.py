@@ -50,7 +50,8 @@ def index(slug: str):
     form = FilterForm(request.args)
     form.category.choices = [(0, _("All categories"))] + _category_choices(neighbourhood)
     form.status.choices = [("", _("All current"))] + [
-        (s.value, services.status_label(s.value)) for s in services.PUBLIC_LISTABLE]
+        (s.value, services.status_label(s.value)) for s in services.PUBLIC_LISTABLE] + [
+        (services.HIDDEN_FILTER, _("Hidden by moderation"))]
     form.validate()
     filters = ProposalFilters(
         query=form.q.data or "", category_id=form.category.data or None, status=form.status.data or None,
@@ -152,8 +153,9 @@ def _page(neighbourhood, proposal, *, comment_form=None, report_form=None, reaso
     return render_template(
         "proposals/show.html", neighbourhood=neighbourhood, proposal=proposal, threads=threads,
         supported=proposal.id in services.supported_ids(current_user, [proposal.id]),
-        following=services.follows(current_user, proposal), events=services.events(proposal),
-        versions=services.versions(proposal) if proposal.edited_at else [],
+        following=services.follows(current_user, proposal), history=moderation.history(proposal),
+        # Earlier versions may hold what was hidden.
+        versions=services.versions(proposal) if proposal.edited_at and proposal.hidden_at is None else [],
         comment_form=comment_form or CommentForm(formdata=None), report_form=report_form or ReportForm(formdata=None),
         reason_form=reason_form or ReasonForm(formdata=None), failed=failed, button=ButtonForm(),
         now=now(), can_still_edit=discussion.can_still_edit, status_label=services.status_label,

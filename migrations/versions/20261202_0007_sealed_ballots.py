@@ -2,7 +2,7 @@
 box only in the closing transaction; receipts leave the ballot papers.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 18:40:00+00:00
 
 A secret ballot that is still being voted on cannot be carried over: its papers are already
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -54,12 +54,13 @@ def page_sets(site) -> dict[tuple[str, str], PageSet]:
 def _paths(role: str, slug: str, login: str | None):
     hood = db.session.scalar(select(Neighbourhood).where(Neighbourhood.slug == slug))
     n = f"/n/{slug}"
-    discussed = _first(select(Proposal).where(Proposal.neighbourhood_id == hood.id,
+    discussed = _first(select(Proposal).where(Proposal.neighbourhood_id == hood.id, Proposal.hidden_at.is_(None),
                                               Proposal.status.in_(("open", "accepted", "forwarded", "on_agenda")))
                        .order_by(Proposal.comment_count.desc(), Proposal.latitude.is_(None), Proposal.id))
-    on_agenda = _first(select(Proposal).where(Proposal.neighbourhood_id == hood.id, Proposal.status == "on_agenda")
+    on_agenda = _first(select(Proposal).where(Proposal.neighbourhood_id == hood.id, Proposal.status == "on_agenda",
+                                              Proposal.hidden_at.is_(None))
                        .order_by(Proposal.latitude.is_(None), Proposal.id))
-    hidden = _first(select(Proposal).where(Proposal.neighbourhood_id == hood.id, Proposal.status == "hidden"))
+    hidden = _first(select(Proposal).where(Proposal.neighbourhood_id == hood.id, Proposal.hidden_at.is_not(None)))
     sessions = {a.status: a for a in db.session.scalars(
         select(Assembly).where(Assembly.neighbourhood_id == hood.id).order_by(Assembly.id))}
     case = _first(select(Case).where(Case.neighbourhood_id == hood.id).order_by(Case.event_count.desc()))
