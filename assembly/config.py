@@ -183,11 +183,12 @@ def finalise(config: dict) -> None:
         config["PREFERRED_URL_SCHEME"] = "https"
         if not config.get("SECRET_KEY") or len(config["SECRET_KEY"]) < 32:
             raise ConfigError("In production SECRET_KEY must be set and at least 32 characters long")
-    # Every app server must open the same envelopes, and a key lost during a vote loses the vote.
-    if not config.get("BALLOT_SEAL_KEY") or len(config["BALLOT_SEAL_KEY"]) < 32:
-        raise ConfigError("BALLOT_SEAL_KEY must be set (at least 32 characters): it seals secret votes "
-                          "until the ballot closes; give every app server the same one")
-    if config["BALLOT_SEAL_KEY"] == config.get("SECRET_KEY"):
+        # Every app server must open the same envelopes, and a key lost during a vote loses the vote
+        # (outside production `create_app` keeps a generated one in instance/).
+        if not config.get("BALLOT_SEAL_KEY") or len(config["BALLOT_SEAL_KEY"]) < 32:
+            raise ConfigError("In production BALLOT_SEAL_KEY must be set (at least 32 characters): it seals "
+                              "secret votes until the ballot closes; give every app server the same one")
+    if config.get("BALLOT_SEAL_KEY") and config["BALLOT_SEAL_KEY"] == config.get("SECRET_KEY"):
         raise ConfigError("BALLOT_SEAL_KEY must differ from SECRET_KEY")
     _check_moderation(config)
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=config["LOGIN_SESSION_DAYS"])

@@ -190,3 +190,21 @@ def test_a_database_reader_cannot_link_a_secret_vote_to_its_voter(box_app):
     print(f"\nlink attack hit rates (chance bound {bound:.2f}): "
           + ", ".join(f"{name} {rate:.2f}" for name, rate in sorted(rates.items()))
           + f"; control {max(control.values()):.2f}")
+
+
+def test_production_needs_its_own_seal_key(tmp_path):
+    from assembly import config
+
+    def settings(**given) -> dict:
+        values = config.defaults(tmp_path) | {"ASSEMBLY_ENV": "production", "SECRET_KEY": "s" * 64,
+                                              "BASE_URL": "https://assembly.example"} | given
+        config.finalise(values)
+        return values
+
+    with pytest.raises(config.ConfigError, match="BALLOT_SEAL_KEY must be set"):
+        settings()
+    with pytest.raises(config.ConfigError, match="BALLOT_SEAL_KEY must be set"):
+        settings(BALLOT_SEAL_KEY="short")
+    with pytest.raises(config.ConfigError, match="must differ from SECRET_KEY"):
+        settings(BALLOT_SEAL_KEY="s" * 64)
+    assert settings(BALLOT_SEAL_KEY="k" * 64)["BALLOT_SEAL_KEY"] == "k" * 64
