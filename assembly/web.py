@@ -21,6 +21,7 @@ from assembly import i18n, permissions
 from assembly.db import WRITE_INTENT, utcnow
 from assembly.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from assembly.extensions import babel, csrf, db, limiter, login_manager
+from assembly.params import InvalidParameter
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -133,7 +134,8 @@ def _error_page(error: HTTPException):
         return unrouted_error(error)
     code = error.code or 500
     template = code if code in (400, 403, 404, 405, 413, 429) else 500
-    return render_template(f"errors/{template}.html", error=error), code
+    message = error.description if isinstance(error, InvalidParameter) else None
+    return render_template(f"errors/{template}.html", error=error, message=message), code
 
 
 def _csrf_error(_error: CSRFError):

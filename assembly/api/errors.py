@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from assembly.api.idempotency import KeyReused
 from assembly.db import db
+from assembly.params import InvalidParameter
 from assembly.errors import (
     DomainError,
     InvalidTransition,
@@ -59,6 +60,8 @@ def error_response(status: int, code: str, message: str, fields: dict[str, list[
 
 
 def http_message(error: HTTPException) -> str:
+    if isinstance(error, InvalidParameter):
+        return error.description
     messages = {
         400: _("The request could not be understood."),
         401: _("Send an API token of your body: Authorization: Bearer <token>."),

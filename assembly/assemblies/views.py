@@ -22,6 +22,7 @@ from assembly.forms import ButtonForm
 from assembly.i18n import format_percent, utc_to_wall_clock, wall_clock_to_utc
 from assembly.text import neutralise
 from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
+from assembly.params import MAX_ID, parse_int
 from assembly.web import call_service, form_status, now, reads_first, require
 
 bp = Blueprint("assemblies", __name__, url_prefix="/n/<slug>/assemblies")
@@ -238,9 +239,9 @@ def _vote_from(form, assembly) -> object:
         return [item for item in form.getlist("approve") if item in items]
     ranks: dict[int, list[str]] = {}
     for item in items:
-        value = form.get(f"rank-{item}", "")
-        if value.isdigit() and int(value) >= 1:
-            ranks.setdefault(int(value), []).append(item)
+        rank = parse_int(form.get(f"rank-{item}"), 1, MAX_ID)
+        if rank is not None:
+            ranks.setdefault(rank, []).append(item)
     return [ranks[number] for number in sorted(ranks)]
 
 

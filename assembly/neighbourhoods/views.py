@@ -9,6 +9,7 @@ from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
 from assembly.neighbourhoods import services
 from assembly.neighbourhoods.forms import InviteCodeForm, IssueInvitesForm, JoinForm
+from assembly.params import query_int
 from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("neighbourhoods", __name__)
@@ -110,7 +111,7 @@ def muhtar_desk():
 
 def _members_page(neighbourhood, status: int = 200, reason_form: ReasonForm | None = None,
                   failed_id: int | None = None):
-    after = request.args.get("after", type=int)
+    after = query_int("after")
     residents = services.verified_residents(current_user, neighbourhood, after_id=after)
     return render_template(
         "neighbourhoods/members.html", neighbourhood=neighbourhood,
