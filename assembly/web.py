@@ -22,6 +22,7 @@ from assembly.db import WRITE_INTENT, utcnow
 from assembly.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from assembly.extensions import babel, csrf, db, limiter, login_manager
 from assembly.params import InvalidParameter
+from assembly.urls import external_url
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -215,6 +216,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_helpers)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["proposal_title"] = proposal_title  # a global: macros see it too
+    app.jinja_env.globals["external_url"] = external_url
 
     from assembly.accounts.views import bp as accounts_bp
     from assembly.api.open311 import bp as open311_bp

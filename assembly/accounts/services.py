@@ -20,6 +20,7 @@ from assembly.db import db
 from assembly.errors import DomainError, ValidationFailed
 from assembly.notifications.services import queue_email
 from assembly.text import clean_plain
+from assembly.urls import external_url
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
@@ -191,9 +192,7 @@ def request_password_reset(email: str, now: dt.datetime) -> None:
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     db.session.add(PasswordResetToken(user_id=user.id, token_hash=hash_token(token), created_at=now,
                                       expires_at=now + dt.timedelta(hours=hours)))
-    # Built from the URL map, not url_for: services also run without a request (CLI, workers).
-    path = current_app.url_map.bind("").build("accounts.reset_password", {"token": token})
-    link = current_app.config["BASE_URL"].rstrip("/") + path
+    link = external_url("accounts.reset_password", token=token)
     with force_locale(user.locale):
         body = render_template("mail/password_reset.txt", user=user, link=link, hours=hours)
         queue_email(user.email, _("Reset your Assembly password"), body, now)

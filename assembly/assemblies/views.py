@@ -23,6 +23,7 @@ from assembly.i18n import format_percent, utc_to_wall_clock, wall_clock_to_utc
 from assembly.text import neutralise
 from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
 from assembly.params import MAX_ID, parse_int
+from assembly.urls import external_url, site_host
 from assembly.web import call_service, form_status, now, reads_first, require
 
 bp = Blueprint("assemblies", __name__, url_prefix="/n/<slug>/assemblies")
@@ -71,7 +72,7 @@ def calendar(slug: str):
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", neighbourhood.name_in(neighbourhood.default_locale))
     cal.add("x-wr-timezone", str(zone))
-    host = request.host.split(":")[0] or "assembly"
+    host = site_host()
     for assembly in services.upcoming_meetings(neighbourhood, now() - dt.timedelta(days=365)):
         event = icalendar.Event()
         event.add("uid", f"assembly-{assembly.id}@{host}")
@@ -81,7 +82,7 @@ def calendar(slug: str):
         event.add("summary", assembly.title)
         if assembly.place:
             event.add("location", assembly.place)
-        event.add("url", url_for(".show", slug=slug, assembly_id=assembly.id, _external=True))
+        event.add("url", external_url("assemblies.show", slug=slug, assembly_id=assembly.id))
         if assembly.online_link:
             event.add("description", assembly.online_link)
         cal.add_component(event)
