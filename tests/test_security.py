@@ -6,10 +6,12 @@ import re
 import uuid
 
 import pytest
+from limits.storage import MemoryStorage
 from sqlalchemy import select
 
 from assembly.accounts.models import LoginSession
 from assembly.db import db, utcnow
+from assembly.extensions import limiter
 from assembly.neighbourhoods import services as hoods
 from assembly.neighbourhoods.models import BodyStaff
 from assembly.notifications.models import Notification
@@ -260,6 +262,37 @@ def test_join_requests_are_limited(limited_app):
     assert client.post("/n/moda/join", data={"address": "Moda Cd. 1"}).status_code == 302
     assert client.post("/n/moda/join", data={"address": "Moda Cd. 1"}).status_code == 400  # already asked
     assert client.post("/n/moda/join", data={"address": "Moda Cd. 1"}).status_code == 429
+
+
+def _stored_keys(app) -> list[str]:
+    """Every key the rate limiter has written, as Redis or the memory store holds it."""
+    storage = limiter.storage
+    if isinstance(storage, MemoryStorage):
+        return [*storage.storage, *storage.events]
+    import redis
+
+    found = redis.Redis.from_url(app.config["RATELIMIT_STORAGE_URI"]).scan_iter(
+        match=f"*{app.config['RATELIMIT_KEY_PREFIX']}*")
+    return [key.decode() for key in found]
+
+
+def test_rate_limit_keys_hold_no_session_token_address_or_ip(limited_app):
+    client = limited_app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.9.8.7"
+    assert _attempt(client, address="10.9.8.7").status_code == 400
+    assert client.post("/account/login", data={"email": "emre@example.org", "password": PASSWORD}).status_code == 302
+    with client.session_transaction() as session:
+        login_token = session["_user_id"]
+    assert client.post("/n/moda/join", data={"address": "Moda Cd. 1"}).status_code == 302
+    assert client.post("/n/moda/assemblies/1/vote").status_code == 404
+    api_token = "asm_" + "k" * 43
+    assert client.get("/api/v1/body", headers={"Authorization": f"Bearer {api_token}"}).status_code == 401
+
+    keys = "\n".join(_stored_keys(limited_app))
+    for kind in ("client:", "email:", "person:", "api-token:"):
+        assert kind in keys, kind
+    for secret in ("emre@example.org", "10.9.8.7", login_token, api_token):
+        assert secret not in keys, secret
 
 
 # --- escaping of what users type -----------------------------------------------------------

@@ -18,6 +18,7 @@ from assembly.accounts.forms import (
 )
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm
+from assembly.rate_limits import submitted_email_key
 from assembly.web import call_service, form_status, now
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -25,10 +26,6 @@ bp = Blueprint("accounts", __name__, url_prefix="/account")
 
 def _limit(setting: str):
     return limiter.limit(lambda: current_app.config[setting], methods=["POST"])
-
-
-def _submitted_email() -> str:
-    return "email:" + (request.form.get("email") or "").strip().lower()
 
 
 def _safe_next(target: str | None) -> str:
@@ -47,6 +44,7 @@ def _log_in(user, remember: bool = False) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 @_limit("RATELIMIT_REGISTER")
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"], key_func=submitted_email_key)
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("neighbourhoods.index"))
@@ -72,7 +70,7 @@ def _current_locale() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @_limit("RATELIMIT_LOGIN")
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"], key_func=_submitted_email)
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"], key_func=submitted_email_key)
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))

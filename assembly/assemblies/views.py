@@ -23,6 +23,7 @@ from assembly.i18n import format_percent, utc_to_wall_clock, wall_clock_to_utc
 from assembly.text import neutralise
 from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
 from assembly.params import MAX_ID, parse_int
+from assembly.rate_limits import person_key
 from assembly.urls import external_url, site_host
 from assembly.web import call_service, form_status, now, reads_first, require
 
@@ -246,15 +247,10 @@ def _vote_from(form, assembly) -> object:
     return [ranks[number] for number in sorted(ranks)]
 
 
-def _voter_key() -> str:
-    # Per voter, not per address: a whole neighbourhood may vote from one office or one NAT.
-    return f"voter:{current_user.get_id() or request.remote_addr}"
-
-
 @bp.route("/<int:assembly_id>/vote", methods=["POST"])
 @reads_first
 @login_required
-@limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"], methods=["POST"], key_func=_voter_key)
+@limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"], methods=["POST"], key_func=person_key)
 def vote(slug: str, assembly_id: int):
     neighbourhood, assembly = _load(slug, assembly_id)
     require("vote", assembly)
