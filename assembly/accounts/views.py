@@ -52,13 +52,14 @@ def register():
     if request.method == "GET":
         form.locale.data = request.args.get("lang") or _current_locale()
     if form.validate_on_submit():
-        user = call_service(form, services.register, form.email.data, form.display_name.data,
-                            form.password.data, form.locale.data, now())
-        if user is not None:
-            _log_in(user)
-            session["lang"] = user.locale
-            flash(_("Welcome, %(name)s! Your account has been created.", name=user.display_name), "success")
-            return redirect(url_for("neighbourhoods.index"))
+        # The same answer whether or not the address already has an account (see services.sign_up).
+        address = call_service(form, services.sign_up, form.email.data, form.display_name.data,
+                               form.password.data, form.locale.data, now())
+        if address is not None:
+            session["lang"] = form.locale.data
+            flash(_("Thank you. We have sent an e-mail to %(email)s. If the address is new here, your account "
+                    "is ready and you can log in now.", email=address), "success")
+            return redirect(url_for(".login"))
     return render_template("accounts/register.html", form=form), form_status()
 
 
