@@ -299,6 +299,29 @@ def test_rate_limit_keys_hold_no_session_token_address_or_ip(limited_app):
         assert secret not in keys, secret
 
 
+# --- cookies ---------------------------------------------------------------------------------------
+
+def _set_cookie(response, name: str) -> str:
+    [header] = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{name}=")]
+    return header
+
+
+@pytest.mark.parametrize(("env", "secure"), [("testing", False), ("production", True)])
+def test_login_cookies_are_lax_http_only_and_secure_in_production(database_url, env, secure):
+    with isolated_app(database_url, ASSEMBLY_ENV=env) as app:
+        with app.app_context():
+            factories.user(email="emre@example.org")
+            db.session.commit()
+        response = app.test_client().post("/account/login", data={
+            "email": "emre@example.org", "password": PASSWORD, "remember": "y"})
+    assert response.status_code == 302
+    for name in ("remember_token", "assembly_session"):
+        cookie = _set_cookie(response, name)
+        assert "SameSite=Lax" in cookie, cookie
+        assert "HttpOnly" in cookie, cookie
+        assert ("Secure" in cookie) is secure, cookie
+
+
 # --- escaping of what users type -----------------------------------------------------------
 
 def test_a_hostile_display_name_is_escaped_everywhere(app, client):
