@@ -12,6 +12,8 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
 
+from assembly.i18n import format_number
+
 # Ids are INTEGER columns, 32 bits on PostgreSQL.
 MAX_ID = 2**31 - 1
 MAX_PAGE = 1_000_000
@@ -43,8 +45,6 @@ class InvalidParameter(BadRequest):
     """A query parameter that is not a whole number in its range; the description says so, translated."""
 
     def __init__(self, name: str, low: int, high: int) -> None:
-        from assembly.i18n import format_number
-
         super().__init__(_("The address is not valid: %(name)s must be a whole number from %(min)s to %(max)s.",
                            name=name, min=format_number(low), max=format_number(high)))
 

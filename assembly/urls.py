@@ -11,12 +11,11 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 
-def external_url(endpoint: str, *, _anchor: str | None = None, **values) -> str:
+def external_url(endpoint: str, **values) -> str:
     """BASE_URL followed by the path of `endpoint` (a full name such as "cases.show"); values
     that are no part of the route become the query string, None values are left out."""
     path = current_app.url_map.bind("").build(endpoint, {k: v for k, v in values.items() if v is not None})
-    url = current_app.config["BASE_URL"].rstrip("/") + path
-    return f"{url}#{_anchor}" if _anchor else url
+    return current_app.config["BASE_URL"].rstrip("/") + path
 
 
 def site_root() -> str:

@@ -280,7 +280,7 @@ def test_every_integer_field_of_a_form_is_bounded():
     checked = 0
     for form in _forms():
         for name, field in inspect.getmembers(form, lambda f: isinstance(f, UnboundField)):
-            if not issubclass(field.field_class, IntegerField) or name == "page":  # page: read by query_int
+            if not issubclass(field.field_class, IntegerField):
                 continue
             ranges = [v for v in field.kwargs.get("validators", []) if isinstance(v, NumberRange)]
             assert ranges, f"{form.__name__}.{name} has no NumberRange"
