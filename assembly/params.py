@@ -26,8 +26,8 @@ QUERY_INTEGERS: dict[str, tuple[int, int]] = {
     "page": (1, MAX_PAGE),
     "category": (0, MAX_ID),  # 0: all categories
     "neighbourhood": (0, MAX_ID),  # 0: all neighbourhoods
-    "before": (1, MAX_ID),  # cursor: the id after which an older page starts
-    "after": (1, MAX_ID),  # cursor: the id after which a later page starts
+    "before": (1, MAX_ID),  # cursor: the next page lists the ids below it
+    "after": (1, MAX_ID),  # cursor: the next page lists the ids above it
 }
 
 

@@ -15,7 +15,6 @@ from werkzeug.exceptions import HTTPException
 
 from assembly.api.idempotency import KeyReused
 from assembly.db import db
-from assembly.params import InvalidParameter
 from assembly.errors import (
     DomainError,
     InvalidTransition,
@@ -23,6 +22,7 @@ from assembly.errors import (
     NotFound,
     ValidationFailed,
 )
+from assembly.params import InvalidParameter
 
 log = logging.getLogger(__name__)
 
