@@ -1,12 +1,14 @@
 """No parameter gives a 5xx: whole numbers in paths, query strings and forms are range-checked
 before they reach the database (SQLite stops at 2**63 - 1, PostgreSQL's INTEGER at 2**31 - 1).
 
-The routes and their integer parameters come from `app.url_map`, the query parameters from
-`assembly.params.QUERY_INTEGERS` (the list `query_int` enforces), and a scan of the source
-makes sure no view reads a number any other way.
+The routes and their integer parameters come from `app.url_map`; the query parameters each
+page reads are recorded while it answers, and those in `assembly.params.QUERY_INTEGERS` (the
+list `query_int` enforces) must be refused when wrong. A scan of the source makes sure no view
+reads a number any other way, and every IntegerField of a form has bounds.
 """
 from __future__ import annotations
 
+import importlib
 import inspect
 import io
 import pkgutil
@@ -26,7 +28,6 @@ import assembly
 from assembly import params
 from assembly.accounts import services as accounts
 from assembly.assemblies import services as sessions
-from assembly.cases import inbox
 from assembly.db import db
 from assembly.i18n import format_number
 from assembly.neighbourhoods import services as hoods
@@ -76,9 +77,9 @@ def world(app) -> dict:
         db.session.commit()
         values = {"slug": w.hood.slug, "code": w.municipality.code, "body_id": w.body.id, "proposal_id": proposal.id,
                   "comment_id": comment.id, "assembly_id": session.id, "reference": case.reference,
-                  "service_request_id": case.reference,
-                  "batch": batch, "token": reset, "format": "json", "item_id": 1,
-                  "membership_id": 1, "staff_id": 1, "notification_id": 1, "token_id": 1, "action": "hide"}
+                  "service_request_id": case.reference, "batch": batch, "token": reset, "format": "json",
+                  "action": "hide", **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
+                                                      "token_id"), 1)}
         return {"values": values, "email": boss.email, "api_token": api_token}
 
 
@@ -222,7 +223,7 @@ def test_raw_numbers_in_forms_never_give_a_server_error(app, world):
             Comment.body.like("Reply %"))))
 
 
-def test_ranks_that_are_not_numbers_in_range_are_left_out_of_a_vote(app, clock):
+def test_ranks_that_are_not_numbers_in_range_do_not_break_a_vote(app, clock):
     with app.app_context():
         s = af.voting_open("ranked", "open", items=4, k=1, voters=1)
         db.session.commit()
@@ -270,7 +271,7 @@ def test_every_query_integer_a_view_reads_is_in_the_list():
 def _forms():
     for module in pkgutil.walk_packages(assembly.__path__, "assembly."):
         if module.name.endswith(("forms", "views")):
-            imported = __import__(module.name, fromlist=["_"])
+            imported = importlib.import_module(module.name)
             for _name, cls in inspect.getmembers(imported, inspect.isclass):
                 if issubclass(cls, FlaskForm) and cls.__module__ == module.name:
                     yield cls
@@ -294,8 +295,8 @@ def test_every_integer_field_of_a_form_is_bounded():
     ("12", 1, 100, 12), (" 7 ", 1, 100, 7), ("+3", 1, 100, 3), ("-3", -5, 5, -3), ("١٢", 1, 100, 12),
     ("0", 1, 100, None), ("101", 1, 100, None), ("", 1, 100, None), (None, 1, 100, None), ("abc", 1, 100, None),
     ("²", 1, 100, None), ("1.5", 1, 100, None), ("1e3", 1, 10**4, None), ("-", 1, 100, None),
-    ("9" * 21, 1, 10**30, None), (str(2**31), 1, params.MAX_ID, None), (str(params.MAX_ID), 1, params.MAX_ID,
-                                                                       params.MAX_ID),
+    ("9" * 21, 1, 10**30, None), (str(2**31), 1, params.MAX_ID, None),
+    (str(params.MAX_ID), 1, params.MAX_ID, params.MAX_ID),
 ])
 def test_parse_int(text_, low, high, expected):
     assert params.parse_int(text_, low, high) == expected
