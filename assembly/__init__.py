@@ -28,7 +28,8 @@ def create_app(config: dict | None = None) -> Flask:
     config_module.finalise(settings)
     app.config.update(settings)
 
-    from assembly import web
+    from assembly import params, web
 
+    app.url_map.converters["int"] = params.IdConverter  # before any route is added
     web.init_app(app)
     return app

@@ -9,6 +9,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 LOCALES = ("en", "tr", "fa", "sv")
 RTL_LOCALES = frozenset({"fa"})
@@ -74,6 +75,7 @@ def defaults(instance_path: Path) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_DURATION": timedelta(days=14),
         "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
@@ -97,7 +99,7 @@ def defaults(instance_path: Path) -> dict:
         "SMTP_STARTTLS": True,
         "SERVER_NAME": None,
         "PREFERRED_URL_SCHEME": "http",
-        "BASE_URL": "http://127.0.0.1:5000",
+        "BASE_URL": None,  # required in production; DEVELOPMENT_BASE_URL elsewhere
     }
 
 
@@ -162,6 +164,25 @@ def _check_moderation(config: dict) -> None:
         raise ConfigError("AUTO_HIDE_REPORT_PERCENT must be between 0 and 100")
 
 
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+
+
+def _base_url(value: str | None, env: str) -> str:
+    """The public address every absolute link is built on (never the request's Host header)."""
+    value = (value or "").strip()
+    if not value:
+        if env == "production":
+            raise ConfigError("In production BASE_URL must be set to the site's public address, e.g. "
+                              "https://assembly.example.org: links in e-mails, feeds, calendars and the APIs "
+                              "are built on it, never on the Host header of a request")
+        return DEVELOPMENT_BASE_URL
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"BASE_URL must be an http:// or https:// address without query or fragment, "
+                          f"got {value!r}")
+    return value.rstrip("/")
+
+
 def finalise(config: dict) -> None:
     """Derive dependent settings and refuse combinations that cannot work."""
     url = config["DATABASE_URL"]
@@ -191,6 +212,7 @@ def finalise(config: dict) -> None:
     if config.get("BALLOT_SEAL_KEY") and config["BALLOT_SEAL_KEY"] == config.get("SECRET_KEY"):
         raise ConfigError("BALLOT_SEAL_KEY must differ from SECRET_KEY")
     _check_moderation(config)
+    config["BASE_URL"] = _base_url(config.get("BASE_URL"), env)
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=config["LOGIN_SESSION_DAYS"])
     config["RATELIMIT_HEADERS_ENABLED"] = True
     config["TESTING"] = config.get("TESTING", False) or env == "testing"

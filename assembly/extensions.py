@@ -1,15 +1,15 @@
 """Extensions created without an app; `create_app` binds them."""
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from assembly.db import db
+from assembly.rate_limits import client_key
 
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=True)
 
 __all__ = ["babel", "csrf", "db", "limiter", "login_manager"]

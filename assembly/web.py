@@ -21,6 +21,8 @@ from assembly import i18n, permissions
 from assembly.db import WRITE_INTENT, utcnow
 from assembly.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from assembly.extensions import babel, csrf, db, limiter, login_manager
+from assembly.params import InvalidParameter
+from assembly.urls import external_url
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -133,7 +135,8 @@ def _error_page(error: HTTPException):
         return unrouted_error(error)
     code = error.code or 500
     template = code if code in (400, 403, 404, 405, 413, 429) else 500
-    return render_template(f"errors/{template}.html", error=error), code
+    message = error.description if isinstance(error, InvalidParameter) else None
+    return render_template(f"errors/{template}.html", error=error, message=message), code
 
 
 def _csrf_error(_error: CSRFError):
@@ -213,6 +216,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_helpers)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["proposal_title"] = proposal_title  # a global: macros see it too
+    app.jinja_env.globals["external_url"] = external_url
 
     from assembly.accounts.views import bp as accounts_bp
     from assembly.api.open311 import bp as open311_bp

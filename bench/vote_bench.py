@@ -68,7 +68,7 @@ def gunicorn(app: str, env: dict, with_master: bool = False):
 
 def assembly_env(url: str) -> dict:
     return {"DATABASE_URL": url, "ASSEMBLY_ENV": "production", "SECRET_KEY": "b" * 64, "LOAD_DEMO_DATA": "0",
-            "BALLOT_SEAL_KEY": "c" * 64, "BASE_URL": "http://127.0.0.1",
+            "BALLOT_SEAL_KEY": "c" * 64, "BASE_URL": "https://assembly.bench.invalid",
             "RATELIMIT_VOTE": "1000000 per minute", "RATELIMIT_LOGIN": "1000000 per minute",
             "ARGON2_MEMORY_COST": "1024", "ARGON2_TIME_COST": "1", "ARGON2_PARALLELISM": "1"}
 

@@ -85,6 +85,39 @@ def test_register_service_refuses_broken_rules(ctx, email, name, password, local
     assert count(User) == 0
 
 
+def test_sign_up_answers_the_same_for_a_taken_address_and_mails_each_owner(ctx):
+    factories.user(email="ayse@example.org", name="Ayşe")
+    assert accounts.sign_up(" Ayse@Example.org ", "Someone", PASSWORD, "en", utcnow()) == "ayse@example.org"
+    assert accounts.sign_up("New@Example.org", "Newcomer", PASSWORD, "en", utcnow()) == "new@example.org"
+    assert accounts.find_user_by_email("ayse@example.org").display_name == "Ayşe"
+    assert count(User) == 2
+    subjects = {mail.to_address: mail.subject for mail in db.session.scalars(select(OutboxEmail))}
+    assert subjects == {"ayse@example.org": "Someone tried to register with your address",
+                        "new@example.org": "Your Assembly account"}
+
+
+def test_sign_up_still_refuses_what_the_form_would(ctx):
+    factories.user(email="ayse@example.org")
+    with pytest.raises(ValidationFailed) as refused:
+        accounts.sign_up("ayse@example.org", "Someone", "short", "en", utcnow())
+    assert list(refused.value.reasons) == ["password"]
+    assert count(OutboxEmail) == 0
+
+
+def test_the_mails_of_sign_up_are_in_the_language_of_their_reader(database_url, tmp_path_factory):
+    with translated_app(database_url, tmp_path_factory) as app, app.app_context():
+        factories.user(email="ayse@example.org", locale="tr")
+        accounts.sign_up("ayse@example.org", "Someone", PASSWORD, "en", utcnow())
+        accounts.sign_up("nils@example.org", "Nils", PASSWORD, "sv", utcnow())
+        mails = {mail.to_address: mail for mail in db.session.scalars(select(OutboxEmail))}
+    warning, welcome = mails["ayse@example.org"], mails["nils@example.org"]
+    assert warning.subject == translation("tr", "Someone tried to register with your address")
+    assert translation("tr", "If it was you, log in:") in warning.body_text
+    assert welcome.subject == translation("sv", "Your Assembly account")
+    assert translation("sv", "Your Assembly account has been created. Log in with this e-mail address and the "
+                             "password you chose:") in welcome.body_text
+
+
 def test_authenticate_gives_one_message_for_wrong_password_and_unknown_address(ctx):
     person = factories.user(email="emre@example.org")
     assert accounts.authenticate("Emre@Example.org", PASSWORD) is person
@@ -121,15 +154,26 @@ GOOD = {"email": "Zeynep@Example.org", "display_name": "Zeynep Kaya", "password"
         "locale": "tr"}
 
 
-def test_register_creates_the_account_and_logs_in(app, client):
+def mails_to(app, address: str) -> list[OutboxEmail]:
+    with app.app_context():
+        return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == address)
+                                       .order_by(OutboxEmail.id)))
+
+
+def test_register_creates_the_account_and_welcomes_by_mail(app, client):
     response = client.post("/account/register", data=GOOD)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/account/login"
     with app.app_context():
         person = accounts.find_user_by_email("zeynep@example.org")
         assert person.display_name == "Zeynep Kaya"
         assert person.locale == "tr"
-        assert count(LoginSession, LoginSession.user_id == person.id) == 1
+        assert count(LoginSession) == 0
+    [welcome] = mails_to(app, "zeynep@example.org")
+    assert "http://localhost/account/login" in welcome.body_text
+    assert "http://localhost/account/forgot" in welcome.body_text
+    assert not logged_in(client)
+    login(client, "zeynep@example.org")
     assert logged_in(client)
 
 
@@ -163,16 +207,28 @@ def test_register_refusals_keep_the_input_explain_and_write_nothing(app, client,
     assert not logged_in(client)
 
 
-def test_register_refuses_a_taken_address_on_the_form(app, client):
+def test_register_answers_a_taken_address_as_a_new_one_and_warns_its_owner(app, client):
+    """Nobody can use the form to find out whether an address has an account."""
+    new = client.post("/account/register", data={**GOOD, "email": "Somebody.New@Example.org", "locale": "en"})
     make_user(app, email="zeynep@example.org", name="The first Zeynep")
-    response = client.post("/account/register", data=GOOD)
-    assert response.status_code == 400
-    assert field_errors(response, "email") == ["An account with this e-mail address already exists."]
-    assert 'value="Zeynep Kaya"' in response.get_data(as_text=True)
+    other = app.test_client()
+    taken = other.post("/account/register", data={**GOOD, "locale": "en"})
+    assert (taken.status_code, taken.headers["Location"]) == (new.status_code, new.headers["Location"]) == (
+        302, "/account/login")
+    new_page = text(client.get("/account/login")).replace("somebody.new@example.org", "ADDRESS")
+    taken_page = text(other.get("/account/login")).replace("zeynep@example.org", "ADDRESS")
+    assert "We have sent an e-mail to ADDRESS." in new_page
+    assert taken_page == new_page
     with app.app_context():
-        assert count(User) == 1
+        assert count(User) == 2
         assert accounts.find_user_by_email("zeynep@example.org").display_name == "The first Zeynep"
         assert count(LoginSession) == 0
+    [warning] = mails_to(app, "zeynep@example.org")
+    assert warning.subject == "Someone tried to register with your address"
+    assert "nothing has been changed" in warning.body_text
+    assert "http://localhost/account/login" in warning.body_text
+    assert "http://localhost/account/forgot" in warning.body_text
+    assert PASSWORD not in warning.body_text
 
 
 # --- login and logout -------------------------------------------------------------------------

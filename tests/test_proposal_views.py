@@ -19,6 +19,7 @@ from assembly.proposals.models import Comment, ModerationAction, Proposal, Suppo
 from tests import factories
 from tests import proposal_factories as pf
 from tests.conftest import login
+from tests.support import text
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 T0 = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)
@@ -104,8 +105,11 @@ def test_list_query_arguments_filter_and_sort(app, client, site):
     assert "Plant plane trees" in html and "Lamps in the park" not in html
     html = client.get("/n/moda/proposals?q=PLANE").get_data(as_text=True)
     assert "Plant plane trees" in html and "Lamps in the park" not in html
-    html = client.get("/n/moda/proposals?sort=newest&page=abc&category=x").get_data(as_text=True)
+    html = client.get("/n/moda/proposals?sort=newest&page=").get_data(as_text=True)
     assert html.index("Plant plane trees") < html.index("Lamps in the park")
+    refused = client.get("/n/moda/proposals?sort=newest&page=abc")
+    assert refused.status_code == 400
+    assert "page must be a whole number from 1 to 1,000,000." in text(refused)
 
 
 # --- writing ---------------------------------------------------------------------------------

@@ -6,10 +6,12 @@ import re
 import uuid
 
 import pytest
+from limits.storage import MemoryStorage
 from sqlalchemy import select
 
 from assembly.accounts.models import LoginSession
 from assembly.db import db, utcnow
+from assembly.extensions import limiter
 from assembly.neighbourhoods import services as hoods
 from assembly.neighbourhoods.models import BodyStaff
 from assembly.notifications.models import Notification
@@ -262,6 +264,64 @@ def test_join_requests_are_limited(limited_app):
     assert client.post("/n/moda/join", data={"address": "Moda Cd. 1"}).status_code == 429
 
 
+def _stored_keys(app) -> list[str]:
+    """Every key the rate limiter has written, as Redis or the memory store holds it."""
+    storage = limiter.storage
+    if isinstance(storage, MemoryStorage):
+        return [*storage.storage, *storage.events]
+    import redis
+
+    found = redis.Redis.from_url(app.config["RATELIMIT_STORAGE_URI"]).scan_iter(
+        match=f"*{app.config['RATELIMIT_KEY_PREFIX']}*")
+    return [key.decode() for key in found]
+
+
+def test_rate_limit_keys_hold_no_session_token_address_or_ip(limited_app):
+    client = limited_app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.9.8.7"
+    assert client.post("/account/register", data={
+        "email": "Secret.Person@Example.org", "display_name": "Secret", "password": PASSWORD, "confirm": PASSWORD,
+        "locale": "en"}).status_code == 302
+    assert _attempt(client, address="10.9.8.7").status_code == 400
+    assert client.post("/account/login", data={"email": "emre@example.org", "password": PASSWORD}).status_code == 302
+    with client.session_transaction() as session:
+        login_token = session["_user_id"]
+    assert client.post("/n/moda/join", data={"address": "Moda Cd. 1"}).status_code == 302
+    assert client.post("/n/moda/assemblies/1/vote").status_code == 404
+    api_token = "asm_" + "k" * 43
+    assert client.get("/api/v1/body", headers={"Authorization": f"Bearer {api_token}"}).status_code == 401
+
+    keys = "\n".join(_stored_keys(limited_app))
+    for kind in ("client:", "email:", "person:", "api-token:"):
+        assert kind in keys, kind
+    for secret in ("secret.person@example.org", "Secret.Person", "emre@example.org", "10.9.8.7", login_token,
+                   api_token):
+        assert secret not in keys, secret
+
+
+# --- cookies ---------------------------------------------------------------------------------------
+
+def _set_cookie(response, name: str) -> str:
+    [header] = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{name}=")]
+    return header
+
+
+@pytest.mark.parametrize(("env", "secure"), [("testing", False), ("production", True)])
+def test_login_cookies_are_lax_http_only_and_secure_in_production(database_url, env, secure):
+    with isolated_app(database_url, ASSEMBLY_ENV=env) as app:
+        with app.app_context():
+            factories.user(email="emre@example.org")
+            db.session.commit()
+        response = app.test_client().post("/account/login", data={
+            "email": "emre@example.org", "password": PASSWORD, "remember": "y"})
+    assert response.status_code == 302
+    for name in ("remember_token", "assembly_session"):
+        cookie = _set_cookie(response, name)
+        assert "SameSite=Lax" in cookie, cookie
+        assert "HttpOnly" in cookie, cookie
+        assert ("Secure" in cookie) is secure, cookie
+
+
 # --- escaping of what users type -----------------------------------------------------------
 
 def test_a_hostile_display_name_is_escaped_everywhere(app, client):
@@ -287,11 +347,13 @@ def test_a_hostile_display_name_is_escaped_everywhere(app, client):
     assert f"{ESCAPED} is now a verified resident." in approved.get_data(as_text=True)
 
     newcomer = app.test_client()
-    welcome = newcomer.post("/account/register", follow_redirects=True, data={
+    assert newcomer.post("/account/register", data={
         "email": "new@example.org", "display_name": EVIL, "password": PASSWORD, "confirm": PASSWORD,
-        "locale": "en"})
-    assert EVIL not in welcome.get_data(as_text=True)
-    assert f"Welcome, {ESCAPED}!" in welcome.get_data(as_text=True)
+        "locale": "en"}).status_code == 302
+    login(newcomer, "new@example.org")
+    settings = newcomer.get("/account/").get_data(as_text=True)
+    assert EVIL not in settings
+    assert ESCAPED in settings
 
 
 def test_notifications_of_another_person_cannot_be_marked_read(app, client):

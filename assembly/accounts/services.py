@@ -11,6 +11,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +22,7 @@ from assembly.db import db
 from assembly.errors import DomainError, ValidationFailed
 from assembly.notifications.services import queue_email
 from assembly.text import clean_plain
+from assembly.urls import external_url
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
@@ -84,7 +87,12 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+class AddressTaken(ValidationFailed):
+    """The e-mail address already belongs to an account."""
+
+
 def register(email: str, display_name: str, password: str, locale: str, now: dt.datetime) -> User:
+    """Create an account (command line, tests); the public form goes through `sign_up`."""
     email = _check_email(normalise_email(email))
     if locale not in LOCALES:
         raise ValidationFailed(_("Choose one of the offered languages."), "locale")
@@ -96,8 +104,32 @@ def register(email: str, display_name: str, password: str, locale: str, now: dt.
         with db.session.begin_nested():
             db.session.add(user)
     except IntegrityError:
-        raise ValidationFailed(_("An account with this e-mail address already exists."), "email") from None
+        raise AddressTaken(_("An account with this e-mail address already exists."), "email") from None
     return user
+
+
+def sign_up(email: str, display_name: str, password: str, locale: str, now: dt.datetime) -> str:
+    """Registration from the public form. It answers the same whether or not the address already
+    has an account, so that nobody can use it to find out who has one: a new account's owner gets
+    a welcome e-mail, an existing account's owner a warning that someone tried (and nothing else
+    changes). Returns the address written to."""
+    try:
+        user = register(email, display_name, password, locale, now)  # hashes the password either way
+    except AddressTaken:
+        owner = find_user_by_email(email)
+        if owner is not None:
+            _mail(owner, "mail/registration_attempt.txt", _l("Someone tried to register with your address"), now)
+        return normalise_email(email)
+    _mail(user, "mail/welcome.txt", _l("Your Assembly account"), now)
+    return user.email
+
+
+def _mail(user: User, template: str, subject: LazyString, now: dt.datetime) -> None:
+    """Queue an account e-mail in the user's language, with the links to log in and to reset the password."""
+    with force_locale(user.locale):
+        body = render_template(template, user=user, login_link=external_url("accounts.login"),
+                               forgot_link=external_url("accounts.forgot_password"))
+        queue_email(user.email, str(subject), body, now)
 
 
 _DUMMY_HASH: dict[str, str] = {}
@@ -191,9 +223,7 @@ def request_password_reset(email: str, now: dt.datetime) -> None:
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     db.session.add(PasswordResetToken(user_id=user.id, token_hash=hash_token(token), created_at=now,
                                       expires_at=now + dt.timedelta(hours=hours)))
-    # Built from the URL map, not url_for: services also run without a request (CLI, workers).
-    path = current_app.url_map.bind("").build("accounts.reset_password", {"token": token})
-    link = current_app.config["BASE_URL"].rstrip("/") + path
+    link = external_url("accounts.reset_password", token=token)
     with force_locale(user.locale):
         body = render_template("mail/password_reset.txt", user=user, link=link, hours=hours)
         queue_email(user.email, _("Reset your Assembly password"), body, now)

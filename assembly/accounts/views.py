@@ -18,6 +18,7 @@ from assembly.accounts.forms import (
 )
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm
+from assembly.rate_limits import submitted_email_key
 from assembly.web import call_service, form_status, now
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -25,10 +26,6 @@ bp = Blueprint("accounts", __name__, url_prefix="/account")
 
 def _limit(setting: str):
     return limiter.limit(lambda: current_app.config[setting], methods=["POST"])
-
-
-def _submitted_email() -> str:
-    return "email:" + (request.form.get("email") or "").strip().lower()
 
 
 def _safe_next(target: str | None) -> str:
@@ -47,6 +44,7 @@ def _log_in(user, remember: bool = False) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 @_limit("RATELIMIT_REGISTER")
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"], key_func=submitted_email_key)
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("neighbourhoods.index"))
@@ -54,13 +52,14 @@ def register():
     if request.method == "GET":
         form.locale.data = request.args.get("lang") or _current_locale()
     if form.validate_on_submit():
-        user = call_service(form, services.register, form.email.data, form.display_name.data,
-                            form.password.data, form.locale.data, now())
-        if user is not None:
-            _log_in(user)
-            session["lang"] = user.locale
-            flash(_("Welcome, %(name)s! Your account has been created.", name=user.display_name), "success")
-            return redirect(url_for("neighbourhoods.index"))
+        # The same answer whether or not the address already has an account (see services.sign_up).
+        address = call_service(form, services.sign_up, form.email.data, form.display_name.data,
+                               form.password.data, form.locale.data, now())
+        if address is not None:
+            session["lang"] = form.locale.data
+            flash(_("Thank you. We have sent an e-mail to %(email)s. If the address is new here, your account "
+                    "is ready and you can log in now.", email=address), "success")
+            return redirect(url_for(".login"))
     return render_template("accounts/register.html", form=form), form_status()
 
 
@@ -72,7 +71,7 @@ def _current_locale() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @_limit("RATELIMIT_LOGIN")
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"], key_func=_submitted_email)
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"], key_func=submitted_email_key)
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))

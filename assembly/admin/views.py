@@ -20,6 +20,7 @@ from assembly.errors import NotFound
 from assembly.forms import ButtonForm, ReasonForm, names_from
 from assembly.neighbourhoods import services
 from assembly.neighbourhoods.models import Body, BodyStaff, Membership, Municipality
+from assembly.params import query_int
 from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -197,6 +198,6 @@ def new_category(code: str):
 def audit_log():
     require("read_audit_log")
     action = request.args.get("action") or None
-    events = audit.list_events(before_id=request.args.get("before", type=int), action=action)
+    events = audit.list_events(before_id=query_int("before"), action=action)
     return render_template("admin/audit.html", events=events, actions=audit.known_actions(), action=action,
                            next_before=events[-1].id if len(events) == 50 else None)

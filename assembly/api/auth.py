@@ -1,14 +1,12 @@
 """API authentication: `Authorization: Bearer <token>` → the body's ApiActor, or 401."""
 from __future__ import annotations
 
-import hashlib
-
 from flask import g, request
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 
 from assembly.api.errors import ApiError
 from assembly.cases.inbox import ApiActor, actor_for_token
+from assembly.rate_limits import client_key, hashed_key
 from assembly.web import now
 
 
@@ -38,8 +36,6 @@ def current_actor() -> ApiActor:
 
 
 def rate_limit_key() -> str:
-    """Count per token (its hash, without a database look-up), or per address without one."""
+    """Count per token (without a database look-up), or per client address without one."""
     token = bearer_token()
-    if token:
-        return "api-token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
-    return "api-address:" + (get_remote_address() or "")
+    return hashed_key("api-token", token) if token else client_key()

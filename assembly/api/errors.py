@@ -22,6 +22,7 @@ from assembly.errors import (
     NotFound,
     ValidationFailed,
 )
+from assembly.params import InvalidParameter
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ def error_response(status: int, code: str, message: str, fields: dict[str, list[
 
 
 def http_message(error: HTTPException) -> str:
+    if isinstance(error, InvalidParameter):
+        return error.description
     messages = {
         400: _("The request could not be understood."),
         401: _("Send an API token of your body: Authorization: Bearer <token>."),

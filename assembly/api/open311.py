@@ -15,7 +15,7 @@ import logging
 import re
 import xml.etree.ElementTree as ET
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -30,6 +30,7 @@ from assembly.errors import DomainError, NotFound
 from assembly.extensions import limiter
 from assembly.i18n import format_date, format_percent, localized_name
 from assembly.neighbourhoods.models import Category
+from assembly.urls import external_url, site_root
 from assembly.web import now
 
 log = logging.getLogger(__name__)
@@ -53,11 +54,11 @@ _SERVICE_CODE = re.compile(r"([A-Za-z0-9]{1,12})\.([a-z0-9-]{1,60})")
 
 @bp.get(f"/discovery.{FORMATS}")
 def discovery(format: str) -> Response:
-    root = url_for("open311.discovery", format="json", _external=True).rsplit("/", 1)[0]
+    root = external_url("open311.discovery", format="json").rsplit("/", 1)[0]
     production = current_app.config["ASSEMBLY_ENV"] == "production"
     document = {
         "changeset": CHANGESET,
-        "contact": _("Questions about this data: ask the municipality that runs %(site)s.", site=request.host_url),
+        "contact": _("Questions about this data: ask the municipality that runs %(site)s.", site=site_root()),
         "key_service": _("No key is needed: these endpoints only read public data."),
         "endpoints": [{"specification": SPECIFICATION, "url": root, "changeset": CHANGESET,
                        "type": "production" if production else "test", "formats": ["text/xml", "application/json"]}],

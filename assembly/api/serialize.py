@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import url_for
-
 from assembly.cases import services as cases
 from assembly.cases.models import ApiToken, Case, CaseEvent
 from assembly.i18n import current_locale, localized_name
 from assembly.neighbourhoods.models import Body, Category
+from assembly.urls import external_url
 
 
 def timestamp(value: dt.datetime | None) -> str | None:
@@ -41,7 +40,7 @@ def case(case_: Case, categories: dict[int, Category], now: dt.datetime) -> dict
     neighbourhood = case_.neighbourhood
     return {
         "reference": case_.reference,
-        "url": url_for("cases.show", reference=case_.reference, _external=True),
+        "url": external_url("cases.show", reference=case_.reference),
         "title": case_.title,
         "text": case_.text,
         "text_html": case_.text_html,

@@ -20,6 +20,7 @@ from assembly.cases.models import ApiToken, Case, CaseStatus, Decision
 from assembly.db import WRITE_INTENT, db
 from assembly.extensions import limiter
 from assembly.neighbourhoods.models import Body
+from assembly.params import MAX_ID, parse_int
 from assembly.text import clean_plain
 from assembly.web import now
 
@@ -30,7 +31,6 @@ limiter.limit(lambda: current_app.config["RATELIMIT_API"], key_func=auth.rate_li
 PUBLIC_ENDPOINTS = frozenset({"api_v1.openapi_document"})
 REFERENCE_RE = re.compile(r"[A-Za-z0-9-]{1,60}")
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
-MAX_ID = 2**31 - 1
 
 # Which fields each kind of event takes, and which of them it needs.
 EVENT_FIELDS: dict[str, frozenset[str]] = {
@@ -139,9 +139,8 @@ def _list_parameters() -> tuple[str | None, dt.datetime | None, tuple[dt.datetim
             problems["updated_since"] = [_("Give a date and time in ISO 8601, e.g. 2026-01-31T12:00:00Z.")]
     limit = DEFAULT_LIMIT
     if args.get("limit") is not None:
-        raw = args["limit"]
-        limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 0
-        if not 1 <= limit <= MAX_LIMIT:
+        limit = parse_int(args["limit"], 1, MAX_LIMIT)
+        if limit is None:
             problems["limit"] = [_("Give a whole number from 1 to %(num)d.", num=MAX_LIMIT)]
     after = None
     if args.get("cursor"):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 from fractions import Fraction
@@ -23,6 +22,9 @@ from assembly.forms import ButtonForm
 from assembly.i18n import format_percent, utc_to_wall_clock, wall_clock_to_utc
 from assembly.text import neutralise
 from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
+from assembly.params import MAX_ID, parse_int
+from assembly.rate_limits import person_key
+from assembly.urls import external_url, site_host
 from assembly.web import call_service, form_status, now, reads_first, require
 
 bp = Blueprint("assemblies", __name__, url_prefix="/n/<slug>/assemblies")
@@ -72,7 +74,7 @@ def calendar(slug: str):
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", neighbourhood.name_in(neighbourhood.default_locale))
     cal.add("x-wr-timezone", str(zone))
-    host = request.host.split(":")[0] or "assembly"
+    host = site_host()
     for assembly in services.upcoming_meetings(neighbourhood, now() - dt.timedelta(days=365)):
         event = icalendar.Event()
         event.add("uid", f"assembly-{assembly.id}@{host}")
@@ -82,7 +84,7 @@ def calendar(slug: str):
         event.add("summary", assembly.title)
         if assembly.place:
             event.add("location", assembly.place)
-        event.add("url", url_for(".show", slug=slug, assembly_id=assembly.id, _external=True))
+        event.add("url", external_url("assemblies.show", slug=slug, assembly_id=assembly.id))
         if assembly.online_link:
             event.add("description", assembly.online_link)
         cal.add_component(event)
@@ -227,14 +229,8 @@ def show(slug: str, assembly_id: int):
     return _page(neighbourhood, assembly)
 
 
-def _receipt_key() -> str:
-    # Per voter (or address), never the receipt itself; hashed so no rate-limit key names anyone.
-    who = current_user.get_id() or request.remote_addr or ""
-    return "receipt:" + hashlib.sha256(f"{current_app.config['SECRET_KEY']}:{who}".encode()).hexdigest()[:32]
-
-
 @bp.route("/<int:assembly_id>/receipt-check", methods=["POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], key_func=_receipt_key)
+@limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], key_func=person_key)  # per person, never per receipt
 def check_receipt(slug: str, assembly_id: int):
     """A POST, so that no receipt lands in a URL, a log line or a browser history."""
     neighbourhood, assembly = _load(slug, assembly_id)
@@ -255,22 +251,16 @@ def _vote_from(form, assembly) -> object:
         return [item for item in form.getlist("approve") if item in items]
     ranks: dict[int, list[str]] = {}
     for item in items:
-        value = form.get(f"rank-{item}", "")
-        if value.isdigit() and int(value) >= 1:
-            ranks.setdefault(int(value), []).append(item)
+        rank = parse_int(form.get(f"rank-{item}"), 1, MAX_ID)
+        if rank is not None:
+            ranks.setdefault(rank, []).append(item)
     return [ranks[number] for number in sorted(ranks)]
-
-
-def _voter_key() -> str:
-    # Per voter, not per address: a whole neighbourhood may vote from one office or one NAT.
-    who = current_user.get_id() or request.remote_addr or ""
-    return "voter:" + hashlib.sha256(f"{current_app.config['SECRET_KEY']}:{who}".encode()).hexdigest()[:32]
 
 
 @bp.route("/<int:assembly_id>/vote", methods=["POST"])
 @reads_first
 @login_required
-@limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"], methods=["POST"], key_func=_voter_key)
+@limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"], methods=["POST"], key_func=person_key)
 def vote(slug: str, assembly_id: int):
     neighbourhood, assembly = _load(slug, assembly_id)
     require("vote", assembly)

@@ -13,6 +13,7 @@ from assembly.cases.inbox import InboxFilters
 from assembly.db import db
 from assembly.errors import NotFound
 from assembly.neighbourhoods.models import Body
+from assembly.params import query_int
 from assembly.web import form_status, now, require
 
 bp = Blueprint("case_exchange", __name__, url_prefix="/staff/bodies/<int:body_id>")
@@ -34,8 +35,8 @@ def _body(body_id: int) -> Body:
 
 def _filters() -> InboxFilters:
     return InboxFilters(status=request.args.get("status") or None,
-                        neighbourhood_id=request.args.get("neighbourhood", type=int),
-                        category_id=request.args.get("category", type=int),
+                        neighbourhood_id=query_int("neighbourhood") or None,
+                        category_id=query_int("category") or None,
                         overdue=request.args.get("overdue") in ("1", "y", "on", "true"))
 
 

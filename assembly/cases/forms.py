@@ -57,7 +57,6 @@ class InboxFilterForm(FlaskForm):
     neighbourhood = SelectField(_l("Neighbourhood"), coerce=int, validators=[Optional()])
     category = SelectField(_l("Category"), coerce=int, validators=[Optional()])
     overdue = BooleanField(_l("Only overdue"))
-    page = IntegerField(validators=[Optional()])
 
 
 class TokenForm(FlaskForm):

@@ -20,6 +20,7 @@ from assembly.cases import services
 from assembly.cases.models import Case, CaseStatus, Decision
 from assembly.db import db
 from assembly.neighbourhoods.models import Body
+from assembly.params import parse_int
 from assembly.text import clean_plain
 
 REQUIRED_COLUMNS = ("reference", "status", "date", "note")
@@ -240,11 +241,10 @@ class Checker:
                 "record_url": record_url}
 
     def _progress(self, line: int, value: str) -> int | None:
-        value = value.strip()
-        if not value.isdecimal() or not 0 <= int(value) <= 100:
+        percent = parse_int(value, 0, 100)
+        if percent is None:
             self._error(line, _("in_progress needs the column progress with a whole number from 0 to 100."))
-            return None
-        return int(value)
+        return percent
 
     def _parse(self, value: str) -> _When | None:
         """An ISO 8601 date, or date and time (without an offset: the municipality's local time)."""

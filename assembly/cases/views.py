@@ -28,6 +28,7 @@ from assembly.forms import ButtonForm
 from assembly.i18n import localized_name, wall_clock_to_utc
 from assembly.neighbourhoods.models import Body, Category, Neighbourhood
 from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
+from assembly.params import MAX_ID, parse_int, query_int
 from assembly.proposals import services as proposal_services
 from assembly.web import call_service, form_status, now, require
 
@@ -163,6 +164,7 @@ def inbox(body_id: int):
     require("act_for_body", body)
     if request.method == "POST":
         return _bulk_receive(body)
+    neighbourhood_id, category_id, page = query_int("neighbourhood"), query_int("category"), query_int("page")
     form = InboxFilterForm(request.args)
     form.status.choices = [("", _("All"))] + [(s.value, services.status_label(s.value)) for s in CaseStatus]
     neighbourhoods = list(db.session.scalars(select(Neighbourhood).where(
@@ -171,9 +173,9 @@ def inbox(body_id: int):
     form.category.choices = [(0, _("All"))] + [(c.id, localized_name(c.names, c.slug)) for c in db.session.scalars(
         select(Category).where(Category.municipality_id == body.municipality_id).order_by(Category.slug))]
     form.validate()
-    filters = inbox_service.InboxFilters(status=form.status.data or None, neighbourhood_id=form.neighbourhood.data or None,
-                                         category_id=form.category.data or None, overdue=bool(form.overdue.data),
-                                         page=form.page.data or 1)
+    filters = inbox_service.InboxFilters(status=form.status.data or None, neighbourhood_id=neighbourhood_id or None,
+                                         category_id=category_id or None, overdue=bool(form.overdue.data),
+                                         page=page or 1)
     cases, total = inbox_service.inbox(current_user, body, filters, now())
     args = {k: v for k, v in request.args.items() if k not in {"page", "lang"}}
     return render_template("cases/inbox.html", body=body, form=form, cases=cases, total=total, page=filters.page,
@@ -186,7 +188,8 @@ def _bulk_receive(body: Body):
     if not ButtonForm().validate_on_submit():
         flash(_("The form has expired. Please submit it again."), "error")
         return redirect(url_for(".inbox", body_id=body.id))
-    ids = [int(value) for value in request.form.getlist("case") if value.isdigit()]
+    ids = [number for number in (parse_int(value, 1, MAX_ID) for value in request.form.getlist("case"))
+           if number is not None]
     if not ids:
         flash(_("Choose at least one case."), "error")
         return redirect(url_for(".inbox", body_id=body.id))

@@ -9,6 +9,8 @@ from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
 from assembly.neighbourhoods import services
 from assembly.neighbourhoods.forms import InviteCodeForm, IssueInvitesForm, JoinForm
+from assembly.params import query_int
+from assembly.urls import external_url
 from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("neighbourhoods", __name__)
@@ -110,7 +112,7 @@ def muhtar_desk():
 
 def _members_page(neighbourhood, status: int = 200, reason_form: ReasonForm | None = None,
                   failed_id: int | None = None):
-    after = request.args.get("after", type=int)
+    after = query_int("after")
     residents = services.verified_residents(current_user, neighbourhood, after_id=after)
     return render_template(
         "neighbourhoods/members.html", neighbourhood=neighbourhood,
@@ -190,7 +192,6 @@ def invite_letters(slug: str, batch: str):
     neighbourhood = _neighbourhood(slug)
     require("issue_invite_codes", neighbourhood)
     codes = services.invite_batch(current_user, neighbourhood, batch)  # NotFound (404) for an unknown batch
-    # The letters go on paper: print the public address, not the host name this request came in on.
-    join_url = current_app.config["BASE_URL"].rstrip("/") + url_for(".redeem")
+    join_url = external_url("neighbourhoods.redeem")  # on paper: the public address
     return render_template("neighbourhoods/letters.html", neighbourhood=neighbourhood, codes=codes,
                            join_url=join_url)

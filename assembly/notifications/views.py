@@ -1,11 +1,12 @@
 """The notification list: read, mark read."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from assembly.forms import ButtonForm
 from assembly.notifications import services
+from assembly.params import query_int
 from assembly.web import now, require
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -15,7 +16,7 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @login_required
 def index():
     require("read_notifications")
-    items = services.list_for(current_user, before_id=request.args.get("before", type=int))
+    items = services.list_for(current_user, before_id=query_int("before"))
     return render_template("notifications/index.html", items=items, render=services.render_notification,
                            button=ButtonForm(), next_before=items[-1].id if len(items) == 30 else None)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FloatField, HiddenField, IntegerField, SearchField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FloatField, HiddenField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from assembly.proposals.discussion import COMMENT_MAX
@@ -59,4 +59,3 @@ class FilterForm(FlaskForm):
     followed = BooleanField(_l("Followed by me"))
     ready = BooleanField(_l("Ready for the agenda"))
     mine = BooleanField(_l("Written by me (including drafts)"))
-    page = IntegerField(validators=[Optional()])

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
 from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
+from assembly.params import MAX_ID, parse_int, query_int
 from assembly.proposals import discussion, moderation, services
 from assembly.proposals.forms import CommentForm, FilterForm, ProposalForm, ReportForm
 from assembly.proposals.services import ProposalFilters, ProposalInput
@@ -47,6 +48,7 @@ def _flash_errors() -> None:
 @bp.route("/proposals")
 def index(slug: str):
     neighbourhood = load_neighbourhood(slug)
+    category_id, page_number = query_int("category"), query_int("page")
     form = FilterForm(request.args)
     form.category.choices = [(0, _("All categories"))] + _category_choices(neighbourhood)
     form.status.choices = [("", _("All current"))] + [
@@ -54,9 +56,9 @@ def index(slug: str):
         (services.HIDDEN_FILTER, _("Hidden by moderation"))]
     form.validate()
     filters = ProposalFilters(
-        query=form.q.data or "", category_id=form.category.data or None, status=form.status.data or None,
+        query=form.q.data or "", category_id=category_id or None, status=form.status.data or None,
         supported_by_me=bool(form.supported.data), followed=bool(form.followed.data), ready=bool(form.ready.data),
-        mine=bool(form.mine.data), sort=form.sort.data or "newest", page=form.page.data or 1)
+        mine=bool(form.mine.data), sort=form.sort.data or "newest", page=page_number or 1)
     page = services.list_proposals(current_user, neighbourhood, filters)
     args = {k: v for k, v in request.args.items() if k not in {"page", "lang"}}
     return render_template("proposals/index.html", neighbourhood=neighbourhood, form=form, page=page,
@@ -67,7 +69,7 @@ def index(slug: str):
 @bp.route("/feed.atom")
 def feed(slug: str):
     neighbourhood = load_neighbourhood(slug)
-    category_id = request.args.get("category", type=int)
+    category_id = query_int("category") or None
     entries = services.feed_entries(neighbourhood, category_id)
     body = render_template("proposals/feed.xml", neighbourhood=neighbourhood, entries=entries,
                            category_id=category_id, updated=entries[0].published_at if entries else
@@ -209,7 +211,7 @@ def comment(slug: str, proposal_id: int):
     require("comment", proposal)
     form = CommentForm()
     if form.validate_on_submit():
-        parent_id = int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None
+        parent_id = parse_int(form.parent_id.data, 1, MAX_ID)
         created = call_service(form, discussion.add_comment, current_user, now(), proposal, form.body.data, parent_id)
         if created is not None:
             return _back(neighbourhood, proposal, f"comment-{created.id}")
@@ -308,6 +310,6 @@ def reports(slug: str):
 @bp.route("/moderation")
 def moderation_log(slug: str):
     neighbourhood = load_neighbourhood(slug)
-    entries = moderation.moderation_log(neighbourhood, request.args.get("before", type=int))
+    entries = moderation.moderation_log(neighbourhood, query_int("before"))
     return render_template("proposals/moderation_log.html", neighbourhood=neighbourhood, entries=entries,
                            next_before=entries[-1].id if len(entries) == 50 else None)
