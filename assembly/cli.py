@@ -12,21 +12,14 @@ from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from assembly.actors import SystemActor
 from assembly.assemblies.models import Assembly
+from assembly.assemblies.services import due_assemblies
+from assembly.assemblies.voting import advance
 from assembly.db import db, utcnow
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-
-
-class SystemActor:
-    """The actor of command-line set-up: an administrator without an account."""
-
-    id = None
-    is_admin = True
-    is_authenticated = True
-    display_name = "system"
-    locale = "en"
 
 
 def alembic_config(url: str | None = None) -> AlembicConfig:
@@ -55,8 +48,6 @@ def _done(message: str) -> None:
 def tick_assemblies(now) -> tuple[int, int]:
     """Advance every due session, each in a transaction of its own, so one that cannot be
     counted (an envelope that does not open) is reported and does not hold up the others."""
-    from assembly.assemblies.services import advance, due_assemblies  # services import the app's models
-
     due_ids = [assembly.id for assembly in due_assemblies(now)]
     db.session.rollback()
     advanced = failed = 0

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from assembly.accounts.models import User
 from assembly.accounts.services import hash_password
-from assembly.cli import SystemActor
+from assembly.actors import SystemActor
 from assembly.db import db
 from assembly.demo_assemblies import load_sessions
 from assembly.demo_cases import demo_api_token, load_cases

@@ -115,14 +115,14 @@ def load_sessions(neighbourhood: Neighbourhood, muhtar: User, now: dt.datetime, 
         services.announce(muhtar, prepared, assembly)
         if spec.opens_in_days > 0:
             continue
-        services.advance(assembly, opens)
+        voting.advance(assembly, opens)
         items = [str(item.id) for item in assembly.items]
         for minute, (login, vote) in enumerate(spec.votes.items(), start=1):
             voting.cast_vote(_user(login, domain), opens + dt.timedelta(minutes=17 * minute), assembly,
                              _with_item_ids(vote, items))
         if spec.closes_in_days > 0:
             continue
-        services.advance(assembly, closes)
+        voting.advance(assembly, closes)
         if spec.minutes:
             services.write_minutes(muhtar, closes + dt.timedelta(days=1), assembly, minutes=spec.minutes,
                                    attendance=spec.attendance, bodies_present=spec.bodies_present)

@@ -37,7 +37,7 @@ def select_locale() -> str:
     then the neighbourhood being viewed, then English.
 
     A `?lang=` switch by a logged-in user updates their setting (see
-    `remember_language_switch`), so the switch always wins for the request it is on.
+    `accounts.views.remember_language_switch`), so the switch always wins for the request it is on.
     """
     if not has_request_context():
         return "en"
@@ -64,19 +64,6 @@ def select_timezone() -> str:
     if has_request_context() and g.get("timezone"):
         return g.timezone
     return current_app.config["DEFAULT_TIMEZONE"]
-
-
-def remember_language_switch() -> None:
-    """Keep a `?lang=` choice in the session and, when logged in, in the user's setting."""
-    asked = valid_locale(request.args.get("lang"))
-    if not asked:
-        return
-    session["lang"] = asked
-    if current_user.is_authenticated and current_user.locale != asked:
-        from assembly.accounts.services import set_user_locale
-
-        set_user_locale(current_user, asked)
-        g.commit_needed = True
 
 
 def current_locale() -> str:
@@ -163,7 +150,6 @@ def localized_name(names: dict | None, fallback: str = "") -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(remember_language_switch)
     app.jinja_env.filters.update(
         date=format_date,
         datetime=format_datetime,

@@ -121,18 +121,11 @@ def _security_headers(response):
     return response
 
 
-def _load_user(token: str):
-    from assembly.accounts.services import user_for_login_token
-
-    return user_for_login_token(token, now())
-
-
 def _error_page(error: HTTPException):
     db.rollback()
-    if request.path.startswith(("/api/", "/open311/")):  # no route matched: answer in the API's format
-        from assembly.api.errors import unrouted_error
-
-        return unrouted_error(error)
+    for prefix, answer in current_app.extensions["unrouted_errors"].items():
+        if request.path.startswith(prefix):  # no route matched: answer in that API's format
+            return answer(error)
     code = error.code or 500
     template = code if code in (400, 403, 404, 405, 413, 429) else 500
     message = error.description if isinstance(error, InvalidParameter) else None
@@ -164,16 +157,7 @@ def _template_helpers() -> dict:
     def can(action: str, obj: Any = None) -> bool:
         return permissions.can(current_user, action, obj)
 
-    def unread_notifications() -> int:
-        if not current_user.is_authenticated:
-            return 0
-        if "unread_notifications" not in g:
-            from assembly.notifications.services import unread_count
-
-            g.unread_notifications = unread_count(current_user)
-        return g.unread_notifications
-
-    return {"can": can, "unread_notifications": unread_notifications, "page_errors": g.get("page_errors", [])}
+    return {"can": can, "page_errors": g.get("page_errors", [])}
 
 
 def proposal_title(proposal) -> str:
@@ -199,7 +183,6 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    login_manager.user_loader(_load_user)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.login_message_category = "info"
@@ -217,29 +200,3 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["proposal_title"] = proposal_title  # a global: macros see it too
     app.jinja_env.globals["external_url"] = external_url
-
-    from assembly.accounts.views import bp as accounts_bp
-    from assembly.api.open311 import bp as open311_bp
-    from assembly.api.v1 import bp as api_v1_bp
-    from assembly.assemblies.views import bp as assemblies_bp
-    from assembly.cases.exchange_views import bp as case_exchange_bp
-    from assembly.cases.views import bp as cases_bp
-    from assembly.admin.views import bp as admin_bp
-    from assembly.cli import register_commands
-    from assembly.neighbourhoods.views import bp as neighbourhoods_bp
-    from assembly.notifications.views import bp as notifications_bp
-    from assembly.proposals.views import bp as proposals_bp
-
-    app.register_blueprint(neighbourhoods_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(notifications_bp)
-    app.register_blueprint(proposals_bp)
-    app.register_blueprint(assemblies_bp)
-    app.register_blueprint(cases_bp)
-    app.register_blueprint(api_v1_bp)
-    app.register_blueprint(open311_bp)
-    csrf.exempt(api_v1_bp)  # token-authenticated, no session cookie
-    csrf.exempt(open311_bp)
-    app.register_blueprint(case_exchange_bp)
-    register_commands(app)

@@ -68,7 +68,7 @@ def generate(url: str, size: int) -> dict:
     from assembly import create_app
     from assembly.accounts.services import register
     from assembly.cases.models import Case
-    from assembly.cli import SystemActor
+    from assembly.actors import SystemActor
     from assembly.db import db, utcnow
     from assembly.neighbourhoods import services as hoods
     from assembly.proposals.models import Proposal

@@ -44,7 +44,8 @@ def build(url: str, proposals: int, supports: int) -> dict:
     """A municipality with one big neighbourhood holding `proposals` proposals and `supports` supports."""
     from assembly import create_app
     from assembly.accounts.models import User
-    from assembly.cli import SystemActor, upgrade_database
+    from assembly.actors import SystemActor
+    from assembly.cli import upgrade_database
     from assembly.db import db, utcnow
     from assembly.neighbourhoods import services as hoods
     from assembly.neighbourhoods.models import Membership

@@ -77,7 +77,8 @@ def prepare_assembly(url: str) -> tuple[str, int, list[str]]:
     """Migrate, then create a neighbourhood with VOTERS residents and an open (non-secret) ballot."""
     from assembly import create_app
     from assembly.assemblies import services as sessions
-    from assembly.cli import SystemActor, upgrade_database
+    from assembly.actors import SystemActor
+    from assembly.cli import upgrade_database
     from assembly.db import db, utcnow
     from assembly.neighbourhoods import services as hoods
     from assembly.proposals import services as proposals

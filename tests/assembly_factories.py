@@ -126,7 +126,7 @@ def announced(*args, **kwargs) -> Session:
 
 def voting_open(*args, **kwargs) -> Session:
     session = announced(*args, **kwargs)
-    services.advance(session.assembly, OPENS)
+    voting.advance(session.assembly, OPENS)
     assert session.assembly.status == "voting"
     return session
 
@@ -136,7 +136,7 @@ def closed(session: Session, votes: dict[User, object] | list, at: dt.datetime =
     pairs = votes.items() if isinstance(votes, dict) else zip(session.voters, votes)
     for minute, (voter, vote) in enumerate(pairs, start=1):
         voting.cast_vote(voter, OPENS + minute * dt.timedelta(minutes=1), session.assembly, vote)
-    services.advance(session.assembly, at)
+    voting.advance(session.assembly, at)
     assert session.assembly.status == "closed"
     return voting.result_of(session.assembly)
 

@@ -14,7 +14,7 @@ from assembly.assemblies import services as assemblies
 from assembly.assemblies import voting
 from assembly.cases import services as cases
 from assembly.cases.models import Case
-from assembly.cli import SystemActor
+from assembly.actors import SystemActor
 from assembly.db import db
 from assembly.neighbourhoods import services as hoods
 from assembly.neighbourhoods.models import Body, Category, Municipality, Neighbourhood
@@ -84,10 +84,10 @@ def voted(w: CaseWorld, now: dt.datetime, votes: dict[str, str]) -> list[Proposa
     assemblies.set_ballot(w.muhtar, now, session, method="yes_no", secrecy="open", opens_at=now + HOUR,
                           closes_at=now + 2 * HOUR, quorum_percent=0)
     assemblies.announce(w.muhtar, now, session)
-    assemblies.advance(session, now + HOUR)
+    voting.advance(session, now + HOUR)
     agenda = {item.proposal_id: str(item.id) for item in session.items}
     voting.cast_vote(w.voter, now + HOUR, session, {agenda[p.id]: choice for p, choice in zip(items, votes.values())})
-    assemblies.advance(session, now + 2 * HOUR)
+    voting.advance(session, now + 2 * HOUR)
     for item in items:
         db.session.refresh(item)
     return items

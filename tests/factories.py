@@ -6,7 +6,7 @@ import itertools
 
 from assembly.accounts.models import User
 from assembly.accounts.services import register
-from assembly.cli import SystemActor
+from assembly.actors import SystemActor
 from assembly.db import db, utcnow
 from assembly.neighbourhoods import services as hoods
 from assembly.neighbourhoods.models import Body, Membership, Municipality, Neighbourhood

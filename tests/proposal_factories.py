@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from assembly.accounts.models import User
-from assembly.cli import SystemActor
+from assembly.actors import SystemActor
 from assembly.db import db
 from assembly.neighbourhoods import services as hoods
 from assembly.neighbourhoods.models import Category, Neighbourhood

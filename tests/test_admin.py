@@ -10,7 +10,7 @@ from assembly import permissions
 from assembly.accounts import services as accounts
 from assembly.accounts.models import User
 from assembly.audit.models import AuditEvent
-from assembly.cli import SystemActor
+from assembly.actors import SystemActor
 from assembly.db import db, utcnow
 from assembly.errors import NotAllowed, ValidationFailed
 from assembly.neighbourhoods import services as hoods

@@ -66,15 +66,15 @@ def test_a_session_goes_from_draft_to_minuted_and_every_step_is_audited(ctx):
 
     services.announce(s.muhtar, PREPARED, assembly)
     assert assembly.status == "announced" and assembly.announced_at == PREPARED
-    services.advance(assembly, OPENS - dt.timedelta(seconds=1))
+    voting.advance(assembly, OPENS - dt.timedelta(seconds=1))
     assert assembly.status == "announced" and assembly.ballot.opened_at is None
 
-    services.advance(assembly, OPENS + HOUR)
+    voting.advance(assembly, OPENS + HOUR)
     assert assembly.status == "voting"
     assert assembly.ballot.opened_at == OPENS  # the window's start, not whenever someone looked
     voting.cast_vote(s.voters[0], OPENS + HOUR, assembly, af.yes_no(s, "yes", "no"))
 
-    services.advance(assembly, CLOSES)
+    voting.advance(assembly, CLOSES)
     assert assembly.status == "closed"
     services.write_minutes(s.muhtar, CLOSES + HOUR, assembly, minutes="We met.", attendance=12,
                            bodies_present="Police")
@@ -117,7 +117,7 @@ def test_a_draft_whose_voting_time_passed_is_set_up_again_not_announced(ctx):
                         closes_at=late + DAY)
     services.add_agenda_item(s.muhtar, late, s.assembly, af.ready_proposal(s.w, now=late).id)
     services.announce(s.muhtar, late, s.assembly)
-    services.advance(s.assembly, late + HOUR)
+    voting.advance(s.assembly, late + HOUR)
     assert s.assembly.status == "voting" and [_proposal_status(p.id) for p in s.proposals] == ["on_agenda"]
 
 
@@ -155,7 +155,7 @@ def test_the_neighbourhoods_rules_are_the_ballots_defaults(ctx):
 def test_the_ballot_cannot_change_once_voting_opened(ctx, looked):
     s = af.announced("approval", k=1)
     if looked:
-        services.advance(s.assembly, OPENS)
+        voting.advance(s.assembly, OPENS)
     with pytest.raises(InvalidTransition):
         services.set_ballot(s.muhtar, OPENS, s.assembly, method="approval", secrecy="open",
                             opens_at=OPENS + HOUR, closes_at=CLOSES + DAY, approval_k=2)
@@ -168,7 +168,7 @@ def test_the_agenda_cannot_change_once_voting_opened(ctx, looked):
     s = af.announced(items=2)
     extra = af.ready_proposal(s.w)
     if looked:
-        services.advance(s.assembly, OPENS)
+        voting.advance(s.assembly, OPENS)
     with pytest.raises(InvalidTransition):
         services.add_agenda_item(s.muhtar, OPENS, s.assembly, extra.id)
     with pytest.raises(InvalidTransition):
@@ -277,7 +277,7 @@ def test_quorum_end_to_end_counts_the_residents_verified_when_voting_opened(ctx,
     s = af.announced("yes_no", "secret", items=2, voters=9, quorum_percent=30)
     factories.pending(s.hood)  # asked, not verified: not in the electorate
     late_resident(s, OPENS + HOUR)  # verified after opening: not in the electorate
-    services.advance(s.assembly, OPENS + 2 * HOUR)  # nobody looked until later
+    voting.advance(s.assembly, OPENS + 2 * HOUR)  # nobody looked until later
     assert s.ballot.electorate == 10
 
     result = af.closed(s, [af.yes_no(s, "yes", "no")] * votes)
@@ -302,8 +302,8 @@ def test_accepted_items_move_their_proposals_and_followers_hear_of_it(ctx):
 def test_the_result_is_computed_once(ctx):
     s = af.voting_open("yes_no", "secret", items=1, voters=2)
     result = af.closed(s, [af.yes_no(s, "yes")])
-    services.advance(s.assembly, CLOSES + DAY)
-    services.advance(s.assembly, CLOSES + 2 * DAY)
+    voting.advance(s.assembly, CLOSES + DAY)
+    voting.advance(s.assembly, CLOSES + 2 * DAY)
     assert af.results_of(s.ballot.id) == 1
     assert voting.result_of(s.assembly).computed_at == CLOSES
     with pytest.raises(InvalidTransition):  # and nothing changes afterwards
@@ -329,7 +329,7 @@ def test_a_second_closer_finds_the_stored_result(ctx):
 
 def test_a_session_nobody_looked_at_opens_and_closes_in_one_step(ctx):
     s = af.announced(items=1)
-    services.advance(s.assembly, CLOSES + HOUR)
+    voting.advance(s.assembly, CLOSES + HOUR)
     assert s.assembly.status == "closed" and s.ballot.opened_at == OPENS
     assert voting.result_of(s.assembly).result["turnout"] == 0
     assert _notifications("voting_open") == {}  # too late to tell anyone voting is open
@@ -382,7 +382,7 @@ def test_minutes_come_after_closing_and_are_sanitised(ctx):
     with pytest.raises(InvalidTransition):
         services.write_minutes(s.muhtar, OPENS, s.assembly, minutes="Too early", attendance=None,
                                bodies_present=None)
-    services.advance(s.assembly, CLOSES)
+    voting.advance(s.assembly, CLOSES)
     with pytest.raises(ValidationFailed):
         services.write_minutes(s.muhtar, CLOSES, s.assembly, minutes="  ", attendance=None, bodies_present=None)
     with pytest.raises(ValidationFailed):
@@ -406,8 +406,8 @@ def test_residents_are_notified_on_announcing_and_on_opening_once(ctx):
     link = db.session.scalar(select(Notification.link).where(Notification.kind == "assembly_announced"))
     assert link == s.url
 
-    services.advance(s.assembly, OPENS)
-    services.advance(s.assembly, OPENS + HOUR)
+    voting.advance(s.assembly, OPENS)
+    voting.advance(s.assembly, OPENS + HOUR)
     assert _notifications("voting_open") == dict.fromkeys(residents, 1)
     for person in (s.muhtar, pending.user, outsider):
         assert person.id not in _notifications("assembly_announced") | _notifications("voting_open")
@@ -416,7 +416,7 @@ def test_residents_are_notified_on_announcing_and_on_opening_once(ctx):
 def test_only_residents_who_may_vote_hear_that_voting_opened(ctx):
     s = af.announced(voters=1)
     late = late_resident(s, OPENS + HOUR)
-    services.advance(s.assembly, OPENS + 2 * HOUR)
+    voting.advance(s.assembly, OPENS + 2 * HOUR)
     assert late.id not in _notifications("voting_open")
     assert s.voters[0].id in _notifications("voting_open")
 

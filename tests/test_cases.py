@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from assembly.cases import inbox
 from assembly.cases import services as cases
 from assembly.cases.models import Case, CaseEvent, CaseSequence
-from assembly.cli import SystemActor
+from assembly.actors import SystemActor
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotAllowed, ValidationFailed
 from assembly.neighbourhoods import services as hoods

@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from assembly.api import open311
 from assembly.cases import services as cases
-from assembly.cli import SystemActor
+from assembly.actors import SystemActor
 from assembly.neighbourhoods import services as hoods
 from assembly.proposals import services as proposals
 from assembly.proposals.services import ProposalInput

@@ -131,7 +131,7 @@ def build_world(app, monkeypatch, rotate: int) -> dict:
         }
         for session in sessions.values():
             session.voters = voters
-            services.advance(session.assembly, OPENS)
+            voting.advance(session.assembly, OPENS)
         codes = {}
         for position, voter in enumerate(voters):
             ballot = (position + rotate) % len(voters)
@@ -162,7 +162,7 @@ def close_and_forward(app, world: dict) -> None:
         muhtar = db.session.scalar(select(User).where(User.email == world["people"]["muhtar"]))
         hood = db.session.scalar(select(Neighbourhood).where(Neighbourhood.slug == world["slug"]))
         for assembly_id in world["sessions"].values():
-            services.advance(services.get_assembly(muhtar, hood, assembly_id), CLOSES)
+            voting.advance(services.get_assembly(muhtar, hood, assembly_id), CLOSES)
         assembly = services.get_assembly(muhtar, hood, world["sessions"]["secret yes/no"])
         accepted = [item.proposal for item in assembly.items if item.outcome == "accepted"]
         assert accepted, "the secret yes/no ballot should accept an item"

@@ -156,7 +156,7 @@ def _advance_at_once(app, data: dict, now, threads: int = 30) -> None:
             _, assembly = _load(data, data["voters"][0])
             db.session.commit()
             barrier.wait()
-            services.advance(assembly, now)
+            voting.advance(assembly, now)
             db.session.commit()
 
     with ThreadPoolExecutor(max_workers=threads) as pool:

@@ -55,14 +55,14 @@ def test_no_vote_outside_the_window(ctx, when):
     if when == "announced":
         at = OPENS - dt.timedelta(seconds=1)  # not yet open, and nobody opened it
     elif when == "before the window":
-        services.advance(s.assembly, OPENS)
+        voting.advance(s.assembly, OPENS)
         at = OPENS - dt.timedelta(seconds=1)
     elif when == "at closing":
-        services.advance(s.assembly, OPENS)
+        voting.advance(s.assembly, OPENS)
         at = CLOSES  # the window is [opens_at, closes_at)
     else:
-        services.advance(s.assembly, OPENS)
-        services.advance(s.assembly, CLOSES)
+        voting.advance(s.assembly, OPENS)
+        voting.advance(s.assembly, CLOSES)
         at = CLOSES + HOUR
     with pytest.raises(InvalidTransition):
         voting.cast_vote(s.voters[0], at, s.assembly, af.yes_no(s, "yes"))
@@ -446,7 +446,7 @@ def test_published_ballots_recount_to_the_stored_result_in_any_order(app, tmp_pa
         for index, vote in election["changes"]:
             final[index] = _ballot(method, vote, ids)
             voting.cast_vote(s.voters[index], OPENS + HOUR, s.assembly, final[index])
-        services.advance(s.assembly, CLOSES)
+        voting.advance(s.assembly, CLOSES)
         stored = voting.result_of(s.assembly)
         expected = tally.tally(voting.rules_of(s.ballot, list(s.assembly.items)), final).to_dict()
         url, digest, result, document = s.url, stored.digest, stored.result, stored.document

@@ -16,12 +16,30 @@ from assembly.accounts.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
-from assembly.extensions import limiter
+from assembly.extensions import limiter, login_manager
 from assembly.forms import ButtonForm
+from assembly.i18n import valid_locale
 from assembly.rate_limits import submitted_email_key
 from assembly.web import call_service, form_status, now
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
+
+
+@login_manager.user_loader
+def load_user(token: str):
+    """The user of a login session (server-side: the cookie holds only its token)."""
+    return services.user_for_login_token(token, now())
+
+
+@bp.before_app_request
+def remember_language_switch() -> None:
+    """Keep a `?lang=` choice in the session and, when logged in, in the user's setting."""
+    asked = valid_locale(request.args.get("lang"))
+    if not asked:
+        return
+    session["lang"] = asked
+    if current_user.is_authenticated and current_user.locale != asked:
+        services.set_user_locale(current_user, asked)
 
 
 def _limit(setting: str):

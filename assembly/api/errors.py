@@ -113,13 +113,3 @@ def register(bp: Blueprint) -> None:
     bp.register_error_handler(DomainError, domain_error)
     bp.register_error_handler(HTTPException, http_error)
     bp.register_error_handler(Exception, unexpected_error)
-
-
-def unrouted_error(error: HTTPException) -> Response:
-    """An address under /api/ or /open311/ that matches no route (or not with this method):
-    answered in the API's own format rather than as an HTML page."""
-    if request.path.startswith("/open311/"):
-        from assembly.api import open311
-
-        return open311.http_error(error)
-    return http_error(error)

@@ -50,7 +50,7 @@ def method_label(method: str) -> str:
     }.get(method, method)
 
 
-def _move(assembly: Assembly, expected: AssemblyStatus, to: AssemblyStatus, now: dt.datetime) -> None:
+def move_status(assembly: Assembly, expected: AssemblyStatus, to: AssemblyStatus, now: dt.datetime) -> None:
     changed = db.session.execute(
         update(Assembly).where(Assembly.id == assembly.id, Assembly.status == expected.value)
         .values(status=to.value, updated_at=now).execution_options(synchronize_session=False)
@@ -266,7 +266,7 @@ def announce(actor, now: dt.datetime, assembly: Assembly) -> Assembly:
         raise ValidationFailed(_("The time set for the vote to open has passed. Please set new times."),
                                "opens_at")
     _check_k_fits(ballot.method, ballot.approval_k, len(assembly.items))
-    _move(assembly, A.DRAFT, A.ANNOUNCED, now)
+    move_status(assembly, A.DRAFT, A.ANNOUNCED, now)
     assembly.announced_at = now
     record(actor, "assembly.announce", assembly, now)
     _notify_residents(assembly, "assembly_announced", now)
@@ -310,27 +310,12 @@ def open_if_due(assembly: Assembly, now: dt.datetime) -> Assembly:
     if opened == 1:
         set_committed_value(ballot, "opened_at", ballot.opens_at)
         set_committed_value(ballot, "electorate", count)
-        _move(assembly, A.ANNOUNCED, A.VOTING, now)
+        move_status(assembly, A.ANNOUNCED, A.VOTING, now)
         if now < ballot.closes_at:  # only those who may vote: verified when voting opened
             _notify_residents(assembly, "voting_open", now, verified_by=ballot.opens_at)
     else:
         db.session.refresh(ballot)
         db.session.refresh(assembly)
-    return assembly
-
-
-def advance(assembly: Assembly, now: dt.datetime) -> Assembly:
-    """Open or close voting when the server clock passes the window (idempotent, race-safe).
-
-    Run by the scheduler (`flask assemblies tick`), never by reading a page: closing counts
-    the votes, exactly once (see `voting.close_ballot`).
-    """
-    open_if_due(assembly, now)
-    ballot = assembly.ballot
-    if ballot is not None and assembly.status == A.VOTING.value and now >= ballot.closes_at:
-        from assembly.assemblies.voting import close_ballot  # voting builds on this module
-
-        close_ballot(assembly, now)
     return assembly
 
 
@@ -370,7 +355,7 @@ def write_minutes(actor, now: dt.datetime, assembly: Assembly, *, minutes: str, 
     assembly.minutes, assembly.minutes_html = text, render_markdown(text)
     assembly.attendance, assembly.bodies_present = attendance, bodies
     if assembly.status == A.CLOSED.value:
-        _move(assembly, A.CLOSED, A.MINUTED, now)
+        move_status(assembly, A.CLOSED, A.MINUTED, now)
     assembly.updated_at = now
     db.session.flush()
     record(actor, "assembly.minutes", assembly, now, attendance=attendance)

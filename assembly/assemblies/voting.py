@@ -38,7 +38,7 @@ from assembly.assemblies.models import (
     Participation,
     Secrecy,
 )
-from assembly.assemblies.services import _move, open_if_due
+from assembly.assemblies.services import move_status, open_if_due
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotAllowed, ValidationFailed
 from assembly.neighbourhoods.models import Membership, MembershipRole, MembershipStatus
@@ -237,7 +237,7 @@ def close_ballot(assembly: Assembly, now: dt.datetime) -> BallotResult | None:
                           result=result.to_dict(), document=document)
     db.session.add(stored)
     db.session.flush()
-    _move(assembly, AssemblyStatus.VOTING, AssemblyStatus.CLOSED, now)
+    move_status(assembly, AssemblyStatus.VOTING, AssemblyStatus.CLOSED, now)
     accepted = set(result.accepted)
     for item in assembly.items:
         item.outcome = "accepted" if str(item.id) in accepted else "rejected"
@@ -247,6 +247,19 @@ def close_ballot(assembly: Assembly, now: dt.datetime) -> BallotResult | None:
             proposals.notify_followers(item.proposal, "proposal_status", now, status=to.value)
     db.session.flush()
     return stored
+
+
+def advance(assembly: Assembly, now: dt.datetime) -> Assembly:
+    """Open or close voting when the server clock passes the window (idempotent, race-safe).
+
+    Run by the scheduler (`flask assemblies tick`), never by reading a page: closing counts
+    the votes, exactly once (see `close_ballot`).
+    """
+    open_if_due(assembly, now)
+    ballot = assembly.ballot
+    if ballot is not None and assembly.status == AssemblyStatus.VOTING.value and now >= ballot.closes_at:
+        close_ballot(assembly, now)
+    return assembly
 
 
 def result_of(assembly: Assembly) -> BallotResult | None:

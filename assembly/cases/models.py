@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
+from flask_babel import gettext as _
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,6 +27,24 @@ class Decision(str, enum.Enum):
     REJECTED = "rejected"
     DEFERRED = "deferred"
     REFERRED = "referred"
+
+
+def status_label(status: str, decision: str | None = None) -> str:
+    if status == CaseStatus.DECIDED.value and decision:
+        return decision_label(decision)
+    return {
+        CaseStatus.FORWARDED.value: _("Forwarded"), CaseStatus.RECEIVED.value: _("Received"),
+        CaseStatus.SCHEDULED.value: _("On the council's agenda"), CaseStatus.DECIDED.value: _("Decided"),
+        CaseStatus.IN_PROGRESS.value: _("In progress"), CaseStatus.DONE.value: _("Done"),
+    }.get(status, status)
+
+
+def decision_label(decision: str) -> str:
+    return {
+        Decision.APPROVED.value: _("Decided: approved"), Decision.REJECTED.value: _("Decided: rejected"),
+        Decision.DEFERRED.value: _("Decided: deferred"), Decision.REFERRED.value: _("Referred to another body"),
+    }.get(decision, decision)
+
 
 
 

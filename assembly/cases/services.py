@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from assembly import permissions
 from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotResult
 from assembly.audit.services import record
-from assembly.cases.models import Case, CaseEvent, CaseSequence, CaseStatus, Decision
+from assembly.cases.models import Case, CaseEvent, CaseSequence, CaseStatus, Decision, decision_label, status_label
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotFound, ValidationFailed
 from assembly.neighbourhoods.models import Body
@@ -40,23 +40,6 @@ NEXT: dict[str, frozenset[str]] = {
     C.IN_PROGRESS.value: frozenset({"in_progress", "done"}),
     C.DONE.value: frozenset(),
 }
-
-
-def status_label(status: str, decision: str | None = None) -> str:
-    if status == C.DECIDED.value and decision:
-        return decision_label(decision)
-    return {
-        C.FORWARDED.value: _("Forwarded"), C.RECEIVED.value: _("Received"),
-        C.SCHEDULED.value: _("On the council's agenda"), C.DECIDED.value: _("Decided"),
-        C.IN_PROGRESS.value: _("In progress"), C.DONE.value: _("Done"),
-    }.get(status, status)
-
-
-def decision_label(decision: str) -> str:
-    return {
-        Decision.APPROVED.value: _("Decided: approved"), Decision.REJECTED.value: _("Decided: rejected"),
-        Decision.DEFERRED.value: _("Decided: deferred"), Decision.REFERRED.value: _("Referred to another body"),
-    }.get(decision, decision)
 
 
 def _allowed(case: Case) -> frozenset[str]:

@@ -12,9 +12,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from assembly.cases.models import status_label as case_status_label
 from assembly.db import db
 from assembly.i18n import format_number
 from assembly.notifications.models import Notification, OutboxEmail
+from assembly.proposals.models import status_label as proposal_status_label
 
 
 def _membership_approved(p: dict) -> str:
@@ -53,9 +55,7 @@ def _proposal_comment(p: dict) -> str:
 
 
 def _proposal_status(p: dict) -> str:
-    from assembly.proposals.services import status_label
-
-    return _("“%(title)s” is now: %(status)s.", title=p["title"], status=status_label(p["status"]))
+    return _("“%(title)s” is now: %(status)s.", title=p["title"], status=proposal_status_label(p["status"]))
 
 
 def _content_hidden(p: dict) -> str:
@@ -77,10 +77,8 @@ def _voting_open(p: dict) -> str:
 
 
 def _case_event(p: dict) -> str:
-    from assembly.cases.services import status_label
-
     return _("Case %(reference)s (“%(title)s”) is now: %(status)s.", reference=p["reference"], title=p["title"],
-             status=status_label(p["status"], p.get("decision") or None))
+             status=case_status_label(p["status"], p.get("decision") or None))
 
 
 MESSAGES: dict[str, Callable[[dict], str]] = {

@@ -1,7 +1,7 @@
 """The notification list: read, mark read."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from assembly.forms import ButtonForm
@@ -10,6 +10,18 @@ from assembly.params import query_int
 from assembly.web import now, require
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+
+@bp.app_context_processor
+def _unread_notifications() -> dict:
+    def unread_notifications() -> int:  # counted once per request, and only if a page asks
+        if not current_user.is_authenticated:
+            return 0
+        if "unread_notifications" not in g:
+            g.unread_notifications = services.unread_count(current_user)
+        return g.unread_notifications
+
+    return {"unread_notifications": unread_notifications}
 
 
 @bp.route("/")

@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
+from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -19,6 +21,18 @@ class ProposalStatus(str, enum.Enum):
     REJECTED = "rejected"
     FORWARDED = "forwarded"
     WITHDRAWN = "withdrawn"
+
+
+def status_label(status: str) -> str:
+    """A proposal status as people read it, in the current language."""
+    S = ProposalStatus
+    labels = {
+        S.DRAFT.value: _("Draft"), S.OPEN.value: pgettext("proposal status", "Open"),
+        S.ON_AGENDA.value: _("On the agenda"),
+        S.ACCEPTED.value: _("Accepted"), S.REJECTED.value: _("Rejected"), S.FORWARDED.value: _("Forwarded"),
+        S.WITHDRAWN.value: _("Withdrawn"),
+    }
+    return labels.get(status, status)
 
 
 DISCUSSABLE_STATUSES = (ProposalStatus.OPEN, ProposalStatus.ON_AGENDA, ProposalStatus.ACCEPTED,

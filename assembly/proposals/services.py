@@ -9,7 +9,6 @@ import math
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from flask_babel import pgettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -20,6 +19,7 @@ from assembly.db import db
 from assembly.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from assembly.neighbourhoods.models import Category, Membership, MembershipRole, MembershipStatus, Neighbourhood
 from assembly.notifications.services import notify
+from assembly.proposals.models import status_label  # noqa: F401 - the views' and templates' name
 from assembly.proposals.models import (
     DISCUSSABLE_STATUSES,
     Follow,
@@ -48,16 +48,6 @@ TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
 }
 # Until revision 0006 hiding was a status; events recorded then still name it.
 FORMER_HIDDEN_STATUS = "hidden"
-
-
-def status_label(status: str) -> str:
-    labels = {
-        S.DRAFT.value: _("Draft"), S.OPEN.value: pgettext("proposal status", "Open"),
-        S.ON_AGENDA.value: _("On the agenda"),
-        S.ACCEPTED.value: _("Accepted"), S.REJECTED.value: _("Rejected"), S.FORWARDED.value: _("Forwarded"),
-        S.WITHDRAWN.value: _("Withdrawn"),
-    }
-    return labels.get(status, status)
 
 
 # --- the lifecycle -------------------------------------------------------------------

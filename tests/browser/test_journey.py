@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from assembly.accounts.models import User
 from assembly.assemblies import services as assembly_services
+from assembly.assemblies import voting as assembly_voting
 from assembly.assemblies.models import Assembly
 from assembly.cases import services as case_services
 from assembly.neighbourhoods.models import Body, Category, Neighbourhood
@@ -280,7 +281,7 @@ def journey(site, contexts, cast: Cast):
 
     with site.database() as session:  # the clock reaches the end of the window
         assembly = session.get(Assembly, assembly_id)
-        assembly_services.advance(assembly, assembly.ballot.closes_at)
+        assembly_voting.advance(assembly, assembly.ballot.closes_at)
 
     # --- the result: accepted; a voter finds their receipt in the published ballots ----------------
     goto(supporter, session_path)
