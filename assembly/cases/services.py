@@ -23,6 +23,7 @@ from assembly.cases.models import Case, CaseEvent, CaseSequence, CaseStatus, Dec
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotFound, ValidationFailed
 from assembly.neighbourhoods.models import Body
+from assembly.notifications.services import register_message
 from assembly.proposals import services as proposals
 from assembly.proposals.models import Proposal, ProposalStatus
 from assembly.text import clean_plain
@@ -40,6 +41,14 @@ NEXT: dict[str, frozenset[str]] = {
     C.IN_PROGRESS.value: frozenset({"in_progress", "done"}),
     C.DONE.value: frozenset(),
 }
+
+
+def _event_message(p: dict) -> str:
+    return _("Case %(reference)s (“%(title)s”) is now: %(status)s.", reference=p["reference"], title=p["title"],
+             status=status_label(p["status"], p.get("decision") or None))
+
+
+register_message("case_event", _event_message)
 
 
 def _allowed(case: Case) -> frozenset[str]:

@@ -12,11 +12,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from assembly.cases.models import status_label as case_status_label
 from assembly.db import db
 from assembly.i18n import format_number
 from assembly.notifications.models import Notification, OutboxEmail
-from assembly.proposals.models import status_label as proposal_status_label
 
 
 def _membership_approved(p: dict) -> str:
@@ -54,10 +52,6 @@ def _proposal_comment(p: dict) -> str:
     return _("%(name)s commented on “%(title)s”.", name=p["name"], title=p["title"])
 
 
-def _proposal_status(p: dict) -> str:
-    return _("“%(title)s” is now: %(status)s.", title=p["title"], status=proposal_status_label(p["status"]))
-
-
 def _content_hidden(p: dict) -> str:
     return _("Your contribution to “%(title)s” was hidden by moderation. Reason: %(reason)s",
              title=p["title"], reason=p["reason"] or _("several reports, pending review"))
@@ -76,18 +70,14 @@ def _voting_open(p: dict) -> str:
     return _("Voting is open in “%(title)s”.", title=p["title"])
 
 
-def _case_event(p: dict) -> str:
-    return _("Case %(reference)s (“%(title)s”) is now: %(status)s.", reference=p["reference"], title=p["title"],
-             status=case_status_label(p["status"], p.get("decision") or None))
-
-
+# Kind → text in the reader's language. Kinds whose text needs a domain's words (a proposal's or
+# a case's status) are added by that domain with `register_message`, so that this module, which
+# every domain uses, uses none of them.
 MESSAGES: dict[str, Callable[[dict], str]] = {
-    "case_event": _case_event,
     "assembly_announced": _assembly_announced,
     "voting_open": _voting_open,
     "proposal_ready": _proposal_ready,
     "proposal_comment": _proposal_comment,
-    "proposal_status": _proposal_status,
     "content_hidden": _content_hidden,
     "content_restored": _content_restored,
     "membership_approved": _membership_approved,
@@ -97,6 +87,10 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     "appointed_staff": _appointed_staff,
     "membership_requested": _membership_requested,
 }
+
+
+def register_message(kind: str, render: Callable[[dict], str]) -> None:
+    MESSAGES[kind] = render
 
 
 def render_notification(notification: Notification) -> str:

@@ -18,8 +18,8 @@ from assembly import permissions
 from assembly.db import db
 from assembly.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from assembly.neighbourhoods.models import Category, Membership, MembershipRole, MembershipStatus, Neighbourhood
-from assembly.notifications.services import notify
-from assembly.proposals.models import status_label  # noqa: F401 - the views' and templates' name
+from assembly.notifications.services import notify, register_message
+from assembly.proposals.models import status_label
 from assembly.proposals.models import (
     DISCUSSABLE_STATUSES,
     Follow,
@@ -48,6 +48,13 @@ TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
 }
 # Until revision 0006 hiding was a status; events recorded then still name it.
 FORMER_HIDDEN_STATUS = "hidden"
+
+
+def _status_message(p: dict) -> str:
+    return _("“%(title)s” is now: %(status)s.", title=p["title"], status=status_label(p["status"]))
+
+
+register_message("proposal_status", _status_message)
 
 
 # --- the lifecycle -------------------------------------------------------------------
