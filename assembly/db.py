@@ -10,6 +10,8 @@ from typing import Annotated
 
 from flask import Flask, current_app, g
 from sqlalchemy import JSON, DateTime, Integer, MetaData, String, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -161,6 +163,11 @@ class Database:
         if "db_session" in g and g.db_session.get_bind().dialect.name == "sqlite":
             g.db_session.commit()  # nothing was written: this only ends the read transaction
         WRITE_INTENT.set(True)
+
+    def insert(self, model):
+        """An INSERT of this database's dialect, which offers ON CONFLICT (PostgreSQL and SQLite)."""
+        dialect = self.session.get_bind().dialect.name
+        return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(model)
 
     @staticmethod
     def rollback() -> None:

@@ -540,12 +540,12 @@ def ballots_document(rules: Rules, ballots: Sequence[Any], receipts: Sequence[st
         document["receipts"] = sorted(receipts)
     if meta is not None:
         document["meta"] = dict(meta)
-    _read_receipts(document)  # receipts: strings, unique
+    receipts_of(document)  # receipts: strings, unique
     return document
 
 
-def _read_receipts(document: Mapping[str, Any]) -> list[str]:
-    """The receipts of a document: the separate list (format 2) or beside each vote (format 1)."""
+def receipts_of(document: Mapping[str, Any]) -> list[str]:
+    """The receipts of a document, checked: the separate list (format 2) or beside each vote (format 1)."""
     if "receipts" in document:
         listed = document["receipts"]
         if not isinstance(listed, list):
@@ -579,13 +579,8 @@ def _read_entries(document: Mapping[str, Any]) -> list[Any]:
         if set(entry) - allowed:
             raise InvalidDocument("unknown_key", where, sorted(set(entry) - allowed))
         votes.append(entry["vote"])
-    _read_receipts(document)
+    receipts_of(document)
     return votes
-
-
-def receipts_of(document: Mapping[str, Any]) -> list[str]:
-    """The receipt fingerprints a (valid) ballots document lists."""
-    return _read_receipts(document)
 
 
 def tally_document(doc: Any) -> Result:

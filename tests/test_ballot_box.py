@@ -17,6 +17,7 @@ chance, while voting (the papers are not there yet; the envelopes are all one si
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import random
 from collections import Counter
@@ -91,9 +92,7 @@ def _rows(app, ballot_id: int) -> tuple[list[dict], list[dict]]:
 
 def _choice(paper: dict) -> str:
     choices = paper["choices"]
-    if isinstance(choices, str):
-        import json
-
+    if isinstance(choices, str):  # SQLite's JSON comes back as text through a raw query
         choices = json.loads(choices)
     return next(iter(choices["vote"].values()), "")
 

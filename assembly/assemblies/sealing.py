@@ -10,6 +10,7 @@ participation or ballot does not open.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 
@@ -27,7 +28,9 @@ class EnvelopeError(RuntimeError):
     """An envelope that does not open: wrong key, or changed in the database."""
 
 
+@functools.lru_cache(maxsize=64)
 def _ballot_key(master: str, ballot_id: int) -> AESGCM:
+    # Derived once per ballot and process: every vote, and every envelope opened at closing, needs it.
     key = HKDF(algorithm=SHA256(), length=32, salt=None,
                info=f"assembly/ballot-seal/v1/{ballot_id}".encode()).derive(master.encode())
     return AESGCM(key)

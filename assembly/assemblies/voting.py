@@ -21,8 +21,6 @@ import secrets
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -111,11 +109,6 @@ def _validated_vote(ballot: Ballot, items: list[AgendaItem], vote) -> object:
     return vote
 
 
-def _insert_ignoring_conflict(model):
-    dialect = db.session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model).on_conflict_do_nothing()
-
-
 def _seal_key() -> str:
     return current_app.config["BALLOT_SEAL_KEY"]
 
@@ -150,7 +143,7 @@ def cast_vote(actor, now: dt.datetime, assembly: Assembly, vote) -> str | None:
     envelope = sealing.seal(_seal_key(), ballot.id, actor.id, vote, sealing.padded_size(
         [str(item.id) for item in items])) if secret else None
     inserted = db.session.execute(
-        _insert_ignoring_conflict(Participation).values(
+        db.insert(Participation).on_conflict_do_nothing().values(
             ballot_id=ballot.id, user_id=actor.id, voted_at=now, sealed=envelope,
             receipt_hash=receipt_hash(code) if code else None).returning(Participation.id)
     ).scalar()

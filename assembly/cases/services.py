@@ -10,8 +10,6 @@ import json
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -157,9 +155,7 @@ def _next_reference(case_neighbourhood, now: dt.datetime) -> str:
     """municipality-neighbourhood-year-sequence, gapless: the counter row is incremented in
     the forwarding's own transaction (a rolled-back forwarding gives its number back)."""
     year = now.year
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(CaseSequence).values(neighbourhood_id=case_neighbourhood.id, year=year, last_number=1)
+    statement = db.insert(CaseSequence).values(neighbourhood_id=case_neighbourhood.id, year=year, last_number=1)
     statement = statement.on_conflict_do_update(
         index_elements=[CaseSequence.neighbourhood_id, CaseSequence.year],
         set_={"last_number": CaseSequence.last_number + 1},
