@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 LOCALES := tr fa sv
-PO := $(foreach l,$(LOCALES),translations/$(l)/LC_MESSAGES/messages.po)
+PO := $(foreach l,$(LOCALES),assembly/translations/$(l)/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
@@ -57,11 +57,11 @@ screenshots: install translations
 	$(BIN)/python -m tools.screenshots
 
 extract: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --omit-header --no-wrap .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o assembly/translations/messages.pot --no-location --sort-output --omit-header --no-wrap .
 
 update-translations: extract
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --no-wrap
-	rm -f translations/messages.pot
+	$(BIN)/pybabel update -i assembly/translations/messages.pot -d assembly/translations --no-fuzzy-matching --ignore-obsolete --no-wrap
+	rm -f assembly/translations/messages.pot
 
 bench: install translations
 	$(BIN)/python -m bench

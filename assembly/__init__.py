@@ -15,7 +15,7 @@ def create_app(config: dict | None = None) -> Flask:
         __name__,
         instance_path=str(root / "instance"),
         instance_relative_config=True,
-        template_folder=str(root / "templates"),
+        template_folder="templates",
     )
     settings = config_module.defaults(Path(app.instance_path))
     settings.update(config_module.from_environment())

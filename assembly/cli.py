@@ -19,7 +19,7 @@ from assembly.assemblies.voting import advance
 from assembly.db import db, utcnow
 
 log = logging.getLogger(__name__)
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(url: str | None = None) -> AlembicConfig:

@@ -67,7 +67,7 @@ def defaults(instance_path: Path) -> dict:
         "LOAD_DEMO_DATA": True,
         "DEFAULT_TIMEZONE": "UTC",
         "BABEL_DEFAULT_LOCALE": "en",
-        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
         "WTF_CSRF_TIME_LIMIT": 3600 * 8,
         "WTF_I18N_ENABLED": True,
         "SESSION_COOKIE_NAME": "assembly_session",

@@ -17,7 +17,7 @@ from assembly.extensions import babel, limiter
 from assembly.models import Base
 from tests.conftest import test_config
 
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "assembly" / "translations"
 _compiled: dict[str, str] = {}
 
 

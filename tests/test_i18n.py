@@ -50,7 +50,7 @@ def _by_key(catalog) -> dict:
 
 
 def _catalogue(locale: str):
-    with (ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+    with (ROOT / "assembly" / "translations" / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         return read_po(handle, locale=locale)
 
 
@@ -272,7 +272,7 @@ def test_html_lang_and_direction_on_several_pages(client, persian_hood, locale):
 
 def test_no_template_hard_codes_the_page_language():
     html_elements = 0
-    for template in (ROOT / "templates").rglob("*.html"):
+    for template in (ROOT / "assembly" / "templates").rglob("*.html"):
         for element in re.findall(r"<html\b[^>]*>", template.read_text(encoding="utf-8")):
             html_elements += 1
             assert 'lang="{{' in element and 'dir="{{' in element, f"{template}: {element}"
