@@ -33,9 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = params.IdConverter  # before any route is added
     web.init_app(app)
     _register_blueprints(app)
-    from assembly.cli import register_commands
-
-    register_commands(app)
+    _register_commands(app)
     return app
 
 
@@ -61,3 +59,17 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(open311.bp)
     # An address under an API's prefix that matches no route is answered in that API's format.
     app.extensions["unrouted_errors"] = {"/open311/": open311.http_error, "/api/": api_errors.http_error}
+
+
+def _register_commands(app: Flask) -> None:
+    # Imported here for the same reason as the blueprints.
+    from assembly import cli, integrity
+    from assembly.assemblies import cli as assemblies_cli
+    from assembly.cases import cli as cases_cli
+    from assembly.demo import cli as demo_cli
+    from assembly.neighbourhoods import cli as setup_cli
+    from assembly.notifications import cli as mail_cli
+
+    for group in (cli.schema, setup_cli.group, demo_cli.group, mail_cli.group, assemblies_cli.group,
+                  cases_cli.group, integrity.checks, assemblies_cli.recount):
+        app.cli.add_command(group)

@@ -1,7 +1,7 @@
 """Factories for the assembly and voting tests (call inside an app context).
 
 Sessions are driven through the real services with a simulated clock, like
-`assembly.demo_assemblies`: prepared at `T0 - DAY`, voting opens at `T0` and closes at
+`assembly.demo.sessions`: prepared at `T0 - DAY`, voting opens at `T0` and closes at
 `T0 + DAY`. The factories' residents are verified at the real clock, long before `T0`.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assembly.accounts.models import User
-from assembly.cli import tick_assemblies
+from assembly.assemblies.cli import tick_assemblies
 from assembly.assemblies import services, voting
 from assembly.assemblies.models import (
     Assembly,

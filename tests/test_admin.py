@@ -447,7 +447,7 @@ def test_visitors_are_sent_to_the_login_page(app, client):
 
 def invoke(app, *args, password=None, monkeypatch=None):
     if password is not None:
-        monkeypatch.setattr("assembly.cli.getpass.getpass", lambda prompt="": password)
+        monkeypatch.setattr("assembly.neighbourhoods.cli.getpass.getpass", lambda prompt="": password)
     return app.test_cli_runner().invoke(args=["setup", *args])
 
 

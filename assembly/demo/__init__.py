@@ -12,9 +12,9 @@ from assembly.accounts.models import User
 from assembly.accounts.services import hash_password
 from assembly.actors import SystemActor
 from assembly.db import db
-from assembly.demo_assemblies import load_sessions
-from assembly.demo_cases import demo_api_token, load_cases
-from assembly.demo_proposals import BOUNDS, load_proposals
+from assembly.demo.sessions import load_sessions
+from assembly.demo.cases import demo_api_token, load_cases
+from assembly.demo.proposals import BOUNDS, load_proposals
 from assembly.neighbourhoods import services
 
 DEMO_PASSWORD = "demo-assembly-2026"
