@@ -5,11 +5,16 @@ from pathlib import Path
 
 from flask import Flask
 
+from flask_babel import lazy_gettext as _l
+
 from assembly import config as config_module
+from assembly import i18n, params, pipeline
+from assembly.extensions import babel, csrf, db, limiter, login_manager
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Load configuration, initialise extensions, register blueprints and commands."""
+    """The composition root: configuration, extensions, the request pipeline, every blueprint
+    and every command group. Nothing else in the package imports the blueprints."""
     root = Path(__file__).resolve().parent.parent
     app = Flask(
         __name__,
@@ -28,17 +33,30 @@ def create_app(config: dict | None = None) -> Flask:
     config_module.finalise(settings)
     app.config.update(settings)
 
-    from assembly import params, web
-
+    _init_extensions(app)
+    pipeline.install(app)
     app.url_map.converters["int"] = params.IdConverter  # before any route is added
-    web.init_app(app)
     _register_blueprints(app)
     _register_commands(app)
     return app
 
 
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    i18n.init_app(app)
+
+
 def _register_blueprints(app: Flask) -> None:
-    # Imported here, not at the top: importing any submodule runs this package's __init__ first.
+    # Imported here, not at the top: importing any submodule runs this package's __init__ first,
+    # and the views import the domains, which import the package's base modules.
     from assembly.accounts.views import bp as accounts_bp
     from assembly.admin.views import bp as admin_bp
     from assembly.api import errors as api_errors

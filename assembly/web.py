@@ -1,45 +1,26 @@
-"""Request plumbing shared by all blueprints: extensions, the one commit per request,
-security headers, error pages and the helpers views use to call services."""
+"""The helpers views use: the request's clock, calling a service with a form, the policy check
+that answers 403, the status of a re-shown form. The request pipeline itself (commit, headers,
+error pages) is `assembly.pipeline`, put together by `create_app`."""
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import logging
-from urllib.parse import urlsplit
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g, render_template, request
+from flask import abort, g, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
 
-from assembly import i18n, permissions
+from assembly import permissions
 from assembly.db import WRITE_INTENT, utcnow
 from assembly.errors import DomainError, NotAllowed, NotFound, ValidationFailed
-from assembly.extensions import babel, csrf, db, limiter, login_manager
-from assembly.params import InvalidParameter
-from assembly.urls import external_url
+from assembly.extensions import db, login_manager
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-def content_security_policy(tile_url: str | None) -> str:
-    """No inline script or style; images may also come from the configured map tile server."""
-    img = "'self' data:"
-    if tile_url:
-        parts = urlsplit(tile_url.replace("{s}", "a"))
-        host = parts.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else parts.netloc
-        img += f" {parts.scheme}://{host}"
-    return (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {img}; "
-        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-        "form-action 'self'; frame-ancestors 'none'"
-    )
-
 
 def now() -> dt.datetime:
     """The request's clock; services receive it as an argument."""
@@ -96,70 +77,6 @@ def form_status() -> int:
     return 200
 
 
-def _commit_or_rollback(response):
-    # One commit per request, here: an acknowledged write is a committed write.
-    if response.status_code < 400:
-        db.commit()
-    else:
-        db.rollback()
-    return response
-
-
-def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
-    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if current_user and current_user.is_authenticated:
-        response.headers.setdefault("Cache-Control", "private, no-store")
-    response.vary.add("Accept-Language")
-    response.vary.add("Cookie")
-    return response
-
-
-def _error_page(error: HTTPException):
-    db.rollback()
-    for prefix, answer in current_app.extensions["unrouted_errors"].items():
-        if request.path.startswith(prefix):  # no route matched: answer in that API's format
-            return answer(error)
-    code = error.code or 500
-    template = code if code in (400, 403, 404, 405, 413, 429) else 500
-    message = error.description if isinstance(error, InvalidParameter) else None
-    return render_template(f"errors/{template}.html", error=error, message=message), code
-
-
-def _csrf_error(_error: CSRFError):
-    db.rollback()
-    return render_template("errors/400.html", csrf_expired=True), 400
-
-
-def _domain_not_allowed(_error):
-    db.rollback()
-    return render_template("errors/403.html"), 403
-
-
-def _domain_not_found(_error):
-    db.rollback()
-    return render_template("errors/404.html"), 404
-
-
-def _server_error(error: Exception):
-    db.rollback()
-    log.exception("unhandled error", exc_info=error)
-    return render_template("errors/500.html"), 500
-
-
-def _template_helpers() -> dict:
-    def can(action: str, obj: Any = None) -> bool:
-        return permissions.can(current_user, action, obj)
-
-    return {"can": can, "page_errors": g.get("page_errors", [])}
-
-
 def proposal_title(proposal) -> str:
     """A hidden proposal's title may be what was hidden: only its author and moderators see it."""
     if proposal.hidden_at is not None and not (permissions.can(current_user, "moderate", proposal)
@@ -174,29 +91,3 @@ def require(action: str, obj: Any = None) -> None:
         if not current_user.is_authenticated:
             abort(login_manager.unauthorized())
         abort(403)
-
-
-def init_app(app: Flask) -> None:
-    app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(app.config.get("MAP_TILE_URL"))
-    db.init_app(app)
-    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
-    csrf.init_app(app)
-    limiter.init_app(app)
-    login_manager.init_app(app)
-    login_manager.login_view = "accounts.login"
-    login_manager.login_message = _l("Please log in to continue.")
-    login_manager.login_message_category = "info"
-    login_manager.session_protection = "basic"
-    i18n.init_app(app)
-
-    app.after_request(_security_headers)
-    app.after_request(_commit_or_rollback)  # registered last, so it runs first
-    app.register_error_handler(HTTPException, _error_page)
-    app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(NotAllowed, _domain_not_allowed)
-    app.register_error_handler(NotFound, _domain_not_found)
-    app.register_error_handler(Exception, _server_error)
-    app.context_processor(_template_helpers)
-    app.jinja_env.add_extension("jinja2.ext.do")
-    app.jinja_env.globals["proposal_title"] = proposal_title  # a global: macros see it too
-    app.jinja_env.globals["external_url"] = external_url

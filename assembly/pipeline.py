@@ -1,0 +1,115 @@
+"""The request pipeline, wired by `create_app`: the one commit per request, security headers,
+error pages and what every template may use."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from assembly import permissions
+from assembly.errors import NotAllowed, NotFound
+from assembly.extensions import db
+from assembly.params import InvalidParameter
+from assembly.urls import external_url
+from assembly.web import proposal_title
+
+log = logging.getLogger(__name__)
+
+
+def content_security_policy(tile_url: str | None) -> str:
+    """No inline script or style; images may also come from the configured map tile server."""
+    img = "'self' data:"
+    if tile_url:
+        parts = urlsplit(tile_url.replace("{s}", "a"))
+        host = parts.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else parts.netloc
+        img += f" {parts.scheme}://{host}"
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {img}; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def _commit_or_rollback(response):
+    # One commit per request, here: an acknowledged write is a committed write.
+    if response.status_code < 400:
+        db.commit()
+    else:
+        db.rollback()
+    return response
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if current_user and current_user.is_authenticated:
+        response.headers.setdefault("Cache-Control", "private, no-store")
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response
+
+
+def _error_page(error: HTTPException):
+    db.rollback()
+    for prefix, answer in current_app.extensions["unrouted_errors"].items():
+        if request.path.startswith(prefix):  # no route matched: answer in that API's format
+            return answer(error)
+    code = error.code or 500
+    template = code if code in (400, 403, 404, 405, 413, 429) else 500
+    message = error.description if isinstance(error, InvalidParameter) else None
+    return render_template(f"errors/{template}.html", error=error, message=message), code
+
+
+def _csrf_error(_error: CSRFError):
+    db.rollback()
+    return render_template("errors/400.html", csrf_expired=True), 400
+
+
+def _domain_not_allowed(_error):
+    db.rollback()
+    return render_template("errors/403.html"), 403
+
+
+def _domain_not_found(_error):
+    db.rollback()
+    return render_template("errors/404.html"), 404
+
+
+def _server_error(error: Exception):
+    db.rollback()
+    log.exception("unhandled error", exc_info=error)
+    return render_template("errors/500.html"), 500
+
+
+def _template_helpers() -> dict:
+    def can(action: str, obj: Any = None) -> bool:
+        return permissions.can(current_user, action, obj)
+
+    return {"can": can, "page_errors": g.get("page_errors", [])}
+
+
+def install(app: Flask) -> None:
+    """Hooks run around every request, in this order: commit or roll back, then the headers."""
+    app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(app.config.get("MAP_TILE_URL"))
+    app.after_request(_security_headers)
+    app.after_request(_commit_or_rollback)  # registered last, so it runs first
+    app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(NotAllowed, _domain_not_allowed)
+    app.register_error_handler(NotFound, _domain_not_found)
+    app.register_error_handler(Exception, _server_error)
+    app.context_processor(_template_helpers)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["proposal_title"] = proposal_title  # a global: macros see it too
+    app.jinja_env.globals["external_url"] = external_url
