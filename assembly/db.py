@@ -52,9 +52,7 @@ class Base(DeclarativeBase):
 
 
 intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
-str40 = Annotated[str, mapped_column(String(40))]
 str200 = Annotated[str, mapped_column(String(200))]
-timestamp = Annotated[dt.datetime, mapped_column(UTCDateTime())]
 
 
 def one_of(column: str, values) -> str:
@@ -177,6 +175,3 @@ class Database:
 
 db = Database()
 
-
-def session() -> Session:
-    return db.session

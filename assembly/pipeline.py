@@ -15,7 +15,7 @@ from assembly import permissions
 from assembly.errors import NotAllowed, NotFound
 from assembly.extensions import db
 from assembly.params import InvalidParameter
-from assembly.urls import external_url
+from assembly.urls import absolute_url, external_url
 from assembly.web import proposal_title
 
 log = logging.getLogger(__name__)
@@ -113,3 +113,4 @@ def install(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["proposal_title"] = proposal_title  # a global: macros see it too
     app.jinja_env.globals["external_url"] = external_url
+    app.jinja_env.globals["absolute_url"] = absolute_url

@@ -14,7 +14,12 @@ from flask import current_app
 def external_url(endpoint: str, **values) -> str:
     """BASE_URL followed by the path of `endpoint` (a full name such as "cases.show"); values
     that are no part of the route become the query string, None values are left out."""
-    path = current_app.url_map.bind("").build(endpoint, {k: v for k, v in values.items() if v is not None})
+    return absolute_url(current_app.url_map.bind("").build(endpoint, {k: v for k, v in values.items()
+                                                                       if v is not None}))
+
+
+def absolute_url(path: str) -> str:
+    """BASE_URL followed by a path already built (such as a notification's stored link)."""
     return current_app.config["BASE_URL"].rstrip("/") + path
 
 

@@ -70,23 +70,23 @@ def generate(url: str, size: int) -> dict:
     from assembly.cases.models import Case
     from assembly.actors import SystemActor
     from assembly.db import db, utcnow
-    from assembly.neighbourhoods import services as hoods
+    from assembly.neighbourhoods import structure
     from assembly.proposals.models import Proposal
 
     app = create_app(config(url))
     with app.app_context():
         now = utcnow()
-        owner = hoods.create_municipality(SystemActor(), now, code="BEN", name="Bench", timezone="Europe/Istanbul",
+        owner = structure.create_municipality(SystemActor(), now, code="BEN", name="Bench", timezone="Europe/Istanbul",
                                           default_locale="tr")
-        hood = hoods.create_neighbourhood(SystemActor(), now, municipality=owner, slug="bench", code="BENCH",
+        hood = structure.create_neighbourhood(SystemActor(), now, municipality=owner, slug="bench", code="BENCH",
                                           names={"tr": "Caferağa", "fa": "جعفرآغا"}, default_locale="tr")
-        category = hoods.create_category(SystemActor(), now, municipality=owner, slug="lighting",
+        category = structure.create_category(SystemActor(), now, municipality=owner, slug="lighting",
                                          names={"tr": "Aydınlatma"}, default_body=None)
-        body = hoods.create_body(SystemActor(), now, municipality=owner, slug="council", name="Meclis",
+        body = structure.create_body(SystemActor(), now, municipality=owner, slug="council", name="Meclis",
                                  kind="council")
         author = register("author@bench.example", "Author", "correct horse battery", "tr", now)
         staff = register("staff@bench.example", "Staff", "correct horse battery", "tr", now)
-        hoods.appoint_staff(SystemActor(), now, body, staff)
+        structure.appoint_staff(SystemActor(), now, body, staff)
         db.session.commit()
         ids = {"hood": hood.id, "category": category.id, "body": body.id, "author": author.id, "staff": staff.id}
     engine = app.extensions["assembly_db"].engine

@@ -47,7 +47,7 @@ def build(url: str, proposals: int, supports: int) -> dict:
     from assembly.actors import SystemActor
     from assembly.cli import upgrade_database
     from assembly.db import db, utcnow
-    from assembly.neighbourhoods import services as hoods
+    from assembly.neighbourhoods import structure
     from assembly.neighbourhoods.models import Membership
     from assembly.proposals.models import Comment, Proposal, Support
 
@@ -58,11 +58,11 @@ def build(url: str, proposals: int, supports: int) -> dict:
     with app.app_context():
         now = utcnow()
         system = SystemActor()
-        town = hoods.create_municipality(system, now, code="BIG", name="Big", timezone="UTC", default_locale="en")
-        body = hoods.create_body(system, now, municipality=town, slug="council", name="Council", kind="council")
-        category = hoods.create_category(system, now, municipality=town, slug="misc", names={"en": "Misc"},
+        town = structure.create_municipality(system, now, code="BIG", name="Big", timezone="UTC", default_locale="en")
+        body = structure.create_body(system, now, municipality=town, slug="council", name="Council", kind="council")
+        category = structure.create_category(system, now, municipality=town, slug="misc", names={"en": "Misc"},
                                          default_body=body)
-        hood = hoods.create_neighbourhood(system, now, municipality=town, slug="big", code="BIG",
+        hood = structure.create_neighbourhood(system, now, municipality=town, slug="big", code="BIG",
                                           names={"en": "Big"}, default_locale="en",
                                           support_threshold=max(1, supports // max(1, proposals) * 4))
         db.session.commit()

@@ -80,7 +80,7 @@ def prepare_assembly(url: str) -> tuple[str, int, list[str]]:
     from assembly.actors import SystemActor
     from assembly.cli import upgrade_database
     from assembly.db import db, utcnow
-    from assembly.neighbourhoods import services as hoods
+    from assembly.neighbourhoods import residents, structure
     from assembly.proposals import services as proposals
 
     os.environ.update(assembly_env(url))
@@ -91,19 +91,19 @@ def prepare_assembly(url: str) -> tuple[str, int, list[str]]:
 
         now = utcnow() - dt.timedelta(minutes=5)
         system = SystemActor()
-        town = hoods.create_municipality(system, now, code="BENCH", name="Bench", timezone="UTC", default_locale="en")
-        body = hoods.create_body(system, now, municipality=town, slug="council", name="Council", kind="council")
-        category = hoods.create_category(system, now, municipality=town, slug="misc", names={"en": "Misc"},
+        town = structure.create_municipality(system, now, code="BENCH", name="Bench", timezone="UTC", default_locale="en")
+        body = structure.create_body(system, now, municipality=town, slug="council", name="Council", kind="council")
+        category = structure.create_category(system, now, municipality=town, slug="misc", names={"en": "Misc"},
                                          default_body=body)
-        hood = hoods.create_neighbourhood(system, now, municipality=town, slug="bench", code="BENCH",
+        hood = structure.create_neighbourhood(system, now, municipality=town, slug="bench", code="BENCH",
                                           names={"en": "Bench"}, default_locale="en", support_threshold=1)
         muhtar = register("muhtar@bench.example", "Muhtar", PASSWORD, "en", now)
-        hoods.appoint_muhtar(system, now, hood, muhtar)
+        structure.appoint_muhtar(system, now, hood, muhtar)
         emails = []
         for number in range(VOTERS):
             voter = register(f"voter{number}@bench.example", f"Voter {number}", PASSWORD, "en", now)
-            membership = hoods.request_membership(voter, now, hood, f"Street {number}")
-            hoods.approve_membership(muhtar, now, hood, membership.id)
+            membership = residents.request_membership(voter, now, hood, f"Street {number}")
+            residents.approve_membership(muhtar, now, hood, membership.id)
             emails.append(voter.email)
         author = db.session.scalar(text("SELECT id FROM users WHERE email = 'voter0@bench.example'"))
         from assembly.accounts.models import User

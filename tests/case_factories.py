@@ -16,7 +16,7 @@ from assembly.cases import services as cases
 from assembly.cases.models import Case
 from assembly.actors import SystemActor
 from assembly.db import db
-from assembly.neighbourhoods import services as hoods
+from assembly.neighbourhoods import structure
 from assembly.neighbourhoods.models import Body, Category, Municipality, Neighbourhood
 from assembly.proposals import services as proposals
 from assembly.proposals.models import Proposal
@@ -45,17 +45,17 @@ def world(code: str = "KDK", hood_code: str = "CAFERAGA", answer_days: int = 30)
     """Kadıköy's Caferağa with the council (answers within `answer_days`) and the police."""
     now = factories.now()
     n = next(_seq)
-    owner = hoods.create_municipality(SystemActor(), now, code=code, name="Kadıköy", timezone="Europe/Istanbul",
+    owner = structure.create_municipality(SystemActor(), now, code=code, name="Kadıköy", timezone="Europe/Istanbul",
                                       default_locale="tr")
-    hood = hoods.create_neighbourhood(
+    hood = structure.create_neighbourhood(
         SystemActor(), now, municipality=owner, slug=f"caferaga-{n}", code=hood_code,
         names={"tr": "Caferağa", "en": "Caferağa", "fa": "جعفرآغا", "sv": "Caferağa"}, default_locale="tr",
         quorum_percent=0, support_threshold=1)
-    kind = hoods.create_category(SystemActor(), now, municipality=owner, slug=f"lighting-{n}",
+    kind = structure.create_category(SystemActor(), now, municipality=owner, slug=f"lighting-{n}",
                                  names={"tr": "Aydınlatma", "en": "Lighting", "fa": "روشنایی"}, default_body=None)
-    council = hoods.create_body(SystemActor(), now, municipality=owner, slug=f"council-{n}",
+    council = structure.create_body(SystemActor(), now, municipality=owner, slug=f"council-{n}",
                                 name="Kadıköy Belediye Meclisi", kind="council", answer_days=answer_days)
-    police = hoods.create_body(SystemActor(), now, municipality=owner, slug=f"police-{n}", name="Kadıköy Emniyeti",
+    police = structure.create_body(SystemActor(), now, municipality=owner, slug=f"police-{n}", name="Kadıköy Emniyeti",
                                kind="police")
     muhtar = factories.muhtar(hood)
     db.session.flush()

@@ -8,7 +8,7 @@ from assembly.accounts.models import User
 from assembly.accounts.services import register
 from assembly.actors import SystemActor
 from assembly.db import db, utcnow
-from assembly.neighbourhoods import services as hoods
+from assembly.neighbourhoods import directory, residents, structure
 from assembly.neighbourhoods.models import Body, Membership, Municipality, Neighbourhood
 
 from tests.conftest import PASSWORD
@@ -35,7 +35,7 @@ def admin() -> User:
 
 def municipality(code: str | None = None, locale: str = "tr") -> Municipality:
     n = next(_seq)
-    return hoods.create_municipality(SystemActor(), now(), code=code or f"M{n}", name=f"Municipality {n}",
+    return structure.create_municipality(SystemActor(), now(), code=code or f"M{n}", name=f"Municipality {n}",
                                      timezone="Europe/Istanbul", default_locale=locale)
 
 
@@ -43,39 +43,39 @@ def neighbourhood(owner: Municipality | None = None, slug: str | None = None, lo
                   **rules) -> Neighbourhood:
     n = next(_seq)
     owner = owner or municipality(locale=locale)
-    return hoods.create_neighbourhood(
+    return structure.create_neighbourhood(
         SystemActor(), now(), municipality=owner, slug=slug or f"hood-{n}", code=f"HOOD{n}",
         names={locale: f"Neighbourhood {n}", "en": f"Neighbourhood {n}"}, default_locale=locale, **rules)
 
 
 def body(owner: Municipality, kind: str = "council") -> Body:
     n = next(_seq)
-    return hoods.create_body(SystemActor(), now(), municipality=owner, slug=f"body-{n}", name=f"Body {n}",
+    return structure.create_body(SystemActor(), now(), municipality=owner, slug=f"body-{n}", name=f"Body {n}",
                              kind=kind)
 
 
 def muhtar(where: Neighbourhood, person: User | None = None) -> User:
     person = person or user(name="Muhtar")
-    hoods.appoint_muhtar(SystemActor(), now(), where, person)
+    structure.appoint_muhtar(SystemActor(), now(), where, person)
     return person
 
 
 def resident(where: Neighbourhood, person: User | None = None) -> User:
     """A verified resident, approved by a muhtar of the neighbourhood (appointed if none)."""
     person = person or user()
-    muhtars = hoods.muhtars_of(where)
+    muhtars = directory.muhtars_of(where)
     approver = muhtars[0].user if muhtars else muhtar(where)
-    membership = hoods.request_membership(person, now(), where, "Street 1")
-    hoods.approve_membership(approver, now(), where, membership.id)
+    membership = residents.request_membership(person, now(), where, "Street 1")
+    residents.approve_membership(approver, now(), where, membership.id)
     return person
 
 
 def pending(where: Neighbourhood, person: User | None = None) -> Membership:
     person = person or user()
-    return hoods.request_membership(person, now(), where, "Street 2")
+    return residents.request_membership(person, now(), where, "Street 2")
 
 
 def staff(of: Body, person: User | None = None) -> User:
     person = person or user(name="Staff")
-    hoods.appoint_staff(SystemActor(), now(), of, person)
+    structure.appoint_staff(SystemActor(), now(), of, person)
     return person

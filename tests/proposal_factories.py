@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from assembly.accounts.models import User
 from assembly.actors import SystemActor
 from assembly.db import db
-from assembly.neighbourhoods import services as hoods
+from assembly.neighbourhoods import structure
 from assembly.neighbourhoods.models import Category, Neighbourhood
 from assembly.proposals import services
 from assembly.proposals.models import Comment, Proposal, Support
@@ -31,7 +31,7 @@ OUTSIDE = (41.0400, 29.0000)
 
 def category(neighbourhood: Neighbourhood, slug: str | None = None) -> Category:
     slug = slug or f"category-{next(_seq)}"
-    return hoods.create_category(SystemActor(), factories.now(), municipality=neighbourhood.municipality,
+    return structure.create_category(SystemActor(), factories.now(), municipality=neighbourhood.municipality,
                                  slug=slug, names={"tr": f"Kategori {slug}", "en": f"Category {slug}"},
                                  default_body=None)
 

@@ -13,7 +13,7 @@ from assembly.audit.models import AuditEvent
 from assembly.actors import SystemActor
 from assembly.db import db, utcnow
 from assembly.errors import NotAllowed, ValidationFailed
-from assembly.neighbourhoods import services as hoods
+from assembly.neighbourhoods import directory, structure
 from assembly.neighbourhoods.models import (
     Body,
     BodyStaff,
@@ -90,7 +90,7 @@ def test_admin_creates_a_neighbourhood(app, client, admin):
     assert response.headers["Location"] == "/admin/n/caferaga"
     assert client.get("/admin/n/caferaga").status_code == 200
     with app.app_context():
-        hood = hoods.get_neighbourhood("caferaga")
+        hood = directory.get_neighbourhood("caferaga")
         assert hood.names == {"tr": "Caferağa", "en": "Caferaga"}
         assert (hood.code, hood.default_locale, hood.municipality.code) == ("CAFERAGA", "tr", "KDK")
     assert audit_actions(app, admin) == ["neighbourhood.create"]
@@ -142,7 +142,7 @@ def test_admin_edits_a_neighbourhood(app, client, admin):
         "majority": "two_thirds", "support_threshold": "30"})
     assert response.status_code == 302
     with app.app_context():
-        hood = hoods.get_neighbourhood("caferaga")
+        hood = directory.get_neighbourhood("caferaga")
         assert (hood.default_locale, hood.quorum_percent, hood.majority, hood.support_threshold) == (
             "en", 20, "two_thirds", 30)
         assert hood.names == {"en": "Caferaga", "tr": "Caferağa"}
@@ -154,7 +154,7 @@ def test_admin_edits_a_neighbourhood(app, client, admin):
     assert refused.status_code == 400
     assert field_errors(refused, "name_sv") == ["Give at least the name in the default language."]
     with app.app_context():
-        assert hoods.get_neighbourhood("caferaga").default_locale == "en"
+        assert directory.get_neighbourhood("caferaga").default_locale == "en"
 
 
 def test_an_unknown_municipality_is_not_found(client, admin):
@@ -230,7 +230,7 @@ def test_a_category_cannot_route_to_another_municipalitys_body(app, client, admi
         assert count(Category) == 0
         kdk = db.session.scalar(select(Municipality).where(Municipality.code == "KDK"))
         with pytest.raises(ValidationFailed) as refused:
-            hoods.create_category(SystemActor(), utcnow(), municipality=kdk, slug="lighting",
+            structure.create_category(SystemActor(), utcnow(), municipality=kdk, slug="lighting",
                                   names={"tr": "Aydınlatma"}, default_body=db.session.get(Body, foreign_id))
         assert refused.value.reasons == {"default_body": ["The body must belong to the same municipality."]}
         assert count(Category) == 0
@@ -252,8 +252,8 @@ def test_admin_appoints_and_dismisses_a_muhtar(app, client, admin, caferaga):
     assert response.status_code == 302
     assert "Ayşe" in text(client.get("/admin/n/caferaga"))
     with app.app_context():
-        hood = hoods.get_neighbourhood("caferaga")
-        [appointment] = hoods.muhtars_of(hood)
+        hood = directory.get_neighbourhood("caferaga")
+        [appointment] = directory.muhtars_of(hood)
         assert appointment.user.email == "muhtar@example.org"
         assert permissions.can(appointment.user, "review_memberships", hood)
         appointment_id = appointment.id
@@ -280,7 +280,7 @@ def test_admin_appoints_and_dismisses_a_muhtar(app, client, admin, caferaga):
 def test_dismissing_twice_says_why_nothing_happened(app, client, admin, caferaga):
     client.post("/admin/n/caferaga/muhtars", data={"email": "muhtar@example.org"})
     with app.app_context():
-        appointment_id = hoods.muhtars_of(hoods.get_neighbourhood("caferaga"))[0].id
+        appointment_id = directory.muhtars_of(directory.get_neighbourhood("caferaga"))[0].id
     client.post(f"/admin/muhtars/{appointment_id}/dismiss", data={"reason": "Term ended"}, follow_redirects=True)
     again = client.post(f"/admin/muhtars/{appointment_id}/dismiss", data={"reason": "Once more"},
                         follow_redirects=True)
@@ -307,9 +307,9 @@ def test_appointing_needs_an_existing_account(app, client, admin, caferaga, emai
 
 def test_a_resident_membership_cannot_be_dismissed_as_a_muhtar(app, client, admin, caferaga):
     with app.app_context():
-        hood = hoods.get_neighbourhood("caferaga")
+        hood = directory.get_neighbourhood("caferaga")
         person = factories.resident(hood)
-        membership_id = hoods.current_membership(person).id
+        membership_id = directory.current_membership(person).id
         db.session.commit()
     assert client.post(f"/admin/muhtars/{membership_id}/dismiss", data={"reason": "x"}).status_code == 404
     assert client.post("/admin/muhtars/999999/dismiss", data={"reason": "x"}).status_code == 404
@@ -349,11 +349,11 @@ def test_services_refuse_non_admins(ctx):
     boss = factories.muhtar(hood)
     person = factories.user()
     with pytest.raises(NotAllowed):
-        hoods.create_municipality(boss, utcnow(), code="X", name="X", timezone="UTC", default_locale="en")
+        structure.create_municipality(boss, utcnow(), code="X", name="X", timezone="UTC", default_locale="en")
     with pytest.raises(NotAllowed):
-        hoods.appoint_muhtar(boss, utcnow(), hood, person)
+        structure.appoint_muhtar(boss, utcnow(), hood, person)
     with pytest.raises(NotAllowed):
-        hoods.dismiss_muhtar(boss, utcnow(), hoods.muhtars_of(hood)[0], "coup")
+        structure.dismiss_muhtar(boss, utcnow(), directory.muhtars_of(hood)[0], "coup")
     assert count(AuditEvent, AuditEvent.actor_id == boss.id) == 0
 
 
@@ -373,7 +373,7 @@ def test_every_admin_action_is_in_the_audit_log(app, client, admin, caferaga):
                                                      "default_body": str(body_id)})
     client.post("/admin/n/caferaga/muhtars", data={"email": "muhtar@example.org"})
     with app.app_context():
-        appointment_id = hoods.muhtars_of(hoods.get_neighbourhood("caferaga"))[0].id
+        appointment_id = directory.muhtars_of(directory.get_neighbourhood("caferaga"))[0].id
     client.post(f"/admin/muhtars/{appointment_id}/dismiss", data={"reason": "Term ended"})
     client.post(f"/admin/bodies/{body_id}", data={"email": "clerk@example.org"})
     with app.app_context():
@@ -413,7 +413,7 @@ def test_non_admins_are_refused_everywhere_in_admin(app, client, who):
         boss = factories.muhtar(hood)
         staff = factories.staff(body)
         people = {"resident": factories.resident(hood), "muhtar": boss, "staff": staff, "plain": factories.user()}
-        world = {"code": hood.municipality.code, "slug": "moda", "membership_id": hoods.muhtars_of(hood)[0].id,
+        world = {"code": hood.municipality.code, "slug": "moda", "membership_id": directory.muhtars_of(hood)[0].id,
                  "body_id": body.id, "staff_id": db.session.scalar(select(BodyStaff.id))}
         email = people[who].email
         db.session.commit()
@@ -427,7 +427,7 @@ def test_non_admins_are_refused_everywhere_in_admin(app, client, who):
     with app.app_context():
         assert count(AuditEvent, AuditEvent.actor_id.is_not(None), AuditEvent.action.not_like("membership.%")) == 0
         assert count(BodyStaff) == 1
-        assert len(hoods.muhtars_of(hoods.get_neighbourhood("moda"))) == 1
+        assert len(directory.muhtars_of(directory.get_neighbourhood("moda"))) == 1
 
 
 def test_visitors_are_sent_to_the_login_page(app, client):
@@ -512,14 +512,14 @@ def test_cli_sets_up_a_municipality_step_by_step(app):
     with app.app_context():
         kdk = db.session.scalar(select(Municipality).where(Municipality.code == "KDK"))
         assert (kdk.name, kdk.timezone, kdk.default_locale) == ("Kadıköy", "Europe/Istanbul", "tr")
-        hood = hoods.get_neighbourhood("caferaga")
+        hood = directory.get_neighbourhood("caferaga")
         assert (hood.code, hood.names, hood.quorum_percent, hood.majority, hood.support_threshold) == (
             "CAFERAGA", {"tr": "Caferağa", "en": "Caferaga"}, 15, "two_thirds", 25)
         body = db.session.scalar(select(Body).where(Body.slug == "zabita"))
         assert (body.kind, body.answer_days, body.municipality_id) == ("police", 10, kdk.id)
         category = db.session.scalar(select(Category).where(Category.slug == "animals"))
         assert (category.default_body_id, category.names) == (body.id, {"tr": "Hayvanlar"})
-        assert [m.user.email for m in hoods.muhtars_of(hood)] == ["muhtar@example.org"]
+        assert [m.user.email for m in directory.muhtars_of(hood)] == ["muhtar@example.org"]
         assert db.session.scalar(select(BodyStaff)).user.email == "clerk@example.org"
         actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id.is_(None))
                                           .order_by(AuditEvent.id)))
@@ -546,7 +546,7 @@ def test_cli_refusals_are_explained_and_store_nothing(app, args, message):
     with app.app_context():
         kdk = factories.municipality(code="KDK")
         factories.neighbourhood(kdk, slug="caferaga")
-        hoods.create_body(SystemActor(), utcnow(), municipality=kdk, slug="zabita", name="Zabıta", kind="police")
+        structure.create_body(SystemActor(), utcnow(), municipality=kdk, slug="zabita", name="Zabıta", kind="police")
         factories.user(email="muhtar@example.org")
         db.session.commit()
         before = count(AuditEvent)

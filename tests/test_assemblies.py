@@ -19,7 +19,7 @@ from assembly.assemblies.models import AgendaItem, BallotResult
 from assembly.audit.models import AuditEvent
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from assembly.neighbourhoods import services as hoods
+from assembly.neighbourhoods import residents
 from assembly.notifications.models import Notification
 from assembly.proposals.models import Proposal
 from tests import assembly_factories as af
@@ -51,8 +51,8 @@ def _outcome_notifications(user) -> list[str]:
 def late_resident(session: af.Session, at: dt.datetime):
     """A resident the muhtar verified at `at` (the factories verify at the real clock, before T0)."""
     person = factories.user()
-    membership = hoods.request_membership(person, at, session.hood, "Street 9")
-    hoods.approve_membership(session.muhtar, at, session.hood, membership.id)
+    membership = residents.request_membership(person, at, session.hood, "Street 9")
+    residents.approve_membership(session.muhtar, at, session.hood, membership.id)
     return person
 
 
@@ -459,8 +459,8 @@ def test_the_attendance_list_marks_who_voted_online_and_is_safe_in_spreadsheets(
         dangerous = [factories.resident(w.hood, factories.user(name=name)) for name in
                      ("=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-3+4", "@SUM(A1)")]
         at_tab = factories.user(name="Tab Person")
-        hoods.approve_membership(w.muhtar, PREPARED - DAY, w.hood,
-                                 hoods.request_membership(at_tab, PREPARED - DAY, w.hood, "=1+1 Street").id)
+        residents.approve_membership(w.muhtar, PREPARED - DAY, w.hood,
+                                 residents.request_membership(at_tab, PREPARED - DAY, w.hood, "=1+1 Street").id)
         s = af.voting_open("yes_no", "secret", w=w, voters=0, items=1)
         voting.cast_vote(dangerous[0], OPENS, s.assembly, af.yes_no(s, "yes"))
         voting.cast_vote(at_tab, OPENS, s.assembly, af.yes_no(s, "no"))

@@ -14,7 +14,7 @@ from assembly.cases.models import Case, CaseEvent, CaseSequence
 from assembly.actors import SystemActor
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotAllowed, ValidationFailed
-from assembly.neighbourhoods import services as hoods
+from assembly.neighbourhoods import structure
 from assembly.notifications.models import Notification
 from assembly.proposals import services as proposals
 from assembly.proposals.models import ProposalEvent, ProposalStatus
@@ -46,7 +46,7 @@ def _events(case_: Case) -> list[tuple[str, str]]:
 
 
 def _second_hood(w, code: str = "MODA"):
-    hood = hoods.create_neighbourhood(SystemActor(), factories.now(), municipality=w.municipality,
+    hood = structure.create_neighbourhood(SystemActor(), factories.now(), municipality=w.municipality,
                                       slug=f"moda-{code.lower()}", code=code, names={"tr": "Moda"},
                                       default_locale="tr", quorum_percent=0, support_threshold=1)
     return hood, factories.muhtar(hood)

@@ -18,7 +18,7 @@ from assembly.errors import (
     NotFound,
     ValidationFailed,
 )
-from assembly.neighbourhoods import services as hoods
+from assembly.neighbourhoods import directory, invitations, residents
 from assembly.neighbourhoods.models import InviteCode, Membership, Neighbourhood
 from assembly.notifications.models import Notification, OutboxEmail
 from tests import factories
@@ -63,7 +63,7 @@ def world(app):
         applicant = factories.user(email="applicant@example.org", name="Applicant")
         world["pending_a"] = factories.pending(a, applicant).id
         resident_b = factories.resident(b, factories.user(email="resident-b@example.org", name="Resident B"))
-        world["resident_b"] = hoods.current_membership(resident_b).id
+        world["resident_b"] = directory.current_membership(resident_b).id
         db.session.commit()
     return world
 
@@ -74,7 +74,7 @@ def test_request_to_join_waits_for_the_muhtar_who_is_notified(ctx):
     hood = factories.neighbourhood()
     boss = factories.muhtar(hood)
     person = factories.user(name="Deniz")
-    membership = hoods.request_membership(person, utcnow(), hood, "  Moda Cd. 12  ")
+    membership = residents.request_membership(person, utcnow(), hood, "  Moda Cd. 12  ")
     assert (membership.status, membership.role, membership.address) == ("pending", "resident", "Moda Cd. 12")
     assert membership.verified_at is None
     assert not permissions.can(person, "act_as_resident", hood)
@@ -93,7 +93,7 @@ def test_request_to_join_needs_an_address_of_reasonable_length(ctx, address, mes
     hood = factories.neighbourhood()
     person = factories.user()
     with pytest.raises(ValidationFailed) as refused:
-        hoods.request_membership(person, utcnow(), hood, address)
+        residents.request_membership(person, utcnow(), hood, address)
     assert refused.value.reasons == {"address": [message]}
     assert count(Membership, Membership.user_id == person.id) == 0
 
@@ -173,8 +173,8 @@ def test_approval_mail_is_in_the_applicants_language(database_url, tmp_path_fact
         turkish = factories.user(email="tr@example.org", locale="tr")
         english = factories.user(email="en@example.org", locale="en")
         for person in (turkish, english):
-            membership = hoods.request_membership(person, utcnow(), hood, "Moda Cd. 1")
-            hoods.approve_membership(boss, utcnow(), hood, membership.id)
+            membership = residents.request_membership(person, utcnow(), hood, "Moda Cd. 1")
+            residents.approve_membership(boss, utcnow(), hood, membership.id)
         mails = {m.to_address: m for m in db.session.scalars(select(OutboxEmail))}
         name = hood.names["tr"]
     english_text = f"Your membership of {name} has been verified. Welcome!"
@@ -219,7 +219,7 @@ def test_reject_service_needs_a_reason(ctx):
     membership = factories.pending(hood)
     for reason in ("", "  ", "x" * 501):
         with pytest.raises(ValidationFailed) as refused:
-            hoods.reject_membership(boss, utcnow(), hood, membership.id, reason)
+            residents.reject_membership(boss, utcnow(), hood, membership.id, reason)
         assert list(refused.value.reasons) == ["reason"]
     assert status_of(membership.id) == "pending"
 
@@ -247,11 +247,11 @@ def test_a_decision_cannot_be_taken_twice(ctx):
     hood = factories.neighbourhood()
     boss = factories.muhtar(hood)
     membership = factories.pending(hood)
-    hoods.approve_membership(boss, utcnow(), hood, membership.id)
+    residents.approve_membership(boss, utcnow(), hood, membership.id)
     with pytest.raises(InvalidTransition):
-        hoods.approve_membership(boss, utcnow(), hood, membership.id)
+        residents.approve_membership(boss, utcnow(), hood, membership.id)
     with pytest.raises(InvalidTransition):
-        hoods.reject_membership(boss, utcnow(), hood, membership.id, "too late")
+        residents.reject_membership(boss, utcnow(), hood, membership.id, "too late")
     assert_counter_true(hood, 1)
 
 
@@ -271,22 +271,22 @@ def test_counter_stays_equal_to_a_recount(ctx):
     boss = factories.muhtar(hood)
     people = [factories.user() for _ in range(5)]
     now = utcnow()
-    requests = [hoods.request_membership(p, now, hood, f"Street {i}") for i, p in enumerate(people[:4])]
+    requests = [residents.request_membership(p, now, hood, f"Street {i}") for i, p in enumerate(people[:4])]
     assert_counter_true(hood, 0)
-    hoods.approve_membership(boss, now, hood, requests[0].id)
-    hoods.approve_membership(boss, now, hood, requests[1].id)
+    residents.approve_membership(boss, now, hood, requests[0].id)
+    residents.approve_membership(boss, now, hood, requests[1].id)
     assert_counter_true(hood, 2)
-    hoods.reject_membership(boss, now, hood, requests[2].id, "unknown address")
-    hoods.withdraw_request(people[3], now)
+    residents.reject_membership(boss, now, hood, requests[2].id, "unknown address")
+    residents.withdraw_request(people[3], now)
     assert_counter_true(hood, 2)
-    batch = hoods.issue_invite_codes(boss, now, hood, 1, 30)
-    hoods.redeem_invite(people[4], now, hoods.invite_batch(boss, hood, batch)[0].code)
+    batch = invitations.issue_invite_codes(boss, now, hood, 1, 30)
+    invitations.redeem_invite(people[4], now, invitations.invite_batch(boss, hood, batch)[0].code)
     assert_counter_true(hood, 3)
-    hoods.revoke_membership(boss, now, hood, requests[0].id, "moved away")
+    residents.revoke_membership(boss, now, hood, requests[0].id, "moved away")
     assert_counter_true(hood, 2)
-    hoods.leave_neighbourhood(people[1], now)
+    residents.leave_neighbourhood(people[1], now)
     assert_counter_true(hood, 1)
-    hoods.request_membership(people[1], now, other, "Elsewhere 1")
+    residents.request_membership(people[1], now, other, "Elsewhere 1")
     assert_counter_true(hood, 1)
     assert_counter_true(other, 0)
 
@@ -296,12 +296,12 @@ def test_counter_stays_equal_to_a_recount(ctx):
 def test_a_second_request_is_refused(ctx):
     a, b = factories.neighbourhood(), factories.neighbourhood()
     person = factories.user()
-    hoods.request_membership(person, utcnow(), a, "Street 1")
+    residents.request_membership(person, utcnow(), a, "Street 1")
     with pytest.raises(DomainError, match="already a resident of a neighbourhood"):
-        hoods.request_membership(person, utcnow(), b, "Street 2")
+        residents.request_membership(person, utcnow(), b, "Street 2")
     factories.muhtar(b)
     with pytest.raises(DomainError, match="already a resident of a neighbourhood"):
-        hoods.request_membership(person, utcnow(), a, "Street 1 again")
+        residents.request_membership(person, utcnow(), a, "Street 1 again")
     assert count(Membership, Membership.user_id == person.id) == 1
 
 
@@ -389,12 +389,12 @@ def test_issue_a_batch_of_codes(ctx):
     hood = factories.neighbourhood()
     boss = factories.muhtar(hood)
     now = utcnow()
-    batch = hoods.issue_invite_codes(boss, now, hood, 25, 30)
-    codes = hoods.invite_batch(boss, hood, batch)
+    batch = invitations.issue_invite_codes(boss, now, hood, 25, 30)
+    codes = invitations.invite_batch(boss, hood, batch)
     assert len(codes) == len({c.code for c in codes}) == 25
     assert all(CODE.match(c.code) for c in codes)
     assert all(c.expires_at == now + dt.timedelta(days=30) and c.used_at is None for c in codes)
-    assert hoods.invite_batches(boss, hood)[0][3:] == (25, 0)
+    assert invitations.invite_batches(boss, hood)[0][3:] == (25, 0)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "invites.issue"))
     assert event.detail["count"] == 25
 
@@ -405,7 +405,7 @@ def test_batch_limits(ctx, number, days, field):
     hood = factories.neighbourhood()
     boss = factories.muhtar(hood)
     with pytest.raises(ValidationFailed) as refused:
-        hoods.issue_invite_codes(boss, utcnow(), hood, number, days)
+        invitations.issue_invite_codes(boss, utcnow(), hood, number, days)
     assert list(refused.value.reasons) == [field]
     assert count(InviteCode) == 0
 
@@ -416,7 +416,7 @@ def test_only_the_muhtar_of_the_neighbourhood_issues_codes(ctx):
     resident_a = factories.resident(a)
     for person in (muhtar_b, resident_a):
         with pytest.raises(NotAllowed):
-            hoods.issue_invite_codes(person, utcnow(), a, 5, 30)
+            invitations.issue_invite_codes(person, utcnow(), a, 5, 30)
     assert count(InviteCode) == 0
 
 
@@ -465,9 +465,9 @@ def test_invites_page_refuses_bad_numbers(app, client, world, number, days):
 def _codes(app, world, number=1, days=30, now=None) -> list[str]:
     with app.app_context():
         hood = db.session.get(Neighbourhood, world["a"])
-        boss = hoods.muhtars_of(hood)[0].user
-        batch = hoods.issue_invite_codes(boss, now or utcnow(), hood, number, days)
-        codes = [c.code for c in hoods.invite_batch(boss, hood, batch)]
+        boss = directory.muhtars_of(hood)[0].user
+        batch = invitations.issue_invite_codes(boss, now or utcnow(), hood, number, days)
+        codes = [c.code for c in invitations.invite_batch(boss, hood, batch)]
         db.session.commit()
         return codes
 
@@ -509,10 +509,10 @@ def test_codes_are_normalised(app, client, world, typed):
 
 
 def test_normalise_code():
-    assert hoods.normalise_code("abcd-efgh") == "ABCD-EFGH"
-    assert hoods.normalise_code("ABCDEFGH") == "ABCD-EFGH"
-    assert hoods.normalise_code(" ab cd-ef gh ") == "ABCD-EFGH"
-    assert hoods.normalise_code("") == ""
+    assert invitations.normalise_code("abcd-efgh") == "ABCD-EFGH"
+    assert invitations.normalise_code("ABCDEFGH") == "ABCD-EFGH"
+    assert invitations.normalise_code(" ab cd-ef gh ") == "ABCD-EFGH"
+    assert invitations.normalise_code("") == ""
 
 
 def _refused_code(app, client, code, message):
@@ -568,10 +568,10 @@ def test_redeem_service_checks_expiry_against_the_given_time(ctx):
     hood = factories.neighbourhood()
     boss = factories.muhtar(hood)
     now = utcnow()
-    code = hoods.invite_batch(boss, hood, hoods.issue_invite_codes(boss, now, hood, 1, 10))[0].code
+    code = invitations.invite_batch(boss, hood, invitations.issue_invite_codes(boss, now, hood, 1, 10))[0].code
     with pytest.raises(ValidationFailed, match="expired"):
-        hoods.redeem_invite(factories.user(), now + dt.timedelta(days=10), code)
-    assert hoods.redeem_invite(factories.user(), now + dt.timedelta(days=9), code).status == "verified"
+        invitations.redeem_invite(factories.user(), now + dt.timedelta(days=10), code)
+    assert invitations.redeem_invite(factories.user(), now + dt.timedelta(days=9), code).status == "verified"
 
 
 # --- other neighbourhoods: 403 and 404 ----------------------------------------------------------
@@ -598,7 +598,7 @@ def test_a_muhtar_of_another_neighbourhood_is_refused(app, client, world, method
 def test_letters_of_another_neighbourhood_are_refused(app, client, world):
     with app.app_context():
         hood = db.session.get(Neighbourhood, world["a"])
-        batch = hoods.issue_invite_codes(hoods.muhtars_of(hood)[0].user, utcnow(), hood, 2, 30)
+        batch = invitations.issue_invite_codes(directory.muhtars_of(hood)[0].user, utcnow(), hood, 2, 30)
         db.session.commit()
     login(client, world["muhtar_b"])
     assert client.get(f"/n/moda/invites/{batch}").status_code == 403
@@ -619,11 +619,11 @@ def test_a_membership_of_another_neighbourhood_in_the_url_is_not_found(app, clie
 def test_a_muhtars_appointment_is_not_a_resident_request(ctx):
     hood = factories.neighbourhood()
     boss = factories.muhtar(hood)
-    appointment = hoods.muhtars_of(hood)[0]
+    appointment = directory.muhtars_of(hood)[0]
     with pytest.raises(NotFound):
-        hoods.revoke_membership(boss, utcnow(), hood, appointment.id, "trying")
+        residents.revoke_membership(boss, utcnow(), hood, appointment.id, "trying")
     with pytest.raises(NotFound):
-        hoods.approve_membership(boss, utcnow(), hood, 10**9)
+        residents.approve_membership(boss, utcnow(), hood, 10**9)
     assert status_of(appointment.id) == "verified"
 
 

@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 from assembly.api import open311
 from assembly.cases import services as cases
 from assembly.actors import SystemActor
-from assembly.neighbourhoods import services as hoods
+from assembly.neighbourhoods import structure
 from assembly.proposals import services as proposals
 from assembly.proposals.services import ProposalInput
 from tests import case_factories as cf
@@ -75,7 +75,7 @@ def site(app):
         police = _forward(w, now - 5 * DAY, "Dark corner", body=w.other_body)
         old = _forward(w, now - 120 * DAY, "Old request")
         ankara = cf.world(code="ANK", hood_code="CANKAYA")
-        twin = hoods.create_category(SystemActor(), now, municipality=ankara.municipality, slug=w.category.slug,
+        twin = structure.create_category(SystemActor(), now, municipality=ankara.municipality, slug=w.category.slug,
                                      names={"tr": "Aydınlatma", "en": "Lighting"}, default_body=None)
         ankara.category = twin
         ankara_case = _forward(ankara, now - 4 * DAY, "Ankara lamp")

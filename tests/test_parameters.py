@@ -30,7 +30,7 @@ from assembly.accounts import services as accounts
 from assembly.assemblies import services as sessions
 from assembly.db import db
 from assembly.i18n import format_number
-from assembly.neighbourhoods import services as hoods
+from assembly.neighbourhoods import invitations
 from assembly.notifications.models import OutboxEmail
 from assembly.proposals import discussion
 from assembly.proposals import services as proposals
@@ -69,7 +69,7 @@ def world(app) -> dict:
             title="Lamps on the sea side", body="They are broken.", category_id=w.category.id), publish=True)
         comment = discussion.add_comment(boss, now, proposal, "Yes, the street is dark.")
         session = sessions.create_assembly(boss, now, w.hood, title="Spring assembly")
-        batch = hoods.issue_invite_codes(boss, now, w.hood, 1, 30)
+        batch = invitations.issue_invite_codes(boss, now, w.hood, 1, 30)
         accounts.request_password_reset(w.author.email, now)
         mail = db.session.scalar(select(OutboxEmail.body_text).where(OutboxEmail.body_text.like("%/account/reset/%")))
         reset = re.search(r"/account/reset/([\w-]+)", mail).group(1)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from assembly import permissions
 from assembly.db import db, utcnow
 from assembly.errors import NotAllowed
-from assembly.neighbourhoods import services as hoods
+from assembly.neighbourhoods import directory, residents, structure
 from assembly.neighbourhoods.models import BodyStaff
 from assembly.proposals.models import Comment, Proposal
 from tests import factories
@@ -155,19 +155,19 @@ def test_roles_follow_membership_decisions_within_one_context(ctx):
     boss = factories.muhtar(hood)
     person = factories.user()
     now = utcnow()
-    membership = hoods.request_membership(person, now, hood, "Street 1")
+    membership = residents.request_membership(person, now, hood, "Street 1")
     assert not permissions.can(person, "act_as_resident", hood)
     assert not permissions.can(person, "request_membership", hood)
-    hoods.approve_membership(boss, now, hood, membership.id)
+    residents.approve_membership(boss, now, hood, membership.id)
     assert permissions.can(person, "act_as_resident", hood)
-    hoods.revoke_membership(boss, now, hood, membership.id, "moved away")
+    residents.revoke_membership(boss, now, hood, membership.id, "moved away")
     assert not permissions.can(person, "act_as_resident", hood)
     assert permissions.can(person, "request_membership", hood)
 
     other = factories.user()
-    second = hoods.request_membership(other, now, hood, "Street 2")
+    second = residents.request_membership(other, now, hood, "Street 2")
     assert not permissions.can(other, "request_membership", hood)
-    hoods.reject_membership(boss, now, hood, second.id, "unknown address")
+    residents.reject_membership(boss, now, hood, second.id, "unknown address")
     assert permissions.can(other, "request_membership", hood)
 
 
@@ -181,9 +181,9 @@ def test_roles_follow_appointments_within_one_context(ctx):
     assert permissions.can(person, "review_memberships", hood)
     assert permissions.can(person, "act_for_body", body)
     admin = factories.admin()
-    hoods.dismiss_muhtar(admin, utcnow(), hoods.muhtars_of(hood)[0], "term ended")
+    structure.dismiss_muhtar(admin, utcnow(), directory.muhtars_of(hood)[0], "term ended")
     staff = db.session.scalar(select(BodyStaff).where(BodyStaff.user_id == person.id))
-    hoods.remove_staff(admin, utcnow(), staff)
+    structure.remove_staff(admin, utcnow(), staff)
     assert not permissions.can(person, "review_memberships", hood)
     assert not permissions.can(person, "act_for_body", body)
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from assembly.db import db
 from assembly.errors import DomainError, InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from assembly.neighbourhoods import services as hoods
+from assembly.neighbourhoods import residents
 from assembly.notifications.models import Notification, OutboxEmail
 from assembly.notifications.services import send_digests
 from assembly.proposals import discussion, services
@@ -91,7 +91,7 @@ def test_only_verified_residents_of_the_neighbourhood_may_propose(w, who):
 
 def test_a_resident_who_left_may_no_longer_propose_or_edit(w):
     proposal = pf.proposal(w)
-    hoods.leave_neighbourhood(w.author, T0)
+    residents.leave_neighbourhood(w.author, T0)
     with pytest.raises(NotAllowed):
         services.create_proposal(w.author, T0, w.hood, pf.data(w.category))
     with pytest.raises(NotAllowed):

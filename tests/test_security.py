@@ -12,7 +12,7 @@ from sqlalchemy import select
 from assembly.accounts.models import LoginSession
 from assembly.db import db, utcnow
 from assembly.extensions import limiter
-from assembly.neighbourhoods import services as hoods
+from assembly.neighbourhoods import invitations
 from assembly.neighbourhoods.models import BodyStaff
 from assembly.notifications.models import Notification
 from assembly.notifications.services import notify
@@ -50,7 +50,7 @@ def _csrf_world(app) -> dict:
         factories.resident(hood, boss)
         applicant = factories.pending(hood)
         factories.staff(body)
-        batch = hoods.issue_invite_codes(boss, utcnow(), hood, 1, 30)
+        batch = invitations.issue_invite_codes(boss, utcnow(), hood, 1, 30)
         note = notify(boss, "membership_approved", utcnow(), email=False, neighbourhood="Moda")
         db.session.commit()
         return {"slug": "moda", "code": hood.municipality.code, "membership_id": applicant.id,

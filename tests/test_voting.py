@@ -21,7 +21,7 @@ from assembly.assemblies.models import BallotPaper, Participation
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotAllowed, ValidationFailed
 from assembly.models import Base
-from assembly.neighbourhoods import services as hoods
+from assembly.neighbourhoods import directory, residents
 from tests import assembly_factories as af
 from tests import factories
 from tests.assembly_factories import clock, client_of, committed  # noqa: F401 - fixture
@@ -91,13 +91,13 @@ def _voter(kind: str, s: af.Session):
         return factories.admin()
     if kind == "verified after opening":
         person = factories.user()
-        membership = hoods.request_membership(person, OPENS, s.hood, "Street 3")
-        hoods.approve_membership(s.muhtar, OPENS + HOUR, s.hood, membership.id)
+        membership = residents.request_membership(person, OPENS, s.hood, "Street 3")
+        residents.approve_membership(s.muhtar, OPENS + HOUR, s.hood, membership.id)
         return person
     if kind == "revoked resident":
         person = s.voters[0]
-        membership = hoods.current_membership(person)
-        hoods.revoke_membership(s.muhtar, OPENS, s.hood, membership.id, "Moved away.")
+        membership = directory.current_membership(person)
+        residents.revoke_membership(s.muhtar, OPENS, s.hood, membership.id, "Moved away.")
         return person
     raise AssertionError(kind)
 
@@ -219,8 +219,8 @@ def test_the_vote_form_is_shown_only_to_eligible_residents_during_the_window(app
         s = af.announced("yes_no", "secret", items=1, voters=1)
         people = {"voter": s.voters[0], "muhtar": s.muhtar, "elsewhere": factories.resident(af.world().hood),
                   "late": factories.user(), "admin": factories.admin()}
-        hoods.approve_membership(s.muhtar, OPENS + HOUR, s.hood,
-                                 hoods.request_membership(people["late"], OPENS, s.hood, "Street 4").id)
+        residents.approve_membership(s.muhtar, OPENS + HOUR, s.hood,
+                                 residents.request_membership(people["late"], OPENS, s.hood, "Street 4").id)
         url, ballot_id = s.url, s.ballot.id
     clients = {who: client_of(app, person) for who, person in people.items()} | {"anonymous": client_of(app)}
     for who, client in clients.items():
@@ -318,8 +318,8 @@ def test_voting_through_the_page_is_refused_to_others(app, clock):
     with committed(app):
         s = af.voting_open("yes_no", "secret", items=1, voters=1)
         late = factories.user()
-        hoods.approve_membership(s.muhtar, OPENS + HOUR, s.hood,
-                                 hoods.request_membership(late, OPENS, s.hood, "Street 5").id)
+        residents.approve_membership(s.muhtar, OPENS + HOUR, s.hood,
+                                 residents.request_membership(late, OPENS, s.hood, "Street 5").id)
         people = [s.muhtar, factories.resident(af.world().hood), late, factories.user()]
         url, item, ballot_id = s.url, s.items[0], s.ballot.id
     clock.now = OPENS + 2 * HOUR

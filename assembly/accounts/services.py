@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 
 from argon2 import PasswordHasher
@@ -22,14 +21,12 @@ from assembly.db import db
 from assembly.errors import DomainError, ValidationFailed
 from assembly.notifications.services import queue_email
 from assembly.text import clean_plain
+from assembly.tokens import hash_token
 from assembly.urls import external_url
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
 
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _hasher() -> PasswordHasher:

@@ -18,7 +18,7 @@ from assembly.audit import services as audit
 from assembly.db import db
 from assembly.errors import NotFound
 from assembly.forms import ButtonForm, ReasonForm, names_from
-from assembly.neighbourhoods import services
+from assembly.neighbourhoods import directory, structure
 from assembly.neighbourhoods.models import Body, BodyStaff, Membership, Municipality
 from assembly.params import query_int
 from assembly.web import call_service, form_status, now, require
@@ -41,14 +41,14 @@ def _municipality(code: str) -> Municipality:
 
 @bp.route("/")
 def dashboard():
-    return render_template("admin/dashboard.html", municipalities=services.list_municipalities())
+    return render_template("admin/dashboard.html", municipalities=directory.list_municipalities())
 
 
 @bp.route("/municipalities/new", methods=["GET", "POST"])
 def new_municipality():
     form = MunicipalityForm()
     if form.validate_on_submit():
-        municipality = call_service(form, services.create_municipality, current_user, now(),
+        municipality = call_service(form, structure.create_municipality, current_user, now(),
                                     code=form.code.data, name=form.name.data, timezone=form.timezone.data,
                                     default_locale=form.default_locale.data)
         if municipality is not None:
@@ -70,7 +70,7 @@ def new_neighbourhood(code: str):
         form.default_locale.data = municipality.default_locale
     if form.validate_on_submit():
         neighbourhood = call_service(
-            form, services.create_neighbourhood, current_user, now(), municipality=municipality,
+            form, structure.create_neighbourhood, current_user, now(), municipality=municipality,
             slug=form.slug.data, code=form.code.data, names=names_from(form),
             default_locale=form.default_locale.data, quorum_percent=form.quorum_percent.data,
             majority=form.majority.data, support_threshold=form.support_threshold.data)
@@ -83,19 +83,19 @@ def new_neighbourhood(code: str):
 
 def _neighbourhood_page(neighbourhood, form, appoint, status=200):
     return render_template("admin/neighbourhood.html", neighbourhood=neighbourhood, form=form,
-                           appoint=appoint, muhtars=services.muhtars_of(neighbourhood),
+                           appoint=appoint, muhtars=directory.muhtars_of(neighbourhood),
                            dismiss=ReasonForm(formdata=None)), status
 
 
 @bp.route("/n/<slug>", methods=["GET", "POST"])
 def neighbourhood(slug: str):
-    neighbourhood = services.get_neighbourhood(slug)
+    neighbourhood = directory.get_neighbourhood(slug)
     form = NeighbourhoodEditForm(obj=neighbourhood if request.method == "GET" else None)
     if request.method == "GET":
         for locale, name in neighbourhood.names.items():
             getattr(form, f"name_{locale}").data = name
     if form.validate_on_submit():
-        if call_service(form, services.update_neighbourhood, current_user, now(), neighbourhood,
+        if call_service(form, structure.update_neighbourhood, current_user, now(), neighbourhood,
                         names=names_from(form), default_locale=form.default_locale.data,
                         quorum_percent=form.quorum_percent.data, majority=form.majority.data,
                         support_threshold=form.support_threshold.data,
@@ -109,11 +109,11 @@ def neighbourhood(slug: str):
 
 @bp.route("/n/<slug>/muhtars", methods=["POST"])
 def appoint_muhtar(slug: str):
-    neighbourhood = services.get_neighbourhood(slug)
+    neighbourhood = directory.get_neighbourhood(slug)
     appoint = AppointForm()
     if appoint.validate_on_submit():
-        user = call_service(appoint, services.user_by_email, appoint.email.data)
-        if user is not None and call_service(appoint, services.appoint_muhtar, current_user, now(),
+        user = call_service(appoint, directory.user_by_email, appoint.email.data)
+        if user is not None and call_service(appoint, structure.appoint_muhtar, current_user, now(),
                                              neighbourhood, user) is not None:
             flash(_("%(name)s is now muhtar of this neighbourhood.", name=user.display_name), "success")
             return redirect(url_for(".neighbourhood", slug=slug))
@@ -122,9 +122,9 @@ def appoint_muhtar(slug: str):
 
 @bp.route("/muhtars/<int:membership_id>/dismiss", methods=["POST"])
 def dismiss_muhtar(membership_id: int):
-    appointment = services.get_by_id(Membership, membership_id)
+    appointment = directory.get_by_id(Membership, membership_id)
     form = ReasonForm()
-    if form.validate_on_submit() and call_service(form, services.dismiss_muhtar, current_user, now(),
+    if form.validate_on_submit() and call_service(form, structure.dismiss_muhtar, current_user, now(),
                                                   appointment, form.reason.data) is not None:
         flash(_("The muhtar has been dismissed."), "success")
     else:
@@ -139,7 +139,7 @@ def new_body(code: str):
     municipality = _municipality(code)
     form = BodyForm()
     if form.validate_on_submit():
-        body = call_service(form, services.create_body, current_user, now(), municipality=municipality,
+        body = call_service(form, structure.create_body, current_user, now(), municipality=municipality,
                             slug=form.slug.data, name=form.name.data, kind=form.kind.data,
                             answer_days=form.answer_days.data)
         if body is not None:
@@ -156,11 +156,11 @@ def _body_page(body: Body, appoint: AppointForm, status: int = 200):
 
 @bp.route("/bodies/<int:body_id>", methods=["GET", "POST"])
 def body(body_id: int):
-    body = services.get_by_id(Body, body_id)
+    body = directory.get_by_id(Body, body_id)
     appoint = AppointForm()
     if appoint.validate_on_submit():
-        user = call_service(appoint, services.user_by_email, appoint.email.data)
-        if user is not None and call_service(appoint, services.appoint_staff, current_user, now(),
+        user = call_service(appoint, directory.user_by_email, appoint.email.data)
+        if user is not None and call_service(appoint, structure.appoint_staff, current_user, now(),
                                              body, user) is not None:
             flash(_("%(name)s has been added to the staff.", name=user.display_name), "success")
             return redirect(url_for(".body", body_id=body.id))
@@ -169,10 +169,10 @@ def body(body_id: int):
 
 @bp.route("/staff/<int:staff_id>/remove", methods=["POST"])
 def remove_staff(staff_id: int):
-    staff = services.get_by_id(BodyStaff, staff_id)
+    staff = directory.get_by_id(BodyStaff, staff_id)
     body_id = staff.body_id
     if ButtonForm().validate_on_submit():
-        services.remove_staff(current_user, now(), staff)
+        structure.remove_staff(current_user, now(), staff)
         flash(_("The person has been removed from the staff."), "success")
     return redirect(url_for(".body", body_id=body_id))
 
@@ -184,7 +184,7 @@ def new_category(code: str):
     form.default_body.choices = [(0, _("None"))] + [(b.id, b.name) for b in municipality.bodies]
     if form.validate_on_submit():
         default_body = db.session.get(Body, form.default_body.data) if form.default_body.data else None
-        category = call_service(form, services.create_category, current_user, now(),
+        category = call_service(form, structure.create_category, current_user, now(),
                                 municipality=municipality, slug=form.slug.data, names=names_from(form),
                                 default_body=default_body)
         if category is not None:

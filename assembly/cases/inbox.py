@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 import statistics
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from assembly.cases.services import OPEN_STATUSES
 from assembly.db import db
 from assembly.errors import NotFound, ValidationFailed
 from assembly.neighbourhoods.models import Body, BodyStaff
+from assembly.tokens import hash_token
 
 TOKEN_PREFIX = "asm_"
 PAGE_SIZE = 50
@@ -102,9 +102,6 @@ def overdue_cases(body: Body, now: dt.datetime, limit: int = 100) -> list[Case]:
 
 
 # --- API tokens -----------------------------------------------------------------------------
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_token(actor, now: dt.datetime, body: Body, name: str) -> tuple[ApiToken, str]:

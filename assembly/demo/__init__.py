@@ -15,7 +15,7 @@ from assembly.db import db
 from assembly.demo.sessions import load_sessions
 from assembly.demo.cases import demo_api_token, load_cases
 from assembly.demo.proposals import BOUNDS, load_proposals
-from assembly.neighbourhoods import services
+from assembly.neighbourhoods import invitations, residents, structure
 
 DEMO_PASSWORD = "demo-assembly-2026"
 DEMO_DOMAIN = "assembly.example"
@@ -181,16 +181,16 @@ def load_demo(now: dt.datetime) -> str:
     people = _People(now)
     admin = people.user("admin", "Demo Admin", "en", admin=True)
     for spec in MUNICIPALITIES:
-        municipality = services.create_municipality(admin, now, code=spec.code, name=spec.name,
+        municipality = structure.create_municipality(admin, now, code=spec.code, name=spec.name,
                                                     timezone=spec.timezone, default_locale=spec.locale)
-        bodies = {slug: services.create_body(system, now, municipality=municipality, slug=slug, name=name,
+        bodies = {slug: structure.create_body(system, now, municipality=municipality, slug=slug, name=name,
                                              kind=kind, answer_days=days)
                   for slug, name, kind, days in spec.bodies}
         for slug, names, body_slug in spec.categories:
-            services.create_category(system, now, municipality=municipality, slug=slug, names=names,
+            structure.create_category(system, now, municipality=municipality, slug=slug, names=names,
                                      default_body=bodies[body_slug])
         for login, name, body_slug in spec.staff:
-            services.appoint_staff(admin, now, bodies[body_slug], people.user(login, name, spec.locale))
+            structure.appoint_staff(admin, now, bodies[body_slug], people.user(login, name, spec.locale))
         for hood in spec.neighbourhoods:
             _load_neighbourhood(admin, people, municipality, hood, spec.locale, now)
     token = demo_api_token(now)
@@ -201,21 +201,21 @@ def load_demo(now: dt.datetime) -> str:
 
 def _load_neighbourhood(admin, people: _People, municipality, hood: DemoNeighbourhood, locale: str,
                         now: dt.datetime) -> None:
-    neighbourhood = services.create_neighbourhood(
+    neighbourhood = structure.create_neighbourhood(
         admin, now, municipality=municipality, slug=hood.slug, code=hood.code, names=hood.names,
         default_locale=locale, quorum_percent=hood.quorum_percent, majority=hood.majority,
         support_threshold=hood.support_threshold, bounds=BOUNDS.get(hood.slug))
     muhtar = people.user(hood.muhtar[0], hood.muhtar[1], locale)
-    services.appoint_muhtar(admin, now, neighbourhood, muhtar)
+    structure.appoint_muhtar(admin, now, neighbourhood, muhtar)
     for index, (login, name, address) in enumerate(hood.residents):
         resident = people.user(login, name, locale)
         asked = now - dt.timedelta(days=60 - index)
-        membership = services.request_membership(resident, asked, neighbourhood, address)
-        services.approve_membership(muhtar, asked + dt.timedelta(hours=5), neighbourhood, membership.id)
+        membership = residents.request_membership(resident, asked, neighbourhood, address)
+        residents.approve_membership(muhtar, asked + dt.timedelta(hours=5), neighbourhood, membership.id)
     for login, name, address in hood.pending:
-        services.request_membership(people.user(login, name, locale), now - dt.timedelta(days=1), neighbourhood,
+        residents.request_membership(people.user(login, name, locale), now - dt.timedelta(days=1), neighbourhood,
                                     address)
-    services.issue_invite_codes(muhtar, now - dt.timedelta(days=3), neighbourhood, 12, 60)
+    invitations.issue_invite_codes(muhtar, now - dt.timedelta(days=3), neighbourhood, 12, 60)
     load_proposals(neighbourhood, muhtar, now, DEMO_DOMAIN)
     load_sessions(neighbourhood, muhtar, now, DEMO_DOMAIN)
     load_cases(neighbourhood, muhtar, now)

@@ -12,7 +12,7 @@ from assembly.accounts import services as accounts
 from assembly.cli import done, run_as_system
 from assembly.db import db, utcnow
 from assembly.errors import DomainError
-from assembly.neighbourhoods import services
+from assembly.neighbourhoods import directory, structure
 from assembly.neighbourhoods.models import Body, Municipality
 
 group = AppGroup("setup", help="Set up the municipality: admins, neighbourhoods, bodies, categories, appointments.")
@@ -35,7 +35,7 @@ def _body(municipality_code: str, slug: str) -> Body:
 
 def _person(email: str):
     try:
-        return services.user_by_email(email)
+        return directory.user_by_email(email)
     except DomainError as error:
         raise click.ClickException(str(error.message)) from None
 
@@ -65,7 +65,7 @@ def create_admin(email, display_name):
 @click.option("--locale", default="tr", show_default=True)
 def add_municipality(code, name, timezone, locale):
     """Create a municipality."""
-    created = run_as_system(services.create_municipality, code=code, name=name, timezone=timezone,
+    created = run_as_system(structure.create_municipality, code=code, name=name, timezone=timezone,
                             default_locale=locale)
     done(f"municipality {created.code} created")
 
@@ -81,7 +81,7 @@ def add_municipality(code, name, timezone, locale):
 @click.option("--threshold", default=10, show_default=True)
 def add_neighbourhood(municipality_code, slug, code, locale, names, quorum, majority, threshold):
     """Create a neighbourhood."""
-    created = run_as_system(services.create_neighbourhood, municipality=_municipality(municipality_code),
+    created = run_as_system(structure.create_neighbourhood, municipality=_municipality(municipality_code),
                             slug=slug, code=code, names=_names(names), default_locale=locale,
                             quorum_percent=quorum, majority=majority, support_threshold=threshold)
     done(f"neighbourhood {created.slug} created")
@@ -95,7 +95,7 @@ def add_neighbourhood(municipality_code, slug, code, locale, names, quorum, majo
 @click.option("--answer-days", default=30, show_default=True)
 def add_body(municipality_code, slug, name, kind, answer_days):
     """Create a body (council, police, utility …)."""
-    created = run_as_system(services.create_body, municipality=_municipality(municipality_code), slug=slug,
+    created = run_as_system(structure.create_body, municipality=_municipality(municipality_code), slug=slug,
                             name=name, kind=kind, answer_days=answer_days)
     done(f"body {created.slug} created (id {created.id})")
 
@@ -109,7 +109,7 @@ def add_category(municipality_code, slug, names, body_slug):
     """Create a category with its default recipient body."""
     owner = _municipality(municipality_code)
     body = _body(municipality_code, body_slug) if body_slug else None
-    created = run_as_system(services.create_category, municipality=owner, slug=slug, names=_names(names),
+    created = run_as_system(structure.create_category, municipality=owner, slug=slug, names=_names(names),
                             default_body=body)
     done(f"category {created.slug} created")
 
@@ -120,10 +120,10 @@ def add_category(municipality_code, slug, names, body_slug):
 def appoint_muhtar(slug, email):
     """Appoint the person with EMAIL as muhtar of neighbourhood SLUG."""
     try:
-        neighbourhood = services.get_neighbourhood(slug)
+        neighbourhood = directory.get_neighbourhood(slug)
     except DomainError as error:
         raise click.ClickException(str(error.message)) from None
-    run_as_system(services.appoint_muhtar, neighbourhood, _person(email))
+    run_as_system(structure.appoint_muhtar, neighbourhood, _person(email))
     done(f"{email} is muhtar of {slug}")
 
 
@@ -134,5 +134,5 @@ def appoint_muhtar(slug, email):
 def appoint_staff(municipality_code, body_slug, email):
     """Add the person with EMAIL to the staff of a body."""
     body = _body(municipality_code, body_slug)
-    run_as_system(services.appoint_staff, body, _person(email))
+    run_as_system(structure.appoint_staff, body, _person(email))
     done(f"{email} is on the staff of {body.name}")

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from assembly.neighbourhoods.services import MAX_INVITES_PER_BATCH
+from assembly.neighbourhoods.invitations import MAX_INVITES_PER_BATCH
 
 
 class JoinForm(FlaskForm):

@@ -1,13 +1,13 @@
 """Public neighbourhood pages, joining, and the muhtar's membership desk."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
-from assembly.neighbourhoods import services
+from assembly.neighbourhoods import directory, invitations, residents
 from assembly.neighbourhoods.forms import InviteCodeForm, IssueInvitesForm, JoinForm
 from assembly.params import query_int
 from assembly.urls import external_url
@@ -22,7 +22,7 @@ def _join_limit(view):
 
 
 def _neighbourhood(slug: str):
-    neighbourhood = services.get_neighbourhood(slug)
+    neighbourhood = directory.get_neighbourhood(slug)
     g.neighbourhood_locale = neighbourhood.default_locale
     g.timezone = neighbourhood.municipality.timezone
     return neighbourhood
@@ -30,17 +30,17 @@ def _neighbourhood(slug: str):
 
 @bp.route("/")
 def index():
-    membership = services.current_membership(current_user) if current_user.is_authenticated else None
-    return render_template("neighbourhoods/index.html", neighbourhoods=services.list_neighbourhoods(),
+    membership = directory.current_membership(current_user) if current_user.is_authenticated else None
+    return render_template("neighbourhoods/index.html", neighbourhoods=directory.list_neighbourhoods(),
                            membership=membership)
 
 
 @bp.route("/n/<slug>")
 def show(slug: str):
     neighbourhood = _neighbourhood(slug)
-    membership = services.current_membership(current_user) if current_user.is_authenticated else None
+    membership = directory.current_membership(current_user) if current_user.is_authenticated else None
     return render_template("neighbourhoods/show.html", neighbourhood=neighbourhood,
-                           muhtars=services.muhtars_of(neighbourhood), membership=membership,
+                           muhtars=directory.muhtars_of(neighbourhood), membership=membership,
                            join_form=JoinForm(), code_form=InviteCodeForm(), button=ButtonForm())
 
 
@@ -51,10 +51,10 @@ def join(slug: str):
     neighbourhood = _neighbourhood(slug)
     form = JoinForm()
     if not form.validate_on_submit() or call_service(
-            form, services.request_membership, current_user, now(), neighbourhood, form.address.data) is None:
+            form, residents.request_membership, current_user, now(), neighbourhood, form.address.data) is None:
         return render_template("neighbourhoods/show.html", neighbourhood=neighbourhood,
-                               muhtars=services.muhtars_of(neighbourhood),
-                               membership=services.current_membership(current_user),
+                               muhtars=directory.muhtars_of(neighbourhood),
+                               membership=directory.current_membership(current_user),
                                join_form=form, code_form=InviteCodeForm(formdata=None), button=ButtonForm()), 400
     flash(_("Your request has been sent to the muhtar. You will be notified of the decision."), "success")
     return redirect(url_for(".show", slug=slug))
@@ -66,20 +66,20 @@ def join(slug: str):
 def redeem():
     form = InviteCodeForm()
     if form.validate_on_submit():
-        membership = call_service(form, services.redeem_invite, current_user, now(), form.code.data)
+        membership = call_service(form, invitations.redeem_invite, current_user, now(), form.code.data)
         if membership is not None:
             flash(_("Welcome! You are now a verified resident of %(name)s.",
                     name=membership.neighbourhood.name_in(current_user.locale)), "success")
             return redirect(url_for(".show", slug=membership.neighbourhood.slug))
     return render_template("neighbourhoods/redeem.html", form=form,
-                           membership=services.current_membership(current_user)), form_status()
+                           membership=directory.current_membership(current_user)), form_status()
 
 
 @bp.route("/membership/withdraw", methods=["POST"])
 @login_required
 def withdraw():
     if ButtonForm().validate_on_submit():
-        if call_service(None, services.withdraw_request, current_user, now()) is not None:
+        if call_service(None, residents.withdraw_request, current_user, now()) is not None:
             flash(_("Your request has been withdrawn."), "info")
     return _back_with_errors()
 
@@ -88,7 +88,7 @@ def withdraw():
 @login_required
 def leave():
     if ButtonForm().validate_on_submit():
-        if call_service(None, services.leave_neighbourhood, current_user, now()) is not None:
+        if call_service(None, residents.leave_neighbourhood, current_user, now()) is not None:
             flash(_("You are no longer a resident of the neighbourhood."), "info")
     return _back_with_errors()
 
@@ -105,20 +105,20 @@ def _back_with_errors():
 @login_required
 def muhtar_desk():
     require("view_muhtar_desk")
-    neighbourhoods = services.muhtar_neighbourhoods(current_user)
+    neighbourhoods = directory.muhtar_neighbourhoods(current_user)
     return render_template("neighbourhoods/muhtar_desk.html", neighbourhoods=neighbourhoods,
-                           pending=services.pending_counts([n.id for n in neighbourhoods]))
+                           pending=residents.pending_counts([n.id for n in neighbourhoods]))
 
 
 def _members_page(neighbourhood, status: int = 200, reason_form: ReasonForm | None = None,
                   failed_id: int | None = None):
     after = query_int("after")
-    residents = services.verified_residents(current_user, neighbourhood, after_id=after)
+    verified = residents.verified_residents(current_user, neighbourhood, after_id=after)
     return render_template(
         "neighbourhoods/members.html", neighbourhood=neighbourhood,
-        queue=services.membership_queue(current_user, neighbourhood), residents=residents,
+        queue=residents.membership_queue(current_user, neighbourhood), residents=verified,
         button=ButtonForm(), reason_form=reason_form or ReasonForm(formdata=None), failed_id=failed_id,
-        next_after=residents[-1].id if len(residents) == 100 else None,
+        next_after=verified[-1].id if len(verified) == 100 else None,
     ), status
 
 
@@ -136,7 +136,7 @@ def approve(slug: str, membership_id: int):
     neighbourhood = _neighbourhood(slug)
     require("review_memberships", neighbourhood)
     if ButtonForm().validate_on_submit():
-        membership = call_service(None, services.approve_membership, current_user, now(), neighbourhood,
+        membership = call_service(None, residents.approve_membership, current_user, now(), neighbourhood,
                                   membership_id)
         if membership is not None:
             flash(_("%(name)s is now a verified resident.", name=membership.user.display_name), "success")
@@ -160,14 +160,14 @@ def _decide_with_reason(slug: str, membership_id: int, service, action: str, don
 @bp.route("/n/<slug>/members/<int:membership_id>/reject", methods=["POST"])
 @login_required
 def reject(slug: str, membership_id: int):
-    return _decide_with_reason(slug, membership_id, services.reject_membership, "review_memberships",
+    return _decide_with_reason(slug, membership_id, residents.reject_membership, "review_memberships",
                                _("The request of %(name)s has been rejected."))
 
 
 @bp.route("/n/<slug>/members/<int:membership_id>/revoke", methods=["POST"])
 @login_required
 def revoke(slug: str, membership_id: int):
-    return _decide_with_reason(slug, membership_id, services.revoke_membership, "revoke_membership",
+    return _decide_with_reason(slug, membership_id, residents.revoke_membership, "revoke_membership",
                                _("The membership of %(name)s has been revoked."))
 
 
@@ -178,12 +178,12 @@ def invites(slug: str):
     require("issue_invite_codes", neighbourhood)
     form = IssueInvitesForm()
     if form.validate_on_submit():
-        batch = call_service(form, services.issue_invite_codes, current_user, now(), neighbourhood,
+        batch = call_service(form, invitations.issue_invite_codes, current_user, now(), neighbourhood,
                              form.count.data, form.valid_days.data)
         if batch is not None:
             return redirect(url_for(".invite_letters", slug=slug, batch=batch))
     return render_template("neighbourhoods/invites.html", neighbourhood=neighbourhood, form=form,
-                           batches=services.invite_batches(current_user, neighbourhood)), form_status()
+                           batches=invitations.invite_batches(current_user, neighbourhood)), form_status()
 
 
 @bp.route("/n/<slug>/invites/<batch>")
@@ -191,7 +191,7 @@ def invites(slug: str):
 def invite_letters(slug: str, batch: str):
     neighbourhood = _neighbourhood(slug)
     require("issue_invite_codes", neighbourhood)
-    codes = services.invite_batch(current_user, neighbourhood, batch)  # NotFound (404) for an unknown batch
+    codes = invitations.invite_batch(current_user, neighbourhood, batch)  # NotFound (404) for an unknown batch
     join_url = external_url("neighbourhoods.redeem")  # on paper: the public address
     return render_template("neighbourhoods/letters.html", neighbourhood=neighbourhood, codes=codes,
                            join_url=join_url)

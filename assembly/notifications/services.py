@@ -107,8 +107,7 @@ def notify(user, kind: str, now: dt.datetime, link: str | None = None, email: bo
     if email and user.email_mode == "immediate":
         with force_locale(user.locale):
             text = MESSAGES[kind](params)
-            body = render_template("mail/notification.txt", user=user, text=text, link=link,
-                                   base_url=current_app.config["BASE_URL"])
+            body = render_template("mail/notification.txt", user=user, text=text, link=link)
             queue_email(user.email, _("Assembly: %(text)s", text=_shorten(text)), body, now)
     db.session.flush()
     return notification
@@ -171,8 +170,7 @@ def send_digests(now: dt.datetime) -> int:
             continue
         with force_locale(user.locale):
             texts = [(MESSAGES[n.kind](n.params), n.link) for n in items]
-            body = render_template("mail/digest.txt", user=user, items=texts,
-                                   base_url=current_app.config["BASE_URL"])
+            body = render_template("mail/digest.txt", user=user, items=texts)
             queue_email(user.email, _("Assembly: your daily summary"), body, now)
         queued += 1
     db.session.flush()

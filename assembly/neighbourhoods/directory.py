@@ -1,0 +1,79 @@
+"""Looking up neighbourhoods, municipalities, muhtars and accounts (reads only)."""
+from __future__ import annotations
+
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from assembly.accounts.models import User
+from assembly.db import db
+from assembly.errors import NotFound, ValidationFailed
+from assembly.neighbourhoods.models import (
+    Membership,
+    MembershipRole,
+    MembershipStatus,
+    Municipality,
+    Neighbourhood,
+)
+
+
+def get_neighbourhood(slug: str) -> Neighbourhood:
+    found = db.session.scalar(
+        select(Neighbourhood).options(joinedload(Neighbourhood.municipality)).where(Neighbourhood.slug == slug)
+    )
+    if found is None:
+        raise NotFound(_("There is no such neighbourhood."))
+    return found
+
+
+def list_neighbourhoods() -> list[Neighbourhood]:
+    return list(db.session.scalars(
+        select(Neighbourhood).options(joinedload(Neighbourhood.municipality))
+        .order_by(Neighbourhood.municipality_id, Neighbourhood.slug)
+    ))
+
+
+def list_municipalities() -> list[Municipality]:
+    return list(db.session.scalars(select(Municipality).order_by(Municipality.name)))
+
+
+def get_by_id(model, object_id: int):
+    found = db.session.get(model, object_id)
+    if found is None:
+        raise NotFound(_("The requested item does not exist."))
+    return found
+
+
+def muhtars_of(neighbourhood: Neighbourhood) -> list[Membership]:
+    return list(db.session.scalars(
+        select(Membership).options(joinedload(Membership.user))
+        .where(Membership.neighbourhood_id == neighbourhood.id, Membership.role == MembershipRole.MUHTAR.value,
+               Membership.status == MembershipStatus.VERIFIED.value)
+        .order_by(Membership.id)
+    ))
+
+
+def current_membership(user) -> Membership | None:
+    """The user's verified or pending residence, if any."""
+    return db.session.scalar(
+        select(Membership).options(joinedload(Membership.neighbourhood))
+        .where(Membership.user_id == user.id, Membership.role == MembershipRole.RESIDENT.value,
+               Membership.status.in_([MembershipStatus.PENDING.value, MembershipStatus.VERIFIED.value]))
+    )
+
+
+def muhtar_neighbourhoods(user) -> list[Neighbourhood]:
+    return list(db.session.scalars(
+        select(Neighbourhood).join(Membership, Membership.neighbourhood_id == Neighbourhood.id)
+        .where(Membership.user_id == user.id, Membership.role == MembershipRole.MUHTAR.value,
+               Membership.status == MembershipStatus.VERIFIED.value)
+        .order_by(Neighbourhood.slug)
+    ))
+
+
+def user_by_email(email: str, field: str = "email") -> User:
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise ValidationFailed(_("No account uses this e-mail address."), field)
+    return user
