@@ -15,7 +15,8 @@ from assembly.notifications.models import Notification, OutboxEmail
 from assembly.notifications.services import send_digests
 from assembly.proposals import discussion, services
 from assembly.proposals.models import Follow, Proposal, ProposalEvent, ProposalStatus, ProposalVersion, Support
-from assembly.proposals.services import PAGE_SIZE, TRANSITIONS, ProposalFilters
+from assembly.proposals.models import PROPOSAL_LIFECYCLE
+from assembly.proposals.services import PAGE_SIZE, ProposalFilters
 from tests import factories
 from tests import proposal_factories as pf
 
@@ -151,7 +152,7 @@ def test_every_transition_in_the_table_is_allowed_and_every_other_refused(w):
             db.session.execute(update(Proposal).where(Proposal.id == proposal.id).values(status=current.value))
             db.session.refresh(proposal)
             events_before = len(services.events(proposal))
-            if target in TRANSITIONS[current]:
+            if target in PROPOSAL_LIFECYCLE.transitions[current]:
                 services.transition(proposal, target, w.muhtar, T0, reason="because")
                 assert proposal.status == target.value
                 last = services.events(proposal)[-1]

@@ -3,11 +3,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
 from assembly.db import Base, intpk, one_of, utcnow
+from assembly.lifecycle import Lifecycle
 from assembly.neighbourhoods.models import Neighbourhood
 from assembly.proposals.models import Proposal
 
@@ -18,6 +20,19 @@ class AssemblyStatus(str, enum.Enum):
     VOTING = "voting"
     CLOSED = "closed"
     MINUTED = "minuted"
+
+
+A = AssemblyStatus
+ASSEMBLY_LIFECYCLE: Lifecycle[AssemblyStatus] = Lifecycle(
+    "session", AssemblyStatus,
+    labels={A.DRAFT: _l("Draft"), A.ANNOUNCED: _l("Announced"), A.VOTING: _l("Voting open"),
+            A.CLOSED: _l("Voting closed"), A.MINUTED: _l("Minutes published")},
+    # Voting opens and closes by the clock, in the scheduler's tick (assemblies.voting.advance).
+    transitions={A.DRAFT: {A.ANNOUNCED}, A.ANNOUNCED: {A.VOTING}, A.VOTING: {A.CLOSED}, A.CLOSED: {A.MINUTED},
+                 A.MINUTED: set()},
+    groups={"editable": (A.DRAFT, A.ANNOUNCED)},  # the agenda may change (until voting starts)
+)
+del A
 
 
 class BallotMethod(str, enum.Enum):

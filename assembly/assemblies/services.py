@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from assembly import permissions
 from assembly.accounts.models import User
 from assembly.assemblies.models import (
+    ASSEMBLY_LIFECYCLE,
     AgendaItem,
     Assembly,
     AssemblyStatus,
@@ -32,14 +33,7 @@ from assembly.proposals.models import Proposal, ProposalStatus
 from assembly.text import clean_plain, render_markdown
 
 A = AssemblyStatus
-EDITABLE = (A.DRAFT.value, A.ANNOUNCED.value)
-
-
-def status_label(status: str) -> str:
-    return {
-        A.DRAFT.value: _("Draft"), A.ANNOUNCED.value: _("Announced"), A.VOTING.value: _("Voting open"),
-        A.CLOSED.value: _("Voting closed"), A.MINUTED.value: _("Minutes published"),
-    }.get(status, status)
+EDITABLE = ASSEMBLY_LIFECYCLE.values("editable")
 
 
 def method_label(method: str) -> str:
@@ -51,6 +45,9 @@ def method_label(method: str) -> str:
 
 
 def move_status(assembly: Assembly, expected: AssemblyStatus, to: AssemblyStatus, now: dt.datetime) -> None:
+    """Every move of a session: allowed by its lifecycle, and conditional on the status read,
+    so two requests (or two schedulers) cannot both apply it."""
+    ASSEMBLY_LIFECYCLE.check(expected, to)
     changed = db.session.execute(
         update(Assembly).where(Assembly.id == assembly.id, Assembly.status == expected.value)
         .values(status=to.value, updated_at=now).execution_options(synchronize_session=False)

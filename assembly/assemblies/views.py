@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from assembly import tally
 from assembly.assemblies import services, voting
 from assembly.assemblies.forms import AgendaForm, AssemblyForm, BallotForm, MinutesForm, PaperCountForm
-from assembly.assemblies.models import BallotMethod, Secrecy
+from assembly.assemblies.models import ASSEMBLY_LIFECYCLE, BallotMethod, Secrecy
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm
 from assembly.i18n import format_percent, utc_to_wall_clock, wall_clock_to_utc
@@ -57,7 +57,7 @@ def index(slug: str):
     neighbourhood = load_neighbourhood(slug)
     assemblies = services.list_assemblies(current_user, neighbourhood)
     return render_template("assemblies/index.html", neighbourhood=neighbourhood, assemblies=assemblies,
-                           status_label=services.status_label, shown_status=_shown_status)
+                           status_label=ASSEMBLY_LIFECYCLE.label, shown_status=_shown_status)
 
 
 def _shown_status(assembly) -> str:
@@ -210,7 +210,7 @@ def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status
     return render_template(
         "assemblies/show.html", neighbourhood=neighbourhood, assembly=assembly, ballot=ballot, result=result,
         items_by_id={str(item.id): item for item in assembly.items}, agenda_form=agenda_form,
-        button=ButtonForm(), status=shown, status_label=services.status_label, method_label=services.method_label,
+        button=ButtonForm(), status=shown, status_label=ASSEMBLY_LIFECYCLE.label, method_label=services.method_label,
         can_vote=ballot is not None and shown == "voting" and voting.eligible(current_user, assembly),
         has_voted=ballot is not None and voting.has_voted(current_user, ballot),
         own_vote=voting.own_open_vote(current_user, ballot) if ballot else None, vote_error=vote_error,

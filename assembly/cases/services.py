@@ -227,7 +227,7 @@ def forward(actor, now: dt.datetime, proposal: Proposal, body: Body, note: str |
     set_committed_value(case, "body", body)
     set_committed_value(case, "proposal", proposal)
     if not already_forwarded:
-        proposals._move(proposal, status, ProposalStatus.FORWARDED, actor, now, case.reference)
+        proposals.transition(proposal, ProposalStatus.FORWARDED, actor, now, case.reference)
     _append(case, "forwarded", actor, now, note, body=body.name, reason=case.forward_reason)
     record(actor, "case.forward", case, now, reference=case.reference, body=body.id, reason=case.forward_reason)
     return case

@@ -3,13 +3,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from flask_babel import gettext as _
-from flask_babel import pgettext
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
 from assembly.db import Base, intpk, one_of, utcnow
+from assembly.lifecycle import Lifecycle
 from assembly.neighbourhoods.models import Category, Neighbourhood
 
 
@@ -23,21 +24,27 @@ class ProposalStatus(str, enum.Enum):
     WITHDRAWN = "withdrawn"
 
 
-def status_label(status: str) -> str:
-    """A proposal status as people read it, in the current language."""
-    S = ProposalStatus
-    labels = {
-        S.DRAFT.value: _("Draft"), S.OPEN.value: pgettext("proposal status", "Open"),
-        S.ON_AGENDA.value: _("On the agenda"),
-        S.ACCEPTED.value: _("Accepted"), S.REJECTED.value: _("Rejected"), S.FORWARDED.value: _("Forwarded"),
-        S.WITHDRAWN.value: _("Withdrawn"),
-    }
-    return labels.get(status, status)
-
-
-DISCUSSABLE_STATUSES = (ProposalStatus.OPEN, ProposalStatus.ON_AGENDA, ProposalStatus.ACCEPTED,
-                        ProposalStatus.REJECTED, ProposalStatus.FORWARDED)
-
+S = ProposalStatus
+PROPOSAL_LIFECYCLE: Lifecycle[ProposalStatus] = Lifecycle(
+    "proposal", ProposalStatus,
+    labels={S.DRAFT: _l("Draft"), S.OPEN: lazy_pgettext("proposal status", "Open"), S.ON_AGENDA: _l("On the agenda"),
+            S.ACCEPTED: _l("Accepted"), S.REJECTED: _l("Rejected"), S.FORWARDED: _l("Forwarded"),
+            S.WITHDRAWN: _l("Withdrawn")},
+    # Moderation is not here: hiding changes what is shown, not the status. An open proposal
+    # may be forwarded without a vote, with a public reason (cases.services.forward).
+    transitions={S.DRAFT: {S.OPEN, S.WITHDRAWN}, S.OPEN: {S.ON_AGENDA, S.FORWARDED, S.WITHDRAWN},
+                 S.ON_AGENDA: {S.OPEN, S.ACCEPTED, S.REJECTED}, S.ACCEPTED: {S.FORWARDED},
+                 S.REJECTED: {S.FORWARDED}, S.FORWARDED: set(), S.WITHDRAWN: set()},
+    groups={
+        # What the public lists show.
+        "listed": (S.OPEN, S.ON_AGENDA, S.ACCEPTED, S.REJECTED, S.FORWARDED),
+        # What a visitor may filter the list by (drafts only ever show to their author).
+        "filterable": (S.OPEN, S.ON_AGENDA, S.ACCEPTED, S.REJECTED, S.FORWARDED, S.WITHDRAWN),
+        # Where comments are open.
+        "discussable": (S.OPEN, S.ON_AGENDA, S.ACCEPTED, S.REJECTED, S.FORWARDED),
+    },
+)
+del S
 
 
 class Proposal(Base):

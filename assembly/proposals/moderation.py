@@ -27,7 +27,7 @@ from assembly.db import db
 from assembly.errors import DomainError, InvalidTransition, ValidationFailed
 from assembly.notifications.services import notify
 from assembly.proposals import services
-from assembly.proposals.models import Comment, ModerationAction, Proposal, ProposalStatus, Report
+from assembly.proposals.models import PROPOSAL_LIFECYCLE, Comment, ModerationAction, Proposal, ProposalStatus, Report
 from assembly.text import clean_plain
 
 Target = Proposal | Comment
@@ -233,7 +233,7 @@ class HistoryEntry:
 
 def history(proposal: Proposal) -> list[HistoryEntry]:
     """The proposal's status changes, and the hiding and showing of the proposal itself, in time order."""
-    entries = [HistoryEntry(event.created_at, services.status_label(event.to_status), event.actor, event.reason)
+    entries = [HistoryEntry(event.created_at, PROPOSAL_LIFECYCLE.label(event.to_status), event.actor, event.reason)
                for event in services.events(proposal)
                # Recorded while hiding was a status; the moderation actions below tell the same.
                if services.FORMER_HIDDEN_STATUS not in (event.from_status, event.to_status)]

@@ -19,9 +19,8 @@ from assembly.db import db
 from assembly.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from assembly.neighbourhoods.models import Category, Membership, MembershipRole, MembershipStatus, Neighbourhood
 from assembly.notifications.services import notify, register_message
-from assembly.proposals.models import status_label
 from assembly.proposals.models import (
-    DISCUSSABLE_STATUSES,
+    PROPOSAL_LIFECYCLE,
     Follow,
     Proposal,
     ProposalEvent,
@@ -36,22 +35,12 @@ TITLE_MAX = 200
 BODY_MAX = 20000
 ADDRESS_MAX = 200
 
-# Which status may follow which. Moderation is not here: hiding changes what is shown, not the status.
-TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
-    S.DRAFT: frozenset({S.OPEN, S.WITHDRAWN}),
-    S.OPEN: frozenset({S.ON_AGENDA, S.WITHDRAWN}),
-    S.ON_AGENDA: frozenset({S.OPEN, S.ACCEPTED, S.REJECTED}),
-    S.ACCEPTED: frozenset({S.FORWARDED}),
-    S.REJECTED: frozenset({S.FORWARDED}),
-    S.FORWARDED: frozenset(),
-    S.WITHDRAWN: frozenset(),
-}
 # Until revision 0006 hiding was a status; events recorded then still name it.
 FORMER_HIDDEN_STATUS = "hidden"
 
 
 def _status_message(p: dict) -> str:
-    return _("“%(title)s” is now: %(status)s.", title=p["title"], status=status_label(p["status"]))
+    return _("“%(title)s” is now: %(status)s.", title=p["title"], status=PROPOSAL_LIFECYCLE.label(p["status"]))
 
 
 register_message("proposal_status", _status_message)
@@ -62,14 +51,9 @@ register_message("proposal_status", _status_message)
 def transition(proposal: Proposal, to: ProposalStatus, actor, now: dt.datetime, reason: str | None = None) -> None:
     """Move a proposal to another status and record who, when and why."""
     current = ProposalStatus(proposal.status)
-    if to not in TRANSITIONS[current]:
-        raise InvalidTransition(_("A proposal that is “%(current)s” cannot become “%(new)s”.",
-                                  current=status_label(current.value), new=status_label(to.value)))
-    _move(proposal, current, to, actor, now, reason)
-
-
-def _move(proposal: Proposal, current: ProposalStatus, to: ProposalStatus, actor, now: dt.datetime,
-          reason: str | None) -> None:
+    PROPOSAL_LIFECYCLE.check(current, to, _("A proposal that is “%(current)s” cannot become “%(new)s”.",
+                                            current=PROPOSAL_LIFECYCLE.label(current),
+                                            new=PROPOSAL_LIFECYCLE.label(to)))
     # Conditional on the status we read, so two simultaneous moves cannot both apply.
     changed = db.session.execute(
         update(Proposal).where(Proposal.id == proposal.id, Proposal.status == current.value)
@@ -330,9 +314,6 @@ SORTS = {
     "supported": (Proposal.support_count.desc(), Proposal.id.desc()),
     "discussed": (Proposal.comment_count.desc(), Proposal.id.desc()),
 }
-LISTED_STATUSES = [s.value for s in (S.OPEN, S.ON_AGENDA, S.ACCEPTED, S.REJECTED, S.FORWARDED)]
-# Statuses a visitor may filter the list by (drafts only ever show to their author).
-PUBLIC_LISTABLE = (S.OPEN, S.ON_AGENDA, S.ACCEPTED, S.REJECTED, S.FORWARDED, S.WITHDRAWN)
 # Not a status: the list filter for proposals hidden by moderation, whatever their status.
 HIDDEN_FILTER = "hidden"
 PAGE_SIZE = 20
@@ -379,10 +360,10 @@ def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilter
             query = query.where(Proposal.status == filters.status)
     elif filters.status == HIDDEN_FILTER:
         query = query.where(Proposal.hidden_at.is_not(None))
-    elif filters.status in {s.value for s in PUBLIC_LISTABLE}:
+    elif PROPOSAL_LIFECYCLE.contains("filterable", filters.status or ""):
         query = query.where(Proposal.status == filters.status, Proposal.hidden_at.is_(None))
     else:
-        query = query.where(Proposal.status.in_(LISTED_STATUSES), Proposal.hidden_at.is_(None))
+        query = query.where(Proposal.status.in_(PROPOSAL_LIFECYCLE.values("listed")), Proposal.hidden_at.is_(None))
     if filters.category_id:
         query = query.where(Proposal.category_id == filters.category_id)
     if filters.ready:
@@ -412,7 +393,7 @@ def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilter
 
 def map_points(neighbourhood: Neighbourhood, limit: int = 500) -> list[Proposal]:
     return list(db.session.scalars(
-        select(Proposal).where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.status.in_(LISTED_STATUSES),
+        select(Proposal).where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.status.in_(PROPOSAL_LIFECYCLE.values("listed")),
                                Proposal.hidden_at.is_(None), Proposal.latitude.is_not(None))
         .order_by(Proposal.published_at.desc()).limit(limit)
     ))
@@ -426,7 +407,7 @@ def categories_of(neighbourhood: Neighbourhood) -> list[Category]:
 
 def feed_entries(neighbourhood: Neighbourhood, category_id: int | None = None, limit: int = 50) -> list[Proposal]:
     query = (select(Proposal).options(joinedload(Proposal.author), joinedload(Proposal.category))
-             .where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.status.in_(LISTED_STATUSES),
+             .where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.status.in_(PROPOSAL_LIFECYCLE.values("listed")),
                     Proposal.hidden_at.is_(None)))
     if category_id:
         query = query.where(Proposal.category_id == category_id)
@@ -434,5 +415,5 @@ def feed_entries(neighbourhood: Neighbourhood, category_id: int | None = None, l
 
 
 def discussable(proposal: Proposal) -> bool:
-    return proposal.status in {s.value for s in DISCUSSABLE_STATUSES} and proposal.hidden_at is None
+    return PROPOSAL_LIFECYCLE.contains("discussable", proposal.status) and proposal.hidden_at is None
 

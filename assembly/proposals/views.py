@@ -11,6 +11,7 @@ from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
 from assembly.params import MAX_ID, parse_int, query_int
 from assembly.proposals import discussion, moderation, services
 from assembly.proposals.forms import CommentForm, FilterForm, ProposalForm, ReportForm
+from assembly.proposals.models import PROPOSAL_LIFECYCLE
 from assembly.proposals.services import ProposalFilters, ProposalInput
 from assembly.web import call_service, form_status, now, require
 
@@ -51,9 +52,8 @@ def index(slug: str):
     category_id, page_number = query_int("category"), query_int("page")
     form = FilterForm(request.args)
     form.category.choices = [(0, _("All categories"))] + _category_choices(neighbourhood)
-    form.status.choices = [("", _("All current"))] + [
-        (s.value, services.status_label(s.value)) for s in services.PUBLIC_LISTABLE] + [
-        (services.HIDDEN_FILTER, _("Hidden by moderation"))]
+    form.status.choices = [("", _("All current")), *PROPOSAL_LIFECYCLE.choices("filterable"),
+                           (services.HIDDEN_FILTER, _("Hidden by moderation"))]
     form.validate()
     filters = ProposalFilters(
         query=form.q.data or "", category_id=category_id or None, status=form.status.data or None,
@@ -63,7 +63,7 @@ def index(slug: str):
     args = {k: v for k, v in request.args.items() if k not in {"page", "lang"}}
     return render_template("proposals/index.html", neighbourhood=neighbourhood, form=form, page=page,
                            points=services.map_points(neighbourhood), page_args=args,
-                           status_label=services.status_label)
+                           status_label=PROPOSAL_LIFECYCLE.label)
 
 
 @bp.route("/feed.atom")
@@ -160,7 +160,7 @@ def _page(neighbourhood, proposal, *, comment_form=None, report_form=None, reaso
         versions=services.versions(proposal) if proposal.edited_at and proposal.hidden_at is None else [],
         comment_form=comment_form or CommentForm(formdata=None), report_form=report_form or ReportForm(formdata=None),
         reason_form=reason_form or ReasonForm(formdata=None), failed=failed, button=ButtonForm(),
-        now=now(), can_still_edit=discussion.can_still_edit, status_label=services.status_label,
+        now=now(), can_still_edit=discussion.can_still_edit, status_label=PROPOSAL_LIFECYCLE.label,
         discussable=services.discussable(proposal), threshold=neighbourhood.effective_support_threshold(),
         cases=cases_of_proposal(proposal.id), case_status_label=case_status_label,
     ), status

@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from assembly.accounts.models import User
-from assembly.assemblies import services as assembly_services
 from assembly.assemblies import voting as assembly_voting
-from assembly.assemblies.models import Assembly
+from assembly.assemblies.models import ASSEMBLY_LIFECYCLE, Assembly
 from assembly.cases import services as case_services
 from assembly.neighbourhoods.models import Body, Category, Neighbourhood
 from assembly.notifications.models import Notification
+from assembly.proposals.models import PROPOSAL_LIFECYCLE
 from assembly.notifications.services import render_notification
-from assembly.proposals import services as proposal_services
 from tests.browser.support import (
     AxeAudit,
     goto,
@@ -141,12 +140,12 @@ def journey(site, contexts, cast: Cast):
     lang = cast.lang
     ids = _ids(site, cast)
     label = {  # texts as the app renders them in this language
-        "open": _in_app(site, lang, lambda: proposal_services.status_label("open")),
-        "accepted": _in_app(site, lang, lambda: proposal_services.status_label("accepted")),
-        "forwarded": _in_app(site, lang, lambda: proposal_services.status_label("forwarded")),
-        "announced": _in_app(site, lang, lambda: assembly_services.status_label("announced")),
-        "voting": _in_app(site, lang, lambda: assembly_services.status_label("voting")),
-        "closed": _in_app(site, lang, lambda: assembly_services.status_label("closed")),
+        "open": _in_app(site, lang, lambda: PROPOSAL_LIFECYCLE.label("open")),
+        "accepted": _in_app(site, lang, lambda: PROPOSAL_LIFECYCLE.label("accepted")),
+        "forwarded": _in_app(site, lang, lambda: PROPOSAL_LIFECYCLE.label("forwarded")),
+        "announced": _in_app(site, lang, lambda: ASSEMBLY_LIFECYCLE.label("announced")),
+        "voting": _in_app(site, lang, lambda: ASSEMBLY_LIFECYCLE.label("voting")),
+        "closed": _in_app(site, lang, lambda: ASSEMBLY_LIFECYCLE.label("closed")),
     }
     n = f"/n/{cast.slug}"
     audit = AxeAudit(AXE)  # pages in states the page survey does not reach
