@@ -32,6 +32,7 @@ from assembly.neighbourhoods.models import Body
 from assembly.text import clean_plain
 
 URL_SCHEMES = ("https://", "http://")
+TOO_LONG, NOT_A_WEB_ADDRESS = "too_long", "not_a_web_address"
 
 
 class FieldType(str, enum.Enum):
@@ -55,6 +56,7 @@ class EventField:
     max_length: int | None = None   # characters, after cleaning (texts, and a body's slug)
     stored_in: tuple[InstrumentedAttribute, ...] = ()
     multiline: bool = False
+    in_csv: bool = True             # a column of the CSV import (a referral is made in the inbox only)
     help: str | None = None         # lazy: the form's help text
     required_message: str | None = None  # lazy: when a kind needs this field and it is missing
 
@@ -88,13 +90,20 @@ class EventField:
         if not valid_unicode(value):
             return None, _("This text contains characters that are not valid Unicode.")
         cleaned = clean_plain(value) or None
-        if cleaned is None:
-            return None, None
-        if self.max_length is not None and len(cleaned) > self.max_length:
+        problem = self.text_problem(cleaned) if cleaned is not None else None
+        if problem == TOO_LONG:
             return None, _("Give at most %(num)d characters.", num=self.max_length)
-        if self.type == FieldType.URL and not cleaned.startswith(URL_SCHEMES):
+        if problem == NOT_A_WEB_ADDRESS:
             return None, _("Give a web address starting with https://.")
         return cleaned, None
+
+    def text_problem(self, cleaned: str) -> str | None:
+        """TOO_LONG, NOT_A_WEB_ADDRESS or None for a cleaned text (callers word the message)."""
+        if self.max_length is not None and len(cleaned) > self.max_length:
+            return TOO_LONG
+        if self.type == FieldType.URL and not cleaned.startswith(URL_SCHEMES):
+            return NOT_A_WEB_ADDRESS
+        return None
 
     def missing_message(self) -> str:
         return str(self.required_message) if self.required_message else _("This field is required.")
@@ -150,7 +159,7 @@ DECISION = EventField(
 REFER_TO = EventField(
     "refer_to", FieldType.BODY, _l("Refer to (only for a referral)"),
     "Slug of the other body of your municipality; only with the decision referred.", max_length=60,
-    stored_in=(Body.slug,))
+    stored_in=(Body.slug,), in_csv=False)
 PROGRESS = EventField(
     "progress", FieldType.PERCENT, _l("Progress (percent)"), "How far the work is, in percent.",
     stored_in=(Case.progress,), required_message=_l("Please enter a number."))
