@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from assembly.api import idempotency, schemas
+from assembly.cases import events
 
 VERSION = "1.1.0"
 REF = "#/components/schemas/{model}"
@@ -124,7 +125,7 @@ PUBLIC = {"security": []}
 
 
 def _paths() -> dict:
-    steps = ", ".join(schemas.events.KINDS)
+    steps = ", ".join(events.KINDS)
     return {
         "/api/v1/openapi.json": {"get": {
             **PUBLIC, "operationId": "openapi", "tags": ["API"], "summary": "This document.",

@@ -253,12 +253,17 @@ def event_input(kind: EventKind, payload: dict) -> tuple[dict, dict[str, list[st
 
 # --- query parameters -----------------------------------------------------------------------------
 
+DEFAULT_LIMIT, MAX_LIMIT, MAX_CURSOR_LENGTH = 50, 200, 200
+
+
 class CaseListQuery(BaseModel):
+    """The parameters of GET /api/v1/cases (read by `v1._list_parameters`)."""
+
     status: Status | None = Field(None, description="Only cases with this status.")
     updated_since: str | None = Field(None, description="Only cases changed at or after this time (UTC when no "
                                                         "offset is given).", json_schema_extra={"format": "date-time"})
-    limit: int = Field(50, ge=1, le=200, description="Cases per page.")
-    cursor: str | None = Field(None, max_length=200, description="next_cursor of the previous page.")
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Cases per page.")
+    cursor: str | None = Field(None, max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page.")
 
 
 class Open311Query(BaseModel):

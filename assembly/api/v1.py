@@ -29,7 +29,8 @@ limiter.limit(lambda: current_app.config["RATELIMIT_API"], key_func=auth.rate_li
 
 PUBLIC_ENDPOINTS = frozenset({"api_v1.openapi_document"})
 REFERENCE_RE = re.compile(r"[A-Za-z0-9-]{1,60}")
-DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+DEFAULT_LIMIT, MAX_LIMIT = schemas.DEFAULT_LIMIT, schemas.MAX_LIMIT
+
 
 @bp.before_request
 def _authenticate() -> None:
@@ -141,7 +142,7 @@ def encode_cursor(case: Case) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[dt.datetime, int] | None:
-    if len(cursor) > 200 or not cursor.isascii():
+    if len(cursor) > schemas.MAX_CURSOR_LENGTH or not cursor.isascii():
         return None
     try:
         updated_at, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
