@@ -26,9 +26,6 @@ from assembly.params import InvalidParameter
 
 log = logging.getLogger(__name__)
 
-# Service field names that the API calls differently.
-FIELD_NAMES = {"percent": "progress"}
-
 
 class ApiError(Exception):
     """An answer other than success, raised by the API's request handling."""
@@ -91,8 +88,7 @@ def domain_error(error: DomainError) -> Response:
     if isinstance(error, InvalidTransition):
         return error_response(409, "invalid_transition", error.message)
     if isinstance(error, ValidationFailed):
-        fields = {FIELD_NAMES.get(name, name): list(messages)
-                  for name, messages in error.reasons.items() if name}
+        fields = {name: list(messages) for name, messages in error.reasons.items() if name}
         return error_response(422, "validation_failed", error.message, fields or None)
     return error_response(409, "refused", error.message)
 

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from assembly.api import auth, queries, serialize
+from assembly.api import auth, queries, schemas, serialize
 from assembly.api.errors import ApiError, http_message
 from assembly.api.timestamps import parse_timestamp
 from assembly.cases import services as cases
@@ -56,14 +56,14 @@ _SERVICE_CODE = re.compile(r"([A-Za-z0-9]{1,12})\.([a-z0-9-]{1,60})")
 def discovery(format: str) -> Response:
     root = external_url("open311.discovery", format="json").rsplit("/", 1)[0]
     production = current_app.config["ASSEMBLY_ENV"] == "production"
-    document = {
-        "changeset": CHANGESET,
-        "contact": _("Questions about this data: ask the municipality that runs %(site)s.", site=site_root()),
-        "key_service": _("No key is needed: these endpoints only read public data."),
-        "endpoints": [{"specification": SPECIFICATION, "url": root, "changeset": CHANGESET,
-                       "type": "production" if production else "test", "formats": ["text/xml", "application/json"]}],
-    }
-    return _respond(format, "discovery", document)
+    document = schemas.Open311Discovery(
+        changeset=CHANGESET,
+        contact=_("Questions about this data: ask the municipality that runs %(site)s.", site=site_root()),
+        key_service=_("No key is needed: these endpoints only read public data."),
+        endpoints=[schemas.Open311Endpoint(specification=SPECIFICATION, url=root, changeset=CHANGESET,
+                                           type="production" if production else "test",
+                                           formats=["text/xml", "application/json"])])
+    return _respond(format, "discovery", document.dump())
 
 
 @bp.get(f"/services.{FORMATS}")
@@ -159,16 +159,16 @@ def _request_filters(municipality_id: int | None) -> queries.RequestFilters:
 
 def _service(category: Category) -> dict:
     name = localized_name(category.names, category.slug)
-    return {
-        "service_code": serialize.service_code(category),
-        "service_name": name,
-        "description": _("%(category)s: items forwarded by the neighbourhood assemblies of %(municipality)s.",
-                         category=name, municipality=category.municipality.name),
-        "metadata": False,
-        "type": "realtime",
-        "keywords": ", ".join(sorted(set(category.names.values()))),
-        "group": category.municipality.name,
-    }
+    return schemas.Open311Service(
+        service_code=serialize.service_code(category),
+        service_name=name,
+        description=_("%(category)s: items forwarded by the neighbourhood assemblies of %(municipality)s.",
+                      category=name, municipality=category.municipality.name),
+        metadata=False,
+        type="realtime",
+        keywords=", ".join(sorted(set(category.names.values()))),
+        group=category.municipality.name,
+    ).dump()
 
 
 def _service_requests(found: list[Case]) -> list[dict]:
@@ -202,22 +202,22 @@ def _notice(case: Case) -> str | None:
 
 
 def _service_request(case: Case, category: Category, note: str | None) -> dict:
-    return {
-        "service_request_id": case.reference,
-        "status": "closed" if queries.is_closed(case) else "open",
-        "status_notes": _status_notes(case, note),
-        "service_name": localized_name(category.names, category.slug),
-        "service_code": serialize.service_code(category),
-        "description": f"{case.title}\n\n{case.text}",
-        "agency_responsible": case.body.name,
-        "service_notice": _notice(case),
-        "requested_datetime": _w3c(case.forwarded_at),
-        "updated_datetime": _w3c(case.updated_at),
-        "expected_datetime": _w3c(case.due_at) if case.status in OPEN_STATUSES else None,
-        "address": case.address_text,
-        "lat": case.latitude,
-        "long": case.longitude,
-    }
+    return schemas.Open311Request(
+        service_request_id=case.reference,
+        status="closed" if queries.is_closed(case) else "open",
+        status_notes=_status_notes(case, note),
+        service_name=localized_name(category.names, category.slug),
+        service_code=serialize.service_code(category),
+        description=f"{case.title}\n\n{case.text}",
+        agency_responsible=case.body.name,
+        service_notice=_notice(case),
+        requested_datetime=_w3c(case.forwarded_at),
+        updated_datetime=_w3c(case.updated_at),
+        expected_datetime=_w3c(case.due_at) if case.status in OPEN_STATUSES else None,
+        address=case.address_text,
+        lat=case.latitude,
+        long=case.longitude,
+    ).dump()
 
 
 # --- formats ---------------------------------------------------------------------------------------
@@ -262,7 +262,8 @@ def _error_format() -> str:
 def error_response(status: int, description: str) -> Response:
     """Errors as the spec gives them: [{"code": 404, "description": "…"}] or <errors><error>…"""
     db.rollback()
-    return _respond(_error_format(), "errors", [{"code": status, "description": description}], status)
+    errors = schemas.Open311Errors([schemas.Open311Error(code=status, description=description)])
+    return _respond(_error_format(), "errors", errors.model_dump(mode="json"), status)
 
 
 def http_error(error: HTTPException) -> Response:

@@ -1,18 +1,22 @@
-"""The OpenAPI 3 document of the JSON API and the Open311 endpoints, served at
-/api/v1/openapi.json. A test validates it and checks that it names every route."""
+"""The OpenAPI 3.1 document of the JSON API and the Open311 endpoints, served at
+/api/v1/openapi.json. Every schema in it is the JSON Schema of a pydantic model of
+`api.schemas` — the models that validate requests and serialise answers — so the document
+and the code cannot disagree; this module only adds the operations (paths, parameters,
+status codes). A test validates the document and checks that it names every route.
+"""
 from __future__ import annotations
 
 import copy
+import functools
 
-from assembly.cases.models import CaseStatus, Decision
-from assembly.neighbourhoods.models import BodyKind
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
-VERSION = "1.0.0"
-STATUSES = [status.value for status in CaseStatus]
-DECISIONS = [decision.value for decision in Decision]
-EVENT_KINDS = ["forwarded", "received", "scheduled", "decided", "in_progress", "done"]
-TIMESTAMP = {"type": "string", "format": "date-time"}
-HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+from assembly.api import idempotency, schemas
+from assembly.cases import events
+
+VERSION = "1.1.0"
+REF = "#/components/schemas/{model}"
 
 DESCRIPTION = """\
 Read the cases forwarded to your body and record what happened to them; read forwarded
@@ -41,321 +45,176 @@ Open311 errors use the Open311 format: `[{"code": 404, "description": "..."}]` o
 `<errors><error><code>404</code><description>...</description></error></errors>`.
 """
 
-
-def _nullable(schema: dict) -> dict:
-    schema = {**schema, "nullable": True}
-    if "enum" in schema:
-        schema["enum"] = [*schema["enum"], None]
-    return schema
-
-
-def _object(properties: dict, required: list[str] | None = None, **extra) -> dict:
-    return {"type": "object", "required": list(properties) if required is None else required,
-            "properties": properties, **extra}
+# The models whose schemas are components, with the mode they are used in.
+ANSWERS: tuple[type[BaseModel], ...] = (
+    schemas.Error, schemas.BodyResponse, schemas.CasePage, schemas.CaseResponse, schemas.EventResponse,
+    schemas.Open311Discovery, schemas.Open311Services, schemas.Open311Requests, schemas.Open311OneRequest,
+    schemas.Open311Errors,
+)
+REQUESTS: tuple[type[BaseModel], ...] = (schemas.EventInput,)
 
 
-def _text(max_length: int | None = None, **extra) -> dict:
-    return {"type": "string", **({"maxLength": max_length} if max_length else {}), **extra}
+def _components() -> dict:
+    _refs, top = models_json_schema([(model, "serialization") for model in ANSWERS]
+                                    + [(model, "validation") for model in REQUESTS], ref_template=REF)
+    return top["$defs"]
 
 
-CASE = _object({
-    "reference": {"type": "string", "example": "KDK-CAFERAGA-2026-0042"},
-    "url": {"type": "string", "format": "uri", "description": "The public tracking page."},
-    "title": {"type": "string"},
-    "text": {"type": "string", "description": "The proposal's text (Markdown) when it was forwarded."},
-    "text_html": {"type": "string", "description": "The same text as sanitised HTML."},
-    "status": {"type": "string", "enum": STATUSES},
-    "status_label": {"type": "string", "description": "The status in words, in the request's language."},
-    "decision": _nullable({"type": "string", "enum": DECISIONS}),
-    "progress": {"type": "integer", "minimum": 0, "maximum": 100},
-    "overdue": {"type": "boolean", "description": "Not yet decided and past due_at."},
-    "neighbourhood": _object({"slug": {"type": "string"}, "code": {"type": "string"}, "name": {"type": "string"}}),
-    "category": _nullable(_object({"slug": {"type": "string"}, "name": {"type": "string"},
-                                   "service_code": {"type": "string", "example": "KDK.lighting"}})),
-    "latitude": _nullable({"type": "number"}),
-    "longitude": _nullable({"type": "number"}),
-    "address": _nullable({"type": "string"}),
-    "vote_result": {"type": "object", "additionalProperties": True,
-                    "description": "Snapshot of the assembly's vote; empty when it was not voted on."},
-    "note": _nullable({"type": "string", "description": "The muhtar's note when forwarding."}),
-    "forward_reason": _nullable({"type": "string", "description": "Public reason for forwarding an item the "
-                                                                  "assembly did not accept."}),
-    "referred_from": _nullable({"type": "string", "description": "Reference of the case that was referred here."}),
-    "forwarded_at": TIMESTAMP,
-    "due_at": {**TIMESTAMP, "description": "The body's answer deadline."},
-    "received_at": _nullable(TIMESTAMP),
-    "decided_at": _nullable(TIMESTAMP),
-    "done_at": _nullable(TIMESTAMP),
-    "council_meeting_at": _nullable(TIMESTAMP),
-    "agenda_number": _nullable({"type": "string"}),
-    "council_record_url": _nullable({"type": "string"}),
-    "updated_at": TIMESTAMP,
-    "event_count": {"type": "integer", "minimum": 0},
-})
-
-EVENT = _object({
-    "seq": {"type": "integer", "minimum": 1},
-    "kind": {"type": "string", "enum": EVENT_KINDS},
-    "status": {"type": "string", "enum": STATUSES, "description": "The case's status after this event."},
-    "actor": {"type": "string"},
-    "note": _nullable({"type": "string"}),
-    "data": {"type": "object", "additionalProperties": True},
-    "created_at": TIMESTAMP,
-    "prev_hash": {**HASH, "description": "hash of the previous event (64 zeros for the first)."},
-    "hash": {**HASH, "description": "SHA-256 of the event's canonical content, which includes prev_hash."},
-})
-
-NOTE = _nullable(_text(2000, description="Public note; a rejection needs one (the reason)."))
+def _ref(model: type[BaseModel]) -> dict:
+    return {"$ref": REF.format(model=model.__name__)}
 
 
-def _event_input(kind: str, properties: dict, required: tuple[str, ...] = ()) -> dict:
-    return _object({"kind": {"type": "string", "enum": [kind]}, "note": NOTE, **properties},
-                   required=["kind", *required], additionalProperties=False)
-
-
-EVENT_INPUTS = {
-    "ReceivedEvent": _event_input("received", {}),
-    "ScheduledEvent": _event_input("scheduled", {
-        "meeting_at": {**TIMESTAMP, "description": "The council meeting, with its UTC offset."},
-        "agenda_number": _nullable(_text(40)),
-        "record_url": _nullable(_text(500, pattern="^https?://")),
-    }, ("meeting_at",)),
-    "DecidedEvent": _event_input("decided", {
-        "decision": {"type": "string", "enum": DECISIONS},
-        "refer_to": _nullable(_text(60, description="Slug of the other body of your municipality; "
-                                                    "only with the decision referred.")),
-    }, ("decision",)),
-    "InProgressEvent": _event_input("in_progress", {"progress": {"type": "integer", "minimum": 0, "maximum": 100}},
-                                    ("progress",)),
-    "DoneEvent": _event_input("done", {}),
-}
-
-ERROR = _object({"error": _object({
-    "code": {"type": "string", "example": "invalid_transition"},
-    "message": {"type": "string"},
-    "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-}, required=["code", "message"])})
-
-BODY = _object({"data": _object({
-    "slug": {"type": "string"}, "name": {"type": "string"},
-    "kind": {"type": "string", "enum": [kind.value for kind in BodyKind]},
-    "answer_days": {"type": "integer"},
-    "municipality": _object({"code": {"type": "string"}, "name": {"type": "string"}}),
-    "token": _object({"name": {"type": "string"}, "prefix": {"type": "string"}, "created_at": TIMESTAMP}),
-})})
-
-OPEN311_SERVICE = _object({
-    "service_code": {"type": "string", "example": "KDK.lighting"},
-    "service_name": {"type": "string"},
-    "description": {"type": "string"},
-    "metadata": {"type": "boolean", "enum": [False]},
-    "type": {"type": "string", "enum": ["realtime"]},
-    "keywords": {"type": "string"},
-    "group": {"type": "string", "description": "The municipality's name."},
-})
-
-OPEN311_REQUEST = _object({
-    "service_request_id": {"type": "string", "description": "The case's reference number."},
-    "status": {"type": "string", "enum": ["open", "closed"]},
-    "status_notes": {"type": "string"},
-    "service_name": {"type": "string"},
-    "service_code": {"type": "string"},
-    "description": {"type": "string"},
-    "agency_responsible": {"type": "string"},
-    "service_notice": _nullable({"type": "string"}),
-    "requested_datetime": TIMESTAMP,
-    "updated_datetime": TIMESTAMP,
-    "expected_datetime": _nullable(TIMESTAMP),
-    "address": _nullable({"type": "string"}),
-    "lat": _nullable({"type": "number"}),
-    "long": _nullable({"type": "number"}),
-})
-
-OPEN311_DISCOVERY = _object({
-    "changeset": {"type": "string"}, "contact": {"type": "string"}, "key_service": {"type": "string"},
-    "endpoints": {"type": "array", "items": _object({
-        "specification": {"type": "string"}, "url": {"type": "string"}, "changeset": {"type": "string"},
-        "type": {"type": "string", "enum": ["production", "test"]},
-        "formats": {"type": "array", "items": {"type": "string"}},
-    })},
-})
-
-OPEN311_ERRORS = {"type": "array", "items": _object({"code": {"type": "integer"}, "description": {"type": "string"}})}
-
-SCHEMAS = {
-    "Error": ERROR, "Body": BODY, "Case": CASE, "Event": EVENT,
-    "CaseWithEvents": {**CASE, "required": [*CASE["required"], "events"],
-                       "properties": {**CASE["properties"],
-                                      "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}},
-    "CasePage": _object({"data": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}},
-                         "next_cursor": _nullable({"type": "string"})}),
-    **EVENT_INPUTS,
-    "EventInput": {
-        "oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in EVENT_INPUTS],
-        "discriminator": {"propertyName": "kind", "mapping": {
-            schema["properties"]["kind"]["enum"][0]: f"#/components/schemas/{name}"
-            for name, schema in EVENT_INPUTS.items()}},
-    },
-    "Open311Service": OPEN311_SERVICE, "Open311Request": OPEN311_REQUEST, "Open311Discovery": OPEN311_DISCOVERY,
-    "Open311Errors": OPEN311_ERRORS,
-}
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(description: str, schema: dict, headers: dict | None = None) -> dict:
-    answer = {"description": description, "content": {"application/json": {"schema": schema}}}
+def _json(description: str, model: type[BaseModel], headers: dict | None = None) -> dict:
+    answer = {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
     if headers:
         answer["headers"] = headers
     return answer
 
 
-def _error(description: str) -> dict:
-    return _json(description, _ref("Error"))
-
-
 ERRORS = {
-    "400": _error("Bad request: no or an invalid Idempotency-Key, or a body that is not JSON."),
-    "401": _error("No token, or the token is not valid or revoked."),
-    "404": _error("Your body has no case with this reference (other bodies' cases are never shown)."),
-    "409": _error("The case's status does not allow this event (code invalid_transition)."),
-    "413": _error("The request body is too large."),
-    "422": _error("Invalid parameters or fields (code validation_failed, with fields), or an "
-                  "Idempotency-Key reused for a different request (code idempotency_key_reused)."),
-    "429": _error("Too many requests for this token (setting RATELIMIT_API)."),
+    "400": "Bad request: no or an invalid Idempotency-Key, or a body that is not JSON.",
+    "401": "No token, or the token is not valid or revoked.",
+    "404": "Your body has no case with this reference (other bodies' cases are never shown).",
+    "409": "The case's status does not allow this event (code invalid_transition).",
+    "413": "The request body is too large.",
+    "422": "Invalid parameters or fields (code validation_failed, with fields), or an "
+           "Idempotency-Key reused for a different request (code idempotency_key_reused).",
+    "429": "Too many requests for this token (setting RATELIMIT_API).",
 }
 
 
 def _errors(*codes: str) -> dict:
-    return {code: ERRORS[code] for code in codes}
+    return {code: _json(ERRORS[code], schemas.Error) for code in codes}
 
 
-def _open311(description: str, schema: dict) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema},
+def _open311(description: str, model: type[BaseModel]) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)},
                                                     "text/xml": {"schema": {"type": "string"}}}}
 
 
 def _open311_errors(*codes: str) -> dict:
     texts = {"400": "Invalid filters.", "404": "Unknown jurisdiction_id or service request.",
              "429": "Too many requests from this address (setting RATELIMIT_API)."}
-    return {code: _open311(texts[code], _ref("Open311Errors")) for code in codes}
+    return {code: _open311(texts[code], schemas.Open311Errors) for code in codes}
 
 
-def _query(name: str, description: str, schema: dict | None = None) -> dict:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema or {"type": "string"}}
+def _query(model: type[BaseModel]) -> list[dict]:
+    """The query parameters of an operation: one per field of `model`, with its JSON Schema."""
+    schema = model.model_json_schema(mode="validation")
+    parameters = []
+    for name, field in schema["properties"].items():
+        field = {key: value for key, value in field.items() if key != "title"}
+        description = field.pop("description", "")
+        if "anyOf" in field:  # optional: a query parameter is absent rather than null
+            field = {**next(option for option in field.pop("anyOf") if option.get("type") != "null"), **field}
+            field.pop("default", None)
+        parameters.append({"name": name, "in": "query", "required": name in schema.get("required", ()),
+                           "description": description, "schema": field})
+    return parameters
 
 
 FORMAT = {"name": "format", "in": "path", "required": True, "description": "json or xml.",
           "schema": {"type": "string", "enum": ["json", "xml"]}}
-JURISDICTION = _query("jurisdiction_id", "Optional: a municipality's code, to read only its data.",
-                      {"type": "string", "maxLength": 12})
 REFERENCE = {"name": "reference", "in": "path", "required": True, "description": "The case's reference number.",
              "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,60}$"}}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": True,
+    "description": "A new unique key per request (e.g. a UUID); reuse it only to retry the same request.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH, "pattern": "^[!-~]+$"}}
 PUBLIC = {"security": []}
 
-PATHS = {
-    "/api/v1/openapi.json": {"get": {
-        **PUBLIC, "operationId": "openapi", "tags": ["API"], "summary": "This document.",
-        "responses": {"200": _json("The OpenAPI document.", {"type": "object"})},
-    }},
-    "/api/v1/body": {"get": {
-        "operationId": "getBody", "tags": ["API"], "summary": "The body the token belongs to (who am I).",
-        "responses": {"200": _json("The body.", _ref("Body")), **_errors("401", "429")},
-    }},
-    "/api/v1/cases": {"get": {
-        "operationId": "listCases", "tags": ["API"], "summary": "The body's cases, ordered by (updated_at, id).",
-        "parameters": [
-            _query("status", "Only cases with this status.", {"type": "string", "enum": STATUSES}),
-            _query("updated_since", "Only cases changed at or after this time (UTC when no offset is given).",
-                   TIMESTAMP),
-            _query("limit", "Cases per page.", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}),
-            _query("cursor", "next_cursor of the previous page.", {"type": "string", "maxLength": 200}),
-        ],
-        "responses": {"200": _json("One page of cases.", _ref("CasePage")), **_errors("401", "422", "429")},
-    }},
-    "/api/v1/cases/{reference}": {"get": {
-        "operationId": "getCase", "tags": ["API"], "summary": "One case with its hash-chained timeline.",
-        "parameters": [REFERENCE],
-        "responses": {"200": _json("The case.", _object({"data": _ref("CaseWithEvents")})),
-                      **_errors("401", "404", "429")},
-    }},
-    "/api/v1/cases/{reference}/events": {"post": {
-        "operationId": "addEvent", "tags": ["API"],
-        "summary": "Record the next step of a case: received, scheduled, decided, in_progress or done.",
-        "description": "Allowed steps: forwarded → received → scheduled* → decided; approved → in_progress* → done; "
-                       "deferred → scheduled or decided again; rejected and referred end the case at this body "
-                       "(referred makes a new case at the other body).",
-        "parameters": [REFERENCE, {
-            "name": "Idempotency-Key", "in": "header", "required": True,
-            "description": "A new unique key per request (e.g. a UUID); reuse it only to retry the same request.",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"}}],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("EventInput")}}},
-        "responses": {
-            "201": _json("The new event (or, for a retry, the stored answer of the first request).",
-                         _object({"data": _ref("Event")}),
-                         headers={"Idempotent-Replayed": {"description": "true when this is a stored answer.",
-                                                          "schema": {"type": "string", "enum": ["true"]}}}),
-            **_errors("400", "401", "404", "409", "413", "422", "429"),
-        },
-    }},
-    "/open311/v2/discovery.{format}": {"get": {
-        **PUBLIC, "operationId": "open311Discovery", "tags": ["Open311"], "summary": "Open311 service discovery.",
-        "parameters": [FORMAT],
-        "responses": {"200": _open311("The discovery document.", _ref("Open311Discovery")),
-                      **_open311_errors("429")},
-    }},
-    "/open311/v2/services.{format}": {"get": {
-        **PUBLIC, "operationId": "open311Services", "tags": ["Open311"],
-        "summary": "The categories as Open311 services; service_code is <municipality code>.<category slug>.",
-        "parameters": [FORMAT, JURISDICTION],
-        "responses": {"200": _open311("The services.", {"type": "array", "items": _ref("Open311Service")}),
-                      **_open311_errors("404", "429")},
-    }},
-    "/open311/v2/requests.{format}": {"get": {
-        **PUBLIC, "operationId": "open311Requests", "tags": ["Open311"],
-        "summary": "Cases as service requests, newest first, at most 1000.",
-        "description": "Without dates: requested in the last 90 days. start_date and end_date may be at most "
-                       "90 days apart; one alone spans 90 days from (or to) it. service_request_id overrides "
-                       "the other filters.",
-        "parameters": [
-            FORMAT, JURISDICTION,
-            _query("service_request_id", "Reference numbers, comma-separated."),
-            _query("service_code", "Service codes, comma-separated."),
-            _query("start_date", "Earliest requested_datetime.", TIMESTAMP),
-            _query("end_date", "Latest requested_datetime.", TIMESTAMP),
-            _query("status", "open, closed, or both comma-separated.",
-                   {"type": "string", "pattern": "^(open|closed)(,(open|closed))?$"}),
-        ],
-        "responses": {"200": _open311("The service requests.", {"type": "array", "items": _ref("Open311Request")}),
-                      **_open311_errors("400", "404", "429")},
-    }},
-    "/open311/v2/requests/{service_request_id}.{format}": {"get": {
-        **PUBLIC, "operationId": "open311Request", "tags": ["Open311"],
-        "summary": "One service request (a list of one, as the spec says).",
-        "parameters": [{"name": "service_request_id", "in": "path", "required": True,
-                        "description": "The case's reference number.", "schema": {"type": "string"}}, FORMAT],
-        "responses": {"200": _open311("The service request.", {"type": "array", "items": _ref("Open311Request"),
-                                                               "minItems": 1, "maxItems": 1}),
-                      **_open311_errors("404", "429")},
-    }},
-}
+
+def _paths() -> dict:
+    steps = ", ".join(events.KINDS)
+    return {
+        "/api/v1/openapi.json": {"get": {
+            **PUBLIC, "operationId": "openapi", "tags": ["API"], "summary": "This document.",
+            "responses": {"200": {"description": "The OpenAPI document.",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}},
+        }},
+        "/api/v1/body": {"get": {
+            "operationId": "getBody", "tags": ["API"], "summary": "The body the token belongs to (who am I).",
+            "responses": {"200": _json("The body.", schemas.BodyResponse), **_errors("401", "429")},
+        }},
+        "/api/v1/cases": {"get": {
+            "operationId": "listCases", "tags": ["API"], "summary": "The body's cases, ordered by (updated_at, id).",
+            "parameters": _query(schemas.CaseListQuery),
+            "responses": {"200": _json("One page of cases.", schemas.CasePage), **_errors("401", "422", "429")},
+        }},
+        "/api/v1/cases/{reference}": {"get": {
+            "operationId": "getCase", "tags": ["API"], "summary": "One case with its hash-chained timeline.",
+            "parameters": [REFERENCE],
+            "responses": {"200": _json("The case.", schemas.CaseResponse), **_errors("401", "404", "429")},
+        }},
+        "/api/v1/cases/{reference}/events": {"post": {
+            "operationId": "addEvent", "tags": ["API"],
+            "summary": f"Record the next step of a case: {steps}.",
+            "description": "Allowed steps: forwarded → received → scheduled* → decided; approved → in_progress* → "
+                           "done; deferred → scheduled or decided again; rejected and referred end the case at "
+                           "this body (referred makes a new case at the other body). Texts are counted after "
+                           "surrounding spaces are removed.",
+            "parameters": [REFERENCE, IDEMPOTENCY_KEY],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(schemas.EventInput)}}},
+            "responses": {
+                "201": _json("The new event (or, for a retry, the stored answer of the first request).",
+                             schemas.EventResponse,
+                             headers={"Idempotent-Replayed": {"description": "true when this is a stored answer.",
+                                                              "schema": {"type": "string", "enum": ["true"]}}}),
+                **_errors("400", "401", "404", "409", "413", "422", "429"),
+            },
+        }},
+        "/open311/v2/discovery.{format}": {"get": {
+            **PUBLIC, "operationId": "open311Discovery", "tags": ["Open311"], "summary": "Open311 service discovery.",
+            "parameters": [FORMAT],
+            "responses": {"200": _open311("The discovery document.", schemas.Open311Discovery),
+                          **_open311_errors("429")},
+        }},
+        "/open311/v2/services.{format}": {"get": {
+            **PUBLIC, "operationId": "open311Services", "tags": ["Open311"],
+            "summary": "The categories as Open311 services; service_code is <municipality code>.<category slug>.",
+            "parameters": [FORMAT, *_query(schemas.Open311Query)],
+            "responses": {"200": _open311("The services.", schemas.Open311Services),
+                          **_open311_errors("404", "429")},
+        }},
+        "/open311/v2/requests.{format}": {"get": {
+            **PUBLIC, "operationId": "open311Requests", "tags": ["Open311"],
+            "summary": "Cases as service requests, newest first, at most 1000.",
+            "description": "Without dates: requested in the last 90 days. start_date and end_date may be at most "
+                           "90 days apart; one alone spans 90 days from (or to) it. service_request_id overrides "
+                           "the other filters.",
+            "parameters": [FORMAT, *_query(schemas.Open311RequestsQuery)],
+            "responses": {"200": _open311("The service requests.", schemas.Open311Requests),
+                          **_open311_errors("400", "404", "429")},
+        }},
+        "/open311/v2/requests/{service_request_id}.{format}": {"get": {
+            **PUBLIC, "operationId": "open311Request", "tags": ["Open311"],
+            "summary": "One service request (a list of one, as the spec says).",
+            "parameters": [{"name": "service_request_id", "in": "path", "required": True,
+                            "description": "The case's reference number.", "schema": {"type": "string"}},
+                           FORMAT, *_query(schemas.Open311Query)],
+            "responses": {"200": _open311("The service request.", schemas.Open311OneRequest),
+                          **_open311_errors("404", "429")},
+        }},
+    }
 
 
-def document() -> dict:
-    """A fresh copy of the document (callers may change it)."""
-    return copy.deepcopy({
-        "openapi": "3.0.3",
+@functools.cache
+def _document() -> dict:
+    return {
+        "openapi": "3.1.0",
         "info": {"title": "Assembly API", "version": VERSION, "description": DESCRIPTION,
-                 "license": {"name": "AGPL-3.0-or-later"}},
+                 "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}},
         "servers": [{"url": "/"}],
         "tags": [{"name": "API", "description": "For bodies, with a token of the body."},
                  {"name": "Open311", "description": "GeoReport v2, public and read only."}],
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                                       "description": "An API token of your body."}},
-                       "schemas": SCHEMAS},
-        "paths": PATHS,
-    })
+                       "schemas": _components()},
+        "paths": _paths(),
+    }
+
+
+def document() -> dict:
+    """A fresh copy of the document (callers may change it)."""
+    return copy.deepcopy(_document())

@@ -12,16 +12,15 @@ import re
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext as _
 
-from assembly.api import auth, idempotency, openapi, queries, serialize
+from assembly.api import auth, idempotency, openapi, queries, schemas, serialize
 from assembly.api.errors import ApiError, invalid, register
 from assembly.api.timestamps import parse_timestamp
-from assembly.cases import services
-from assembly.cases.models import ApiToken, Case, CaseStatus, Decision
+from assembly.cases import events, services
+from assembly.cases.models import ApiToken, Case, CaseStatus
 from assembly.db import WRITE_INTENT, db
 from assembly.extensions import limiter
 from assembly.neighbourhoods.models import Body
 from assembly.params import MAX_ID, parse_int
-from assembly.text import clean_plain
 from assembly.web import now
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -30,20 +29,7 @@ limiter.limit(lambda: current_app.config["RATELIMIT_API"], key_func=auth.rate_li
 
 PUBLIC_ENDPOINTS = frozenset({"api_v1.openapi_document"})
 REFERENCE_RE = re.compile(r"[A-Za-z0-9-]{1,60}")
-DEFAULT_LIMIT, MAX_LIMIT = 50, 200
-
-# Which fields each kind of event takes, and which of them it needs.
-EVENT_FIELDS: dict[str, frozenset[str]] = {
-    "received": frozenset({"note"}),
-    "scheduled": frozenset({"note", "meeting_at", "agenda_number", "record_url"}),
-    "decided": frozenset({"note", "decision", "refer_to"}),
-    "in_progress": frozenset({"note", "progress"}),
-    "done": frozenset({"note"}),
-}
-REQUIRED_FIELDS: dict[str, frozenset[str]] = {
-    "scheduled": frozenset({"meeting_at"}), "decided": frozenset({"decision"}), "in_progress": frozenset({"progress"}),
-}
-TEXT_LIMITS = {"note": 2000, "agenda_number": 40, "record_url": 500, "refer_to": 60}
+DEFAULT_LIMIT, MAX_LIMIT = schemas.DEFAULT_LIMIT, schemas.MAX_LIMIT
 
 
 @bp.before_request
@@ -68,7 +54,7 @@ def openapi_document() -> Response:
 def who_am_i() -> Response:
     actor = auth.current_actor()
     token = db.session.get(ApiToken, actor.token_id)
-    return jsonify({"data": serialize.body(db.session.get(Body, actor.api_body_id), token)})
+    return jsonify(serialize.body(db.session.get(Body, actor.api_body_id), token))
 
 
 @bp.get("/cases")
@@ -78,16 +64,13 @@ def list_cases() -> Response:
     cases, more = queries.cases_page(actor.api_body_id, status=status, updated_since=updated_since, after=after,
                                      limit=limit)
     categories = queries.categories_of(cases)
-    return jsonify({"data": [serialize.case(case, categories, now()) for case in cases],
-                    "next_cursor": encode_cursor(cases[-1]) if more else None})
+    return jsonify(serialize.case_page(cases, categories, now(), encode_cursor(cases[-1]) if more else None))
 
 
 @bp.get("/cases/<reference>")
 def show_case(reference: str) -> Response:
     case = _case(reference)
-    document = serialize.case(case, queries.categories_of([case]), now())
-    document["events"] = [serialize.event(event) for event in services.events_of(case)]
-    return jsonify({"data": document})
+    return jsonify(serialize.case_with_events(case, queries.categories_of([case]), now(), services.events_of(case)))
 
 
 @bp.post("/cases/<reference>/events")
@@ -106,7 +89,7 @@ def add_event(reference: str) -> Response:
     def record() -> tuple[int, dict]:
         kind, fields = _event_fields(payload, case)
         event = services.apply_event(actor, now(), case, kind, fields)
-        return 201, {"data": serialize.event(event)}
+        return 201, serialize.event(event)
 
     request_hash = idempotency.fingerprint("POST", f"/cases/{case.reference}/events", payload)
     answer = idempotency.once(actor.api_body_id, key, request_hash, now(), record)
@@ -154,12 +137,12 @@ def _list_parameters() -> tuple[str | None, dt.datetime | None, tuple[dt.datetim
 
 def encode_cursor(case: Case) -> str:
     """Opaque to clients: the (updated_at, id) position of the last case of a page."""
-    position = json.dumps([serialize.timestamp(case.updated_at), case.id], separators=(",", ":"))
+    position = json.dumps([schemas.timestamp(case.updated_at), case.id], separators=(",", ":"))
     return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> tuple[dt.datetime, int] | None:
-    if len(cursor) > 200 or not cursor.isascii():
+    if len(cursor) > schemas.MAX_CURSOR_LENGTH or not cursor.isascii():
         return None
     try:
         updated_at, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
@@ -182,61 +165,22 @@ def _json_body():
         raise ApiError(400, "invalid_json", _("The request body is not valid JSON.")) from None
 
 
-def _text(value, name: str, problems: dict) -> str | None:
-    if not isinstance(value, str):
-        problems[name] = [_("Give text here.")]
-        return None
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        problems[name] = [_("This text contains characters that are not valid Unicode.")]
-        return None
-    cleaned = clean_plain(value)
-    if len(cleaned) > TEXT_LIMITS[name]:
-        problems[name] = [_("Give at most %(num)d characters.", num=TEXT_LIMITS[name])]
-        return None
-    return cleaned
-
-
 def _event_fields(payload, case: Case) -> tuple[str, dict]:
-    """Check the shape of an event request; the services then check the rules."""
+    """Check an event request against its kind's model (`api.schemas`, made from the declarations
+    in `cases.events`) and the declaration's limits; the services then check the rules."""
     if not isinstance(payload, dict):
         raise invalid({"kind": [_("Send a JSON object with at least the field kind.")]})
-    kind = payload.get("kind")
-    if not isinstance(kind, str) or kind not in EVENT_FIELDS:
-        raise invalid({"kind": [_("Choose one of: %(choices)s.", choices=", ".join(EVENT_FIELDS))]})
-    problems: dict[str, list[str]] = {}
-    for name in payload.keys() - EVENT_FIELDS[kind] - {"kind"}:
-        problems[name] = [_("This field is not used for events of kind %(kind)s.", kind=kind)]
-    for name in REQUIRED_FIELDS.get(kind, frozenset()):
-        if payload.get(name) is None:
-            problems[name] = [_("This field is required for events of kind %(kind)s.", kind=kind)]
-    fields: dict = {}
-    for name in EVENT_FIELDS[kind]:
-        value = payload.get(name)
-        if value is None or name in problems:
-            continue
-        if name == "meeting_at":
-            fields[name] = parse_timestamp(value, assume_utc=False) if isinstance(value, str) else None
-            if fields[name] is None:
-                problems[name] = [_("Give a date and time with its UTC offset, e.g. 2026-12-01T18:00:00+03:00.")]
-        elif name == "progress":
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
-                problems[name] = [_("Progress is a percentage between 0 and 100.")]
-            fields[name] = value
-        elif name == "decision":
-            if not isinstance(value, str) or value not in {d.value for d in Decision}:
-                problems[name] = [_("Choose one of: %(choices)s.", choices=", ".join(d.value for d in Decision))]
-            fields[name] = value
-        else:
-            fields[name] = _text(value, name, problems)
-    if fields.get("refer_to") is not None and fields.get("decision") != Decision.REFERRED.value:
-        problems.setdefault("refer_to", [_("Name another body only when the decision is %(decision)s.",
-                                           decision=Decision.REFERRED.value)])
-    if fields.get("refer_to") is not None and "refer_to" not in problems:
-        fields["refer_to"] = queries.body_by_slug(case.body.municipality_id, fields["refer_to"])
-        if fields["refer_to"] is None:
-            problems["refer_to"] = [_("There is no body with this slug in your municipality.")]
+    kind = events.KINDS.get(payload.get("kind")) if isinstance(payload.get("kind"), str) else None
+    if kind is None:
+        raise invalid({"kind": [_("Choose one of: %(choices)s.", choices=", ".join(events.KINDS))]})
+    fields, problems = schemas.event_input(kind, payload)
     if problems:
         raise invalid(problems)
-    return kind, fields
+    if "refer_to" in fields:
+        slug, message = events.REFER_TO.clean_text(fields["refer_to"])
+        body = queries.body_by_slug(case.body.municipality_id, slug) if slug else None
+        if body is None:
+            raise invalid({"refer_to": [message or _("There is no body with this slug in your municipality.")]})
+        fields["refer_to"] = body
+    events.clean(kind.name, fields)  # the declaration's limits, before the case's state is looked at
+    return kind.name, fields

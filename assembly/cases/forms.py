@@ -5,8 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-_note = TextAreaField(_l("Public note"), validators=[Optional(), Length(max=5000)],
-                      description=_l("Shown on the public case page and sent to the people who follow the item."))
+from assembly.cases import events
+from assembly.cases.events import FieldType
 
 
 class ForwardForm(FlaskForm):
@@ -16,37 +16,38 @@ class ForwardForm(FlaskForm):
                            validators=[Optional(), Length(max=1000)])
 
 
-class ReceiveForm(FlaskForm):
-    note = _note
-
-
-class ScheduleForm(FlaskForm):
-    meeting_at = DateTimeLocalField(_l("Council meeting"), format="%Y-%m-%dT%H:%M", validators=[
-        InputRequired(_l("Give the date of the council meeting."))])
-    agenda_number = StringField(_l("Agenda number"), validators=[Optional(), Length(max=40)])
-    record_url = StringField(_l("Link to the council's own record"), validators=[Optional(), Length(max=500)])
-    note = _note
-
-
 def decision_choices():
     return [("approved", _l("Approved")), ("rejected", _l("Rejected")), ("deferred", _l("Deferred")),
             ("referred", _l("Referred to another body"))]
 
 
-class DecideForm(FlaskForm):
-    decision = SelectField(_l("Decision"), choices=decision_choices, validators=[DataRequired()])
-    refer_to = SelectField(_l("Refer to (only for a referral)"), coerce=int, validators=[Optional()])
-    note = TextAreaField(_l("Public note (required for a rejection)"), validators=[Optional(), Length(max=5000)])
+def _form_field(field: events.EventField, required: bool):
+    """The inbox form field of an event field, with the declaration's label, limit and requirement.
+    Rules across fields (a rejection needs a note …) are the service's, shown on the same form."""
+    if field.type == FieldType.DATETIME:
+        return DateTimeLocalField(field.label, format="%Y-%m-%dT%H:%M", description=field.help or "",
+                                  validators=[InputRequired(field.required_message) if required else Optional()])
+    if field.type == FieldType.PERCENT:
+        return IntegerField(field.label, description=field.help or "", validators=[
+            InputRequired(field.required_message) if required else Optional(),
+            NumberRange(0, 100, _l("Enter a number between %(min)s and %(max)s."))])
+    if field.type == FieldType.DECISION:
+        return SelectField(field.label, choices=decision_choices, description=field.help or "",
+                           validators=[DataRequired(field.required_message) if required else Optional()])
+    if field.type == FieldType.BODY:  # the view offers the municipality's other bodies
+        return SelectField(field.label, coerce=int, description=field.help or "", validators=[Optional()])
+    text_field = TextAreaField if field.multiline else StringField
+    return text_field(field.label, description=field.help or "",
+                      validators=[Optional(), Length(max=field.max_length)] if field.max_length else [Optional()])
 
 
-class ProgressForm(FlaskForm):
-    percent = IntegerField(_l("Progress (percent)"), validators=[
-        InputRequired(_l("Please enter a number.")), NumberRange(0, 100, _l("Enter a number between %(min)s and %(max)s."))])
-    note = _note
+def event_form(kind: events.EventKind) -> type[FlaskForm]:
+    """The inbox form of a kind of event, derived from its declaration in `cases.events`."""
+    attributes = {field.name: _form_field(field, field.name in kind.required) for field in kind.fields}
+    return type(f"{kind.schema_name}Form", (FlaskForm,), attributes)
 
 
-class DoneForm(FlaskForm):
-    note = _note
+EVENT_FORMS: dict[str, type[FlaskForm]] = {name: event_form(kind) for name, kind in events.KINDS.items()}
 
 
 class InboxFilterForm(FlaskForm):

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from assembly.cases import services
+from assembly.cases import events, services
+from assembly.cases.events import FieldType
 from assembly.cases.models import Case, CaseStatus, Decision
 from assembly.db import db
 from assembly.neighbourhoods.models import Body
@@ -24,16 +25,15 @@ from assembly.params import parse_int
 from assembly.text import clean_plain
 
 REQUIRED_COLUMNS = ("reference", "status", "date", "note")
-OPTIONAL_COLUMNS = ("meeting_at", "agenda_number", "decision", "progress", "record_url")
-STEPS = (CaseStatus.RECEIVED.value, CaseStatus.SCHEDULED.value, CaseStatus.DECIDED.value,
-         CaseStatus.IN_PROGRESS.value, CaseStatus.DONE.value)
+# The steps and their columns come from the declarations in `cases.events`: every field of a
+# step other than the note is an optional column, used only on lines of that step.
+STEPS = tuple(events.KINDS)
+ONLY_FOR: dict[str, str] = {field.name: kind.name for kind in events.KINDS.values() for field in kind.fields
+                            if field.in_csv and field.name not in REQUIRED_COLUMNS}
+OPTIONAL_COLUMNS = tuple(ONLY_FOR)
 # A decision may be written straight into the status column: "rejected" = decided + rejected.
 IMPORTABLE_DECISIONS = (Decision.APPROVED.value, Decision.REJECTED.value, Decision.DEFERRED.value)
-ONLY_FOR = {"meeting_at": CaseStatus.SCHEDULED.value, "agenda_number": CaseStatus.SCHEDULED.value,
-            "record_url": CaseStatus.SCHEDULED.value, "decision": CaseStatus.DECIDED.value,
-            "progress": CaseStatus.IN_PROGRESS.value}
 MAX_ROWS = 5000
-NOTE_MAX = 5000
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?")
 
@@ -127,6 +127,17 @@ def _columns(header: list[str], errors: list[LineError]) -> list[str]:
     return columns
 
 
+def _text_message(field: events.EventField, problem: str) -> str:
+    if problem == events.NOT_A_WEB_ADDRESS or field.type == FieldType.URL:
+        return _("%(column)s must be a web address starting with https:// and at most %(num)d characters long.",
+                 column=field.name, num=field.max_length)
+    if field.name == "note":
+        return _("the note is longer than %(num)d characters.", num=field.max_length)
+    if field.name == "agenda_number":
+        return _("the agenda number is longer than %(num)d characters.", num=field.max_length)
+    return _("the column “%(column)s” is longer than %(num)d characters.", column=field.name, num=field.max_length)
+
+
 class Checker:
     """Validates rows one after another, following each case through the earlier rows of the file."""
 
@@ -207,44 +218,52 @@ class Checker:
         return status, None
 
     def _fields(self, line: int, cells: dict[str, str], kind: str | None, decision: str | None) -> dict:
-        note = clean_plain(cells["note"]) or None
-        if note and len(note) > NOTE_MAX:
-            self._error(line, _("the note is longer than %(num)d characters.", num=NOTE_MAX))
-        if decision == Decision.REJECTED.value and not note:
-            self._error(line, _("a rejection needs a reason in the note column; it is shown publicly."))
+        """The step's fields from their columns, each checked as its declaration says."""
         for column, step in ONLY_FOR.items():
             if kind and kind != step and cells.get(column, "").strip():
                 self._error(line, _("the column “%(column)s” is only used with the status %(status)s.",
                                     column=column, status=step))
-        fields: dict = {"note": note, "decision": decision}
-        if kind == CaseStatus.SCHEDULED.value:
-            fields.update(self._schedule_fields(line, cells))
-        if kind == CaseStatus.IN_PROGRESS.value:
-            fields["progress"] = self._progress(line, cells.get("progress", ""))
-        return fields
+        declared = events.KINDS[kind] if kind else None
+        fields: dict = {}
+        for field in declared.fields if declared else (events.NOTE,):  # a line of unknown step: its note
+            if field.type == FieldType.DECISION:
+                fields[field.name] = decision  # from the status column, checked by _step
+            elif field.in_csv:
+                fields[field.name] = self._value(line, field, cells.get(field.name, ""),
+                                                 declared is not None and field.name in declared.required)
+        if decision == Decision.REJECTED.value and not fields.get("note"):
+            self._error(line, _("a rejection needs a reason in the note column; it is shown publicly."))
+        return fields if kind else {}
 
-    def _schedule_fields(self, line: int, cells: dict[str, str]) -> dict:
-        meeting = cells.get("meeting_at", "").strip()
-        meeting_at = self._parse(meeting) if meeting else None
-        if not meeting:
-            self._error(line, _("scheduling needs the date of the council meeting in the column meeting_at."))
-        elif meeting_at is None:
-            self._error(line, _("“%(value)s” in meeting_at is not a date like 2026-11-24 or 2026-11-24 18:30.",
-                                value=meeting))
-        agenda_number = clean_plain(cells.get("agenda_number", "")) or None
-        if agenda_number and len(agenda_number) > 40:
-            self._error(line, _("the agenda number is longer than %(num)d characters.", num=40))
-        record_url = clean_plain(cells.get("record_url", "")) or None
-        if record_url and (not record_url.startswith(("https://", "http://")) or len(record_url) > 500):
-            self._error(line, _("record_url must be a web address starting with https://."))
-        return {"meeting_at": meeting_at.moment if meeting_at else None, "agenda_number": agenda_number,
-                "record_url": record_url}
+    def _value(self, line: int, field: events.EventField, cell: str, required: bool):
+        if field.type == FieldType.DATETIME:
+            return self._moment(line, field, cell.strip(), required)
+        if field.type == FieldType.PERCENT:
+            percent = parse_int(cell, 0, 100)
+            if percent is None and (required or cell.strip()):
+                self._error(line, _("%(status)s needs the column %(column)s with a whole number from 0 to 100.",
+                                    status=ONLY_FOR[field.name], column=field.name))
+            return percent
+        text = clean_plain(cell) or None
+        problem = field.text_problem(text) if text else None
+        if problem is not None:
+            self._error(line, _text_message(field, problem))
+        elif text is None and required:
+            self._error(line, _("the status %(status)s needs the column %(column)s.", status=ONLY_FOR[field.name],
+                                column=field.name))
+        return text
 
-    def _progress(self, line: int, value: str) -> int | None:
-        percent = parse_int(value, 0, 100)
-        if percent is None:
-            self._error(line, _("in_progress needs the column progress with a whole number from 0 to 100."))
-        return percent
+    def _moment(self, line: int, field: events.EventField, value: str, required: bool) -> dt.datetime | None:
+        when = self._parse(value) if value else None
+        if not value and required:
+            self._error(line, _("scheduling needs the date of the council meeting in the column meeting_at.")
+                        if field.name == "meeting_at" else
+                        _("the status %(status)s needs the column %(column)s.", status=ONLY_FOR[field.name],
+                          column=field.name))
+        elif value and when is None:
+            self._error(line, _("“%(value)s” in %(column)s is not a date like 2026-11-24 or 2026-11-24 18:30.",
+                                value=value, column=field.name))
+        return when.moment if when else None
 
     def _parse(self, value: str) -> _When | None:
         """An ISO 8601 date, or date and time (without an offset: the municipality's local time)."""

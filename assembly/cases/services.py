@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from assembly import permissions
 from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotResult
 from assembly.audit.services import record
+from assembly.cases import events
 from assembly.cases.models import Case, CaseEvent, CaseSequence, CaseStatus, Decision, decision_label, status_label
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotFound, ValidationFailed
@@ -254,39 +255,40 @@ def receive(actor, now: dt.datetime, case: Case, note: str | None = None, *,
             effective_date: str | None = None) -> CaseEvent:
     permissions.require(actor, "act_for_body", case)
     _check(case, "received")
+    values = events.clean("received", {"note": note})
     case.status, case.received_at = C.RECEIVED.value, now
-    return _append(case, "received", actor, now, clean_plain(note or "") or None, effective_date=effective_date)
+    return _append(case, "received", actor, now, values["note"], effective_date=effective_date)
 
 
-def schedule(actor, now: dt.datetime, case: Case, *, meeting_at: dt.datetime, agenda_number: str | None = None,
-             record_url: str | None = None, note: str | None = None,
+def schedule(actor, now: dt.datetime, case: Case, *, meeting_at: dt.datetime | None,
+             agenda_number: str | None = None, record_url: str | None = None, note: str | None = None,
              effective_date: str | None = None) -> CaseEvent:
     permissions.require(actor, "act_for_body", case)
     _check(case, "scheduled")
-    if meeting_at is None:
-        raise ValidationFailed(_("Give the date of the council meeting."), "meeting_at")
-    record_url = clean_plain(record_url or "") or None
-    if record_url and not record_url.startswith(("https://", "http://")):
-        raise ValidationFailed(_("Give a web address starting with https://."), "record_url")
-    agenda_number = clean_plain(agenda_number or "")[:40] or None
+    values = events.clean("scheduled", {"meeting_at": meeting_at, "agenda_number": agenda_number,
+                                        "record_url": record_url, "note": note})
     case.status = C.SCHEDULED.value
-    case.council_meeting_at, case.agenda_number, case.council_record_url = meeting_at, agenda_number, record_url
-    return _append(case, "scheduled", actor, now, clean_plain(note or "") or None, meeting_at=meeting_at,
-                   agenda_number=agenda_number, record_url=record_url, effective_date=effective_date)
+    case.council_meeting_at, case.agenda_number = values["meeting_at"], values["agenda_number"]
+    case.council_record_url = values["record_url"]
+    return _append(case, "scheduled", actor, now, values["note"], meeting_at=values["meeting_at"],
+                   agenda_number=values["agenda_number"], record_url=values["record_url"],
+                   effective_date=effective_date)
 
 
 def decide(actor, now: dt.datetime, case: Case, *, decision: str, note: str | None = None,
            refer_to: Body | None = None, effective_date: str | None = None) -> CaseEvent:
     permissions.require(actor, "act_for_body", case)
     _check(case, "decided")
-    note = clean_plain(note or "") or None
-    if decision not in {d.value for d in Decision}:
-        raise ValidationFailed(_("Choose one of the offered decisions."), "decision")
+    values = events.clean("decided", {"decision": decision, "note": note, "refer_to": refer_to})
+    decision, note, refer_to = values["decision"], values["note"], values["refer_to"]
     if decision == Decision.REJECTED.value and not note:
         raise ValidationFailed(_("A rejection needs a reason, which is shown publicly."), "note")
     if decision == Decision.REFERRED.value:
         if refer_to is None or refer_to.id == case.body_id or refer_to.municipality_id != case.body.municipality_id:
             raise ValidationFailed(_("Choose the other body of this municipality to refer the case to."), "refer_to")
+    elif refer_to is not None:
+        raise ValidationFailed(_("Name another body only when the decision is %(decision)s.",
+                                 decision=Decision.REFERRED.value), "refer_to")
     case.status, case.decision, case.decided_at = C.DECIDED.value, decision, now
     event = _append(case, "decided", actor, now, note, decision=decision,
                     referred_to=refer_to.name if refer_to else None, effective_date=effective_date)
@@ -296,6 +298,8 @@ def decide(actor, now: dt.datetime, case: Case, *, decision: str, note: str | No
 
 
 def _refer(actor, now: dt.datetime, case: Case, body: Body, note: str | None) -> Case:
+    """The linked case at the other body; the decision's note (within `events.NOTE`'s limit, which
+    is the size of `Case.note`) becomes its covering note."""
     linked = Case(
         reference=_next_reference(case.neighbourhood, now), proposal_id=case.proposal_id,
         neighbourhood_id=case.neighbourhood_id, body_id=body.id, category_id=case.category_id,
@@ -314,14 +318,13 @@ def _refer(actor, now: dt.datetime, case: Case, body: Body, note: str | None) ->
     return linked
 
 
-def progress(actor, now: dt.datetime, case: Case, *, percent: int, note: str | None = None,
+def progress(actor, now: dt.datetime, case: Case, *, percent: int | None, note: str | None = None,
              effective_date: str | None = None) -> CaseEvent:
     permissions.require(actor, "act_for_body", case)
     _check(case, "in_progress")
-    if not 0 <= percent <= 100:
-        raise ValidationFailed(_("Progress is a percentage between 0 and 100."), "percent")
-    case.status, case.progress = C.IN_PROGRESS.value, percent
-    return _append(case, "in_progress", actor, now, clean_plain(note or "") or None, progress=percent,
+    values = events.clean("in_progress", {"progress": percent, "note": note})
+    case.status, case.progress = C.IN_PROGRESS.value, values["progress"]
+    return _append(case, "in_progress", actor, now, values["note"], progress=values["progress"],
                    effective_date=effective_date)
 
 
@@ -329,16 +332,19 @@ def complete(actor, now: dt.datetime, case: Case, note: str | None = None, *,
              effective_date: str | None = None) -> CaseEvent:
     permissions.require(actor, "act_for_body", case)
     _check(case, "done")
+    values = events.clean("done", {"note": note})
     case.status, case.progress, case.done_at = C.DONE.value, 100, now
-    return _append(case, "done", actor, now, clean_plain(note or "") or None, effective_date=effective_date)
+    return _append(case, "done", actor, now, values["note"], effective_date=effective_date)
 
 
 def apply_event(actor, now: dt.datetime, case: Case, kind: str, fields: dict) -> CaseEvent:
-    """One entry point for the inbox, the API and CSV imports: kind + its fields.
+    """One entry point for the inbox, the API and CSV imports: a kind of `events.KINDS` and its
+    fields, checked against the kind's declaration by the step functions below.
 
     `effective_date` (optional, an ISO 8601 string) is the body's own date of the step; it is
     kept in the event's data, while the event's created_at stays the time it was recorded."""
     effective_date = fields.get("effective_date")
+    events.kind_of(kind)
     if kind == "received":
         return receive(actor, now, case, fields.get("note"), effective_date=effective_date)
     if kind == "scheduled":
@@ -346,14 +352,12 @@ def apply_event(actor, now: dt.datetime, case: Case, kind: str, fields: dict) ->
                         agenda_number=fields.get("agenda_number"), record_url=fields.get("record_url"),
                         note=fields.get("note"), effective_date=effective_date)
     if kind == "decided":
-        return decide(actor, now, case, decision=fields.get("decision") or "", note=fields.get("note"),
+        return decide(actor, now, case, decision=fields.get("decision"), note=fields.get("note"),
                       refer_to=fields.get("refer_to"), effective_date=effective_date)
     if kind == "in_progress":
-        return progress(actor, now, case, percent=int(fields.get("progress") or 0), note=fields.get("note"),
+        return progress(actor, now, case, percent=fields.get("progress"), note=fields.get("note"),
                         effective_date=effective_date)
-    if kind == "done":
-        return complete(actor, now, case, fields.get("note"), effective_date=effective_date)
-    raise ValidationFailed(_("Unknown step: %(kind)s.", kind=kind), "kind")
+    return complete(actor, now, case, fields.get("note"), effective_date=effective_date)
 
 
 # --- reading --------------------------------------------------------------------------------------

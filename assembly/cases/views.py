@@ -10,17 +10,8 @@ from sqlalchemy import select
 from assembly import permissions
 from assembly.cases import inbox as inbox_service
 from assembly.cases import services
-from assembly.cases.forms import (
-    DecideForm,
-    DoneForm,
-    ForwardForm,
-    InboxFilterForm,
-    LookupForm,
-    ProgressForm,
-    ReceiveForm,
-    ScheduleForm,
-    TokenForm,
-)
+from assembly.cases.events import KINDS, FieldType
+from assembly.cases.forms import EVENT_FORMS, ForwardForm, InboxFilterForm, LookupForm, TokenForm
 from assembly.cases.models import Case, CaseStatus
 from assembly.db import db
 from assembly.errors import NotFound
@@ -86,20 +77,31 @@ def lookup():
     return render_template("cases/lookup.html", form=form)
 
 
-def _case_page(case, status: int = 200, **forms):
-    body = case.body
+def _other_bodies(case) -> list[tuple[int, str]]:
+    """The choices of a referral: the other bodies of the case's municipality."""
+    return [(0, "—")] + [(b.id, b.name) for b in db.session.scalars(
+        select(Body).where(Body.municipality_id == case.body.municipality_id, Body.id != case.body_id)
+        .order_by(Body.name))]
+
+
+def _event_form(case, kind: str, submitted: bool = False):
+    """The inbox form of one kind of event: the submitted one, or an empty one."""
+    form = EVENT_FORMS[kind]() if submitted else EVENT_FORMS[kind](formdata=None)
+    for field in KINDS[kind].fields:
+        if field.type == FieldType.BODY:
+            form[field.name].choices = _other_bodies(case)
+    return form
+
+
+def _case_page(case, status: int = 200, failed: str | None = None, failed_form=None):
     staff = current_user.is_authenticated and permissions.can(current_user, "act_for_body", case)
     allowed = services._allowed(case) if staff else frozenset()
-    decide = forms.get("decide") or DecideForm(formdata=None)
-    decide.refer_to.choices = [(0, "—")] + [(b.id, b.name) for b in db.session.scalars(
-        select(Body).where(Body.municipality_id == body.municipality_id, Body.id != body.id).order_by(Body.name))]
+    forms = {kind: failed_form if kind == failed else _event_form(case, kind) for kind in KINDS}
     return render_template(
         "cases/show.html", case=case, events=services.events_of(case), linked=services.linked_cases(case),
         overdue=services.is_overdue(case, now()), status_label=services.status_label, staff=staff, allowed=allowed,
-        receive=forms.get("receive") or ReceiveForm(formdata=None),
-        schedule=forms.get("schedule") or ScheduleForm(formdata=None), decide=decide,
-        progress=forms.get("progress") or ProgressForm(formdata=None),
-        done=forms.get("done") or DoneForm(formdata=None), failed=forms.get("failed"),
+        receive=forms["received"], schedule=forms["scheduled"], decide=forms["decided"],
+        progress=forms["in_progress"], done=forms["done"], failed=failed,
         timezone=case.neighbourhood.municipality.timezone,
     ), status
 
@@ -110,35 +112,33 @@ def show(reference: str):
     return _case_page(case)
 
 
+def _event_fields(case, kind: str, form) -> dict:
+    """The form's values as the service takes them: local times to UTC, a chosen body to the body."""
+    fields = {}
+    for field in KINDS[kind].fields:
+        value = form[field.name].data
+        if field.type == FieldType.DATETIME and value is not None:
+            value = wall_clock_to_utc(value, case.neighbourhood.municipality.timezone)
+        elif field.type == FieldType.BODY:
+            value = db.session.get(Body, value) if value else None
+        fields[field.name] = value
+    return fields
+
+
 @bp.route("/cases/<reference>/events/<kind>", methods=["POST"])
 @login_required
 def act(reference: str, kind: str):
     case = services.get_by_reference(reference)
     require("act_for_body", case)
-    form_class = {"received": ReceiveForm, "scheduled": ScheduleForm, "decided": DecideForm,
-                  "in_progress": ProgressForm, "done": DoneForm}.get(kind)
-    if form_class is None:
+    if kind not in KINDS:
         raise NotFound()
-    form = form_class()
-    if kind == "decided":
-        form.refer_to.choices = [(0, "—")] + [(b.id, b.name) for b in db.session.scalars(
-            select(Body).where(Body.municipality_id == case.body.municipality_id))]
+    form = _event_form(case, kind, submitted=True)
     if form.validate_on_submit():
-        fields = {"note": form.note.data}
-        if kind == "scheduled":
-            fields.update(meeting_at=wall_clock_to_utc(form.meeting_at.data, case.neighbourhood.municipality.timezone),
-                          agenda_number=form.agenda_number.data, record_url=form.record_url.data)
-        elif kind == "decided":
-            fields.update(decision=form.decision.data,
-                          refer_to=db.session.get(Body, form.refer_to.data) if form.refer_to.data else None)
-        elif kind == "in_progress":
-            fields.update(progress=form.percent.data)
+        fields = _event_fields(case, kind, form)
         if call_service(form, services.apply_event, current_user, now(), case, kind, fields) is not None:
             flash(_("The case has been updated."), "success")
             return redirect(url_for(".show", reference=case.reference))
-    key = {"received": "receive", "scheduled": "schedule", "decided": "decide", "in_progress": "progress",
-           "done": "done"}[kind]
-    return _case_page(case, 400, **{key: form, "failed": kind})
+    return _case_page(case, 400, failed=kind, failed_form=form)
 
 
 @bp.route("/bodies/<int:body_id>")
