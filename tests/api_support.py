@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 
-from assembly.cases import inbox
+from assembly.cases import api_tokens
 from assembly.db import db
 from tests import factories
 
@@ -20,7 +20,7 @@ def committed(app):
 
 
 def token_for(staff, body, name: str = "Council IT") -> str:
-    _token, secret = inbox.create_token(staff, factories.now(), body, name)
+    _token, secret = api_tokens.create_token(staff, factories.now(), body, name)
     return secret
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from assembly import create_app
 from assembly.accounts.models import User
-from assembly.cases import inbox
+from assembly.cases import api_tokens
+from assembly.cases import queries
 from assembly.cases import services as cases
 from assembly.cases.models import ApiToken, Case, CaseEvent, IdempotentRequest
 from assembly.db import db
@@ -62,7 +63,7 @@ def _post_event(client, token: str, reference: str, payload, key: str | None = "
 def _events_of(app, reference: str) -> list[CaseEvent]:
     with app.app_context():
         case = db.session.scalar(select(Case).where(Case.reference == reference))
-        return cases.events_of(case)
+        return queries.events_of(case)
 
 
 def _error(response) -> dict:
@@ -86,7 +87,7 @@ def test_a_revoked_token_stops_working(app, client, site):
     assert _get(client, "/api/v1/body", site["token"]).status_code == 200
     with committed(app):
         token = db.session.scalar(select(ApiToken).where(ApiToken.body_id == site["body_id"]))
-        inbox.revoke_token(db.session.get(User, site["staff"]), factories.now(), token.body, token.id)
+        api_tokens.revoke_token(db.session.get(User, site["staff"]), factories.now(), token.body, token.id)
     response = _get(client, "/api/v1/body", site["token"])
     assert response.status_code == 401
     assert "revoked" in _error(response)["message"]
@@ -226,7 +227,7 @@ def test_the_whole_lifecycle_through_the_api(app, client, site):
     assert created["agenda_number"] == "41"
     with app.app_context():
         case = db.session.scalar(select(Case).where(Case.reference == reference))
-        assert cases.verify_chain(case, cases.events_of(case)) is None
+        assert cases.verify_chain(case, queries.events_of(case)) is None
 
 
 def test_a_retried_write_with_the_same_key_creates_one_event(app, client, site):

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assembly.cases import events
+from assembly.cases import queries
 from assembly.cases import services as cases
 from assembly.cases.models import Case, CaseEvent
 from assembly.db import db
@@ -67,7 +68,7 @@ def test_an_inbox_referral_with_a_note_at_the_limit_is_stored_whole(app, referra
     with app.app_context():
         linked = db.session.scalar(select(Case).where(Case.referred_from_id.is_not(None)))
         assert linked.note == note
-        assert cases.events_of(linked)[0].note == note
+        assert queries.events_of(linked)[0].note == note
 
 
 def test_the_service_refuses_an_over_long_note_whoever_calls_it(ctx):

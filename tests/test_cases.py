@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from assembly.cases import inbox
+from assembly.cases import queries
 from assembly.cases import services as cases
 from assembly.cases.models import Case, CaseEvent, CaseSequence
 from assembly.actors import SystemActor
@@ -42,7 +42,7 @@ def case(w, t0):
 
 
 def _events(case_: Case) -> list[tuple[str, str]]:
-    return [(event.kind, event.status) for event in cases.events_of(case_)]
+    return [(event.kind, event.status) for event in queries.events_of(case_)]
 
 
 def _second_hood(w, code: str = "MODA"):
@@ -67,7 +67,7 @@ def test_an_accepted_item_is_forwarded_freely(w, t0):
     assert db.session.scalar(select(ProposalEvent.to_status).where(ProposalEvent.proposal_id == accepted.id)
                              .order_by(ProposalEvent.id.desc()).limit(1)) == "forwarded"
     assert _events(case) == [("forwarded", "forwarded")]
-    assert cases.events_of(case)[0].data == {"body": w.body.name}
+    assert queries.events_of(case)[0].data == {"body": w.body.name}
 
 
 @pytest.mark.parametrize("outcome", ["rejected", "open"])
@@ -80,7 +80,7 @@ def test_a_rejected_or_never_voted_item_needs_a_public_reason(w, t0, outcome):
     assert db.session.scalar(select(func.count()).select_from(Case)) == 0
     case = cases.forward(w.muhtar, t0 + 3 * cf.HOUR, item, w.body, reason="Çocuklar için tehlikeli.")
     assert case.forward_reason == "Çocuklar için tehlikeli."
-    assert cases.events_of(case)[0].data["reason"] == "Çocuklar için tehlikeli."  # public, in the timeline
+    assert queries.events_of(case)[0].data["reason"] == "Çocuklar için tehlikeli."  # public, in the timeline
     assert item.status == ProposalStatus.FORWARDED.value
 
 
@@ -110,9 +110,9 @@ def test_the_same_item_goes_to_a_body_once_and_a_second_body_gets_a_linked_case(
     assert second.forward_reason is None
     # The refused duplicate gave its number back: no gap.
     assert [first.reference[-4:], second.reference[-4:]] == ["0001", "0002"]
-    assert cases.linked_cases(first) == [second]
-    assert cases.linked_cases(second) == [first]
-    assert [c.body_id for c in cases.cases_of_proposal(accepted.id)] == [w.body.id, w.other_body.id]
+    assert queries.linked_cases(first) == [second]
+    assert queries.linked_cases(second) == [first]
+    assert [c.body_id for c in queries.cases_of_proposal(accepted.id)] == [w.body.id, w.other_body.id]
 
 
 @pytest.mark.parametrize("who", ["author", "resident", "staff", "admin", "other_muhtar"])
@@ -144,7 +144,7 @@ def test_reference_numbers_are_sequential_per_neighbourhood_and_year(w, t0):
     references.append(cf.forwarded(w, next_year).reference)
     assert references == ["KDK-CAFERAGA-2026-0001", "KDK-CAFERAGA-2026-0002", "KDK-CAFERAGA-2026-0003",
                           "KDK-MODA-2026-0001", "KDK-CAFERAGA-2027-0001"]
-    assert cases.get_by_reference(" kdk-caferaga-2026-0002 ").reference == "KDK-CAFERAGA-2026-0002"
+    assert queries.get_by_reference(" kdk-caferaga-2026-0002 ").reference == "KDK-CAFERAGA-2026-0002"
 
 
 # --- the body's work ------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def test_staff_takes_a_case_from_forwarded_to_done(w, t0, case):
     assert _events(case) == [("forwarded", "forwarded"), ("received", "received"), ("scheduled", "scheduled"),
                              ("decided", "decided"), ("in_progress", "in_progress"),
                              ("in_progress", "in_progress"), ("done", "done")]
-    events = cases.events_of(case)
+    events = queries.events_of(case)
     assert events[0].prev_hash == cases.GENESIS
     assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
     assert events[1].actor_name == f"{w.staff.display_name} ({w.body.name})"
@@ -183,7 +183,7 @@ def test_a_rejection_needs_a_public_reason_and_ends_the_case(w, case):
         cases.decide(w.staff, at, case, decision="rejected", note=" ")
     assert refused.value.field == "note"
     cases.decide(w.staff, at, case, decision="rejected", note="Bütçe yok.")
-    assert cases.events_of(case)[-1].note == "Bütçe yok."
+    assert queries.events_of(case)[-1].note == "Bütçe yok."
     for kind, fields in [("scheduled", {"meeting_at": at}), ("decided", {"decision": "approved"}),
                          ("in_progress", {"progress": 10}), ("done", {}), ("received", {})]:
         with pytest.raises(InvalidTransition):
@@ -198,7 +198,7 @@ def test_a_deferred_case_goes_back_onto_an_agenda_and_is_decided_again(w, case):
         cases.progress(w.staff, at + DAY, case, percent=10)
     cases.schedule(w.staff, at + 2 * DAY, case, meeting_at=at + 20 * DAY, agenda_number="2026/52")
     cases.decide(w.staff, at + 3 * DAY, case, decision="approved")
-    assert [e.kind for e in cases.events_of(case)][-3:] == ["decided", "scheduled", "decided"]
+    assert [e.kind for e in queries.events_of(case)][-3:] == ["decided", "scheduled", "decided"]
     assert (case.status, case.decision) == ("decided", "approved")
 
 
@@ -210,12 +210,12 @@ def test_a_referral_creates_a_linked_case_at_the_other_body(w, case):
             cases.decide(w.staff, at, case, decision="referred", refer_to=wrong)
         assert refused.value.field == "refer_to"
     cases.decide(w.staff, at, case, decision="referred", note="Emniyetin konusu.", refer_to=w.other_body)
-    linked = cases.linked_cases(case)
+    linked = queries.linked_cases(case)
     assert len(linked) == 1 and linked[0].referred_from_id == case.id
     referral = linked[0]
     assert (referral.body_id, referral.status, referral.reference[-4:]) == (w.other_body.id, "forwarded", "0002")
-    assert cases.events_of(referral)[0].data == {"body": w.other_body.name, "referred_from": case.reference}
-    assert cases.events_of(case)[-1].data == {"decision": "referred", "referred_to": w.other_body.name}
+    assert queries.events_of(referral)[0].data == {"body": w.other_body.name, "referred_from": case.reference}
+    assert queries.events_of(case)[-1].data == {"decision": "referred", "referred_to": w.other_body.name}
     with pytest.raises(InvalidTransition):
         cases.progress(w.staff, at, case, percent=10)
     # Now the police's case: their staff act on it, the council's do not.
@@ -301,10 +301,10 @@ def test_a_case_is_overdue_while_undecided_after_the_deadline(w, case):
     assert cases.is_overdue(case, due + MINUTE)
     cases.receive(w.staff, due + MINUTE, case)
     assert cases.is_overdue(case, due + DAY)  # received is not an answer
-    assert inbox.overdue_cases(w.body, due + DAY) == [case]
+    assert queries.overdue_cases(w.body, due + DAY) == [case]
     cases.decide(w.staff, due + DAY, case, decision="rejected", note="Bütçe yok.")
     assert not cases.is_overdue(case, due + 2 * DAY)
-    assert inbox.overdue_cases(w.body, due + 2 * DAY) == []
+    assert queries.overdue_cases(w.body, due + 2 * DAY) == []
 
 
 def test_scoreboard_counts_and_medians(w, t0):
@@ -313,14 +313,14 @@ def test_scoreboard_counts_and_medians(w, t0):
     cases.decide(w.staff, t0 + 4 * DAY, quick, decision="approved")
     cases.receive(w.staff, t0 + 4 * DAY, slow)
     cf.forwarded(w, t0, body=w.other_body)  # another body's case does not count
-    board = inbox.scoreboard(w.body, t0 + 40 * DAY)
+    board = queries.scoreboard(w.body, t0 + 40 * DAY)
     assert (board.total, board.open, board.overdue) == (3, 2, 2)
     assert board.median_days_to_receive == 3.0
     assert board.median_days_to_decide == 4.0
-    early = inbox.scoreboard(w.body, t0 + 10 * DAY)
+    early = queries.scoreboard(w.body, t0 + 10 * DAY)
     assert (early.open, early.overdue) == (2, 0)
     assert silent.status == "forwarded"
-    empty = inbox.scoreboard(w.other_body, t0)
+    empty = queries.scoreboard(w.other_body, t0)
     assert (empty.total, empty.median_days_to_receive) == (1, None)
 
 
@@ -337,7 +337,7 @@ def _unguard() -> None:
 
 def _chain(case_: Case):
     db.session.expire_all()
-    return cases.verify_chain(case_, cases.events_of(case_))
+    return cases.verify_chain(case_, queries.events_of(case_))
 
 
 @pytest.fixture
@@ -373,7 +373,7 @@ def test_an_edited_event_is_found(app, walked):
 
 def test_an_edited_timestamp_or_status_is_found(walked):
     first, second = walked[0], walked[1]
-    recorded = cases.events_of(first)[3].created_at
+    recorded = queries.events_of(first)[3].created_at
     _unguard()
     db.session.execute(update(CaseEvent).where(CaseEvent.case_id == first.id, CaseEvent.seq == 4)
                        .values(created_at=recorded + dt.timedelta(seconds=1)))

@@ -13,8 +13,9 @@ from sqlalchemy.exc import OperationalError
 
 from assembly.audit.models import AuditEvent
 from assembly.cases import exchange, outcome_rows
+from assembly.cases import queries
 from assembly.cases import services as cases
-from assembly.cases.inbox import InboxFilters
+from assembly.cases.queries import InboxFilters
 from assembly.cases.models import Case, CaseEvent
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotAllowed
@@ -154,21 +155,21 @@ def test_a_correct_file_is_applied_completely_and_chained(w, t0, three):
     report = exchange.import_outcomes(w.staff, now, w.body, data)
     assert (report.ok, report.applied, report.errors) == (True, 7, [])
 
-    assert [e.kind for e in cases.events_of(a)] == ["forwarded", "received", "scheduled", "decided", "in_progress"]
+    assert [e.kind for e in queries.events_of(a)] == ["forwarded", "received", "scheduled", "decided", "in_progress"]
     assert (a.status, a.decision, a.progress, a.agenda_number) == ("in_progress", "approved", 30, "2026/41")
     assert a.council_meeting_at == dt.datetime.fromisoformat(f"{d5}T18:30").replace(tzinfo=ISTANBUL)
     assert a.council_record_url == "https://meclis.example.org/41"
     assert (b.status, b.decision) == ("decided", "rejected")
-    assert cases.events_of(b)[-1].note == "Bütçe yok — پول نداریم"
+    assert queries.events_of(b)[-1].note == "Bütçe yok — پول نداریم"
     assert c.status == "received"
-    events = cases.events_of(a)
+    events = queries.events_of(a)
     assert events[1].data == {"effective_date": d1}
     assert events[2].data["effective_date"] == dt.datetime.fromisoformat(f"{d1}T10:00").replace(
         tzinfo=ISTANBUL).astimezone(dt.timezone.utc).isoformat()
     assert events[2].note == "Meclis gündeminde,\nmadde 41"
-    assert cases.events_of(c)[-1].data == {"effective_date": f"{d2}T06:15:00+00:00"}
-    assert {e.created_at for case in three for e in cases.events_of(case)[1:]} == {now}
-    assert all(cases.verify_chain(case, cases.events_of(case)) is None for case in three)
+    assert queries.events_of(c)[-1].data == {"effective_date": f"{d2}T06:15:00+00:00"}
+    assert {e.created_at for case in three for e in queries.events_of(case)[1:]} == {now}
+    assert all(cases.verify_chain(case, queries.events_of(case)) is None for case in three)
     assert list(cases.verify_all()) == []
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "cases.import"))
     assert (audit.actor_id, audit.detail) == (w.staff.id, {"rows": 7})
@@ -474,5 +475,5 @@ def test_the_import_page_applies_a_correct_file(app, site):
     assert "2 rows were applied." in page_text(client.get(response.headers["Location"]))
     assert _event_count(app) == before + 2
     with app.app_context():
-        case = cases.get_by_reference(site["refs"][0])
+        case = queries.get_by_reference(site["refs"][0])
         assert (case.status, case.decision) == ("decided", "rejected")

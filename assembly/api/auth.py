@@ -5,7 +5,8 @@ from flask import g, request
 from flask_babel import gettext as _
 
 from assembly.api.errors import ApiError
-from assembly.cases.inbox import ApiActor, actor_for_token
+from assembly.actors import ApiActor
+from assembly.cases.api_tokens import actor_for_token
 from assembly.rate_limits import client_key, hashed_key
 from assembly.web import now
 

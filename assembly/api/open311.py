@@ -19,12 +19,12 @@ from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from assembly.api import auth, queries, schemas, serialize
+from assembly.api import auth, schemas, serialize
 from assembly.api.errors import ApiError, http_message
 from assembly.api.timestamps import parse_timestamp
+from assembly.cases import queries
 from assembly.cases import services as cases
-from assembly.cases.models import Case, CaseStatus
-from assembly.cases.services import OPEN_STATUSES
+from assembly.cases.models import OPEN_STATUSES, Case, CaseStatus, status_label
 from assembly.db import db
 from assembly.errors import DomainError, NotFound
 from assembly.extensions import limiter
@@ -182,7 +182,7 @@ def _w3c(value: dt.datetime | None) -> str | None:
 
 
 def _status_notes(case: Case, note: str | None) -> str:
-    text = cases.status_label(case.status, case.decision)
+    text = status_label(case.status, case.decision)
     if case.status == CaseStatus.IN_PROGRESS.value:
         text = f"{text} ({format_percent(case.progress)})"
     return f"{text} — {note}" if note else text

@@ -12,10 +12,10 @@ import re
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext as _
 
-from assembly.api import auth, idempotency, openapi, queries, schemas, serialize
+from assembly.api import auth, idempotency, openapi, schemas, serialize
 from assembly.api.errors import ApiError, invalid, register
 from assembly.api.timestamps import parse_timestamp
-from assembly.cases import events, services
+from assembly.cases import events, queries, services
 from assembly.cases.models import ApiToken, Case, CaseStatus
 from assembly.db import WRITE_INTENT, db
 from assembly.extensions import limiter
@@ -70,7 +70,7 @@ def list_cases() -> Response:
 @bp.get("/cases/<reference>")
 def show_case(reference: str) -> Response:
     case = _case(reference)
-    return jsonify(serialize.case_with_events(case, queries.categories_of([case]), now(), services.events_of(case)))
+    return jsonify(serialize.case_with_events(case, queries.categories_of([case]), now(), queries.events_of(case)))
 
 
 @bp.post("/cases/<reference>/events")

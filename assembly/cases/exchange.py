@@ -17,9 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from assembly import permissions
 from assembly.audit.services import record
-from assembly.cases import outcome_rows, services
-from assembly.cases.inbox import InboxFilters
-from assembly.cases.models import Case, CaseStatus
+from assembly.cases import outcome_rows, queries, services
+from assembly.cases.queries import InboxFilters
+from assembly.cases.models import OPEN_STATUSES, Case
 from assembly.cases.outcome_rows import MAX_ROWS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, LineError, Row
 from assembly.db import db
 from assembly.errors import DomainError
@@ -66,7 +66,7 @@ def export_rows(actor, now: dt.datetime, body: Body, filters: InboxFilters | Non
                   categories.get(row.category_id, ""), row.status, row.decision or "", str(row.progress),
                   _local(row.forwarded_at, zone), _local(row.due_at, zone), _local(row.received_at, zone),
                   _local(row.decided_at, zone), _local(row.council_meeting_at, zone), row.agenda_number or "",
-                  "yes" if row.status in services.OPEN_STATUSES and now > row.due_at else "no",
+                  "yes" if row.status in OPEN_STATUSES and now > row.due_at else "no",
                   case_path(row.reference)]
         return [neutralise(value) for value in values]
 
@@ -94,16 +94,8 @@ def export_rows(actor, now: dt.datetime, body: Body, filters: InboxFilters | Non
 def _export_query(body: Body, filters: InboxFilters, now: dt.datetime):
     query = select(Case.reference, Case.title, Case.neighbourhood_id, Case.category_id, Case.status, Case.decision,
                    Case.progress, Case.forwarded_at, Case.due_at, Case.received_at, Case.decided_at,
-                   Case.council_meeting_at, Case.agenda_number).where(Case.body_id == body.id)
-    if filters.status in {s.value for s in CaseStatus}:
-        query = query.where(Case.status == filters.status)
-    if filters.neighbourhood_id:
-        query = query.where(Case.neighbourhood_id == filters.neighbourhood_id)
-    if filters.category_id:
-        query = query.where(Case.category_id == filters.category_id)
-    if filters.overdue:
-        query = query.where(Case.status.in_(services.OPEN_STATUSES), Case.due_at < now)
-    return query.order_by(Case.id)
+                   Case.council_meeting_at, Case.agenda_number)
+    return queries.filtered(query, body, filters, now).order_by(Case.id)
 
 
 def _local(value: dt.datetime | None, zone: ZoneInfo) -> str:

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 
 from assembly.cases import exchange
-from assembly.cases.inbox import InboxFilters
+from assembly.cases.queries import InboxFilters
 from assembly.db import db
 from assembly.errors import NotFound
 from assembly.neighbourhoods.models import Body

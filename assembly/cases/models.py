@@ -4,11 +4,13 @@ import datetime as dt
 import enum
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
 from assembly.db import Base, intpk, one_of, utcnow
+from assembly.lifecycle import Lifecycle
 from assembly.neighbourhoods.models import Body, Neighbourhood
 from assembly.proposals.models import Proposal
 
@@ -29,14 +31,29 @@ class Decision(str, enum.Enum):
     REFERRED = "referred"
 
 
+C = CaseStatus
+# Each event of a case's timeline is named after the status it leads to; which event may follow
+# also depends on the decision (cases.services), within these moves.
+CASE_LIFECYCLE: Lifecycle[CaseStatus] = Lifecycle(
+    "case", CaseStatus,
+    labels={C.FORWARDED: _l("Forwarded"), C.RECEIVED: _l("Received"), C.SCHEDULED: _l("On the council's agenda"),
+            C.DECIDED: _l("Decided"), C.IN_PROGRESS: _l("In progress"), C.DONE: _l("Done")},
+    transitions={C.FORWARDED: {C.RECEIVED}, C.RECEIVED: {C.SCHEDULED, C.DECIDED},
+                 C.SCHEDULED: {C.SCHEDULED, C.DECIDED},
+                 C.DECIDED: {C.SCHEDULED, C.DECIDED, C.IN_PROGRESS, C.DONE},  # deferred, or approved
+                 C.IN_PROGRESS: {C.IN_PROGRESS, C.DONE}, C.DONE: set()},
+    # Open: the body still owes an answer, and the case can be overdue.
+    groups={"open": (C.FORWARDED, C.RECEIVED, C.SCHEDULED)},
+)
+del C
+OPEN_STATUSES = CASE_LIFECYCLE.values("open")
+
+
 def status_label(status: str, decision: str | None = None) -> str:
+    """A case's status as people read it; a decided case says what was decided."""
     if status == CaseStatus.DECIDED.value and decision:
         return decision_label(decision)
-    return {
-        CaseStatus.FORWARDED.value: _("Forwarded"), CaseStatus.RECEIVED.value: _("Received"),
-        CaseStatus.SCHEDULED.value: _("On the council's agenda"), CaseStatus.DECIDED.value: _("Decided"),
-        CaseStatus.IN_PROGRESS.value: _("In progress"), CaseStatus.DONE.value: _("Done"),
-    }.get(status, status)
+    return CASE_LIFECYCLE.label(status)
 
 
 def decision_label(decision: str) -> str:

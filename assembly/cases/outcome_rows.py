@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from assembly.cases import events, services
 from assembly.cases.events import FieldType
-from assembly.cases.models import Case, CaseStatus, Decision
+from assembly.cases.models import Case, CaseStatus, Decision, status_label
 from assembly.db import db
 from assembly.neighbourhoods.models import Body
 from assembly.params import parse_int
@@ -303,9 +303,9 @@ class Checker:
                     effective: _When | None) -> None:
         state = self.state.setdefault(case.id, SimpleNamespace(status=case.status, decision=case.decision,
                                                                 date=None, line=None))
-        if kind not in services._allowed(state):
-            current = services.status_label(state.status, state.decision)
-            wanted = services.status_label(kind, decision)
+        if kind not in services.allowed_steps(state):
+            current = status_label(state.status, state.decision)
+            wanted = status_label(kind, decision)
             if state.line is None:
                 self._error(line, _("the case %(reference)s is “%(current)s” and cannot be marked “%(new)s”.",
                                     reference=case.reference, current=current, new=wanted))

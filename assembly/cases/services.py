@@ -11,16 +11,15 @@ import json
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from assembly import permissions
 from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotResult
 from assembly.audit.services import record
 from assembly.cases import events
-from assembly.cases.models import Case, CaseEvent, CaseSequence, CaseStatus, Decision, decision_label, status_label
+from assembly.cases.models import CASE_LIFECYCLE, OPEN_STATUSES, Case, CaseEvent, CaseSequence, CaseStatus, Decision, status_label
 from assembly.db import db
-from assembly.errors import InvalidTransition, NotFound, ValidationFailed
+from assembly.errors import InvalidTransition, ValidationFailed
 from assembly.neighbourhoods.models import Body
 from assembly.notifications.services import register_message
 from assembly.proposals import services as proposals
@@ -29,16 +28,12 @@ from assembly.text import clean_plain
 
 C = CaseStatus
 GENESIS = "0" * 64
-OPEN_STATUSES = (C.FORWARDED.value, C.RECEIVED.value, C.SCHEDULED.value)
 
-# Which event may follow the case's current status (decisions are checked separately).
-NEXT: dict[str, frozenset[str]] = {
-    C.FORWARDED.value: frozenset({"received"}),
-    C.RECEIVED.value: frozenset({"scheduled", "decided"}),
-    C.SCHEDULED.value: frozenset({"scheduled", "decided"}),
-    C.DECIDED.value: frozenset(),  # depends on the decision, see _allowed
-    C.IN_PROGRESS.value: frozenset({"in_progress", "done"}),
-    C.DONE.value: frozenset(),
+# After a decision, what may follow depends on it: an approved item is carried out, a
+# deferred one comes back to the agenda; any other decision ends the case at this body.
+AFTER_DECISION: dict[str, frozenset[CaseStatus]] = {
+    Decision.APPROVED.value: frozenset({C.IN_PROGRESS, C.DONE}),
+    Decision.DEFERRED.value: frozenset({C.SCHEDULED, C.DECIDED}),
 }
 
 
@@ -50,13 +45,12 @@ def _event_message(p: dict) -> str:
 register_message("case_event", _event_message)
 
 
-def _allowed(case: Case) -> frozenset[str]:
+def allowed_steps(case: Case) -> frozenset[str]:
+    """The events (named after the status they lead to) that may follow now."""
+    moves = CASE_LIFECYCLE.transitions[CaseStatus(case.status)]
     if case.status == C.DECIDED.value:
-        return {
-            Decision.APPROVED.value: frozenset({"in_progress", "done"}),
-            Decision.DEFERRED.value: frozenset({"scheduled", "decided"}),
-        }.get(case.decision or "", frozenset())
-    return NEXT[case.status]
+        moves = moves & AFTER_DECISION.get(case.decision or "", frozenset())
+    return frozenset(state.value for state in moves)
 
 
 def is_overdue(case: Case, now: dt.datetime) -> bool:
@@ -246,7 +240,7 @@ def default_body(proposal: Proposal) -> Body | None:
 # --- the body's work -----------------------------------------------------------------------------
 
 def _check(case: Case, kind: str) -> None:
-    if kind not in _allowed(case):
+    if kind not in allowed_steps(case):
         raise InvalidTransition(_("A case that is “%(current)s” cannot be marked “%(new)s”.",
                                   current=status_label(case.status, case.decision), new=status_label(kind)))
 
@@ -361,25 +355,3 @@ def apply_event(actor, now: dt.datetime, case: Case, kind: str, fields: dict) ->
 
 
 # --- reading --------------------------------------------------------------------------------------
-
-def get_by_reference(reference: str) -> Case:
-    case = db.session.scalar(
-        select(Case).options(joinedload(Case.body), joinedload(Case.neighbourhood), joinedload(Case.proposal),
-                             joinedload(Case.referred_from))
-        .where(Case.reference == reference.strip().upper()))
-    if case is None:
-        raise NotFound(_("There is no case with this reference number."))
-    return case
-
-
-def events_of(case: Case) -> list[CaseEvent]:
-    return list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)))
-
-
-def cases_of_proposal(proposal_id: int) -> list[Case]:
-    return list(db.session.scalars(select(Case).options(joinedload(Case.body))
-                                   .where(Case.proposal_id == proposal_id).order_by(Case.id)))
-
-
-def linked_cases(case: Case) -> list[Case]:
-    return [other for other in cases_of_proposal(case.proposal_id) if other.id != case.id]

@@ -8,11 +8,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from assembly import permissions
-from assembly.cases import inbox as inbox_service
-from assembly.cases import services
+from assembly.cases import api_tokens, queries, services
 from assembly.cases.events import KINDS, FieldType
 from assembly.cases.forms import EVENT_FORMS, ForwardForm, InboxFilterForm, LookupForm, TokenForm
-from assembly.cases.models import Case, CaseStatus
+from assembly.cases.models import CASE_LIFECYCLE, Case, status_label
 from assembly.db import db
 from assembly.errors import NotFound
 from assembly.forms import ButtonForm
@@ -59,7 +58,7 @@ def forward(slug: str, proposal_id: int):
             flash(_("Forwarded as case %(reference)s.", reference=case.reference), "success")
             return redirect(url_for(".show", reference=case.reference))
     return render_template("cases/forward.html", neighbourhood=neighbourhood, proposal=proposal, form=form,
-                           cases=services.cases_of_proposal(proposal.id),
+                           cases=queries.cases_of_proposal(proposal.id),
                            accepted=proposal.status == "accepted"), form_status()
 
 
@@ -77,29 +76,22 @@ def lookup():
     return render_template("cases/lookup.html", form=form)
 
 
-def _other_bodies(case) -> list[tuple[int, str]]:
-    """The choices of a referral: the other bodies of the case's municipality."""
-    return [(0, "—")] + [(b.id, b.name) for b in db.session.scalars(
-        select(Body).where(Body.municipality_id == case.body.municipality_id, Body.id != case.body_id)
-        .order_by(Body.name))]
-
-
 def _event_form(case, kind: str, submitted: bool = False):
     """The inbox form of one kind of event: the submitted one, or an empty one."""
     form = EVENT_FORMS[kind]() if submitted else EVENT_FORMS[kind](formdata=None)
     for field in KINDS[kind].fields:
         if field.type == FieldType.BODY:
-            form[field.name].choices = _other_bodies(case)
+            form[field.name].choices = queries.other_bodies(case)
     return form
 
 
 def _case_page(case, status: int = 200, failed: str | None = None, failed_form=None):
     staff = current_user.is_authenticated and permissions.can(current_user, "act_for_body", case)
-    allowed = services._allowed(case) if staff else frozenset()
+    allowed = services.allowed_steps(case) if staff else frozenset()
     forms = {kind: failed_form if kind == failed else _event_form(case, kind) for kind in KINDS}
     return render_template(
-        "cases/show.html", case=case, events=services.events_of(case), linked=services.linked_cases(case),
-        overdue=services.is_overdue(case, now()), status_label=services.status_label, staff=staff, allowed=allowed,
+        "cases/show.html", case=case, events=queries.events_of(case), linked=queries.linked_cases(case),
+        overdue=services.is_overdue(case, now()), status_label=status_label, staff=staff, allowed=allowed,
         receive=forms["received"], schedule=forms["scheduled"], decide=forms["decided"],
         progress=forms["in_progress"], done=forms["done"], failed=failed,
         timezone=case.neighbourhood.municipality.timezone,
@@ -108,7 +100,7 @@ def _case_page(case, status: int = 200, failed: str | None = None, failed_form=N
 
 @bp.route("/cases/<reference>")
 def show(reference: str):
-    case = services.get_by_reference(reference)
+    case = queries.get_by_reference(reference)
     return _case_page(case)
 
 
@@ -128,7 +120,7 @@ def _event_fields(case, kind: str, form) -> dict:
 @bp.route("/cases/<reference>/events/<kind>", methods=["POST"])
 @login_required
 def act(reference: str, kind: str):
-    case = services.get_by_reference(reference)
+    case = queries.get_by_reference(reference)
     require("act_for_body", case)
     if kind not in KINDS:
         raise NotFound()
@@ -144,8 +136,8 @@ def act(reference: str, kind: str):
 @bp.route("/bodies/<int:body_id>")
 def body(body_id: int):
     found = _body(body_id)
-    return render_template("cases/body.html", board=inbox_service.scoreboard(found, now()),
-                           overdue=inbox_service.overdue_cases(found, now()))
+    return render_template("cases/body.html", board=queries.scoreboard(found, now()),
+                           overdue=queries.overdue_cases(found, now()))
 
 
 # --- the staff inbox --------------------------------------------------------------------------------
@@ -154,7 +146,7 @@ def body(body_id: int):
 @login_required
 def staff_desk():
     require("view_staff_desk")
-    return render_template("cases/staff_desk.html", bodies=inbox_service.staff_bodies(current_user))
+    return render_template("cases/staff_desk.html", bodies=queries.staff_bodies(current_user))
 
 
 @bp.route("/staff/bodies/<int:body_id>", methods=["GET", "POST"])
@@ -166,21 +158,21 @@ def inbox(body_id: int):
         return _bulk_receive(body)
     neighbourhood_id, category_id, page = query_int("neighbourhood"), query_int("category"), query_int("page")
     form = InboxFilterForm(request.args)
-    form.status.choices = [("", _("All"))] + [(s.value, services.status_label(s.value)) for s in CaseStatus]
+    form.status.choices = [("", _("All")), *CASE_LIFECYCLE.choices()]
     neighbourhoods = list(db.session.scalars(select(Neighbourhood).where(
         Neighbourhood.municipality_id == body.municipality_id).order_by(Neighbourhood.slug)))
     form.neighbourhood.choices = [(0, _("All"))] + [(n.id, localized_name(n.names, n.slug)) for n in neighbourhoods]
     form.category.choices = [(0, _("All"))] + [(c.id, localized_name(c.names, c.slug)) for c in db.session.scalars(
         select(Category).where(Category.municipality_id == body.municipality_id).order_by(Category.slug))]
     form.validate()
-    filters = inbox_service.InboxFilters(status=form.status.data or None, neighbourhood_id=neighbourhood_id or None,
+    filters = queries.InboxFilters(status=form.status.data or None, neighbourhood_id=neighbourhood_id or None,
                                          category_id=category_id or None, overdue=bool(form.overdue.data),
                                          page=page or 1)
-    cases, total = inbox_service.inbox(current_user, body, filters, now())
+    cases, total = queries.inbox(current_user, body, filters, now())
     args = {k: v for k, v in request.args.items() if k not in {"page", "lang"}}
     return render_template("cases/inbox.html", body=body, form=form, cases=cases, total=total, page=filters.page,
-                           pages=max(1, -(-total // inbox_service.PAGE_SIZE)), page_args=args, button=ButtonForm(),
-                           status_label=services.status_label, is_overdue=lambda c: services.is_overdue(c, now()))
+                           pages=max(1, -(-total // queries.PAGE_SIZE)), page_args=args, button=ButtonForm(),
+                           status_label=status_label, is_overdue=lambda c: services.is_overdue(c, now()))
 
 
 def _bulk_receive(body: Body):
@@ -195,7 +187,7 @@ def _bulk_receive(body: Body):
         return redirect(url_for(".inbox", body_id=body.id))
 
     def receive_all():
-        cases = inbox_service.cases_for_actions(current_user, body, ids)
+        cases = queries.cases_for_actions(current_user, body, ids)
         for case in cases:
             services.receive(current_user, now(), case)
         return cases
@@ -217,11 +209,11 @@ def tokens(body_id: int):
     form = TokenForm()
     secret = None
     if form.validate_on_submit():
-        created = call_service(form, inbox_service.create_token, current_user, now(), body, form.name.data)
+        created = call_service(form, api_tokens.create_token, current_user, now(), body, form.name.data)
         if created is not None:
             secret = created[1]
     return render_template("cases/tokens.html", body=body, form=form, secret=secret, button=ButtonForm(),
-                           tokens=inbox_service.tokens_of(body)), 200 if secret or request.method == "GET" else 400
+                           tokens=api_tokens.tokens_of(body)), 200 if secret or request.method == "GET" else 400
 
 
 @bp.route("/staff/bodies/<int:body_id>/tokens/<int:token_id>/revoke", methods=["POST"])
@@ -230,6 +222,6 @@ def revoke_token(body_id: int, token_id: int):
     body = _body(body_id)
     require("act_for_body", body)
     if ButtonForm().validate_on_submit():
-        inbox_service.revoke_token(current_user, now(), body, token_id)
+        api_tokens.revoke_token(current_user, now(), body, token_id)
         flash(_("The token has been revoked; systems using it can no longer connect."), "info")
     return redirect(url_for(".tokens", body_id=body.id))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from assembly.accounts.models import User
-from assembly.cases import inbox, services
+from assembly.cases import api_tokens, services
 from assembly.db import db
 from assembly.neighbourhoods.models import Body, Neighbourhood
 from assembly.proposals.models import Proposal
@@ -102,5 +102,5 @@ def demo_api_token(now: dt.datetime) -> str | None:
     body = db.session.scalar(select(Body).where(Body.slug == "meclis"))
     if body is None:
         return None
-    _token, secret = inbox.create_token(_staff_of(body), now, body, "Demo token")
+    _token, secret = api_tokens.create_token(_staff_of(body), now, body, "Demo token")
     return secret

@@ -149,7 +149,8 @@ def withdraw(slug: str, proposal_id: int):
 
 def _page(neighbourhood, proposal, *, comment_form=None, report_form=None, reason_form=None, failed=None,
           status=200):
-    from assembly.cases.services import cases_of_proposal, status_label as case_status_label
+    from assembly.cases.models import status_label as case_status_label
+    from assembly.cases.queries import cases_of_proposal
 
     threads = discussion.thread(proposal)
     return render_template(

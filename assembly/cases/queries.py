@@ -1,17 +1,138 @@
-"""Read queries of the APIs. Each page costs a fixed number of statements, whatever its size."""
+"""Every read of cases: the staff's inbox, the public scoreboard, a case's page, the JSON API
+and Open311. Each page costs a fixed number of statements, whatever its size."""
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, not_, or_, select
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
-from assembly.cases.models import Case, CaseEvent, CaseStatus, Decision
+from assembly import permissions
+from assembly.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseStatus, Decision
 from assembly.db import db
-from assembly.neighbourhoods.models import Body, Category, Municipality
+from assembly.errors import NotFound
+from assembly.neighbourhoods.models import Body, BodyStaff, Category, Municipality
 
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class InboxFilters:
+    status: str | None = None
+    neighbourhood_id: int | None = None
+    category_id: int | None = None
+    overdue: bool = False
+    page: int = 1
+
+
+def staff_bodies(user) -> list[Body]:
+    return list(db.session.scalars(
+        select(Body).join(BodyStaff, BodyStaff.body_id == Body.id).where(BodyStaff.user_id == user.id)
+        .order_by(Body.name)))
+
+
+def filtered(query, body: Body, filters: InboxFilters, now: dt.datetime):
+    """The inbox's filters on a query of one body's cases (the inbox page and the CSV export)."""
+    query = query.where(Case.body_id == body.id)
+    if filters.status in {s.value for s in CaseStatus}:
+        query = query.where(Case.status == filters.status)
+    if filters.neighbourhood_id:
+        query = query.where(Case.neighbourhood_id == filters.neighbourhood_id)
+    if filters.category_id:
+        query = query.where(Case.category_id == filters.category_id)
+    if filters.overdue:
+        query = query.where(Case.status.in_(OPEN_STATUSES), Case.due_at < now)
+    return query
+
+
+def inbox(actor, body: Body, filters: InboxFilters, now: dt.datetime) -> tuple[list[Case], int]:
+    permissions.require(actor, "act_for_body", body)
+    query = filtered(select(Case), body, filters, now)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = max(1, filters.page)
+    cases = list(db.session.scalars(
+        query.options(joinedload(Case.neighbourhood)).order_by(Case.due_at, Case.id)
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    return cases, total
+
+
+def cases_for_actions(actor, body: Body, case_ids: list[int]) -> list[Case]:
+    cases = list(db.session.scalars(select(Case).where(Case.id.in_(case_ids), Case.body_id == body.id)
+                                    .order_by(Case.id)))
+    if len(cases) != len(set(case_ids)):
+        raise NotFound(_("Some of the chosen cases do not exist at this body."))
+    for case in cases:
+        permissions.require(actor, "act_for_body", case)
+    return cases
+
+
+@dataclass
+class Scoreboard:
+    body: Body
+    total: int
+    open: int
+    overdue: int
+    median_days_to_receive: float | None
+    median_days_to_decide: float | None
+
+
+def _median_days(pairs) -> float | None:
+    durations = [(end - start).total_seconds() / 86400 for start, end in pairs if end is not None]
+    return round(statistics.median(durations), 1) if durations else None
+
+
+def scoreboard(body: Body, now: dt.datetime) -> Scoreboard:
+    """Public figures of one body. Medians read two timestamp columns of the body's cases."""
+    rows = db.session.execute(
+        select(Case.status, Case.due_at, Case.forwarded_at, Case.received_at, Case.decided_at)
+        .where(Case.body_id == body.id)).all()
+    return Scoreboard(
+        body=body, total=len(rows),
+        open=sum(1 for row in rows if row.status in OPEN_STATUSES),
+        overdue=sum(1 for row in rows if row.status in OPEN_STATUSES and now > row.due_at),
+        median_days_to_receive=_median_days((row.forwarded_at, row.received_at) for row in rows),
+        median_days_to_decide=_median_days((row.forwarded_at, row.decided_at) for row in rows))
+
+
+def overdue_cases(body: Body, now: dt.datetime, limit: int = 100) -> list[Case]:
+    return list(db.session.scalars(
+        select(Case).where(Case.body_id == body.id, Case.status.in_(OPEN_STATUSES), Case.due_at < now)
+        .order_by(Case.due_at).limit(limit)))
+
+
+def get_by_reference(reference: str) -> Case:
+    case = db.session.scalar(
+        select(Case).options(joinedload(Case.body), joinedload(Case.neighbourhood), joinedload(Case.proposal),
+                             joinedload(Case.referred_from))
+        .where(Case.reference == reference.strip().upper()))
+    if case is None:
+        raise NotFound(_("There is no case with this reference number."))
+    return case
+
+
+def events_of(case: Case) -> list[CaseEvent]:
+    return list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)))
+
+
+def cases_of_proposal(proposal_id: int) -> list[Case]:
+    return list(db.session.scalars(select(Case).options(joinedload(Case.body))
+                                   .where(Case.proposal_id == proposal_id).order_by(Case.id)))
+
+
+def linked_cases(case: Case) -> list[Case]:
+    return [other for other in cases_of_proposal(case.proposal_id) if other.id != case.id]
+
+
+def other_bodies(case) -> list[tuple[int, str]]:
+    """The choices of a referral: the other bodies of the case's municipality."""
+    return [(0, "—")] + [(b.id, b.name) for b in db.session.scalars(
+        select(Body).where(Body.municipality_id == case.body.municipality_id, Body.id != case.body_id)
+        .order_by(Body.name))]
 # A case is "closed" for Open311 when nothing more will happen at its body: done, rejected,
 # or referred to another body (which gets a case of its own). Everything else is "open".
 CLOSED_DECISIONS = (Decision.REJECTED.value, Decision.REFERRED.value)
