@@ -1,6 +1,7 @@
 """Assembly: digital neighbourhood assemblies."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -10,10 +11,9 @@ from assembly import config as config_module
 
 def create_app(config: dict | None = None) -> Flask:
     """Load configuration, initialise extensions, register blueprints and commands."""
-    root = Path(__file__).resolve().parent.parent
     app = Flask(
         __name__,
-        instance_path=str(root / "instance"),
+        instance_path=instance_path(),
         instance_relative_config=True,
         template_folder="templates",
     )
@@ -37,6 +37,16 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def instance_path() -> str | None:
+    """Where the SQLite database and the generated development secrets live.
+
+    `ASSEMBLY_INSTANCE_PATH` if set; otherwise Flask's choice: `instance/` beside the package in
+    a source checkout (`make run`), `<virtual environment>/var/assembly-instance` when the package
+    is installed (a wheel). See docs/configuration.md."""
+    configured = os.environ.get("ASSEMBLY_INSTANCE_PATH", "").strip()
+    return str(Path(configured).expanduser().resolve()) if configured else None
 
 
 def _register_blueprints(app: Flask) -> None:
