@@ -28,10 +28,11 @@ def create_app(config: dict | None = None) -> Flask:
     config_module.finalise(settings)
     app.config.update(settings)
 
-    from assembly import params, web
+    from assembly import deployment, params, web
 
     app.url_map.converters["int"] = params.IdConverter  # before any route is added
     web.init_app(app)
+    deployment.init_app(app)
     _register_blueprints(app)
     from assembly.cli import register_commands
 
