@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -44,7 +44,10 @@ def _database_reachable() -> bool:
 
 
 def _limiter_store() -> str:
-    """`ok` or `unreachable` for a shared store (Redis), `process` for this process's own memory."""
+    """`ok` or `unreachable` for a shared store (Redis), `process` for this process's own memory,
+    `disabled` without rate limits."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return "disabled"
     storage = limiter.storage
     if getattr(storage, "STORAGE_SCHEME", None) and "assembly-memory" in storage.STORAGE_SCHEME:
         return "process"
