@@ -105,6 +105,12 @@ def test_an_installed_wheel_migrates_loads_the_demo_and_serves_pages_from_any_di
 
     where = run("-c", "import assembly; print(assembly.__file__)")
     assert where.strip().startswith(str(own_site))
+    # Without ASSEMBLY_INSTANCE_PATH an installed package keeps its instance folder in the environment.
+    default = subprocess.run([str(python), "-c", "from assembly import instance_path; from flask import Flask; "
+                              "print(Flask('assembly', instance_path=instance_path()).instance_path)"],
+                             cwd=workdir, env={k: v for k, v in env.items() if k != "ASSEMBLY_INSTANCE_PATH"},
+                             capture_output=True, text=True, timeout=STEP_TIMEOUT, check=True).stdout.strip()
+    assert default == str(environment / "var" / "assembly-instance")
     assert "database is at head" in run("-m", "flask", "--app", "assembly", "db", "upgrade")
     run("-m", "flask", "--app", "assembly", "demo", "load")
     assert (tmp_path / "instance" / "assembly.sqlite3").is_file()
