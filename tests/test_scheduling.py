@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from assembly import create_app
 from assembly.accounts.models import User
-from assembly.assemblies.models import Assembly, BallotResult
+from assembly.assemblies.models import Assembly
 from assembly.db import db, utcnow
 from assembly.notifications.models import OutboxEmail
 from assembly.notifications.services import notify, queue_email, send_digests, send_pending

@@ -22,6 +22,8 @@ import datetime as dt
 import hashlib
 import hmac
 import http.client
+import ipaddress
+import json
 import os
 import re
 import secrets
@@ -114,7 +116,6 @@ def make_certificate(work: Path) -> tuple[Path, Path]:
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    import ipaddress
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
@@ -404,8 +405,6 @@ def main() -> int:
             results = connection.execute(text("SELECT count(*) FROM ballot_results WHERE ballot_id = :b"),
                                          {"b": ballot_id}).scalar()
         check(advanced == [0, 1] and results == 1, "the tick run on both servers at once closes the ballot once")
-        import json
-
         result = json.loads(Browser(https_port, context, "127.0.0.9").get(
             f"/n/{hood}/assemblies/{assembly_id}/result.json"))
         with engine.connect() as connection:
