@@ -12,7 +12,7 @@ PORT ?= 5000
 AXE := node_modules/axe-core/axe.min.js
 NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: run test install translations extract update-translations migrate demo mail-worker bench screenshots clean
+.PHONY: run test install translations extract update-translations migrate demo mail-worker bench screenshots wheel clean
 
 $(BIN)/activate: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ test: install translations $(AXE)
 screenshots: install translations
 	$(BIN)/python -m tools.screenshots
 
+# The package for servers (docs/operations.md): templates, static files, migrations and the
+# catalogues, which setup.py compiles while building, are inside the wheel.
+wheel: install
+	$(BIN)/python -m pip wheel --no-deps --no-build-isolation --wheel-dir dist .
+
 extract: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o assembly/translations/messages.pot --no-location --sort-output --omit-header --no-wrap .
 
@@ -67,4 +72,4 @@ bench: install translations
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache
+	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache build dist

@@ -1,6 +1,7 @@
 """Assembly: digital neighbourhood assemblies."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -8,17 +9,16 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from assembly import config as config_module
-from assembly import i18n, params, pipeline
+from assembly import deployment, i18n, params, pipeline
 from assembly.extensions import babel, csrf, db, limiter, login_manager
 
 
 def create_app(config: dict | None = None) -> Flask:
     """The composition root: configuration, extensions, the request pipeline, every blueprint
     and every command group. Nothing else in the package imports the blueprints."""
-    root = Path(__file__).resolve().parent.parent
     app = Flask(
         __name__,
-        instance_path=str(root / "instance"),
+        instance_path=instance_path(),
         instance_relative_config=True,
         template_folder="templates",
     )
@@ -35,10 +35,21 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     pipeline.install(app)
+    deployment.init_app(app)
     app.url_map.converters["int"] = params.IdConverter  # before any route is added
     _register_blueprints(app)
     _register_commands(app)
     return app
+
+
+def instance_path() -> str | None:
+    """Where the SQLite database and the generated development secrets live.
+
+    `ASSEMBLY_INSTANCE_PATH` if set; otherwise Flask's choice: `instance/` beside the package in
+    a source checkout (`make run`), `<virtual environment>/var/assembly-instance` when the package
+    is installed (a wheel). See docs/configuration.md."""
+    configured = os.environ.get("ASSEMBLY_INSTANCE_PATH", "").strip()
+    return str(Path(configured).expanduser().resolve()) if configured else None
 
 
 def _init_extensions(app: Flask) -> None:

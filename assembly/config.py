@@ -57,10 +57,24 @@ def defaults(instance_path: Path) -> dict:
         "REDIS_URL": None,
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_ENABLED": True,
-        "RATELIMIT_LOGIN": "10 per minute;50 per hour",
-        "RATELIMIT_REGISTER": "5 per minute;30 per hour",
-        "RATELIMIT_RESET": "5 per minute;20 per hour",
-        "RATELIMIT_JOIN": "10 per minute",
+        # Per client address, sized for a meeting of 30 people on one Wi-Fi (docs/configuration.md).
+        "RATELIMIT_LOGIN": "60 per minute;600 per hour",
+        # Failed logins into one account from one address: guessing is slow, and nobody elsewhere
+        # can lock the owner out by failing on purpose.
+        "RATELIMIT_LOGIN_ACCOUNT": "5 per minute;20 per hour",
+        "RATELIMIT_REGISTER": "60 per hour;300 per day",
+        "RATELIMIT_REGISTER_EMAIL": "3 per hour;10 per day",
+        "RATELIMIT_RESET": "20 per 10 minutes;60 per hour",
+        "RATELIMIT_RESET_EMAIL": "3 per hour;10 per day",
+        # Asking to join and entering invitation codes: per person, and per address against codes
+        # being guessed with many accounts.
+        "RATELIMIT_JOIN": "10 per minute;30 per hour",
+        "RATELIMIT_JOIN_ADDRESS": "120 per hour",
+        # The muhtar's desk (approving, rejecting, invitation letters): per muhtar, never per address.
+        "RATELIMIT_MUHTAR": "60 per minute;600 per hour",
+        "TRUSTED_PROXIES": 0,
+        "WEB_CONCURRENCY": 1,
+        "HSTS_MAX_AGE": 365 * 24 * 3600,
         "RATELIMIT_WRITE": "30 per minute;300 per hour",
         "RATELIMIT_VOTE": "60 per minute",
         "RATELIMIT_API": "600 per minute",
@@ -106,14 +120,16 @@ def defaults(instance_path: Path) -> dict:
 _ENV_STRINGS = (
     "ASSEMBLY_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BALLOT_SEAL_KEY", "DEFAULT_TIMEZONE",
     "MAIL_FROM", "SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "BASE_URL",
-    "RATELIMIT_LOGIN", "RATELIMIT_REGISTER", "RATELIMIT_RESET", "RATELIMIT_JOIN",
+    "RATELIMIT_STORAGE_URI", "RATELIMIT_LOGIN", "RATELIMIT_LOGIN_ACCOUNT", "RATELIMIT_REGISTER",
+    "RATELIMIT_REGISTER_EMAIL", "RATELIMIT_RESET", "RATELIMIT_RESET_EMAIL", "RATELIMIT_JOIN",
+    "RATELIMIT_JOIN_ADDRESS", "RATELIMIT_MUHTAR",
     "MAP_TILE_URL", "MAP_ATTRIBUTION", "RATELIMIT_WRITE", "RATELIMIT_VOTE",
     "RATELIMIT_API",
 )
 _ENV_INTS = (
     "SMTP_PORT", "LOGIN_SESSION_DAYS", "PASSWORD_RESET_HOURS", "INVITE_CODE_DAYS",
     "MAX_CONTENT_LENGTH", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM",
-    "COMMENT_EDIT_MINUTES", "AUTO_HIDE_MIN_REPORTS",
+    "COMMENT_EDIT_MINUTES", "AUTO_HIDE_MIN_REPORTS", "TRUSTED_PROXIES", "WEB_CONCURRENCY", "HSTS_MAX_AGE",
 )
 _ENV_DECIMALS = ("AUTO_HIDE_REPORT_PERCENT",)
 _ENV_BOOLS = ("LOAD_DEMO_DATA", "RATELIMIT_ENABLED", "SMTP_STARTTLS", "SQL_ECHO")
@@ -164,6 +180,31 @@ def _check_moderation(config: dict) -> None:
         raise ConfigError("AUTO_HIDE_REPORT_PERCENT must be between 0 and 100")
 
 
+# The limiter's own store for one process (assembly.rate_limits.ProcessMemoryStorage): what
+# `memory://` means here. The library's memory store starts a timer thread on nearly every request.
+PROCESS_MEMORY_STORAGE = "assembly-memory://"
+
+
+def _check_deployment(config: dict, env: str) -> None:
+    """Proxies, processes and the limiter's store: refuse what would count wrong."""
+    for name in ("TRUSTED_PROXIES", "HSTS_MAX_AGE"):
+        if config[name] < 0:
+            raise ConfigError(f"{name} must be 0 or more")
+    if config["WEB_CONCURRENCY"] < 1:
+        raise ConfigError("WEB_CONCURRENCY must be 1 or more (the number of gunicorn workers)")
+    storage = config["RATELIMIT_STORAGE_URI"]
+    if config.get("REDIS_URL") and storage == "memory://":
+        storage = config["REDIS_URL"]
+    if storage == "memory://":
+        storage = PROCESS_MEMORY_STORAGE
+    config["RATELIMIT_STORAGE_URI"] = storage
+    if env == "production" and storage.startswith(("memory:", PROCESS_MEMORY_STORAGE)) \
+            and config["RATELIMIT_ENABLED"] and config["WEB_CONCURRENCY"] > 1:
+        raise ConfigError("With more than one process (WEB_CONCURRENCY > 1) the rate limits need a store that "
+                          "every process shares: set REDIS_URL (or RATELIMIT_STORAGE_URI=redis://…); with "
+                          "memory:// each process would count on its own and multiply every limit")
+
+
 DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
 
 
@@ -193,11 +234,10 @@ def finalise(config: dict) -> None:
     config["DATABASE_URL"] = url
     if not (url.startswith("sqlite") or url.startswith("postgresql+psycopg")):
         raise ConfigError("DATABASE_URL must be a SQLite or PostgreSQL URL")
-    if config.get("REDIS_URL") and config["RATELIMIT_STORAGE_URI"] == "memory://":
-        config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]
     env = config["ASSEMBLY_ENV"]
     if env not in {"development", "production", "testing"}:
         raise ConfigError("ASSEMBLY_ENV must be development, production or testing")
+    _check_deployment(config, env)
     if env == "production":
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True

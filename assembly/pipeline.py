@@ -51,8 +51,10 @@ def _security_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # In production always (browsers heed it only over HTTPS); elsewhere on HTTPS requests only.
+    hsts = current_app.config["HSTS_MAX_AGE"]
+    if hsts and (request.is_secure or current_app.config["ASSEMBLY_ENV"] == "production"):
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
     if current_user and current_user.is_authenticated:
         response.headers.setdefault("Cache-Control", "private, no-store")
     response.vary.add("Accept-Language")

@@ -5,15 +5,25 @@ servers). In clear they would give away login-session tokens (enough to log in a
 e-mail addresses and the addresses people connect from; so every key is an HMAC of what it
 counts under the app's SECRET_KEY, truncated. App servers share the secret, so they share the
 counts; a reader of Redis without the secret learns nothing but how often someone was counted.
+
+The client address is `request.remote_addr`: behind a reverse proxy it is the address the
+trusted proxies (setting TRUSTED_PROXIES, Werkzeug's ProxyFix) report, never a forwarded
+address a client wrote itself.
+
+Which limit counts what (numbers in docs/configuration.md): every limit of a form that is sent
+without logging in counts per client address, at levels a meeting of 30 people on one Wi-Fi does
+not reach; what a logged-in person does counts per person; the muhtar's desk counts per muhtar.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+import time
 
 from flask import current_app, request
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits.storage import Storage
 
 _CONTEXT = b"assembly rate-limit key\0"
 
@@ -26,14 +36,34 @@ def hashed_key(kind: str, value: str) -> str:
     return f"{kind}:{hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]}"
 
 
+def client_address() -> str:
+    return request.remote_addr or ""
+
+
 def client_key() -> str:
     """Per client address: the default of every limit."""
-    return hashed_key("client", get_remote_address() or "")
+    return hashed_key("client", client_address())
+
+
+def _submitted_email() -> str:
+    return (request.form.get("email") or "").strip().lower()
 
 
 def submitted_email_key() -> str:
-    """Per e-mail address typed into the form (login attempts against one account)."""
-    return hashed_key("email", (request.form.get("email") or "").strip().lower())
+    """Per e-mail address typed into the form, from wherever it comes (mails sent to one address)."""
+    return hashed_key("email", _submitted_email())
+
+
+def login_account_key() -> str:
+    """Per account typed into the login form *and* client address. A count per account alone
+    would let anyone lock the owner out by failing on purpose from elsewhere; this one only
+    slows down whoever fails, and the per-address limit bounds how many accounts one address tries."""
+    return hashed_key("email", _submitted_email() + "\0" + client_address())
+
+
+def failed_form(response) -> bool:
+    """Count only refused submissions (a form shown again with errors answers 400)."""
+    return response.status_code == 400
 
 
 def person_key() -> str:
@@ -43,3 +73,74 @@ def person_key() -> str:
     if current_user.is_authenticated:
         return hashed_key("person", str(current_user.id))
     return client_key()
+
+
+class ProcessMemoryStorage(Storage):
+    """The limiter's counters in this process's memory (fixed windows), for `memory://`.
+
+    The `limits` library's own memory store starts a timer thread to expire keys after nearly
+    every hit; this one expires keys when they are read and sweeps the expired ones at most once
+    a minute, in the request that comes along: no thread is ever started. Counts are per process,
+    so production refuses it when more than one process serves (see config.WEB_CONCURRENCY).
+    """
+
+    STORAGE_SCHEME = ["assembly-memory"]
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self._lock = threading.Lock()
+        self._counts: dict[str, tuple[int, float]] = {}  # key: (count, expires at, epoch seconds)
+        self._next_sweep = time.time() + self.SWEEP_SECONDS
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return ValueError
+
+    def _live(self, key: str, now: float) -> tuple[int, float] | None:
+        entry = self._counts.get(key)
+        if entry is not None and entry[1] <= now:
+            del self._counts[key]
+            return None
+        return entry
+
+    def _sweep(self, now: float) -> None:
+        if now >= self._next_sweep:
+            self._counts = {key: entry for key, entry in self._counts.items() if entry[1] > now}
+            self._next_sweep = now + self.SWEEP_SECONDS
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        with self._lock:
+            self._sweep(now)
+            count, expires = self._live(key, now) or (0, now + expiry)
+            self._counts[key] = (count + amount, expires)
+            return count + amount
+
+    def get(self, key: str) -> int:
+        with self._lock:
+            entry = self._live(key, time.time())
+            return entry[0] if entry else 0
+
+    def get_expiry(self, key: str) -> float:
+        now = time.time()
+        with self._lock:
+            entry = self._live(key, now)
+            return entry[1] if entry else now
+
+    def keys(self) -> list[str]:
+        with self._lock:
+            return list(self._counts)
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int:
+        with self._lock:
+            cleared = len(self._counts)
+            self._counts.clear()
+            return cleared
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._counts.pop(key, None)

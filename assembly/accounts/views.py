@@ -19,7 +19,7 @@ from assembly.accounts.forms import (
 from assembly.extensions import limiter, login_manager
 from assembly.forms import ButtonForm
 from assembly.i18n import valid_locale
-from assembly.rate_limits import submitted_email_key
+from assembly.rate_limits import failed_form, login_account_key, submitted_email_key
 from assembly.web import call_service, form_status, now
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -62,7 +62,7 @@ def _log_in(user, remember: bool = False) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 @_limit("RATELIMIT_REGISTER")
-@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"], key_func=submitted_email_key)
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER_EMAIL"], methods=["POST"], key_func=submitted_email_key)
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("neighbourhoods.index"))
@@ -89,7 +89,8 @@ def _current_locale() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @_limit("RATELIMIT_LOGIN")
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"], key_func=submitted_email_key)
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"], methods=["POST"], key_func=login_account_key,
+               deduct_when=failed_form)
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -135,6 +136,7 @@ def settings():
 
 @bp.route("/forgot", methods=["GET", "POST"])
 @_limit("RATELIMIT_RESET")
+@limiter.limit(lambda: current_app.config["RATELIMIT_RESET_EMAIL"], methods=["POST"], key_func=submitted_email_key)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():

@@ -13,6 +13,7 @@ from assembly.assemblies.models import Assembly
 from assembly.assemblies.services import due_assemblies
 from assembly.assemblies.voting import advance
 from assembly.db import db, utcnow
+from assembly.scheduling import exclusive
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,14 @@ group = AppGroup("assemblies", help="Assembly sessions.")
 
 def tick_assemblies(now) -> tuple[int, int]:
     """Advance every due session, each in a transaction of its own, so one that cannot be
-    counted (an envelope that does not open) is reported and does not hold up the others."""
+    counted (an envelope that does not open) is reported and does not hold up the others.
+    One server ticks at a time; on the others the pass finds the lock taken and does nothing
+    (each session's claim alone would already keep it from being closed twice)."""
+    with exclusive("assemblies-tick") as mine:
+        return _tick_assemblies(now) if mine else (0, 0)
+
+
+def _tick_assemblies(now) -> tuple[int, int]:
     due_ids = [assembly.id for assembly in due_assemblies(now)]
     db.session.rollback()
     advanced = failed = 0

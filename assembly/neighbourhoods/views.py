@@ -10,6 +10,7 @@ from assembly.forms import ButtonForm, ReasonForm
 from assembly.neighbourhoods import directory, invitations, residents
 from assembly.neighbourhoods.forms import InviteCodeForm, IssueInvitesForm, JoinForm
 from assembly.params import query_int
+from assembly.rate_limits import person_key
 from assembly.urls import external_url
 from assembly.web import call_service, form_status, now, require
 
@@ -17,8 +18,16 @@ bp = Blueprint("neighbourhoods", __name__)
 
 
 def _join_limit(view):
-    """Rate-limit asking to join and entering invitation codes (which could otherwise be guessed in bulk)."""
-    return limiter.limit(lambda: current_app.config["RATELIMIT_JOIN"], methods=["POST"])(view)
+    """Rate-limit asking to join and entering invitation codes (which could otherwise be guessed in
+    bulk): per person, and per address at a level a meeting on one Wi-Fi does not reach."""
+    view = limiter.limit(lambda: current_app.config["RATELIMIT_JOIN_ADDRESS"], methods=["POST"])(view)
+    return limiter.limit(lambda: current_app.config["RATELIMIT_JOIN"], methods=["POST"], key_func=person_key)(view)
+
+
+def _desk_limit(view):
+    """The muhtar's desk counts per muhtar, never per address: a muhtar at the office PC approving
+    a meeting's requests shares the address with everyone there."""
+    return limiter.limit(lambda: current_app.config["RATELIMIT_MUHTAR"], methods=["POST"], key_func=person_key)(view)
 
 
 def _neighbourhood(slug: str):
@@ -131,6 +140,7 @@ def members(slug: str):
 
 
 @bp.route("/n/<slug>/members/<int:membership_id>/approve", methods=["POST"])
+@_desk_limit
 @login_required
 def approve(slug: str, membership_id: int):
     neighbourhood = _neighbourhood(slug)
@@ -158,6 +168,7 @@ def _decide_with_reason(slug: str, membership_id: int, service, action: str, don
 
 
 @bp.route("/n/<slug>/members/<int:membership_id>/reject", methods=["POST"])
+@_desk_limit
 @login_required
 def reject(slug: str, membership_id: int):
     return _decide_with_reason(slug, membership_id, residents.reject_membership, "review_memberships",
@@ -165,6 +176,7 @@ def reject(slug: str, membership_id: int):
 
 
 @bp.route("/n/<slug>/members/<int:membership_id>/revoke", methods=["POST"])
+@_desk_limit
 @login_required
 def revoke(slug: str, membership_id: int):
     return _decide_with_reason(slug, membership_id, residents.revoke_membership, "revoke_membership",
@@ -172,6 +184,7 @@ def revoke(slug: str, membership_id: int):
 
 
 @bp.route("/n/<slug>/invites", methods=["GET", "POST"])
+@_desk_limit
 @login_required
 def invites(slug: str):
     neighbourhood = _neighbourhood(slug)

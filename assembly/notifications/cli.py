@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from assembly.cli import done
 from assembly.db import db, utcnow
+from assembly.scheduling import exclusive
 from assembly.notifications.services import send_digests, send_pending
 
 group = AppGroup("mail", help="The e-mail outbox.")
@@ -31,5 +32,8 @@ def send(loop, interval):
 @group.command("digest")
 def digest():
     """Queue the daily summaries for people who chose a daily digest (run once a day)."""
-    count = send_digests(utcnow())
-    done(f"queued {count} digests")
+    with exclusive("mail-digest") as mine:
+        if not mine:
+            click.echo("another server is queuing the digests")
+            return
+        done(f"queued {send_digests(utcnow())} digests")

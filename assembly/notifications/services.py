@@ -160,12 +160,21 @@ def send_digests(now: dt.datetime) -> int:
     users = list(db.session.scalars(select(User).where(User.email_mode == "daily")))
     queued = 0
     for user in users:
-        since = user.digest_sent_at or since_default
+        previous = user.digest_sent_at
+        # Claim the person's digest with a conditional update: when two servers run the digest at
+        # once, the second one's update waits for the first's and then matches no row.
+        claimed = db.session.execute(
+            update(User).where(User.id == user.id,
+                               User.digest_sent_at.is_(None) if previous is None else User.digest_sent_at == previous)
+            .values(digest_sent_at=now).execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            continue
+        since = previous or since_default
         items = list(db.session.scalars(
             select(Notification).where(Notification.user_id == user.id, Notification.created_at > since,
                                        Notification.created_at <= now).order_by(Notification.id)
         ))
-        user.digest_sent_at = now
         if not items:
             continue
         with force_locale(user.locale):
@@ -201,24 +210,42 @@ def default_transport() -> Callable[[EmailMessage], None]:
 
 def send_pending(now: dt.datetime, transport: Callable[[EmailMessage], None] | None = None,
                  batch: int = 100, max_attempts: int = 5) -> tuple[int, int]:
-    """Send one batch of queued e-mails and commit what happened to each.
+    """Send up to `batch` queued e-mails, each claimed, sent and marked in a transaction of its own.
 
-    Delivery is at least once: a worker killed mid-batch sends those mails again.
-    Returns (sent, failed). On PostgreSQL rows are locked with SKIP LOCKED so
-    several workers can run side by side without sending the same mail.
+    Returns (sent, failed). Nothing is sent twice by two workers at once: on PostgreSQL each
+    mail is claimed with FOR UPDATE SKIP LOCKED (workers on every node share the queue, and the
+    row stays locked until it is marked sent); on SQLite a second worker on the machine skips the
+    pass (`scheduling.exclusive`). Delivery is at least once: a worker killed between handing a
+    mail to the server and committing sends that one mail again.
     """
+    from assembly.scheduling import exclusive
+
     transport = transport or default_transport()
     session = db.session
-    query = (
-        select(OutboxEmail)
-        .where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < max_attempts)
-        .order_by(OutboxEmail.id)
-        .limit(batch)
-    )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        return _send_claimed(session, now, transport, batch, max_attempts, lock_rows=True)
+    with exclusive("mail-send") as mine:
+        return _send_claimed(session, now, transport, batch, max_attempts, lock_rows=False) if mine else (0, 0)
+
+
+def _send_claimed(session, now: dt.datetime, transport: Callable[[EmailMessage], None], batch: int,
+                  max_attempts: int, lock_rows: bool) -> tuple[int, int]:
+    session.commit()  # start from a fresh transaction: each claim must see the others' commits
     sent = failed = 0
-    for mail in list(session.scalars(query)):
+    last_id = 0  # a mail that failed is tried again in a later pass, not again in this one
+    for _position in range(batch):
+        query = (
+            select(OutboxEmail)
+            .where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < max_attempts, OutboxEmail.id > last_id)
+            .order_by(OutboxEmail.id)
+            .limit(1)
+        )
+        if lock_rows:
+            query = query.with_for_update(skip_locked=True)
+        mail = session.scalar(query)
+        if mail is None:
+            break
+        last_id = mail.id
         message = EmailMessage()
         message["From"] = current_app.config["MAIL_FROM"]
         message["To"] = mail.to_address
@@ -233,5 +260,6 @@ def send_pending(now: dt.datetime, transport: Callable[[EmailMessage], None] | N
         else:
             mail.sent_at = now
             sent += 1
+        session.commit()  # releases the claim only once the mail is marked sent (or failed)
     session.commit()
     return sent, failed

@@ -13,13 +13,16 @@ from assembly.proposals import discussion, moderation, services
 from assembly.proposals.forms import CommentForm, FilterForm, ProposalForm, ReportForm
 from assembly.proposals.models import PROPOSAL_LIFECYCLE
 from assembly.proposals.services import ProposalFilters, ProposalInput
+from assembly.rate_limits import person_key
 from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("proposals", __name__, url_prefix="/n/<slug>")
 
 
 def _write_limit():
-    return limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"])
+    """Per person (per address only before logging in): a meeting on one Wi-Fi supports and
+    comments at the same time."""
+    return limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"], key_func=person_key)
 
 
 def _category_choices(neighbourhood):
