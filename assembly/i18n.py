@@ -12,7 +12,7 @@ from babel.dates import format_time as babel_format_time
 from babel.numbers import format_decimal
 from babel.numbers import format_percent as babel_format_percent
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale, get_timezone, refresh
 from flask_login import current_user
 
 from assembly.config import LOCALES, RTL_LOCALES
@@ -58,6 +58,14 @@ def select_locale() -> str:
     if neighbourhood_locale:
         return neighbourhood_locale
     return "en"
+
+
+def use_place(*, locale: str, timezone: str) -> None:
+    """The page belongs to a place (a neighbourhood): its language, for visitors who chose none,
+    and its time zone. Forgets a locale or zone already worked out for this request."""
+    g.neighbourhood_locale = locale
+    g.timezone = timezone
+    refresh()
 
 
 def select_timezone() -> str:

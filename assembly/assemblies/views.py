@@ -21,13 +21,15 @@ from assembly.extensions import limiter
 from assembly.forms import ButtonForm
 from assembly.i18n import format_percent, utc_to_wall_clock, wall_clock_to_utc
 from assembly.text import neutralise
-from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
+from assembly.neighbourhoods import context
+from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.params import MAX_ID, parse_int
 from assembly.rate_limits import person_key
 from assembly.urls import external_url, site_host
 from assembly.web import call_service, form_status, now, reads_first, require
 
 bp = Blueprint("assemblies", __name__, url_prefix="/n/<slug>/assemblies")
+bp.url_value_preprocessor(context.from_url)  # loads the neighbourhood of /n/<slug>/…
 
 
 def _zone(neighbourhood) -> ZoneInfo:
@@ -43,7 +45,7 @@ def _to_local(value: dt.datetime | None, neighbourhood) -> dt.datetime | None:
 
 
 def _load(slug: str, assembly_id: int):
-    neighbourhood = load_neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     assembly = services.get_assembly(current_user, neighbourhood, assembly_id)
     return neighbourhood, assembly
 
@@ -54,7 +56,7 @@ def _back(neighbourhood, assembly, anchor=None):
 
 @bp.route("/")
 def index(slug: str):
-    neighbourhood = load_neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     assemblies = services.list_assemblies(current_user, neighbourhood)
     return render_template("assemblies/index.html", neighbourhood=neighbourhood, assemblies=assemblies,
                            status_label=ASSEMBLY_LIFECYCLE.label, shown_status=_shown_status)
@@ -66,7 +68,7 @@ def _shown_status(assembly) -> str:
 
 @bp.route("/calendar.ics")
 def calendar(slug: str):
-    neighbourhood = load_neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     zone = _zone(neighbourhood)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Assembly//Neighbourhood assemblies//EN")
@@ -101,7 +103,7 @@ def _editor(neighbourhood, form, assembly=None):
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new(slug: str):
-    neighbourhood = load_neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     require("manage_assemblies", neighbourhood)
     form = AssemblyForm()
     if form.validate_on_submit():

@@ -17,12 +17,14 @@ from assembly.errors import NotFound
 from assembly.forms import ButtonForm
 from assembly.i18n import localized_name, wall_clock_to_utc
 from assembly.neighbourhoods.models import Body, Category, Neighbourhood
-from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
+from assembly.neighbourhoods import context
+from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.params import MAX_ID, parse_int, query_int
 from assembly.proposals import services as proposal_services
 from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("cases", __name__)
+bp.url_value_preprocessor(context.from_url)  # loads the neighbourhood of /n/<slug>/…
 
 
 def _body(body_id: int) -> Body:
@@ -46,7 +48,7 @@ def _forward_form(proposal, form=None) -> ForwardForm:
 @bp.route("/n/<slug>/p/<int:proposal_id>/forward", methods=["GET", "POST"])
 @login_required
 def forward(slug: str, proposal_id: int):
-    neighbourhood = load_neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     proposal = proposal_services.get_proposal(current_user, neighbourhood, proposal_id)
     require("forward", proposal)
     form = _forward_form(proposal, ForwardForm())

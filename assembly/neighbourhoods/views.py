@@ -7,7 +7,8 @@ from flask_login import current_user, login_required
 
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
-from assembly.neighbourhoods import directory, invitations, residents
+from assembly.neighbourhoods import context, directory, invitations, residents
+from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.neighbourhoods.forms import InviteCodeForm, IssueInvitesForm, JoinForm
 from assembly.params import query_int
 from assembly.rate_limits import person_key
@@ -15,6 +16,7 @@ from assembly.urls import external_url
 from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("neighbourhoods", __name__)
+bp.url_value_preprocessor(context.from_url)  # loads the neighbourhood of /n/<slug>/…
 
 
 def _join_limit(view):
@@ -30,13 +32,6 @@ def _desk_limit(view):
     return limiter.limit(lambda: current_app.config["RATELIMIT_MUHTAR"], methods=["POST"], key_func=person_key)(view)
 
 
-def _neighbourhood(slug: str):
-    neighbourhood = directory.get_neighbourhood(slug)
-    g.neighbourhood_locale = neighbourhood.default_locale
-    g.timezone = neighbourhood.municipality.timezone
-    return neighbourhood
-
-
 @bp.route("/")
 def index():
     membership = directory.current_membership(current_user) if current_user.is_authenticated else None
@@ -46,7 +41,7 @@ def index():
 
 @bp.route("/n/<slug>")
 def show(slug: str):
-    neighbourhood = _neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     membership = directory.current_membership(current_user) if current_user.is_authenticated else None
     return render_template("neighbourhoods/show.html", neighbourhood=neighbourhood,
                            muhtars=directory.muhtars_of(neighbourhood), membership=membership,
@@ -57,7 +52,7 @@ def show(slug: str):
 @_join_limit
 @login_required
 def join(slug: str):
-    neighbourhood = _neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     form = JoinForm()
     if not form.validate_on_submit() or call_service(
             form, residents.request_membership, current_user, now(), neighbourhood, form.address.data) is None:
@@ -134,7 +129,7 @@ def _members_page(neighbourhood, status: int = 200, reason_form: ReasonForm | No
 @bp.route("/n/<slug>/members")
 @login_required
 def members(slug: str):
-    neighbourhood = _neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     require("review_memberships", neighbourhood)
     return _members_page(neighbourhood)
 
@@ -143,7 +138,7 @@ def members(slug: str):
 @_desk_limit
 @login_required
 def approve(slug: str, membership_id: int):
-    neighbourhood = _neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     require("review_memberships", neighbourhood)
     if ButtonForm().validate_on_submit():
         membership = call_service(None, residents.approve_membership, current_user, now(), neighbourhood,
@@ -155,7 +150,7 @@ def approve(slug: str, membership_id: int):
 
 
 def _decide_with_reason(slug: str, membership_id: int, service, action: str, done_message: str):
-    neighbourhood = _neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     require(action, neighbourhood)
     form = ReasonForm()
     if form.validate_on_submit():
@@ -187,7 +182,7 @@ def revoke(slug: str, membership_id: int):
 @_desk_limit
 @login_required
 def invites(slug: str):
-    neighbourhood = _neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     require("issue_invite_codes", neighbourhood)
     form = IssueInvitesForm()
     if form.validate_on_submit():
@@ -202,7 +197,7 @@ def invites(slug: str):
 @bp.route("/n/<slug>/invites/<batch>")
 @login_required
 def invite_letters(slug: str, batch: str):
-    neighbourhood = _neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     require("issue_invite_codes", neighbourhood)
     codes = invitations.invite_batch(current_user, neighbourhood, batch)  # NotFound (404) for an unknown batch
     join_url = external_url("neighbourhoods.redeem")  # on paper: the public address

@@ -7,7 +7,8 @@ from flask_login import current_user, login_required
 
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
-from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
+from assembly.neighbourhoods import context
+from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.params import MAX_ID, parse_int, query_int
 from assembly.proposals import discussion, moderation, services
 from assembly.proposals.forms import CommentForm, FilterForm, ProposalForm, ReportForm
@@ -17,6 +18,7 @@ from assembly.rate_limits import person_key
 from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("proposals", __name__, url_prefix="/n/<slug>")
+bp.url_value_preprocessor(context.from_url)  # loads the neighbourhood of /n/<slug>/…
 
 
 def _write_limit():
@@ -32,7 +34,7 @@ def _category_choices(neighbourhood):
 
 
 def _proposal(slug: str, proposal_id: int):
-    neighbourhood = load_neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     return neighbourhood, services.get_proposal(current_user, neighbourhood, proposal_id)
 
 
@@ -51,7 +53,7 @@ def _flash_errors() -> None:
 
 @bp.route("/proposals")
 def index(slug: str):
-    neighbourhood = load_neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     category_id, page_number = query_int("category"), query_int("page")
     form = FilterForm(request.args)
     form.category.choices = [(0, _("All categories"))] + _category_choices(neighbourhood)
@@ -71,7 +73,7 @@ def index(slug: str):
 
 @bp.route("/feed.atom")
 def feed(slug: str):
-    neighbourhood = load_neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     category_id = query_int("category") or None
     entries = services.feed_entries(neighbourhood, category_id)
     body = render_template("proposals/feed.xml", neighbourhood=neighbourhood, entries=entries,
@@ -98,7 +100,7 @@ def _editor(neighbourhood, form, proposal=None):
 @login_required
 @_write_limit()
 def new(slug: str):
-    neighbourhood = load_neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     require("create_proposal", neighbourhood)
     form = ProposalForm()
     form.category_id.choices = _category_choices(neighbourhood)
@@ -285,7 +287,7 @@ _MODERATION = {
 def moderate(slug: str, proposal_id: int, action: str, comment_id: int | None):
     if action not in _MODERATION:
         return render_template("errors/404.html"), 404
-    neighbourhood = load_neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     proposal = services.get_proposal(current_user, neighbourhood, proposal_id)
     target = _target(proposal, comment_id)
     require("moderate", proposal)
@@ -303,7 +305,7 @@ def moderate(slug: str, proposal_id: int, action: str, comment_id: int | None):
 @bp.route("/reports")
 @login_required
 def reports(slug: str):
-    neighbourhood = load_neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     require("moderate", neighbourhood)
     return render_template("proposals/reports.html", neighbourhood=neighbourhood,
                            items=moderation.queue(current_user, neighbourhood), reason_form=ReasonForm(formdata=None),
@@ -313,7 +315,7 @@ def reports(slug: str):
 
 @bp.route("/moderation")
 def moderation_log(slug: str):
-    neighbourhood = load_neighbourhood(slug)
+    neighbourhood = current_neighbourhood()
     entries = moderation.moderation_log(neighbourhood, query_int("before"))
     return render_template("proposals/moderation_log.html", neighbourhood=neighbourhood, entries=entries,
                            next_before=entries[-1].id if len(entries) == 50 else None)
