@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from assembly.db import db
 from assembly.extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,6 @@ def init_app(app: Flask) -> None:
 
 
 def _database_reachable() -> bool:
-    from assembly.db import db
-
     try:
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))

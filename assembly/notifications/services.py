@@ -12,9 +12,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from assembly.accounts.models import User
 from assembly.db import db
 from assembly.i18n import format_number
 from assembly.notifications.models import Notification, OutboxEmail
+from assembly.scheduling import exclusive
 
 
 def _membership_approved(p: dict) -> str:
@@ -154,7 +156,6 @@ def send_digests(now: dt.datetime) -> int:
 
     Run it once a day (cron: `flask --app wsgi mail digest`); returns how many digests were queued.
     """
-    from assembly.accounts.models import User
 
     since_default = now - dt.timedelta(days=1)
     users = list(db.session.scalars(select(User).where(User.email_mode == "daily")))
@@ -218,7 +219,6 @@ def send_pending(now: dt.datetime, transport: Callable[[EmailMessage], None] | N
     pass (`scheduling.exclusive`). Delivery is at least once: a worker killed between handing a
     mail to the server and committing sends that one mail again.
     """
-    from assembly.scheduling import exclusive
 
     transport = transport or default_transport()
     session = db.session
