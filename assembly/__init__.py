@@ -28,12 +28,14 @@ def create_app(config: dict | None = None) -> Flask:
     config_module.finalise(settings)
     app.config.update(settings)
 
+    # Imported when an app is built, like the blueprints below: importing any submodule runs this
+    # package's __init__ first, and that must not load the web layer.
     from assembly import params, web
 
     app.url_map.converters["int"] = params.IdConverter  # before any route is added
     web.init_app(app)
     _register_blueprints(app)
-    from assembly.cli import register_commands
+    from assembly.cli import register_commands  # the CLI loads every service and the demo: only for an app
 
     register_commands(app)
     return app

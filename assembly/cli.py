@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import logging
 import time
 from pathlib import Path
@@ -12,11 +13,19 @@ from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from assembly import integrity, tally
+from assembly.accounts import services as accounts
 from assembly.actors import SystemActor
 from assembly.assemblies.models import Assembly
 from assembly.assemblies.services import due_assemblies
 from assembly.assemblies.voting import advance
+from assembly.cases.services import verify_all
 from assembly.db import db, utcnow
+from assembly.demo import load_demo
+from assembly.errors import DomainError
+from assembly.neighbourhoods import services
+from assembly.neighbourhoods.models import Body, Municipality
+from assembly.notifications.services import send_digests, send_pending
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -35,8 +44,6 @@ def upgrade_database(url: str | None = None, revision: str = "head") -> None:
 
 
 def database_is_empty() -> bool:
-    from assembly.neighbourhoods.models import Municipality
-
     return not db.session.scalar(select(func.count()).select_from(Municipality))
 
 
@@ -91,8 +98,6 @@ def register_commands(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Only when the database has no municipality yet.")
     def demo_load(if_empty):
         """Load the demo municipalities, neighbourhoods and people."""
-        from assembly.demo import load_demo
-
         if not current_app.config["LOAD_DEMO_DATA"]:
             click.echo("demo data is switched off (LOAD_DEMO_DATA=0)")
             return
@@ -111,8 +116,6 @@ def register_commands(app: Flask) -> None:
     @click.option("--interval", default=5.0, show_default=True)
     def mail_send(loop, interval):
         """Send queued e-mails (printed to the console when SMTP_HOST is not set)."""
-        from assembly.notifications.services import send_pending
-
         while True:
             sent, failed = send_pending(utcnow())
             if sent or failed or not loop:
@@ -125,8 +128,6 @@ def register_commands(app: Flask) -> None:
     @mail_group.command("digest")
     def mail_digest():
         """Queue the daily summaries for people who chose a daily digest (run once a day)."""
-        from assembly.notifications.services import send_digests
-
         count = send_digests(utcnow())
         _done(f"queued {count} digests")
 
@@ -157,8 +158,6 @@ def register_commands(app: Flask) -> None:
     @cases_group.command("verify")
     def cases_verify():
         """Recompute every case's hash chain; print the first broken event per case, exit 1 if any."""
-        from assembly.cases.services import verify_all
-
         broken = 0
         for case, problem in verify_all():
             broken += 1
@@ -177,9 +176,7 @@ def register_commands(app: Flask) -> None:
     @check_group.command("counters")
     def check_counters():
         """Recount every maintained counter; exit 1 and list the rows where a counter drifted."""
-        from assembly.integrity import check_counters as run
-
-        mismatches = run()
+        mismatches = integrity.check_counters()
         for m in mismatches:
             click.echo(f"{m.counter} of row {m.row_id}: stored {m.stored}, recounted {m.recounted}")
         if mismatches:
@@ -190,10 +187,6 @@ def register_commands(app: Flask) -> None:
     @click.argument("file", type=click.File("rb"))
     def recount(file):
         """Recount a downloaded ballots file and print its digest and result."""
-        import json
-
-        from assembly import tally
-
         document = json.loads(file.read().decode("utf-8"))
         try:
             result = tally.tally_document(document)
@@ -206,10 +199,6 @@ def register_commands(app: Flask) -> None:
 
 
 def _register_setup(app: Flask) -> None:
-    from assembly.accounts import services as accounts
-    from assembly.neighbourhoods import services
-    from assembly.neighbourhoods.models import Body, Municipality
-
     @app.cli.group("setup")
     def setup_group():
         """Set up the municipality: admins, neighbourhoods, bodies, categories, appointments."""
@@ -221,8 +210,6 @@ def _register_setup(app: Flask) -> None:
         return found
 
     def run(service, *args, **kwargs):
-        from assembly.errors import DomainError
-
         try:
             return service(SystemActor(), utcnow(), *args, **kwargs)
         except DomainError as error:

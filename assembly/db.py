@@ -8,7 +8,7 @@ import datetime as dt
 from contextvars import ContextVar
 from typing import Annotated
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import JSON, DateTime, Integer, MetaData, String, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -118,8 +118,6 @@ class Database:
 
     @staticmethod
     def _declare_intent() -> None:
-        from flask import request
-
         # GET requests may still write a little (a language switch, opening a voting window);
         # they then just risk a retry-worthy lock error instead of holding the lock for every read.
         WRITE_INTENT.set(request.method not in ("GET", "HEAD", "OPTIONS"))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from assembly.accounts.models import User
 from assembly.cases import inbox, services
 from assembly.db import db
-from assembly.neighbourhoods.models import Body, Neighbourhood
+from assembly.neighbourhoods.models import Body, BodyStaff, Neighbourhood
 from assembly.proposals.models import Proposal
 
 
@@ -70,8 +70,6 @@ FORWARDED_DAYS_AGO = 33
 
 
 def _staff_of(body: Body) -> User:
-    from assembly.neighbourhoods.models import BodyStaff
-
     return db.session.scalar(select(User).join(BodyStaff, BodyStaff.user_id == User.id)
                              .where(BodyStaff.body_id == body.id).order_by(User.id))
 

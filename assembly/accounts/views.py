@@ -18,7 +18,7 @@ from assembly.accounts.forms import (
 )
 from assembly.extensions import limiter, login_manager
 from assembly.forms import ButtonForm
-from assembly.i18n import valid_locale
+from assembly.i18n import current_locale, valid_locale
 from assembly.rate_limits import submitted_email_key
 from assembly.web import call_service, form_status, now
 
@@ -82,8 +82,6 @@ def register():
 
 
 def _current_locale() -> str:
-    from assembly.i18n import current_locale
-
     return current_locale()
 
 

@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from assembly.accounts.models import User
 from assembly.db import db
 from assembly.i18n import format_number
 from assembly.notifications.models import Notification, OutboxEmail
@@ -155,8 +156,6 @@ def send_digests(now: dt.datetime) -> int:
 
     Run it once a day (cron: `flask --app wsgi mail digest`); returns how many digests were queued.
     """
-    from assembly.accounts.models import User
-
     since_default = now - dt.timedelta(days=1)
     users = list(db.session.scalars(select(User).where(User.email_mode == "daily")))
     queued = 0

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from assembly import permissions
+from assembly.accounts.models import User
 from assembly.db import db
 from assembly.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from assembly.neighbourhoods.models import Category, Membership, MembershipRole, MembershipStatus, Neighbourhood
@@ -91,8 +92,6 @@ def notify_followers(proposal: Proposal, kind: str, now: dt.datetime, *, skip_us
     ).all()
     if not followers:
         return
-    from assembly.accounts.models import User
-
     for user in db.session.scalars(select(User).where(User.id.in_(followers))):
         if user.id != skip_user_id:
             notify(user, kind, now, link=proposal_link(proposal), title=proposal.title, **params)
@@ -275,8 +274,6 @@ def _mark_ready_if_crossed(proposal: Proposal, count: int, now: dt.datetime) -> 
             Membership.neighbourhood_id == neighbourhood.id, Membership.role == MembershipRole.MUHTAR.value,
             Membership.status == MembershipStatus.VERIFIED.value)
     ).all()
-    from assembly.accounts.models import User
-
     followers = set(db.session.scalars(select(Follow.user_id).where(Follow.proposal_id == proposal.id)))
     for user in db.session.scalars(select(User).where(User.id.in_(set(muhtar_ids) | followers))):
         notify(user, "proposal_ready", now, link=proposal_link(proposal), title=proposal.title, supports=count)

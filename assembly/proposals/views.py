@@ -5,7 +5,10 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from assembly.cases.services import cases_of_proposal
+from assembly.cases.services import status_label as case_status_label
 from assembly.extensions import limiter
+from assembly.i18n import localized_name
 from assembly.forms import ButtonForm, ReasonForm
 from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
 from assembly.params import MAX_ID, parse_int, query_int
@@ -22,8 +25,6 @@ def _write_limit():
 
 
 def _category_choices(neighbourhood):
-    from assembly.i18n import localized_name
-
     return [(c.id, localized_name(c.names, c.slug)) for c in services.categories_of(neighbourhood)]
 
 
@@ -149,8 +150,6 @@ def withdraw(slug: str, proposal_id: int):
 
 def _page(neighbourhood, proposal, *, comment_form=None, report_form=None, reason_form=None, failed=None,
           status=200):
-    from assembly.cases.services import cases_of_proposal, status_label as case_status_label
-
     threads = discussion.thread(proposal)
     return render_template(
         "proposals/show.html", neighbourhood=neighbourhood, proposal=proposal, threads=threads,
