@@ -6,9 +6,11 @@ own settings, page text, translations, and a snapshot of the whole database.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import html
 import os
 import re
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -180,12 +182,35 @@ def count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def snapshot(app: Flask) -> dict[str, list]:
-    """Every row of every table, to prove that a request wrote nothing."""
+def snapshot(app: Flask, ignore: dict[str, set[str]] | None = None) -> dict[str, list]:
+    """Every row of every table, to prove that a request wrote nothing.
+
+    `ignore` leaves columns out (table name → column names), for a write a test allows by name."""
+    ignore = ignore or {}
     with app.app_context():
         session = db.session
-        return {table.name: sorted((tuple(row) for row in session.execute(select(table))), key=repr)
+        return {table.name: sorted((tuple(row) for row in session.execute(
+                    select(*(c for c in table.columns if c.name not in ignore.get(table.name, ()))))), key=repr)
                 for table in Base.metadata.sorted_tables}
+
+
+def fingerprint(rows: dict[str, list]) -> dict[str, tuple[int, str]]:
+    """A snapshot in short: each table's row count and a checksum of its contents."""
+    return {table: (len(found), hashlib.sha256(repr(found).encode()).hexdigest()[:16])
+            for table, found in rows.items()}
+
+
+def snapshot_changes(before: dict[str, list], after: dict[str, list], limit: int = 5) -> list[str]:
+    """What differs between two snapshots, table by table: rows gone and rows new (a changed
+    row is both), at most `limit` of each."""
+    changes = []
+    for table in before.keys() | after.keys():
+        old, new = Counter(before.get(table, [])), Counter(after.get(table, []))
+        gone, added = list((old - new).elements()), list((new - old).elements())
+        if gone or added:
+            changes.append(f"{table}: {len(before.get(table, []))} -> {len(after.get(table, []))} rows; "
+                           f"gone {gone[:limit]!r}; new {added[:limit]!r}")
+    return sorted(changes)
 
 
 def csrf_token(client, path: str) -> str:
