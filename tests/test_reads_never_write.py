@@ -51,7 +51,7 @@ WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|DROP|ALTER|CREATE)
 # Writes a GET may make, by table and column, with the statement that makes them and the reason.
 ALLOWED_WRITES = {
     ("api_tokens", "last_used_at"): (
-        re.compile(r"^UPDATE api_tokens SET last_used_at=\S+ WHERE api_tokens\.id = \S+$"),
+        re.compile(r"^UPDATE api_tokens SET last_used_at=[^,]+ WHERE api_tokens\.id = \S+$"),  # that column only
         "an API request records when its bearer token was last used (to the minute, see "
         "`cases.inbox.LAST_USE_PRECISION`), shown to the body's staff on the tokens page",
     ),
