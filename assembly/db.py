@@ -118,8 +118,9 @@ class Database:
 
     @staticmethod
     def _declare_intent() -> None:
-        # GET requests may still write a little (a language switch, opening a voting window);
-        # they then just risk a retry-worthy lock error instead of holding the lock for every read.
+        # GET requests may still write a little (a language switch, an API token's last use; see
+        # tests/test_reads_never_write.py): they then just risk a retry-worthy lock error instead
+        # of holding the lock for every read.
         WRITE_INTENT.set(request.method not in ("GET", "HEAD", "OPTIONS"))
 
     @staticmethod
