@@ -6,17 +6,15 @@ Sessions are driven through the real services with a simulated clock, like
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 
-import pytest
 from sqlalchemy import func, select
 
 from assembly.accounts.models import User
-from assembly.assemblies.cli import tick_assemblies
 from assembly.assemblies import services, voting
+from assembly.assemblies.cli import tick_assemblies
 from assembly.assemblies.models import (
     Assembly,
     Ballot,
@@ -29,7 +27,7 @@ from assembly.proposals import services as proposals
 from assembly.proposals.models import Proposal
 from tests import factories
 from tests import proposal_factories as pf
-from tests.conftest import login
+from tests.support import committed, login  # noqa: F401 - committed is re-exported
 
 T0 = dt.datetime(2030, 3, 4, 9, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -91,6 +89,7 @@ def ready_proposal(w: pf.World, title: str | None = None, now: dt.datetime = PRE
 
 
 def world(**rules) -> pf.World:
+    """`pf.world`, but one support makes a proposal ready for the agenda (threshold 1)."""
     rules.setdefault("support_threshold", 1)
     return pf.world(**rules)
 
@@ -173,20 +172,13 @@ def results_of(ballot_id: int) -> int:
 
 # --- shared by the session and voting view tests ---------------------------------------------
 
-@pytest.fixture
-def clock(monkeypatch):
-    """The request clock, starting the day before voting opens."""
-    clock = Clock(PREPARED)
-    monkeypatch.setattr("assembly.web.utcnow", clock)
-    return clock
-
-
-@contextlib.contextmanager
-def committed(app):
-    """Set up data in an app context of its own and commit it, as a request would."""
-    with app.app_context():
-        yield
-        db.session.commit()
+def __getattr__(name: str):
+    # The `clock` fixture lives with the other fixtures (tests/fixtures.py, which imports this
+    # module); modules that still import it from here get it, loaded on first use.
+    if name == "clock":
+        from tests.fixtures import clock
+        return clock
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def client_of(app, user=None):

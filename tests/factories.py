@@ -11,7 +11,7 @@ from assembly.db import db, utcnow
 from assembly.neighbourhoods import directory, residents, structure
 from assembly.neighbourhoods.models import Body, Membership, Municipality, Neighbourhood
 
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 _seq = itertools.count(1)
 

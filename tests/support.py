@@ -1,21 +1,101 @@
-"""Helpers shared by the test modules: apps with their own settings, page text, translations."""
+"""Plain helpers shared by the test modules (no fixtures: those are in tests/fixtures.py).
+
+Settings of a test app, PostgreSQL availability, logging in, committed set-up, apps with their
+own settings, page text, translations, and a snapshot of the whole database.
+"""
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import html
+import os
 import re
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy import text as sql
 
 from assembly import create_app
 from assembly.db import db
 from assembly.extensions import babel, limiter
 from assembly.models import Base
-from tests.conftest import test_config
+
+PASSWORD = "correct horse battery"
+REQUIRE_SERVICES = os.environ.get("ASSEMBLY_REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip on a laptop without the service; fail in CI, where it must be there."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (ASSEMBLY_REQUIRE_SERVICES=1 turns this skip into a failure)")
+    pytest.skip(reason)
+
+
+def postgres_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        skip_or_fail("PostgreSQL tests need TEST_DATABASE_URL, e.g. postgresql://postgres@127.0.0.1:5432/test")
+    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
+
+
+def reset_postgres(url: str) -> None:
+    """An empty public schema (the session's database is migrated from nothing)."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(sql("DROP SCHEMA public CASCADE"))
+            connection.execute(sql("CREATE SCHEMA public"))
+    except Exception as error:  # noqa: BLE001 - reported as the reason
+        skip_or_fail(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {error}")
+    finally:
+        engine.dispose()
+
+
+def app_config(url: str, **overrides) -> dict:
+    """The settings of a test app on the database at `url` (CSRF, rate limits and demo data off)."""
+    config = {
+        "ASSEMBLY_ENV": "testing",
+        "TESTING": True,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "BALLOT_SEAL_KEY": "test-ballot-seal-key-" + "y" * 32,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "LOAD_DEMO_DATA": False,
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+        "ARGON2_PARALLELISM": 1,
+        "BASE_URL": "http://localhost",
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return config
+
+
+# The name the settings had when they lived in conftest.py; pytest must not collect it as a test.
+test_config = app_config
+test_config.__test__ = False
+
+
+def login(client, email: str, password: str = PASSWORD):
+    response = client.post("/account/login", data={"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+@contextlib.contextmanager
+def committed(app):
+    """Set up data in an app context of its own and commit it, as a request would."""
+    with app.app_context():
+        yield
+        db.session.commit()
+
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "assembly" / "translations"
 _compiled: dict[str, str] = {}
@@ -29,7 +109,7 @@ def isolated_app(database_url: str, **overrides):
     it is put back afterwards so that the other tests' app is not affected.
     """
     saved_limiter = dict(vars(limiter))
-    app = create_app(test_config(database_url, **overrides))
+    app = create_app(app_config(database_url, **overrides))
     state = app.extensions["assembly_db"]
     connection = state.engine.connect()
     transaction = connection.begin()
@@ -102,12 +182,35 @@ def count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def snapshot(app: Flask) -> dict[str, list]:
-    """Every row of every table, to prove that a request wrote nothing."""
+def snapshot(app: Flask, ignore: dict[str, set[str]] | None = None) -> dict[str, list]:
+    """Every row of every table, to prove that a request wrote nothing.
+
+    `ignore` leaves columns out (table name → column names), for a write a test allows by name."""
+    ignore = ignore or {}
     with app.app_context():
         session = db.session
-        return {table.name: sorted((tuple(row) for row in session.execute(select(table))), key=repr)
+        return {table.name: sorted((tuple(row) for row in session.execute(
+                    select(*(c for c in table.columns if c.name not in ignore.get(table.name, ()))))), key=repr)
                 for table in Base.metadata.sorted_tables}
+
+
+def fingerprint(rows: dict[str, list]) -> dict[str, tuple[int, str]]:
+    """A snapshot in short: each table's row count and a checksum of its contents."""
+    return {table: (len(found), hashlib.sha256(repr(found).encode()).hexdigest()[:16])
+            for table, found in rows.items()}
+
+
+def snapshot_changes(before: dict[str, list], after: dict[str, list], limit: int = 5) -> list[str]:
+    """What differs between two snapshots, table by table: rows gone and rows new (a changed
+    row is both), at most `limit` of each."""
+    changes = []
+    for table in before.keys() | after.keys():
+        old, new = Counter(before.get(table, [])), Counter(after.get(table, []))
+        gone, added = list((old - new).elements()), list((new - old).elements())
+        if gone or added:
+            changes.append(f"{table}: {len(before.get(table, []))} -> {len(after.get(table, []))} rows; "
+                           f"gone {gone[:limit]!r}; new {added[:limit]!r}")
+    return sorted(changes)
 
 
 def csrf_token(client, path: str) -> str:

@@ -14,7 +14,7 @@ from assembly.errors import DomainError, ValidationFailed
 from assembly.notifications.models import OutboxEmail
 from assembly.notifications.services import queue_email, send_pending
 from tests import factories
-from tests.conftest import PASSWORD, login
+from tests.support import PASSWORD, login
 from tests.support import (
     count,
     field_errors,

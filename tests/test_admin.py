@@ -23,7 +23,7 @@ from assembly.neighbourhoods.models import (
     Neighbourhood,
 )
 from tests import factories
-from tests.conftest import PASSWORD, login
+from tests.support import PASSWORD, login
 from tests.support import count, field_errors, flashed_errors, text
 
 

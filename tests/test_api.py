@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from assembly import create_app
 from assembly.accounts.models import User
 from assembly.cases import api_tokens
 from assembly.cases import queries
@@ -21,7 +20,6 @@ from assembly.db import db
 from tests import case_factories as cf
 from tests import factories
 from tests.api_support import bearer, committed, token_for
-from tests.conftest import test_config as app_config
 from tests.support import isolated_app
 
 MINUTE = dt.timedelta(minutes=1)
@@ -410,13 +408,6 @@ def test_the_rate_limit_counts_per_token(database_url):
 
 SIMULTANEOUS = 8
 BARRIER_TIMEOUT = 300  # a safety net so a broken run fails instead of hanging; nothing asserts on time
-
-
-@pytest.fixture
-def concurrent_app(committed_database):
-    app = create_app(app_config(committed_database))
-    yield app
-    app.extensions["assembly_db"].engine.dispose()
 
 
 @pytest.mark.postgres

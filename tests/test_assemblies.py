@@ -24,7 +24,7 @@ from assembly.notifications.models import Notification
 from assembly.proposals.models import Proposal
 from tests import assembly_factories as af
 from tests import factories
-from tests.assembly_factories import clock, client_of, committed  # noqa: F401 - fixture
+from tests.assembly_factories import client_of, committed
 from tests.assembly_factories import CLOSES, DAY, HOUR, OPENS, PREPARED
 from tests.support import text
 

@@ -29,7 +29,7 @@ from assembly import create_app
 from assembly.db import db
 from tests import assembly_factories as af
 from tests.assembly_factories import CLOSES, OPENS
-from tests.conftest import test_config as app_config
+from tests.support import app_config
 
 VOTERS = 60
 CHOICES = ("yes", "no", "abstain")

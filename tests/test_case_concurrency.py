@@ -23,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from assembly import create_app
 from assembly.accounts.models import User
 from assembly.cases import services as cases
 from assembly.cases.models import Case, CaseSequence
@@ -31,7 +30,6 @@ from assembly.db import db
 from assembly.neighbourhoods.models import Body
 from assembly.proposals.models import Proposal
 from tests import case_factories as cf
-from tests.conftest import test_config as app_config
 
 pytestmark = pytest.mark.postgres
 
@@ -39,13 +37,6 @@ FORWARDINGS = 100
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.timezone.utc)
 # Only a safety net so a broken run fails instead of hanging; nothing asserts on time.
 BARRIER_TIMEOUT = 300
-
-
-@pytest.fixture
-def concurrent_app(committed_database):
-    app = create_app(app_config(committed_database))
-    yield app
-    app.extensions["assembly_db"].engine.dispose()
 
 
 def _setup(app) -> dict:

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from assembly.cases import events
-from assembly.cases import queries
+from assembly.cases import events, queries
 from assembly.cases import services as cases
 from assembly.cases.models import Case, CaseEvent
 from assembly.db import db
@@ -16,8 +15,7 @@ from assembly.errors import ValidationFailed
 from tests import case_factories as cf
 from tests import factories
 from tests.api_support import bearer, committed, token_for
-from tests.conftest import login
-from tests.support import field_errors
+from tests.support import field_errors, login
 
 NOTE_LIMIT = events.NOTE.max_length
 

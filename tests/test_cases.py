@@ -24,10 +24,8 @@ from tests import factories
 DAY = dt.timedelta(days=1)
 MINUTE = dt.timedelta(minutes=1)
 
-
-@pytest.fixture
-def w(ctx):
-    return cf.world()
+# `w` (tests/fixtures.py) is `cf.world()`: Kadıköy with the council and the police.
+pytestmark = pytest.mark.world("cases")
 
 
 @pytest.fixture

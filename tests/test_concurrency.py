@@ -22,7 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select, text
 
-from assembly import create_app
 from assembly.accounts.models import User
 from assembly.db import db
 from assembly.errors import DomainError
@@ -31,8 +30,7 @@ from assembly.proposals import services
 from assembly.proposals.models import Proposal, Support
 from tests import factories
 from tests import proposal_factories as pf
-from tests.conftest import login
-from tests.conftest import test_config as app_config
+from tests.support import login
 
 pytestmark = pytest.mark.postgres
 
@@ -40,13 +38,6 @@ THREADS = 200
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.timezone.utc)
 # Only a safety net so a broken run fails instead of hanging; nothing asserts on time.
 BARRIER_TIMEOUT = 300
-
-
-@pytest.fixture
-def concurrent_app(committed_database):
-    app = create_app(app_config(committed_database))
-    yield app
-    app.extensions["assembly_db"].engine.dispose()
 
 
 def _setup(app, residents: int, support_threshold: int = 10) -> dict:

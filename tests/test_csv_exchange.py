@@ -22,17 +22,15 @@ from assembly.errors import InvalidTransition, NotAllowed
 from assembly.notifications.models import Notification
 from tests import case_factories as cf
 from tests import factories
-from tests.conftest import login
+from tests.support import login
 from tests.support import text as page_text
 
 DAY = dt.timedelta(days=1)
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 FULL_HEADER = "reference,status,date,note,meeting_at,agenda_number,decision,progress,record_url"
 
-
-@pytest.fixture
-def w(ctx):
-    return cf.world()
+# `w` (tests/fixtures.py) is `cf.world()`: Kadıköy with the council and the police.
+pytestmark = pytest.mark.world("cases")
 
 
 @pytest.fixture

@@ -20,11 +20,6 @@ T0 = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture
-def w(ctx):
-    return pf.world()
-
-
-@pytest.fixture
 def proposal(w):
     return pf.proposal(w, title="Lamps", now=T0)
 

@@ -18,7 +18,7 @@ from tests import assembly_factories as af
 from tests import case_factories as cf
 from tests import factories
 from tests.api_support import bearer, token_for
-from tests.conftest import test_config as settings_for
+from tests.support import app_config as settings_for
 from tests.support import isolated_app
 
 BASE = "https://assembly.example.org/civic"

@@ -3,7 +3,7 @@ from assembly.db import db
 from assembly.proposals import moderation
 from tests import factories
 from tests import proposal_factories as pf
-from tests.conftest import login
+from tests.support import login
 
 SECRET_TITLE = "Call 0555 123 45 67 about the noise"
 

@@ -18,8 +18,8 @@ from assembly.config import LOCALES
 from assembly.db import db
 from assembly.i18n import format_date, format_datetime, format_number, format_percent, select_locale
 from tests import factories
-from tests.conftest import login
-from tests.conftest import test_config as app_config
+from tests.support import login
+from tests.support import app_config
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = ("tr", "fa", "sv")

@@ -22,7 +22,7 @@ from assembly.neighbourhoods import directory, invitations, residents
 from assembly.neighbourhoods.models import InviteCode, Membership, Neighbourhood
 from assembly.notifications.models import Notification, OutboxEmail
 from tests import factories
-from tests.conftest import login
+from tests.support import login
 from tests.support import (
     count,
     field_errors,
@@ -50,22 +50,22 @@ def status_of(membership_id: int) -> str:
 
 
 @pytest.fixture
-def world(app):
+def two_hoods(app):
     """Two neighbourhoods with a muhtar each, an applicant waiting in A and a resident of B."""
     with app.app_context():
         a = factories.neighbourhood(slug="moda")
         b = factories.neighbourhood(slug="caferaga")
-        world = {
+        ids = {
             "a": a.id, "b": b.id,
             "muhtar_a": factories.muhtar(a, factories.user(email="muhtar-a@example.org")).email,
             "muhtar_b": factories.muhtar(b, factories.user(email="muhtar-b@example.org")).email,
         }
         applicant = factories.user(email="applicant@example.org", name="Applicant")
-        world["pending_a"] = factories.pending(a, applicant).id
+        ids["pending_a"] = factories.pending(a, applicant).id
         resident_b = factories.resident(b, factories.user(email="resident-b@example.org", name="Resident B"))
-        world["resident_b"] = directory.current_membership(resident_b).id
+        ids["resident_b"] = directory.current_membership(resident_b).id
         db.session.commit()
-    return world
+    return ids
 
 
 # --- asking to join ---------------------------------------------------------------------------
@@ -144,17 +144,17 @@ def test_joining_needs_a_login(app, client):
 
 # --- the muhtar's decisions ----------------------------------------------------------------------
 
-def test_muhtar_approves_and_the_user_is_notified(app, client, world):
-    login(client, world["muhtar_a"])
+def test_muhtar_approves_and_the_user_is_notified(app, client, two_hoods):
+    login(client, two_hoods["muhtar_a"])
     assert "Street 2" in text(client.get("/n/moda/members"))
-    response = client.post(f"/n/moda/members/{world['pending_a']}/approve")
+    response = client.post(f"/n/moda/members/{two_hoods['pending_a']}/approve")
     assert response.status_code == 302
     with app.app_context():
-        membership = db.session.get(Membership, world["pending_a"])
-        hood = db.session.get(Neighbourhood, world["a"])
+        membership = db.session.get(Membership, two_hoods["pending_a"])
+        hood = db.session.get(Neighbourhood, two_hoods["a"])
         assert membership.status == "verified"
         assert membership.verified_at is not None
-        assert membership.verified_by.email == world["muhtar_a"]
+        assert membership.verified_by.email == two_hoods["muhtar_a"]
         assert_counter_true(hood, 1)
         assert permissions.can(membership.user, "act_as_resident", hood)
         note = db.session.scalar(select(Notification).where(Notification.user_id == membership.user_id))
@@ -188,28 +188,28 @@ def test_approval_mail_is_in_the_applicants_language(database_url, tmp_path_fact
     assert mails["en@example.org"].subject == f"Assembly: {english_text}"
 
 
-def test_muhtar_rejects_with_a_reason(app, client, world):
-    login(client, world["muhtar_a"])
-    response = client.post(f"/n/moda/members/{world['pending_a']}/reject", data={"reason": "Not at this address"})
+def test_muhtar_rejects_with_a_reason(app, client, two_hoods):
+    login(client, two_hoods["muhtar_a"])
+    response = client.post(f"/n/moda/members/{two_hoods['pending_a']}/reject", data={"reason": "Not at this address"})
     assert response.status_code == 302
     with app.app_context():
-        membership = db.session.get(Membership, world["pending_a"])
+        membership = db.session.get(Membership, two_hoods["pending_a"])
         assert (membership.status, membership.reason) == ("rejected", "Not at this address")
         assert membership.decided_by_id is not None
         note = db.session.scalar(select(Notification).where(Notification.user_id == membership.user_id))
         assert (note.kind, note.params["reason"]) == ("membership_rejected", "Not at this address")
         assert count(OutboxEmail, OutboxEmail.to_address == "applicant@example.org") == 1
-        assert_counter_true(db.session.get(Neighbourhood, world["a"]), 0)
+        assert_counter_true(db.session.get(Neighbourhood, two_hoods["a"]), 0)
 
 
 @pytest.mark.parametrize("reason", ["", "   "])
-def test_rejecting_needs_a_reason(app, client, world, reason):
-    login(client, world["muhtar_a"])
-    response = client.post(f"/n/moda/members/{world['pending_a']}/reject", data={"reason": reason})
+def test_rejecting_needs_a_reason(app, client, two_hoods, reason):
+    login(client, two_hoods["muhtar_a"])
+    response = client.post(f"/n/moda/members/{two_hoods['pending_a']}/reject", data={"reason": reason})
     assert response.status_code == 400
     assert "Please give a reason." in text(response)
     with app.app_context():
-        assert status_of(world["pending_a"]) == "pending"
+        assert status_of(two_hoods["pending_a"]) == "pending"
         assert count(Notification, Notification.kind == "membership_rejected") == 0
 
 
@@ -224,19 +224,19 @@ def test_reject_service_needs_a_reason(ctx):
     assert status_of(membership.id) == "pending"
 
 
-def test_muhtar_revokes_with_a_reason(app, client, world):
-    login(client, world["muhtar_b"])
-    refused = client.post(f"/n/caferaga/members/{world['resident_b']}/revoke", data={"reason": ""})
+def test_muhtar_revokes_with_a_reason(app, client, two_hoods):
+    login(client, two_hoods["muhtar_b"])
+    refused = client.post(f"/n/caferaga/members/{two_hoods['resident_b']}/revoke", data={"reason": ""})
     assert refused.status_code == 400
     assert "Please give a reason." in text(refused)
     with app.app_context():
-        assert status_of(world["resident_b"]) == "verified"
-    response = client.post(f"/n/caferaga/members/{world['resident_b']}/revoke", data={"reason": "Moved away"})
+        assert status_of(two_hoods["resident_b"]) == "verified"
+    response = client.post(f"/n/caferaga/members/{two_hoods['resident_b']}/revoke", data={"reason": "Moved away"})
     assert response.status_code == 302
     with app.app_context():
-        membership = db.session.get(Membership, world["resident_b"])
+        membership = db.session.get(Membership, two_hoods["resident_b"])
         assert (membership.status, membership.reason) == ("revoked", "Moved away")
-        assert_counter_true(db.session.get(Neighbourhood, world["b"]), 0)
+        assert_counter_true(db.session.get(Neighbourhood, two_hoods["b"]), 0)
         assert not permissions.can(membership.user, "act_as_resident", membership.neighbourhood)
         note = db.session.scalar(select(Notification).where(Notification.kind == "membership_revoked"))
         assert note.user_id == membership.user_id
@@ -255,14 +255,14 @@ def test_a_decision_cannot_be_taken_twice(ctx):
     assert_counter_true(hood, 1)
 
 
-def test_approving_twice_through_the_desk_shows_a_message(app, client, world):
-    login(client, world["muhtar_a"])
-    client.post(f"/n/moda/members/{world['pending_a']}/approve")
-    again = client.post(f"/n/moda/members/{world['pending_a']}/approve")
+def test_approving_twice_through_the_desk_shows_a_message(app, client, two_hoods):
+    login(client, two_hoods["muhtar_a"])
+    client.post(f"/n/moda/members/{two_hoods['pending_a']}/approve")
+    again = client.post(f"/n/moda/members/{two_hoods['pending_a']}/approve")
     assert again.status_code == 400
     assert "This request has already been decided." in flashed_errors(again)
     with app.app_context():
-        assert_counter_true(db.session.get(Neighbourhood, world["a"]), 1)
+        assert_counter_true(db.session.get(Neighbourhood, two_hoods["a"]), 1)
 
 
 def test_counter_stays_equal_to_a_recount(ctx):
@@ -305,13 +305,13 @@ def test_a_second_request_is_refused(ctx):
     assert count(Membership, Membership.user_id == person.id) == 1
 
 
-def test_a_resident_cannot_ask_to_join_another_neighbourhood(app, client, world):
+def test_a_resident_cannot_ask_to_join_another_neighbourhood(app, client, two_hoods):
     login(client, "resident-b@example.org")
     response = client.post("/n/moda/join", data={"address": "Moda Cd. 5"})
     assert response.status_code == 400
     assert any("already a resident of a neighbourhood" in m for m in flashed_errors(response))
     with app.app_context():
-        assert count(Membership, Membership.neighbourhood_id == world["a"], Membership.role == "resident") == 1
+        assert count(Membership, Membership.neighbourhood_id == two_hoods["a"], Membership.role == "resident") == 1
 
 
 @pytest.mark.parametrize("statuses", [("pending", "pending"), ("verified", "pending"), ("verified", "verified")])
@@ -343,41 +343,41 @@ def test_the_index_allows_old_memberships_and_appointments_beside_a_residence(ct
 
 # --- withdraw and leave --------------------------------------------------------------------------
 
-def test_withdraw_a_request_then_ask_elsewhere(app, client, world):
+def test_withdraw_a_request_then_ask_elsewhere(app, client, two_hoods):
     login(client, "applicant@example.org")
     response = client.post("/membership/withdraw", follow_redirects=True)
     assert "Your request has been withdrawn." in text(response)
     with app.app_context():
-        assert status_of(world["pending_a"]) == "rejected"
-        assert db.session.get(Membership, world["pending_a"]).reason == "withdrawn"
+        assert status_of(two_hoods["pending_a"]) == "rejected"
+        assert db.session.get(Membership, two_hoods["pending_a"]).reason == "withdrawn"
     assert client.post("/n/caferaga/join", data={"address": "Caferağa Sk. 3"}).status_code == 302
 
 
-def test_withdraw_without_a_request_explains(app, client, world):
+def test_withdraw_without_a_request_explains(app, client, two_hoods):
     login(client, "resident-b@example.org")
     response = client.post("/membership/withdraw", follow_redirects=True)
     assert "You have no open request to withdraw." in text(response)
     with app.app_context():
-        assert status_of(world["resident_b"]) == "verified"
+        assert status_of(two_hoods["resident_b"]) == "verified"
 
 
-def test_leave_the_neighbourhood(app, client, world):
+def test_leave_the_neighbourhood(app, client, two_hoods):
     login(client, "resident-b@example.org")
     response = client.post("/membership/leave", follow_redirects=True)
     assert "You are no longer a resident of the neighbourhood." in text(response)
     with app.app_context():
-        membership = db.session.get(Membership, world["resident_b"])
+        membership = db.session.get(Membership, two_hoods["resident_b"])
         assert (membership.status, membership.reason) == ("revoked", "left")
-        assert_counter_true(db.session.get(Neighbourhood, world["b"]), 0)
+        assert_counter_true(db.session.get(Neighbourhood, two_hoods["b"]), 0)
     assert client.post("/n/moda/join", data={"address": "Moda Cd. 7"}).status_code == 302
 
 
-def test_leave_without_a_residence_explains(app, client, world):
+def test_leave_without_a_residence_explains(app, client, two_hoods):
     login(client, "applicant@example.org")
     response = client.post("/membership/leave", follow_redirects=True)
     assert "You are not a resident of any neighbourhood." in text(response)
     with app.app_context():
-        assert status_of(world["pending_a"]) == "pending"
+        assert status_of(two_hoods["pending_a"]) == "pending"
 
 
 # --- invitation codes --------------------------------------------------------------------------
@@ -420,15 +420,15 @@ def test_only_the_muhtar_of_the_neighbourhood_issues_codes(ctx):
     assert count(InviteCode) == 0
 
 
-def test_invites_page_creates_codes_and_prints_letters(app, client, world):
-    login(client, world["muhtar_a"])
+def test_invites_page_creates_codes_and_prints_letters(app, client, two_hoods):
+    login(client, two_hoods["muhtar_a"])
     assert client.get("/n/moda/invites").status_code == 200
     response = client.post("/n/moda/invites", data={"count": "3", "valid_days": "30"})
     assert response.status_code == 302
     letters = client.get(response.headers["Location"])
     assert letters.status_code == 200
     with app.app_context():
-        codes = list(db.session.scalars(select(InviteCode.code).where(InviteCode.neighbourhood_id == world["a"])))
+        codes = list(db.session.scalars(select(InviteCode.code).where(InviteCode.neighbourhood_id == two_hoods["a"])))
     assert len(codes) == 3
     page = text(letters)
     assert all(code in page for code in codes)
@@ -436,12 +436,12 @@ def test_invites_page_creates_codes_and_prints_letters(app, client, world):
     assert "http://localhost/join" in page
 
 
-def test_letters_carry_the_public_address_whatever_host_the_muhtar_used(app, client, world):
+def test_letters_carry_the_public_address_whatever_host_the_muhtar_used(app, client, two_hoods):
     """Printed letters must point at BASE_URL, not at the host name of the request (an internal one
     behind a proxy, or whatever a client sent)."""
     app.config["BASE_URL"] = "https://assembly.example.org"
     try:
-        login(client, world["muhtar_a"])
+        login(client, two_hoods["muhtar_a"])
         created = client.post("/n/moda/invites", data={"count": "1", "valid_days": "30"})
         letters = client.get(created.headers["Location"])  # the request comes in on http://localhost
         assert letters.status_code == 200
@@ -452,8 +452,8 @@ def test_letters_carry_the_public_address_whatever_host_the_muhtar_used(app, cli
 
 
 @pytest.mark.parametrize(("number", "days"), [("0", "30"), ("501", "30"), ("ten", "30"), ("5", "400")])
-def test_invites_page_refuses_bad_numbers(app, client, world, number, days):
-    login(client, world["muhtar_a"])
+def test_invites_page_refuses_bad_numbers(app, client, two_hoods, number, days):
+    login(client, two_hoods["muhtar_a"])
     response = client.post("/n/moda/invites", data={"count": number, "valid_days": days})
     assert response.status_code == 400
     assert f'value="{number}"' in response.get_data(as_text=True)
@@ -462,9 +462,9 @@ def test_invites_page_refuses_bad_numbers(app, client, world, number, days):
         assert count(InviteCode) == 0
 
 
-def _codes(app, world, number=1, days=30, now=None) -> list[str]:
+def _codes(app, two_hoods, number=1, days=30, now=None) -> list[str]:
     with app.app_context():
-        hood = db.session.get(Neighbourhood, world["a"])
+        hood = db.session.get(Neighbourhood, two_hoods["a"])
         boss = directory.muhtars_of(hood)[0].user
         batch = invitations.issue_invite_codes(boss, now or utcnow(), hood, number, days)
         codes = [c.code for c in invitations.invite_batch(boss, hood, batch)]
@@ -479,8 +479,8 @@ def _newcomer(app, email="newcomer@example.org") -> str:
     return email
 
 
-def test_redeeming_a_code_makes_a_verified_resident_at_once(app, client, world):
-    [code] = _codes(app, world)
+def test_redeeming_a_code_makes_a_verified_resident_at_once(app, client, two_hoods):
+    [code] = _codes(app, two_hoods)
     login(client, _newcomer(app))
     response = client.post("/join", data={"code": code})
     assert response.status_code == 302
@@ -488,11 +488,11 @@ def test_redeeming_a_code_makes_a_verified_resident_at_once(app, client, world):
     with app.app_context():
         membership = db.session.scalar(select(Membership).join(Membership.user).where(
             Membership.user.has(email="newcomer@example.org")))
-        assert (membership.status, membership.neighbourhood_id) == ("verified", world["a"])
+        assert (membership.status, membership.neighbourhood_id) == ("verified", two_hoods["a"])
         invite = db.session.scalar(select(InviteCode).where(InviteCode.code == code))
         assert membership.invite_code_id == invite.id
         assert (invite.used_by_id, invite.used_at is not None) == (membership.user_id, True)
-        assert_counter_true(db.session.get(Neighbourhood, world["a"]), 1)
+        assert_counter_true(db.session.get(Neighbourhood, two_hoods["a"]), 1)
 
 
 @pytest.mark.parametrize("typed", [
@@ -500,8 +500,8 @@ def test_redeeming_a_code_makes_a_verified_resident_at_once(app, client, world):
     lambda code: code.replace("-", ""),
     lambda code: f"  {code[:4].lower()} {code[5:]} ",
 ])
-def test_codes_are_normalised(app, client, world, typed):
-    [code] = _codes(app, world)
+def test_codes_are_normalised(app, client, two_hoods, typed):
+    [code] = _codes(app, two_hoods)
     login(client, _newcomer(app))
     assert client.post("/join", data={"code": typed(code)}).status_code == 302
     with app.app_context():
@@ -525,43 +525,43 @@ def _refused_code(app, client, code, message):
         assert count(Membership, Membership.user.has(email="late@example.org")) == 0
 
 
-def test_a_used_code_is_refused(app, client, world):
-    [code] = _codes(app, world)
+def test_a_used_code_is_refused(app, client, two_hoods):
+    [code] = _codes(app, two_hoods)
     first = app.test_client()
     login(first, _newcomer(app))
     assert first.post("/join", data={"code": code}).status_code == 302
     _refused_code(app, client, code, "This code has already been used.")
     with app.app_context():
-        assert_counter_true(db.session.get(Neighbourhood, world["a"]), 1)
+        assert_counter_true(db.session.get(Neighbourhood, two_hoods["a"]), 1)
 
 
-def test_an_expired_code_is_refused(app, client, world):
-    [code] = _codes(app, world, days=30, now=utcnow() - dt.timedelta(days=30, minutes=1))
+def test_an_expired_code_is_refused(app, client, two_hoods):
+    [code] = _codes(app, two_hoods, days=30, now=utcnow() - dt.timedelta(days=30, minutes=1))
     _refused_code(app, client, code, "This code has expired. Ask your muhtar for a new one.")
 
 
 @pytest.mark.parametrize("code", ["ZZZZ-ZZZZ", "nonsense", "1"])
-def test_an_unknown_code_is_refused(app, client, world, code):
-    _codes(app, world)
+def test_an_unknown_code_is_refused(app, client, two_hoods, code):
+    _codes(app, two_hoods)
     _refused_code(app, client, code, "This code is not valid. Check it against your letter.")
 
 
-def test_an_empty_code_is_refused(app, client, world):
+def test_an_empty_code_is_refused(app, client, two_hoods):
     login(client, _newcomer(app))
     response = client.post("/join", data={"code": ""})
     assert response.status_code == 400
     assert field_errors(response, "code") == ["Please enter the code from your letter."]
 
 
-def test_a_resident_cannot_use_a_code_and_the_code_stays_unused(app, client, world):
-    [code] = _codes(app, world)
+def test_a_resident_cannot_use_a_code_and_the_code_stays_unused(app, client, two_hoods):
+    [code] = _codes(app, two_hoods)
     login(client, "resident-b@example.org")
     response = client.post("/join", data={"code": code})
     assert response.status_code == 400
     assert any("already a resident of a neighbourhood" in m for m in flashed_errors(response))
     with app.app_context():
         assert db.session.scalar(select(InviteCode.used_at).where(InviteCode.code == code)) is None
-        assert_counter_true(db.session.get(Neighbourhood, world["a"]), 0)
+        assert_counter_true(db.session.get(Neighbourhood, two_hoods["a"]), 0)
 
 
 def test_redeem_service_checks_expiry_against_the_given_time(ctx):
@@ -584,36 +584,36 @@ def test_redeem_service_checks_expiry_against_the_given_time(ctx):
     ("get", "/n/moda/invites"),
     ("post", "/n/moda/invites"),
 ])
-def test_a_muhtar_of_another_neighbourhood_is_refused(app, client, world, method, path):
-    login(client, world["muhtar_b"])
-    response = getattr(client, method)(path.format(**world), data={"reason": "because", "count": "3",
+def test_a_muhtar_of_another_neighbourhood_is_refused(app, client, two_hoods, method, path):
+    login(client, two_hoods["muhtar_b"])
+    response = getattr(client, method)(path.format(**two_hoods), data={"reason": "because", "count": "3",
                                                                    "valid_days": "30"})
     assert response.status_code == 403
     assert "Not allowed" in text(response)
     with app.app_context():
-        assert status_of(world["pending_a"]) == "pending"
+        assert status_of(two_hoods["pending_a"]) == "pending"
         assert count(InviteCode) == 0
 
 
-def test_letters_of_another_neighbourhood_are_refused(app, client, world):
+def test_letters_of_another_neighbourhood_are_refused(app, client, two_hoods):
     with app.app_context():
-        hood = db.session.get(Neighbourhood, world["a"])
+        hood = db.session.get(Neighbourhood, two_hoods["a"])
         batch = invitations.issue_invite_codes(directory.muhtars_of(hood)[0].user, utcnow(), hood, 2, 30)
         db.session.commit()
-    login(client, world["muhtar_b"])
+    login(client, two_hoods["muhtar_b"])
     assert client.get(f"/n/moda/invites/{batch}").status_code == 403
     assert client.get(f"/n/caferaga/invites/{batch}").status_code == 404  # not a batch of caferaga
 
 
 @pytest.mark.parametrize("action", ["approve", "reject", "revoke"])
-def test_a_membership_of_another_neighbourhood_in_the_url_is_not_found(app, client, world, action):
-    login(client, world["muhtar_a"])
-    response = client.post(f"/n/moda/members/{world['resident_b']}/{action}", data={"reason": "because"})
+def test_a_membership_of_another_neighbourhood_in_the_url_is_not_found(app, client, two_hoods, action):
+    login(client, two_hoods["muhtar_a"])
+    response = client.post(f"/n/moda/members/{two_hoods['resident_b']}/{action}", data={"reason": "because"})
     assert response.status_code == 404
     with app.app_context():
-        assert status_of(world["resident_b"]) == "verified"
+        assert status_of(two_hoods["resident_b"]) == "verified"
         assert count(AuditEvent, AuditEvent.action.like("membership.%")) == 1  # the factory's approval
-        assert_counter_true(db.session.get(Neighbourhood, world["b"]), 1)
+        assert_counter_true(db.session.get(Neighbourhood, two_hoods["b"]), 1)
 
 
 def test_a_muhtars_appointment_is_not_a_resident_request(ctx):
@@ -627,7 +627,7 @@ def test_a_muhtars_appointment_is_not_a_resident_request(ctx):
     assert status_of(appointment.id) == "verified"
 
 
-def test_residents_and_visitors_cannot_open_the_desk(app, client, world):
+def test_residents_and_visitors_cannot_open_the_desk(app, client, two_hoods):
     assert client.get("/n/moda/members").status_code == 302  # to the login page
     login(client, "resident-b@example.org")
     assert client.get("/n/caferaga/members").status_code == 403

@@ -22,7 +22,7 @@ from assembly.cli import alembic_config, upgrade_database
 from assembly.db import db, make_engine, utcnow
 from assembly.models import Base
 from tests import factories
-from tests.conftest import test_config as app_config
+from tests.support import app_config
 
 BACKENDS = pytest.mark.parametrize("committed_database", ["sqlite", "postgresql"], indirect=True)
 

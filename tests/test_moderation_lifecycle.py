@@ -15,7 +15,7 @@ from assembly.proposals import discussion, moderation
 from assembly.proposals.models import ModerationAction, Proposal, ProposalStatus, Report
 from tests import assembly_factories as af
 from tests import factories
-from tests.assembly_factories import CLOSES, HOUR, OPENS, PREPARED, clock, client_of, committed  # noqa: F401
+from tests.assembly_factories import CLOSES, HOUR, OPENS, PREPARED, client_of, committed
 from tests.support import text
 
 S = ProposalStatus

@@ -40,8 +40,8 @@ from tests import assembly_factories as af
 from tests import case_factories as cf
 from tests import factories
 from tests.api_support import bearer, token_for
-from tests.assembly_factories import HOUR, OPENS, clock  # noqa: F401 - fixture
-from tests.conftest import login
+from tests.assembly_factories import HOUR, OPENS
+from tests.support import login
 from tests.support import text, translated_app, translation
 
 SOURCE = Path(assembly.__file__).resolve().parent
@@ -49,13 +49,13 @@ OUT_OF_RANGE = ["-1", "0", str(2**31), str(2**63), str(10**23), "abc", "²", "1"
 INT_PARAMETER = re.compile(r"<int(?:\([^)]*\))?:(\w+)>")
 ANY_PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 KNOWN_CONVERTERS = {None, "int", "any", "path"}
-# Pages the world below does not reach (they still get every wrong value, and must not fail).
+# Pages the `everything` fixture below does not reach (they still get every wrong value, and must not fail).
 NOT_REACHED = {"assemblies.ballots_json": "exists once a ballot is closed",
                "assemblies.result_json": "exists once a ballot is closed"}
 
 
 @pytest.fixture
-def world(app) -> dict:
+def everything(app) -> dict:
     """One of everything a route can name, and one person who may open every page."""
     with app.app_context():
         now = factories.now()
@@ -83,9 +83,9 @@ def world(app) -> dict:
         return {"values": values, "email": boss.email, "api_token": api_token}
 
 
-def _client(app, world):
+def _client(app, everything):
     client = app.test_client()
-    login(client, world["email"])
+    login(client, everything["email"])
     return client
 
 
@@ -99,8 +99,8 @@ def _routes(app, method: str | None = None):
             yield rule
 
 
-def _get(client, path: str, world: dict):
-    headers = bearer(world["api_token"]) if path.startswith("/api/") else {}
+def _get(client, path: str, everything: dict):
+    headers = bearer(everything["api_token"]) if path.startswith("/api/") else {}
     response = client.get(path, headers=headers)
     response.get_data()  # streamed answers (CSV export) fail while they are read
     return response
@@ -113,19 +113,19 @@ def test_every_route_parameter_uses_a_known_converter(app):
     assert app.url_map.converters["int"] is params.IdConverter
 
 
-def test_integers_in_paths_outside_1_to_max_id_are_not_found(app, world):
-    client = _client(app, world)
+def test_integers_in_paths_outside_1_to_max_id_are_not_found(app, everything):
+    client = _client(app, everything)
     checked = 0
     for rule in _routes(app):
         for name in INT_PARAMETER.findall(rule.rule):
             for value in OUT_OF_RANGE:
-                path = _path(rule.rule, world["values"], **{name: value})
+                path = _path(rule.rule, everything["values"], **{name: value})
                 for method in sorted(rule.methods & {"GET", "POST"}):
                     response = client.open(path, method=method)
                     assert response.status_code == 404, (method, path, response.status_code)
                     checked += 1
             for method in sorted(rule.methods & {"GET", "POST"}):  # the largest id is routed, and found or not
-                path = _path(rule.rule, world["values"], **{name: params.MAX_ID})
+                path = _path(rule.rule, everything["values"], **{name: params.MAX_ID})
                 assert client.open(path, method=method).status_code < 500, (method, path)
     assert checked > 100
 
@@ -153,22 +153,22 @@ def _values(name: str) -> list[str]:
     return [*OUT_OF_RANGE, str(low - 1), str(low), str(high), str(high + 1)]
 
 
-def test_query_parameters_out_of_range_never_give_a_server_error(app, world, monkeypatch):
+def test_query_parameters_out_of_range_never_give_a_server_error(app, everything, monkeypatch):
     """Each page is asked once which query parameters it reads; then each of them gets every
     value that is not a whole number in range (and the edges of its range)."""
     monkeypatch.setattr(app.request_class, "parameter_storage_class", RecordingArgs)
-    client = _client(app, world)
+    client = _client(app, everything)
     read: dict[str, set[str]] = {}
     refused: dict[str, set[str]] = {name: set() for name in params.QUERY_INTEGERS}
     for rule in _routes(app, "GET"):
-        base = _path(rule.rule, world["values"])
+        base = _path(rule.rule, everything["values"])
         RecordingArgs.asked.clear()
-        status = _get(client, base, world).status_code
+        status = _get(client, base, everything).status_code
         assert status < 400 or (rule.endpoint in NOT_REACHED and status == 404), (base, status)
         read[rule.endpoint] = RecordingArgs.asked - {"lang"}  # the language switch: a locale code or nothing
         for name in sorted(read[rule.endpoint]):
             for value in _values(name):
-                response = _get(client, f"{base}?{name}={value}", world)
+                response = _get(client, f"{base}?{name}={value}", everything)
                 assert response.status_code < 500, (base, name, value, response.status_code)
                 if response.status_code == 400 and name in refused:
                     refused[name].add(rule.endpoint)
@@ -197,19 +197,19 @@ def test_a_wrong_query_integer_is_a_translated_400(database_url, tmp_path_factor
     assert (translation(locale, message) if locale != "en" else message) % bounds in text(response)
 
 
-def test_the_api_answers_wrong_numbers_in_its_own_format(app, world):
+def test_the_api_answers_wrong_numbers_in_its_own_format(app, everything):
     client = app.test_client()
     for value in OUT_OF_RANGE:
-        response = client.get(f"/api/v1/cases?limit={value}", headers=bearer(world["api_token"]))
+        response = client.get(f"/api/v1/cases?limit={value}", headers=bearer(everything["api_token"]))
         assert response.status_code == 422
         assert list(response.get_json()["error"]["fields"]) == ["limit"]
     for path in ("/api/v1/cases/0", f"/open311/v2/requests/{10**23}.json", f"/open311/v2/requests.json?page={2**63}"):
         assert client.get(path).status_code < 500
 
 
-def test_raw_numbers_in_forms_never_give_a_server_error(app, world):
-    client = _client(app, world)
-    values = world["values"]
+def test_raw_numbers_in_forms_never_give_a_server_error(app, everything):
+    client = _client(app, everything)
+    values = everything["values"]
     slug, proposal_id, body_id = values["slug"], values["proposal_id"], values["body_id"]
     for value in OUT_OF_RANGE:
         commented = client.post(f"/n/{slug}/p/{proposal_id}/comments", data={"body": f"Reply {value[:5]}",
@@ -218,7 +218,7 @@ def test_raw_numbers_in_forms_never_give_a_server_error(app, world):
         received = client.post(f"/staff/bodies/{body_id}", data={"case": value})
         assert received.status_code == 302, value
     with app.app_context():
-        # A parent that is not a number of this world makes a comment at the top level, as before.
+        # A parent that is not a number of these rows makes a comment at the top level, as before.
         assert all(c.parent_id is None for c in db.session.scalars(select(Comment).where(
             Comment.body.like("Reply %"))))
 
@@ -237,11 +237,11 @@ def test_ranks_that_are_not_numbers_in_range_do_not_break_a_vote(app, clock):
     assert "Your vote has been recorded." in text(response)
 
 
-def test_the_csv_import_refuses_a_huge_progress_by_line(app, world):
-    client = _client(app, world)
-    reference = world["values"]["reference"]
+def test_the_csv_import_refuses_a_huge_progress_by_line(app, everything):
+    client = _client(app, everything)
+    reference = everything["values"]["reference"]
     rows = f"reference,status,date,note,progress\n{reference},in_progress,2026-11-24,,{'9' * 5000}\n"
-    response = client.post(f"/staff/bodies/{world['values']['body_id']}/import",
+    response = client.post(f"/staff/bodies/{everything['values']['body_id']}/import",
                            data={"file": (io.BytesIO(rows.encode()), "outcomes.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 400

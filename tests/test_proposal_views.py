@@ -18,7 +18,7 @@ from assembly.proposals import discussion, moderation, services
 from assembly.proposals.models import Comment, ModerationAction, Proposal, Support
 from tests import factories
 from tests import proposal_factories as pf
-from tests.conftest import login
+from tests.support import login
 from tests.support import text
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -24,11 +24,6 @@ S = ProposalStatus
 T0 = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)
 
 
-@pytest.fixture
-def w(ctx):
-    return pf.world()
-
-
 def _events(proposal):
     return [(e.from_status, e.to_status) for e in services.events(proposal)]
 

@@ -18,9 +18,7 @@ from assembly.config import ConfigError
 from assembly.extensions import limiter
 from assembly.rate_limits import ProcessMemoryStorage, hashed_key
 from tests import factories
-from tests.conftest import PASSWORD, login
-from tests.conftest import test_config as app_config
-from tests.support import translated_app, translation
+from tests.support import PASSWORD, app_config, login, translated_app, translation
 
 PEER = "10.0.0.1"  # the proxy (or the client itself, without a proxy)
 

@@ -30,7 +30,7 @@ from assembly.notifications.services import notify, queue_email, send_digests, s
 from assembly.scheduling import exclusive, lock_id
 from tests import assembly_factories as af
 from tests import factories
-from tests.conftest import test_config as app_config
+from tests.support import app_config
 
 ROOT = Path(__file__).resolve().parent.parent
 BOTH = pytest.mark.parametrize("committed_database", ["sqlite", "postgresql"], indirect=True)

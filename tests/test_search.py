@@ -10,11 +10,6 @@ from assembly.text import fold, search_terms
 from tests import proposal_factories as pf
 
 
-@pytest.fixture
-def w(ctx):
-    return pf.world()
-
-
 def _found(w, query: str) -> list[str]:
     page = services.list_proposals(w.author, w.hood, ProposalFilters(query=query))
     return sorted(p.title for p in page.items)

@@ -26,7 +26,7 @@ import uuid
 
 import pytest
 from sqlalchemy import DateTime, create_engine, inspect, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 
 from assembly import create_app
 from assembly.accounts.models import User
@@ -40,8 +40,8 @@ from tests import assembly_factories as af
 from tests import factories
 from tests import proposal_factories as pf
 from tests.assembly_factories import CLOSES, HOUR, OPENS
-from tests.conftest import login, postgres_url, skip_or_fail
-from tests.conftest import test_config as app_config
+from tests.support import login, postgres_url, skip_or_fail
+from tests.support import app_config
 
 SETUP = OPENS - dt.timedelta(days=3)  # the factories' clock while a world is built
 

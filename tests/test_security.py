@@ -17,7 +17,7 @@ from assembly.notifications.models import Notification
 from assembly.notifications.services import notify
 from assembly.rate_limits import ProcessMemoryStorage
 from tests import factories
-from tests.conftest import PASSWORD, login, skip_or_fail
+from tests.support import PASSWORD, login, skip_or_fail
 from tests.support import (
     count,
     csrf_token,

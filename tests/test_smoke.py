@@ -1,6 +1,6 @@
 from assembly.db import db
 from tests import factories
-from tests.conftest import login
+from tests.support import login
 
 
 def test_home_page_lists_neighbourhoods(app, client):

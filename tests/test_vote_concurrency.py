@@ -39,8 +39,8 @@ from assembly.notifications.models import Notification
 from assembly.proposals.models import ProposalEvent
 from tests import assembly_factories as af
 from tests.assembly_factories import CLOSES, HOUR, OPENS
-from tests.conftest import login
-from tests.conftest import test_config as app_config
+from tests.support import login
+from tests.support import app_config
 
 pytestmark = pytest.mark.postgres
 
@@ -49,13 +49,6 @@ NOW = OPENS + HOUR
 # Only safety nets so that a broken run fails instead of hanging; nothing asserts on time.
 BARRIER_TIMEOUT = 300
 STEP_TIMEOUT = 120
-
-
-@pytest.fixture
-def concurrent_app(committed_database):
-    app = create_app(app_config(committed_database))
-    yield app
-    app.extensions["assembly_db"].engine.dispose()
 
 
 def _setup(app, secrecy: str, residents: int, opened: bool = True) -> dict:

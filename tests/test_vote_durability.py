@@ -26,8 +26,8 @@ from assembly.assemblies.models import BallotResult
 from assembly.db import db, utcnow
 from bench.vote_bench import Browser, gunicorn
 from tests import assembly_factories as af
-from tests.conftest import PASSWORD
-from tests.conftest import test_config as app_config
+from tests.support import PASSWORD
+from tests.support import app_config
 
 pytestmark = pytest.mark.postgres
 

@@ -24,7 +24,7 @@ from assembly.proposals import services
 from assembly.proposals.models import Comment, Proposal
 from tests import factories
 from tests import proposal_factories as pf
-from tests.conftest import login
+from tests.support import login
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

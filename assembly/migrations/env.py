@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from assembly import create_app
 from assembly.db import UTCDateTime, make_engine
 from assembly.models import Base
 
@@ -14,8 +15,6 @@ def _database_url() -> str:
     url = config.attributes.get("database_url")
     if url:
         return url
-    from assembly import create_app
-
     return create_app().config["DATABASE_URL"]
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.browser.support import DEMO_PASSWORD, Site
-from tests.conftest import skip_or_fail
+from tests.support import skip_or_fail
 from tools.demo_server import AXE, DemoServer, chromium_path, launch_chromium
 
 REQUIRE_BROWSER = os.environ.get("ASSEMBLY_REQUIRE_BROWSER") == "1"
