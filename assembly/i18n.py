@@ -1,7 +1,9 @@
 """Locale selection, text direction and locale-aware formatting (Jalali dates for Persian)."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -9,10 +11,11 @@ import jdatetime
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import format_time as babel_format_time
+from babel.dates import get_timezone_location
 from babel.numbers import format_decimal
 from babel.numbers import format_percent as babel_format_percent
-from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import get_locale, get_timezone
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 
 from assembly.config import LOCALES, RTL_LOCALES
@@ -60,10 +63,72 @@ def select_locale() -> str:
     return "en"
 
 
+# The one way times are shown to people: every date and time a person reads (pages, notifications,
+# e-mails, CSV, printable pages) is in the time zone of the place it belongs to. A view that loads a
+# neighbourhood, a case or a body calls `use_timezone` with its municipality's zone; pages that belong
+# to no one place (notifications, settings, staff desk) use the reader's home zone (see
+# `register_home_timezone`); anything else uses DEFAULT_TIMEZONE. Text rendered for someone else
+# (an e-mail) takes the zone explicitly: `format_datetime(value, zone=...)` or `in_timezone(zone)`.
+# Machine formats (API, Open311, JSON, feeds) stay ISO 8601 with an offset and never use these.
+_home_timezone: Callable[[object], str | None] | None = None
+
+
+def register_home_timezone(resolver: Callable[[object], str | None]) -> None:
+    """The domain that knows where people live tells this module the reader's home zone."""
+    global _home_timezone
+    _home_timezone = resolver
+
+
+def use_timezone(zone: str | None) -> None:
+    """Show this request's times in `zone` (the time zone of the place the page is about)."""
+    if zone and has_request_context():
+        g.timezone = zone
+
+
+@contextlib.contextmanager
+def in_timezone(zone: str | None):
+    """Format times in `zone` inside the block (e-mails, notifications rendered for a reader)."""
+    previous = g.get("timezone") if has_app_context() else None
+    if zone and has_app_context():
+        g.timezone = zone
+    try:
+        yield
+    finally:
+        if zone and has_app_context():
+            if previous:
+                g.timezone = previous
+            else:
+                g.pop("timezone", None)
+
+
 def select_timezone() -> str:
-    if has_request_context() and g.get("timezone"):
+    if has_app_context() and g.get("timezone"):
         return g.timezone
+    if has_request_context() and _home_timezone is not None and current_user and current_user.is_authenticated:
+        if "home_timezone" not in g:
+            g.home_timezone = _home_timezone(current_user)
+        if g.home_timezone:
+            return g.home_timezone
     return current_app.config["DEFAULT_TIMEZONE"]
+
+
+def local_zone(zone: str | None = None) -> ZoneInfo:
+    return ZoneInfo(zone or select_timezone())
+
+
+def timezone_label(zone: str | None = None) -> str:
+    """A reader's name for the zone times are shown in, e.g. “Türkiye Time (UTC+03:00)”."""
+    info = local_zone(zone)
+    if str(info) in ("UTC", "Etc/UTC"):
+        return "UTC"
+    name = get_timezone_location(info, locale=current_locale())
+    year = dt.datetime.now(info).year
+    winter, summer = (dt.datetime(year, 1, 15, tzinfo=info).utcoffset(), dt.datetime(year, 7, 15, tzinfo=info).utcoffset())
+    if winter == summer:  # a fixed offset can be given; one that changes in summer would mislead half the year
+        minutes = int(winter.total_seconds()) // 60
+        hours, rest = divmod(abs(minutes), 60)
+        name = f"{name} (UTC{'+' if minutes >= 0 else '-'}{hours:02d}:{rest:02d})"
+    return persian_digits(name) if current_locale() == "fa" else name
 
 
 def current_locale() -> str:
@@ -74,10 +139,17 @@ def text_direction(locale: str | None = None) -> str:
     return "rtl" if (locale or current_locale()) in RTL_LOCALES else "ltr"
 
 
-def _local(value: dt.datetime) -> dt.datetime:
+def _moment(value: dt.datetime | str) -> dt.datetime:
+    """A stored instant; event data keeps them as ISO 8601 strings."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(ZoneInfo(str(get_timezone())))
+    return value
+
+
+def _local(value: dt.datetime | str, zone: str | None = None) -> dt.datetime:
+    return _moment(value).astimezone(local_zone(zone))
 
 
 def wall_clock_to_utc(value: dt.datetime | None, timezone: str) -> dt.datetime | None:
@@ -99,21 +171,22 @@ def _jalali(value: dt.date) -> str:
     return persian_digits(f"{day.day} {PERSIAN_MONTHS[day.month - 1]} {day.year}")
 
 
-def format_date(value: dt.date | dt.datetime | None, fmt: str = "medium") -> str:
-    if value is None:
+def format_date(value: dt.date | dt.datetime | str | None, fmt: str = "medium", zone: str | None = None) -> str:
+    if value is None or value == "":
         return ""
-    if isinstance(value, dt.datetime):
-        value = _local(value).date()
+    if isinstance(value, (dt.datetime, str)):
+        value = _local(value, zone).date()
     locale = current_locale()
     if locale == "fa":
         return _jalali(value)
     return babel_format_date(value, format=fmt, locale=locale)
 
 
-def format_datetime(value: dt.datetime | None, fmt: str = "medium") -> str:
-    if value is None:
+def format_datetime(value: dt.datetime | str | None, fmt: str = "medium", zone: str | None = None) -> str:
+    """The moment as wall-clock time where the reader's place is (see `select_timezone`)."""
+    if value is None or value == "":
         return ""
-    local = _local(value)
+    local = _local(value, zone)
     locale = current_locale()
     if locale == "fa":
         return f"{_jalali(local.date())}، {persian_digits(local.strftime('%H:%M'))}"
@@ -121,6 +194,13 @@ def format_datetime(value: dt.datetime | None, fmt: str = "medium") -> str:
         time = babel_format_time(local, format="short", locale=locale, tzinfo=local.tzinfo)
         return f"{babel_format_date(local.date(), format='medium', locale=locale)} {time}"
     return babel_format_datetime(local, format=fmt, locale=locale, tzinfo=local.tzinfo)
+
+
+def local_iso(value: dt.datetime | str | None, zone: str | None = None) -> str:
+    """ISO 8601 with the place's offset, for machine-readable attributes (`<time datetime>`)."""
+    if value is None or value == "":
+        return ""
+    return _local(value, zone).isoformat(timespec="seconds")
 
 
 def format_number(value: int | float | None) -> str:
@@ -153,10 +233,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         date=format_date,
         datetime=format_datetime,
+        iso=local_iso,
         number=format_number,
         percent=format_percent,
         localized=localized_name,
     )
+    app.jinja_env.globals["timezone_label"] = timezone_label
 
     @app.context_processor
     def _i18n_context():

@@ -25,7 +25,7 @@ from assembly.cases.models import Case, CaseStatus
 from assembly.db import db
 from assembly.errors import NotFound
 from assembly.forms import ButtonForm
-from assembly.i18n import localized_name, wall_clock_to_utc
+from assembly.i18n import localized_name, use_timezone, wall_clock_to_utc
 from assembly.neighbourhoods.models import Body, Category, Neighbourhood
 from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
 from assembly.params import MAX_ID, parse_int, query_int
@@ -39,6 +39,7 @@ def _body(body_id: int) -> Body:
     body = db.session.get(Body, body_id)
     if body is None:
         raise NotFound(_("There is no such body."))
+    use_timezone(body.municipality.timezone)
     return body
 
 
@@ -86,6 +87,12 @@ def lookup():
     return render_template("cases/lookup.html", form=form)
 
 
+def _case(reference: str) -> Case:
+    case = services.get_by_reference(reference)
+    use_timezone(case.neighbourhood.municipality.timezone)
+    return case
+
+
 def _case_page(case, status: int = 200, **forms):
     body = case.body
     staff = current_user.is_authenticated and permissions.can(current_user, "act_for_body", case)
@@ -100,20 +107,19 @@ def _case_page(case, status: int = 200, **forms):
         schedule=forms.get("schedule") or ScheduleForm(formdata=None), decide=decide,
         progress=forms.get("progress") or ProgressForm(formdata=None),
         done=forms.get("done") or DoneForm(formdata=None), failed=forms.get("failed"),
-        timezone=case.neighbourhood.municipality.timezone,
     ), status
 
 
 @bp.route("/cases/<reference>")
 def show(reference: str):
-    case = services.get_by_reference(reference)
+    case = _case(reference)
     return _case_page(case)
 
 
 @bp.route("/cases/<reference>/events/<kind>", methods=["POST"])
 @login_required
 def act(reference: str, kind: str):
-    case = services.get_by_reference(reference)
+    case = _case(reference)
     require("act_for_body", case)
     form_class = {"received": ReceiveForm, "scheduled": ScheduleForm, "decided": DecideForm,
                   "in_progress": ProgressForm, "done": DoneForm}.get(kind)

@@ -5,15 +5,18 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from assembly import i18n
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
 from assembly.neighbourhoods import services
+from assembly.neighbourhoods.homes import home_timezone
 from assembly.neighbourhoods.forms import InviteCodeForm, IssueInvitesForm, JoinForm
 from assembly.params import query_int
 from assembly.urls import external_url
 from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("neighbourhoods", __name__)
+i18n.register_home_timezone(home_timezone)
 
 
 def _join_limit(view):
@@ -24,7 +27,7 @@ def _join_limit(view):
 def _neighbourhood(slug: str):
     neighbourhood = services.get_neighbourhood(slug)
     g.neighbourhood_locale = neighbourhood.default_locale
-    g.timezone = neighbourhood.municipality.timezone
+    i18n.use_timezone(neighbourhood.municipality.timezone)
     return neighbourhood
 
 
