@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from babel.numbers import format_decimal
 from babel.numbers import format_percent as babel_format_percent
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from assembly.config import LOCALES, RTL_LOCALES
@@ -27,6 +29,8 @@ PERSIAN_MONTHS = (
     "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
 )
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+# Persian (۰–۹) and Arabic-Indic (٠–٩) digits, as people type them, read as 0–9.
+_LATIN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
 def valid_locale(value: str | None) -> str | None:
@@ -164,6 +168,81 @@ def utc_to_wall_clock(value: dt.datetime | None, timezone: str) -> dt.datetime |
 
 def persian_digits(text: str) -> str:
     return text.translate(_PERSIAN_DIGITS)
+
+
+def latin_digits(text: str) -> str:
+    return text.translate(_LATIN_DIGITS)
+
+
+# --- dates typed in: the calendar of the reader's language ---------------------------------------
+# Dates are shown in the Solar Hijri calendar to Persian readers (`format_date`), so Persian
+# readers also type them in it; every other language uses the Gregorian calendar. The rule is the
+# reader's language, not the place: a Persian speaker in Istanbul reads and writes Solar Hijri.
+
+def uses_solar_hijri(locale: str | None = None) -> bool:
+    return (locale or current_locale()) == "fa"
+
+
+class DateEntryError(ValueError):
+    """A typed date or time that cannot be read; the message is in the reader's language."""
+
+
+_TYPED = re.compile(r"^(\d{1,4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})"
+                    r"(?:\s*(?:T|\s|,|،)\s*(\d{1,2})\s*[:.٫]\s*(\d{1,2}))?$")
+_EXAMPLE = dt.datetime(2026, 4, 9, 18, 30)
+
+
+def wall_clock_text(value: dt.datetime | None, locale: str | None = None) -> str:
+    """A wall-clock time as a date field shows it: `1405/01/20 18:30` in Persian digits, else the
+    `2026-04-09T18:30` of a datetime-local input."""
+    if value is None:
+        return ""
+    if uses_solar_hijri(locale):
+        day = jdatetime.date.fromgregorian(date=value.date())
+        return persian_digits(f"{day.year:04d}/{day.month:02d}/{day.day:02d} {value:%H:%M}")
+    return value.strftime("%Y-%m-%dT%H:%M")
+
+
+def date_entry_hint(locale: str | None = None) -> str:
+    """Which calendar and what shape a date field expects, with an example."""
+    if uses_solar_hijri(locale):
+        return _("Solar Hijri calendar: year/month/day, then the time, e.g. %(example)s",
+                 example=wall_clock_text(_EXAMPLE, locale))
+    return _("Year-month-day, then the time, e.g. %(example)s", example=_EXAMPLE.strftime("%Y-%m-%d %H:%M"))
+
+
+def parse_wall_clock(text: str, locale: str | None = None) -> dt.datetime | None:
+    """Read a typed date and time (naive wall-clock time) in the calendar of the reader's language.
+
+    Persian or Arabic-Indic digits are accepted as well as Latin ones; the parts may be separated
+    by `-`, `/` or `.`. Raises DateEntryError with a translated message."""
+    raw = latin_digits((text or "").strip())
+    if not raw:
+        return None
+    found = _TYPED.match(raw)
+    if found is None:
+        raise DateEntryError(_("Enter the date and time like this: %(example)s.",
+                               example=wall_clock_text(_EXAMPLE, locale).replace("T", " ")))
+    year, month, day = (int(part) for part in found.group(1, 2, 3))
+    if found.group(4) is None:
+        raise DateEntryError(_("Give the time too, e.g. 18:30."))
+    hour, minute = int(found.group(4)), int(found.group(5))
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise DateEntryError(_("There is no such time of day. Use hours 0–23 and minutes 0–59."))
+    if uses_solar_hijri(locale):
+        if not 1300 <= year <= 1500:
+            raise DateEntryError(_("Give the year in the Solar Hijri calendar, e.g. %(year)s.",
+                                   year=persian_digits(str(jdatetime.date.today().year))))
+        try:
+            date = jdatetime.date(year, month, day).togregorian()
+        except ValueError:
+            raise DateEntryError(_("This date does not exist in the Solar Hijri calendar.")) from None
+    else:
+        try:
+            date = dt.date(year, month, day)
+        except ValueError:
+            raise DateEntryError(_("This date does not exist.")) from None
+    return dt.datetime.combine(date, dt.time(hour, minute))
 
 
 def _jalali(value: dt.date) -> str:

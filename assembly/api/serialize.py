@@ -45,7 +45,7 @@ def case(case_: Case, categories: dict[int, Category], now: dt.datetime) -> dict
         "text": case_.text,
         "text_html": case_.text_html,
         "status": case_.status,
-        "status_label": cases.status_label(case_.status, case_.decision),
+        "status_label": cases.status_label(case_.status, case_.decision, case_.body.kind),
         "decision": case_.decision,
         "progress": case_.progress,
         "overdue": cases.is_overdue(case_, now),

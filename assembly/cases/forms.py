@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, SearchField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from assembly.forms import WallClockField
 
 _note = TextAreaField(_l("Public note"), validators=[Optional(), Length(max=5000)],
                       description=_l("Shown on the public case page and sent to the people who follow the item."))
@@ -21,8 +23,9 @@ class ReceiveForm(FlaskForm):
 
 
 class ScheduleForm(FlaskForm):
-    meeting_at = DateTimeLocalField(_l("Council meeting"), format="%Y-%m-%dT%H:%M", validators=[
-        InputRequired(_l("Give the date of the council meeting."))])
+    # Labelled for the kind of body by the view (see cases.wording); required by the service,
+    # whose message names what the date is for (a council meeting, planned work …).
+    meeting_at = WallClockField(_l("Council meeting"), validators=[Optional()])
     agenda_number = StringField(_l("Agenda number"), validators=[Optional(), Length(max=40)])
     record_url = StringField(_l("Link to the council's own record"), validators=[Optional(), Length(max=500)])
     note = _note

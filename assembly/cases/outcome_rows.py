@@ -285,8 +285,8 @@ class Checker:
         state = self.state.setdefault(case.id, SimpleNamespace(status=case.status, decision=case.decision,
                                                                 date=None, line=None))
         if kind not in services._allowed(state):
-            current = services.status_label(state.status, state.decision)
-            wanted = services.status_label(kind, decision)
+            current = services.status_label(state.status, state.decision, self.body.kind)
+            wanted = services.status_label(kind, decision, self.body.kind)
             if state.line is None:
                 self._error(line, _("the case %(reference)s is “%(current)s” and cannot be marked “%(new)s”.",
                                     reference=case.reference, current=current, new=wanted))

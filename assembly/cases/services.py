@@ -7,6 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from zoneinfo import ZoneInfo
+
+import jdatetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -17,9 +20,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from assembly import permissions
 from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotResult
 from assembly.audit.services import record
-from assembly.cases.models import Case, CaseEvent, CaseSequence, CaseStatus, Decision, decision_label, status_label
+from assembly.cases import wording
+from assembly.cases.models import Case, CaseEvent, CaseSequence, CaseStatus, Decision, decision_label
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotFound, ValidationFailed
+from assembly.i18n import latin_digits, uses_solar_hijri
 from assembly.neighbourhoods.models import Body
 from assembly.notifications.services import register_message
 from assembly.proposals import services as proposals
@@ -27,6 +32,7 @@ from assembly.proposals.models import Proposal, ProposalStatus
 from assembly.text import clean_plain
 
 C = CaseStatus
+status_label = wording.status_label  # (status, decision, body kind): the words people read
 GENESIS = "0" * 64
 OPEN_STATUSES = (C.FORWARDED.value, C.RECEIVED.value, C.SCHEDULED.value)
 
@@ -43,7 +49,7 @@ NEXT: dict[str, frozenset[str]] = {
 
 def _event_message(p: dict) -> str:
     return _("Case %(reference)s (“%(title)s”) is now: %(status)s.", reference=p["reference"], title=p["title"],
-             status=status_label(p["status"], p.get("decision") or None))
+             status=wording.status_label(p["status"], p.get("decision") or None, p.get("body_kind")))
 
 
 register_message("case_event", _event_message)
@@ -100,7 +106,7 @@ def _append(case: Case, kind: str, actor, now: dt.datetime, note: str | None = N
     db.session.add(event)
     db.session.flush()
     proposals.notify_followers(case.proposal, "case_event", now, reference=case.reference, status=case.status,
-                               decision=case.decision or "")
+                               decision=case.decision or "", body_kind=case.body.kind)
     return event
 
 
@@ -151,10 +157,20 @@ def verify_all(batch: int = 500):
 
 # --- forwarding ---------------------------------------------------------------------------------
 
+def reference_year(neighbourhood, now: dt.datetime) -> int:
+    """The year in a case reference: the year at the place when the item is forwarded, in the
+    neighbourhood's calendar — Solar Hijri where the neighbourhood's language is Persian (Tehran:
+    TEH20-DOLATABAD-1405-0001), Gregorian elsewhere."""
+    local = now.astimezone(ZoneInfo(neighbourhood.municipality.timezone)).date()
+    if uses_solar_hijri(neighbourhood.default_locale):
+        return jdatetime.date.fromgregorian(date=local).year
+    return local.year
+
+
 def _next_reference(case_neighbourhood, now: dt.datetime) -> str:
     """municipality-neighbourhood-year-sequence, gapless: the counter row is incremented in
     the forwarding's own transaction (a rolled-back forwarding gives its number back)."""
-    year = now.year
+    year = reference_year(case_neighbourhood, now)
     statement = db.insert(CaseSequence).values(neighbourhood_id=case_neighbourhood.id, year=year, last_number=1)
     statement = statement.on_conflict_do_update(
         index_elements=[CaseSequence.neighbourhood_id, CaseSequence.year],
@@ -247,7 +263,8 @@ def default_body(proposal: Proposal) -> Body | None:
 def _check(case: Case, kind: str) -> None:
     if kind not in _allowed(case):
         raise InvalidTransition(_("A case that is “%(current)s” cannot be marked “%(new)s”.",
-                                  current=status_label(case.status, case.decision), new=status_label(kind)))
+                                  current=status_label(case.status, case.decision, case.body.kind),
+                                  new=status_label(kind, None, case.body.kind)))
 
 
 def receive(actor, now: dt.datetime, case: Case, note: str | None = None, *,
@@ -264,7 +281,7 @@ def schedule(actor, now: dt.datetime, case: Case, *, meeting_at: dt.datetime, ag
     permissions.require(actor, "act_for_body", case)
     _check(case, "scheduled")
     if meeting_at is None:
-        raise ValidationFailed(_("Give the date of the council meeting."), "meeting_at")
+        raise ValidationFailed(wording.label(case.body.kind, "meeting_required"), "meeting_at")
     record_url = clean_plain(record_url or "") or None
     if record_url and not record_url.startswith(("https://", "http://")):
         raise ValidationFailed(_("Give a web address starting with https://."), "record_url")
@@ -358,11 +375,25 @@ def apply_event(actor, now: dt.datetime, case: Case, kind: str, fields: dict) ->
 
 # --- reading --------------------------------------------------------------------------------------
 
+def normalise_reference(reference: str) -> str:
+    """A reference as typed: any case, Persian or Arabic-Indic digits, spaces around it."""
+    return latin_digits(reference or "").strip().upper()
+
+
+def example_reference(locale: str) -> str:
+    """A reference number as people of that language see them, for the lookup page."""
+    if locale == "fa":
+        return f"TEH20-DOLATABAD-{jdatetime.date.today().year}-0042"
+    if locale == "sv":
+        return f"ORE-JARNTORGET-{dt.date.today().year}-0042"
+    return f"KDK-CAFERAGA-{dt.date.today().year}-0042"
+
+
 def get_by_reference(reference: str) -> Case:
     case = db.session.scalar(
         select(Case).options(joinedload(Case.body), joinedload(Case.neighbourhood), joinedload(Case.proposal),
                              joinedload(Case.referred_from))
-        .where(Case.reference == reference.strip().upper()))
+        .where(Case.reference == normalise_reference(reference)))
     if case is None:
         raise NotFound(_("There is no case with this reference number."))
     return case

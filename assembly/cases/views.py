@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from assembly import permissions
 from assembly.cases import inbox as inbox_service
-from assembly.cases import services
+from assembly.cases import services, wording
 from assembly.cases.forms import (
     DecideForm,
     DoneForm,
@@ -25,7 +25,7 @@ from assembly.cases.models import Case, CaseStatus
 from assembly.db import db
 from assembly.errors import NotFound
 from assembly.forms import ButtonForm
-from assembly.i18n import localized_name, use_timezone, wall_clock_to_utc
+from assembly.i18n import current_locale, localized_name, use_timezone, wall_clock_to_utc
 from assembly.neighbourhoods.models import Body, Category, Neighbourhood
 from assembly.neighbourhoods.views import _neighbourhood as load_neighbourhood
 from assembly.params import MAX_ID, parse_int, query_int
@@ -79,12 +79,16 @@ def forward(slug: str, proposal_id: int):
 def lookup():
     form = LookupForm(request.args)
     if form.ref.data:
-        reference = form.ref.data.strip().upper()
+        reference = services.normalise_reference(form.ref.data)
         if db.session.scalar(select(Case.id).where(Case.reference == reference)):
             return redirect(url_for(".show", reference=reference))
         form.ref.errors = [_("There is no case with this reference number.")]
-        return render_template("cases/lookup.html", form=form), 404
-    return render_template("cases/lookup.html", form=form)
+        return render_template("cases/lookup.html", form=form, example=_example()), 404
+    return render_template("cases/lookup.html", form=form, example=_example())
+
+
+def _example() -> str:
+    return services.example_reference(current_locale())
 
 
 def _case(reference: str) -> Case:
@@ -97,14 +101,19 @@ def _case_page(case, status: int = 200, **forms):
     body = case.body
     staff = current_user.is_authenticated and permissions.can(current_user, "act_for_body", case)
     allowed = services._allowed(case) if staff else frozenset()
+    kind = body.kind
+    schedule = forms.get("schedule") or ScheduleForm(formdata=None)
+    for name in ("meeting_at", "agenda_number", "record_url"):  # the words of this kind of body
+        getattr(schedule, name).label.text = wording.label(kind, name)
     decide = forms.get("decide") or DecideForm(formdata=None)
     decide.refer_to.choices = [(0, "—")] + [(b.id, b.name) for b in db.session.scalars(
         select(Body).where(Body.municipality_id == body.municipality_id, Body.id != body.id).order_by(Body.name))]
     return render_template(
         "cases/show.html", case=case, events=services.events_of(case), linked=services.linked_cases(case),
-        overdue=services.is_overdue(case, now()), status_label=services.status_label, staff=staff, allowed=allowed,
+        overdue=services.is_overdue(case, now()), status_label=wording.for_kind(kind), staff=staff, allowed=allowed,
+        words=lambda key, **values: wording.label(kind, key, **values),
         receive=forms.get("receive") or ReceiveForm(formdata=None),
-        schedule=forms.get("schedule") or ScheduleForm(formdata=None), decide=decide,
+        schedule=schedule, decide=decide,
         progress=forms.get("progress") or ProgressForm(formdata=None),
         done=forms.get("done") or DoneForm(formdata=None), failed=forms.get("failed"),
     ), status
@@ -172,7 +181,8 @@ def inbox(body_id: int):
         return _bulk_receive(body)
     neighbourhood_id, category_id, page = query_int("neighbourhood"), query_int("category"), query_int("page")
     form = InboxFilterForm(request.args)
-    form.status.choices = [("", _("All"))] + [(s.value, services.status_label(s.value)) for s in CaseStatus]
+    label = wording.for_kind(body.kind)
+    form.status.choices = [("", _("All"))] + [(s.value, label(s.value)) for s in CaseStatus]
     neighbourhoods = list(db.session.scalars(select(Neighbourhood).where(
         Neighbourhood.municipality_id == body.municipality_id).order_by(Neighbourhood.slug)))
     form.neighbourhood.choices = [(0, _("All"))] + [(n.id, localized_name(n.names, n.slug)) for n in neighbourhoods]
@@ -186,7 +196,7 @@ def inbox(body_id: int):
     args = {k: v for k, v in request.args.items() if k not in {"page", "lang"}}
     return render_template("cases/inbox.html", body=body, form=form, cases=cases, total=total, page=filters.page,
                            pages=max(1, -(-total // inbox_service.PAGE_SIZE)), page_args=args, button=ButtonForm(),
-                           status_label=services.status_label, is_overdue=lambda c: services.is_overdue(c, now()))
+                           status_label=label, is_overdue=lambda c: services.is_overdue(c, now()))
 
 
 def _bulk_receive(body: Body):
