@@ -57,7 +57,13 @@ def test_persian_readers_type_solar_hijri_dates_in_any_digits(request_in, typed)
 def test_dates_that_do_not_exist_in_the_solar_hijri_calendar_are_refused(request_in, typed):
     with request_in("fa"), pytest.raises(i18n.DateEntryError) as refused:
         i18n.parse_wall_clock(typed)
-    assert str(refused.value) == "This date does not exist in the Solar Hijri calendar."
+    assert str(refused.value) == _persian("This date does not exist in the Solar Hijri calendar.")
+
+
+def _persian(msgid: str, **values) -> str:
+    """The message as a Persian reader gets it (English while a translation is missing)."""
+    found = translation("fa", msgid) or msgid
+    return found % values if values else found
 
 
 def test_the_last_day_of_a_leap_year_is_accepted(request_in):
@@ -65,16 +71,21 @@ def test_the_last_day_of_a_leap_year_is_accepted(request_in):
         assert i18n.parse_wall_clock("1403/12/30 09:00") == dt.datetime(2025, 3, 20, 9, 0)
 
 
-@pytest.mark.parametrize("typed, message", [
-    ("2026-04-09 18:30", "Give the year in the Solar Hijri calendar"),
-    ("۱۴۰۵/۰۱/۲۰", "Give the time too"),
-    ("۱۴۰۵/۰۱/۲۰ ۲۵:۰۰", "There is no such time of day"),
-    ("فردا", "Enter the date and time like this: ۱۴۰۵/۰۱/۲۰ ۱۸:۳۰."),
+@pytest.mark.parametrize("typed, message, values", [
+    ("2026-04-09 18:30", "Give the year in the Solar Hijri calendar, e.g. %(year)s.", {"year": None}),
+    ("۱۴۰۵/۰۱/۲۰", "Give the time too, e.g. 18:30.", {}),
+    ("۱۴۰۵/۰۱/۲۰ ۲۵:۰۰", "There is no such time of day. Use hours 0–23 and minutes 0–59.", {}),
+    ("فردا", "Enter the date and time like this: %(example)s.", {"example": "۱۴۰۵/۰۱/۲۰ ۱۸:۳۰"}),
 ])
-def test_a_wrong_persian_entry_says_what_is_expected(request_in, typed, message):
+def test_a_wrong_persian_entry_says_what_is_expected_in_persian(request_in, typed, message, values):
+    import jdatetime
+
+    if "year" in values:
+        values["year"] = i18n.persian_digits(str(jdatetime.date.today().year))
     with request_in("fa"), pytest.raises(i18n.DateEntryError) as refused:
         i18n.parse_wall_clock(typed)
-    assert message in str(refused.value)
+    assert str(refused.value) == _persian(message, **values)
+    assert translation("fa", message)  # translated, not English
 
 
 @pytest.mark.parametrize("locale", ["en", "tr", "sv"])
