@@ -48,6 +48,9 @@ def test_the_ballots_file_is_fingerprinted_in_the_browser_and_recounted(site, co
     status = page.locator("#browser-fingerprint")
     status.wait_for(state="visible")
     assert "is the published one" in status.inner_text() and digest in status.inner_text()
+    recount = page.locator("#browser-recount")
+    recount.wait_for(state="visible")
+    assert "Counted again in your browser: the same result as the published one." in recount.inner_text()
     submit(page, page.locator("form.check-count button[type=submit]"))
     found = page.locator("#check").inner_text()
     assert "The file is exactly the published ballots file." in found
@@ -58,6 +61,7 @@ def test_the_ballots_file_is_fingerprinted_in_the_browser_and_recounted(site, co
     changed.write_bytes(data.replace(b'"yes"', b'"no"', 1))
     page.set_input_files("#ballots-file", str(changed))
     page.wait_for_function("document.getElementById('browser-fingerprint').textContent.includes('NOT')")
+    page.wait_for_function("document.querySelector('#browser-recount .recount-verdict').textContent.includes('NOT')")
 
 
 def test_the_count_is_checked_without_javascript(site, contexts, tmp_path):
@@ -108,3 +112,57 @@ def test_a_case_page_shows_the_places_time_and_names_its_zone(site, contexts):
     assert shown.inner_text().endswith(local)
     assert shown.get_attribute("datetime").endswith("+03:00")
     assert "Türkiye" in page.locator(".timeline").inner_text()
+
+
+def _random_documents(count: int = 60) -> list[dict]:
+    """Ballots documents of every method, with ties and empty ballots, from a fixed seed."""
+    import random
+
+    from assembly import tally
+
+    rng = random.Random(11)
+    documents = []
+    for number in range(count):
+        method = ("yes_no", "approval", "ranked")[number % 3]
+        items = [str(i) for i in range(1, rng.randint(2, 5) + 1)]
+        k = 1 if method == "yes_no" else rng.randint(1, len(items))
+        ballots = []
+        for _ in range(rng.randint(0, 12)):
+            if method == "yes_no":
+                ballots.append({i: rng.choice(tally.CHOICES) for i in items if rng.random() < 0.8})
+            elif method == "approval":
+                ballots.append(rng.sample(items, rng.randint(0, k)))
+            else:
+                chosen = rng.sample(items, rng.randint(0, len(items)))
+                ranks, position = [], 0
+                while position < len(chosen):
+                    size = rng.randint(1, len(chosen) - position)
+                    ranks.append(chosen[position:position + size])
+                    position += size
+                ballots.append(ranks)
+        rules = tally.Rules(method=method, items=items, electorate=12, quorum_percent=rng.choice([0, 25, 60]),
+                            majority=rng.choice(["simple", "two_thirds"]), k=k)
+        documents.append(tally.ballots_document(rules, ballots))
+    return documents
+
+
+def test_the_browser_counts_like_the_server(site, contexts):
+    """The script's count (what a resident sees without sending the file) equals the tally's."""
+    from assembly import tally
+
+    path, _digest = _closed_session(site)
+    page = contexts.new(lang="en").new_page()
+    goto(page, f"{path}/check")
+    for document in _random_documents():
+        expected = tally.tally_document(document).to_dict()
+        counted = page.evaluate("(doc) => window.assemblyRecount(doc)", document)
+        assert counted["turnout"] == expected["turnout"]
+        assert counted["quorum"] == expected["quorum"]["met"]
+        assert counted["accepted"] == expected["accepted"], document
+        if expected["method"] == "yes_no":
+            assert counted["items"] == {i["item"]: {"yes": i["yes"], "no": i["no"], "abstain": i["abstain"]}
+                                        for i in expected["items"]}
+        else:
+            assert counted["ranking"] == expected["ranking"], document
+        if expected["method"] == "approval":
+            assert counted["items"] == {i["item"]: {"approvals": i["approvals"]} for i in expected["items"]}
