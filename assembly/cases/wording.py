@@ -6,9 +6,10 @@ utility or a health directorate plan the work and give it a reference of their o
 `label(kind, key)` gives the words, `status_label(status, decision, kind)` the status as shown.
 
 Kinds (see `BodyKind`) fall into three families:
-  council  — council, district (a district municipality decides in its own council)
+  council  — council (an elected council deciding at its meetings)
   utility  — utility (work orders)
-  service  — police, health, other public bodies (planned action with the body's reference)
+  service  — district administrations, police, health and other public bodies (an action planned
+             for a date, with the body's own reference number)
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from assembly.neighbourhoods.models import BodyKind
 COUNCIL, UTILITY, SERVICE = "council", "utility", "service"
 
 FAMILIES = {
-    BodyKind.COUNCIL.value: COUNCIL, BodyKind.DISTRICT.value: COUNCIL,
+    BodyKind.COUNCIL.value: COUNCIL, BodyKind.DISTRICT.value: SERVICE,
     BodyKind.UTILITY.value: UTILITY,
     BodyKind.POLICE.value: SERVICE, BodyKind.HEALTH.value: SERVICE, BodyKind.OTHER.value: SERVICE,
 }

@@ -101,7 +101,7 @@ def _ids(site, cast: Cast) -> dict:
                                                          Category.slug == cast.category))
         body = session.scalar(select(Body).where(Body.municipality_id == hood.municipality_id,
                                                  Body.slug == cast.body_slug))
-        return {"category": category.id, "body": body.id, "zone": hood.municipality.timezone,
+        return {"category": category.id, "body": body.id, "body_kind": body.kind, "zone": hood.municipality.timezone,
                 "bounds": (hood.min_latitude, hood.min_longitude, hood.max_latitude, hood.max_longitude)}
 
 
@@ -332,7 +332,7 @@ def journey(site, contexts, cast: Cast):
 
     # --- the author sees every step on the case page and in the notifications ------------------------
     steps = [("forwarded", None), ("received", None), ("scheduled", None), ("decided", "approved")]
-    expected_steps = [_in_app(site, lang, lambda s=s, d=d: case_services.status_label(s, d)) for s, d in steps]
+    expected_steps = [_in_app(site, lang, lambda s=s, d=d: case_services.status_label(s, d, ids["body_kind"])) for s, d in steps]
     goto(newcomer, case_path)
     assert newcomer.locator("html").get_attribute("dir") == ("rtl" if lang == "fa" else "ltr")
     shown_steps = [s.strip() for s in newcomer.locator(".events li strong").all_inner_texts()]
