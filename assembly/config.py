@@ -102,6 +102,8 @@ def defaults(instance_path: Path) -> dict:
         "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "MAP_ATTRIBUTION": "© OpenStreetMap contributors",
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # A ballots file uploaded to be recounted (read, checked, never stored) may be this large.
+        "BALLOTS_FILE_MAX_BYTES": 16 * 1024 * 1024,
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,
         "ARGON2_PARALLELISM": 2,
@@ -128,7 +130,7 @@ _ENV_STRINGS = (
 )
 _ENV_INTS = (
     "SMTP_PORT", "LOGIN_SESSION_DAYS", "PASSWORD_RESET_HOURS", "INVITE_CODE_DAYS",
-    "MAX_CONTENT_LENGTH", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM",
+    "MAX_CONTENT_LENGTH", "BALLOTS_FILE_MAX_BYTES", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM",
     "COMMENT_EDIT_MINUTES", "AUTO_HIDE_MIN_REPORTS", "TRUSTED_PROXIES", "WEB_CONCURRENCY", "HSTS_MAX_AGE",
 )
 _ENV_DECIMALS = ("AUTO_HIDE_REPORT_PERCENT",)

@@ -1,11 +1,15 @@
 """Form pieces shared across domains."""
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from markupsafe import Markup
+from wtforms import Field, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import html_params
 
+from assembly import i18n
 from assembly.config import LOCALES
 from assembly.i18n import LANGUAGE_NAMES
 
@@ -39,3 +43,50 @@ def name_fields(cls):
 
 def names_from(form) -> dict[str, str]:
     return {code: getattr(form, f"name_{code}").data or "" for code in LOCALES}
+
+
+class WallClockInput:
+    """A date-and-time input in the calendar of the reader's language. Gregorian languages get
+    the browser's `datetime-local` picker; Persian gets a text box for a Solar Hijri date (the
+    browsers' pickers are Gregorian only). Both work without JavaScript; the hint says the format."""
+
+    def __call__(self, field: Field, **attrs) -> Markup:
+        attrs.setdefault("id", field.id)
+        if i18n.uses_solar_hijri():
+            attrs.update(type="text", dir="ltr", autocomplete="off", spellcheck="false",
+                         placeholder=i18n.wall_clock_text(i18n._EXAMPLE))
+        else:
+            attrs.update(type="datetime-local")
+        return Markup(f"<input {html_params(name=field.name, value=field._value(), **attrs)}>")
+
+
+class WallClockField(Field):
+    """A local date and time (naive wall-clock time of the place; the view turns it into UTC).
+
+    Typed in the calendar of the reader's language: Solar Hijri in Persian (Persian or Latin
+    digits), Gregorian otherwise. A refused value stays in the box with a translated error."""
+
+    widget = WallClockInput()
+
+    def __init__(self, label=None, validators=None, note=None, **kwargs):
+        self.note = note
+        kwargs.setdefault("description", LazyString(self._hint))
+        super().__init__(label, validators, **kwargs)
+
+    def _hint(self) -> str:
+        hint = i18n.date_entry_hint()
+        return f"{self.note} {hint}" if self.note else hint
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return i18n.wall_clock_text(self.data)
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist:
+            return
+        self.data = None
+        try:
+            self.data = i18n.parse_wall_clock(valuelist[0])
+        except i18n.DateEntryError as error:
+            raise ValueError(str(error)) from None

@@ -1,7 +1,10 @@
 """Locale selection, text direction and locale-aware formatting (Jalali dates for Persian)."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import re
+from collections.abc import Callable
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -9,10 +12,12 @@ import jdatetime
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import format_time as babel_format_time
+from babel.dates import get_timezone_location
 from babel.numbers import format_decimal
 from babel.numbers import format_percent as babel_format_percent
-from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import get_locale, get_timezone, refresh
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import get_locale, refresh
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from assembly.config import LOCALES, RTL_LOCALES
@@ -24,6 +29,8 @@ PERSIAN_MONTHS = (
     "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
 )
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+# Persian (۰–۹) and Arabic-Indic (٠–٩) digits, as people type them, read as 0–9.
+_LATIN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
 def valid_locale(value: str | None) -> str | None:
@@ -60,18 +67,78 @@ def select_locale() -> str:
     return "en"
 
 
+# The one way times are shown to people: every date and time a person reads (pages, notifications,
+# e-mails, CSV, printable pages) is in the time zone of the place it belongs to. A view that loads a
+# neighbourhood, a case or a body calls `use_timezone` with its municipality's zone; pages that belong
+# to no one place (notifications, settings, staff desk) use the reader's home zone (see
+# `register_home_timezone`); anything else uses DEFAULT_TIMEZONE. Text rendered for someone else
+# (an e-mail) takes the zone explicitly: `format_datetime(value, zone=...)` or `in_timezone(zone)`.
+# Machine formats (API, Open311, JSON, feeds) stay ISO 8601 with an offset and never use these.
+_home_timezone: Callable[[object], str | None] | None = None
+
+
+def register_home_timezone(resolver: Callable[[object], str | None]) -> None:
+    """The domain that knows where people live tells this module the reader's home zone."""
+    global _home_timezone
+    _home_timezone = resolver
+
+
+def use_timezone(zone: str | None) -> None:
+    """Show this request's times in `zone` (the time zone of the place the page is about)."""
+    if zone and has_request_context():
+        g.timezone = zone
+
+
+@contextlib.contextmanager
+def in_timezone(zone: str | None):
+    """Format times in `zone` inside the block (e-mails, notifications rendered for a reader)."""
+    previous = g.get("timezone") if has_app_context() else None
+    if zone and has_app_context():
+        g.timezone = zone
+    try:
+        yield
+    finally:
+        if zone and has_app_context():
+            if previous:
+                g.timezone = previous
+            else:
+                g.pop("timezone", None)
 def use_place(*, locale: str, timezone: str) -> None:
     """The page belongs to a place (a neighbourhood): its language, for visitors who chose none,
     and its time zone. Forgets a locale or zone already worked out for this request."""
     g.neighbourhood_locale = locale
-    g.timezone = timezone
+    use_timezone(timezone)
     refresh()
 
 
 def select_timezone() -> str:
-    if has_request_context() and g.get("timezone"):
+    if has_app_context() and g.get("timezone"):
         return g.timezone
+    if has_request_context() and _home_timezone is not None and current_user and current_user.is_authenticated:
+        if "home_timezone" not in g:
+            g.home_timezone = _home_timezone(current_user)
+        if g.home_timezone:
+            return g.home_timezone
     return current_app.config["DEFAULT_TIMEZONE"]
+
+
+def local_zone(zone: str | None = None) -> ZoneInfo:
+    return ZoneInfo(zone or select_timezone())
+
+
+def timezone_label(zone: str | None = None) -> str:
+    """A reader's name for the zone times are shown in, e.g. “Türkiye Time (UTC+03:00)”."""
+    info = local_zone(zone)
+    if str(info) in ("UTC", "Etc/UTC"):
+        return "UTC"
+    name = get_timezone_location(info, locale=current_locale())
+    year = dt.datetime.now(info).year
+    winter, summer = (dt.datetime(year, 1, 15, tzinfo=info).utcoffset(), dt.datetime(year, 7, 15, tzinfo=info).utcoffset())
+    if winter == summer:  # a fixed offset can be given; one that changes in summer would mislead half the year
+        minutes = int(winter.total_seconds()) // 60
+        hours, rest = divmod(abs(minutes), 60)
+        name = f"{name} (UTC{'+' if minutes >= 0 else '-'}{hours:02d}:{rest:02d})"
+    return persian_digits(name) if current_locale() == "fa" else name
 
 
 def current_locale() -> str:
@@ -82,10 +149,17 @@ def text_direction(locale: str | None = None) -> str:
     return "rtl" if (locale or current_locale()) in RTL_LOCALES else "ltr"
 
 
-def _local(value: dt.datetime) -> dt.datetime:
+def _moment(value: dt.datetime | str) -> dt.datetime:
+    """A stored instant; event data keeps them as ISO 8601 strings."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(ZoneInfo(str(get_timezone())))
+    return value
+
+
+def _local(value: dt.datetime | str, zone: str | None = None) -> dt.datetime:
+    return _moment(value).astimezone(local_zone(zone))
 
 
 def wall_clock_to_utc(value: dt.datetime | None, timezone: str) -> dt.datetime | None:
@@ -102,26 +176,102 @@ def persian_digits(text: str) -> str:
     return text.translate(_PERSIAN_DIGITS)
 
 
+def latin_digits(text: str) -> str:
+    return text.translate(_LATIN_DIGITS)
+
+
+# --- dates typed in: the calendar of the reader's language ---------------------------------------
+# Dates are shown in the Solar Hijri calendar to Persian readers (`format_date`), so Persian
+# readers also type them in it; every other language uses the Gregorian calendar. The rule is the
+# reader's language, not the place: a Persian speaker in Istanbul reads and writes Solar Hijri.
+
+def uses_solar_hijri(locale: str | None = None) -> bool:
+    return (locale or current_locale()) == "fa"
+
+
+class DateEntryError(ValueError):
+    """A typed date or time that cannot be read; the message is in the reader's language."""
+
+
+_TYPED = re.compile(r"^(\d{1,4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})"
+                    r"(?:\s*(?:T|\s|,|،)\s*(\d{1,2})\s*[:.٫]\s*(\d{1,2}))?$")
+_EXAMPLE = dt.datetime(2026, 4, 9, 18, 30)
+
+
+def wall_clock_text(value: dt.datetime | None, locale: str | None = None) -> str:
+    """A wall-clock time as a date field shows it: `1405/01/20 18:30` in Persian digits, else the
+    `2026-04-09T18:30` of a datetime-local input."""
+    if value is None:
+        return ""
+    if uses_solar_hijri(locale):
+        day = jdatetime.date.fromgregorian(date=value.date())
+        return persian_digits(f"{day.year:04d}/{day.month:02d}/{day.day:02d} {value:%H:%M}")
+    return value.strftime("%Y-%m-%dT%H:%M")
+
+
+def date_entry_hint(locale: str | None = None) -> str:
+    """Which calendar and what shape a date field expects, with an example."""
+    if uses_solar_hijri(locale):
+        return _("Solar Hijri calendar: year/month/day, then the time, e.g. %(example)s",
+                 example=wall_clock_text(_EXAMPLE, locale))
+    return _("Year-month-day, then the time, e.g. %(example)s", example=_EXAMPLE.strftime("%Y-%m-%d %H:%M"))
+
+
+def parse_wall_clock(text: str, locale: str | None = None) -> dt.datetime | None:
+    """Read a typed date and time (naive wall-clock time) in the calendar of the reader's language.
+
+    Persian or Arabic-Indic digits are accepted as well as Latin ones; the parts may be separated
+    by `-`, `/` or `.`. Raises DateEntryError with a translated message."""
+    raw = latin_digits((text or "").strip())
+    if not raw:
+        return None
+    found = _TYPED.match(raw)
+    if found is None:
+        raise DateEntryError(_("Enter the date and time like this: %(example)s.",
+                               example=wall_clock_text(_EXAMPLE, locale).replace("T", " ")))
+    year, month, day = (int(part) for part in found.group(1, 2, 3))
+    if found.group(4) is None:
+        raise DateEntryError(_("Give the time too, e.g. 18:30."))
+    hour, minute = int(found.group(4)), int(found.group(5))
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise DateEntryError(_("There is no such time of day. Use hours 0–23 and minutes 0–59."))
+    if uses_solar_hijri(locale):
+        if not 1300 <= year <= 1500:
+            raise DateEntryError(_("Give the year in the Solar Hijri calendar, e.g. %(year)s.",
+                                   year=persian_digits(str(jdatetime.date.today().year))))
+        try:
+            date = jdatetime.date(year, month, day).togregorian()
+        except ValueError:
+            raise DateEntryError(_("This date does not exist in the Solar Hijri calendar.")) from None
+    else:
+        try:
+            date = dt.date(year, month, day)
+        except ValueError:
+            raise DateEntryError(_("This date does not exist.")) from None
+    return dt.datetime.combine(date, dt.time(hour, minute))
+
+
 def _jalali(value: dt.date) -> str:
     day = jdatetime.date.fromgregorian(date=value)
     return persian_digits(f"{day.day} {PERSIAN_MONTHS[day.month - 1]} {day.year}")
 
 
-def format_date(value: dt.date | dt.datetime | None, fmt: str = "medium") -> str:
-    if value is None:
+def format_date(value: dt.date | dt.datetime | str | None, fmt: str = "medium", zone: str | None = None) -> str:
+    if value is None or value == "":
         return ""
-    if isinstance(value, dt.datetime):
-        value = _local(value).date()
+    if isinstance(value, (dt.datetime, str)):
+        value = _local(value, zone).date()
     locale = current_locale()
     if locale == "fa":
         return _jalali(value)
     return babel_format_date(value, format=fmt, locale=locale)
 
 
-def format_datetime(value: dt.datetime | None, fmt: str = "medium") -> str:
-    if value is None:
+def format_datetime(value: dt.datetime | str | None, fmt: str = "medium", zone: str | None = None) -> str:
+    """The moment as wall-clock time where the reader's place is (see `select_timezone`)."""
+    if value is None or value == "":
         return ""
-    local = _local(value)
+    local = _local(value, zone)
     locale = current_locale()
     if locale == "fa":
         return f"{_jalali(local.date())}، {persian_digits(local.strftime('%H:%M'))}"
@@ -129,6 +279,13 @@ def format_datetime(value: dt.datetime | None, fmt: str = "medium") -> str:
         time = babel_format_time(local, format="short", locale=locale, tzinfo=local.tzinfo)
         return f"{babel_format_date(local.date(), format='medium', locale=locale)} {time}"
     return babel_format_datetime(local, format=fmt, locale=locale, tzinfo=local.tzinfo)
+
+
+def local_iso(value: dt.datetime | str | None, zone: str | None = None) -> str:
+    """ISO 8601 with the place's offset, for machine-readable attributes (`<time datetime>`)."""
+    if value is None or value == "":
+        return ""
+    return _local(value, zone).isoformat(timespec="seconds")
 
 
 def format_number(value: int | float | None) -> str:
@@ -161,10 +318,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         date=format_date,
         datetime=format_datetime,
+        iso=local_iso,
         number=format_number,
         percent=format_percent,
         localized=localized_name,
     )
+    app.jinja_env.globals["timezone_label"] = timezone_label
 
     @app.context_processor
     def _i18n_context():

@@ -285,7 +285,7 @@ def test_followers_get_a_notification_for_every_event(w, t0, case):
     # The author follows their own proposal since publishing: the forwarding and three steps.
     assert [p["status"] for p in notified(w.author)] == ["forwarded", "received", "scheduled", "decided"]
     assert notified(w.author)[-1] == {"reference": case.reference, "status": "decided", "decision": "approved",
-                                      "title": proposal.title}
+                                      "title": proposal.title, "body_kind": "council"}
     assert [p["status"] for p in notified(w.voter)] == ["received", "scheduled", "decided"]
     assert notified(w.staff) == []
 

@@ -59,6 +59,8 @@ def screens(server, lang: str) -> list[tuple[str, str | None, str, str | None]]:
         ("proposal", RESIDENT[lang], f"/n/{slug}/p/{discussed.id}", None),
         ("vote", RESIDENT[lang], f"/n/{slug}/assemblies/{sessions['voting']}", "#vote"),
         ("results", None, f"/n/{slug}/assemblies/{closed}", "#results"),
+        ("count-check", None, f"/n/{slug}/assemblies/{closed}/check", None),
+        ("session-dates", MUHTAR[lang], f"/n/{slug}/assemblies/new", None),
         ("case", None, f"/cases/{case.reference}", None),
         ("requests", MUHTAR[lang], f"/n/{slug}/members", None),
         ("inbox", STAFF[lang], f"/staff/bodies/{body}", None),

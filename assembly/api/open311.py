@@ -24,7 +24,8 @@ from assembly.api.errors import ApiError, http_message
 from assembly.api.timestamps import parse_timestamp
 from assembly.cases import queries
 from assembly.cases import services as cases
-from assembly.cases.models import OPEN_STATUSES, Case, CaseStatus, status_label
+from assembly.cases import wording
+from assembly.cases.models import OPEN_STATUSES, Case, CaseStatus
 from assembly.db import db
 from assembly.errors import DomainError, NotFound
 from assembly.extensions import limiter
@@ -182,7 +183,7 @@ def _w3c(value: dt.datetime | None) -> str | None:
 
 
 def _status_notes(case: Case, note: str | None) -> str:
-    text = status_label(case.status, case.decision)
+    text = wording.status_label(case.status, case.decision, case.body.kind)
     if case.status == CaseStatus.IN_PROGRESS.value:
         text = f"{text} ({format_percent(case.progress)})"
     return f"{text} — {note}" if note else text
@@ -191,14 +192,22 @@ def _status_notes(case: Case, note: str | None) -> str:
 def _notice(case: Case) -> str | None:
     if case.status not in OPEN_STATUSES:
         return None
+    zone = case.neighbourhood.municipality.timezone  # a sentence people read: the place's dates
     if case.status == CaseStatus.SCHEDULED.value and case.council_meeting_at:
+        when, kind = format_date(case.council_meeting_at, zone=zone), case.body.kind
+        if wording.family(kind) != wording.COUNCIL:
+            step = wording.label(kind, "meeting_at")
+            if case.agenda_number:
+                return _("%(step)s: %(date)s (%(reference)s).", step=step, date=when,
+                         reference=wording.label(kind, "agenda_item", num=case.agenda_number))
+            return _("%(step)s: %(date)s.", step=step, date=when)
         if case.agenda_number:
             return _("On the agenda of the council meeting of %(date)s, item %(number)s.",
-                     date=format_date(case.council_meeting_at), number=case.agenda_number)
-        return _("On the agenda of the council meeting of %(date)s.", date=format_date(case.council_meeting_at))
+                     date=when, number=case.agenda_number)
+        return _("On the agenda of the council meeting of %(date)s.", date=when)
     if cases.is_overdue(case, now()):
-        return _("Overdue: the answer was due by %(date)s.", date=format_date(case.due_at))
-    return _("The body answers by %(date)s.", date=format_date(case.due_at))
+        return _("Overdue: the answer was due by %(date)s.", date=format_date(case.due_at, zone=zone))
+    return _("The body answers by %(date)s.", date=format_date(case.due_at, zone=zone))
 
 
 def _service_request(case: Case, category: Category, note: str | None) -> dict:

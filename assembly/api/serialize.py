@@ -6,7 +6,8 @@ import datetime as dt
 
 from assembly.api import schemas
 from assembly.cases import services as cases
-from assembly.cases.models import ApiToken, Case, CaseEvent, status_label
+from assembly.cases import wording
+from assembly.cases.models import ApiToken, Case, CaseEvent
 from assembly.i18n import current_locale, localized_name
 from assembly.neighbourhoods.models import Body, Category
 from assembly.urls import external_url
@@ -41,7 +42,7 @@ def _case_fields(case_: Case, categories: dict[int, Category], now: dt.datetime)
         "text": case_.text,
         "text_html": case_.text_html,
         "status": case_.status,
-        "status_label": status_label(case_.status, case_.decision),
+        "status_label": wording.status_label(case_.status, case_.decision, case_.body.kind),
         "decision": case_.decision,
         "progress": case_.progress,
         "overdue": cases.is_overdue(case_, now),

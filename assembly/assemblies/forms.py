@@ -2,19 +2,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-_when = "%Y-%m-%dT%H:%M"
+from assembly.forms import WallClockField
+
 _number = [Optional(), NumberRange(0, 1000000, _l("Enter a number between %(min)s and %(max)s."))]
 
 
 class AssemblyForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(_l("This field is required.")), Length(max=200)],
                         description=_l("e.g. “Neighbourhood assembly, December”"))
-    meeting_start = DateTimeLocalField(_l("Meeting starts"), format=_when, validators=[Optional()],
-                                       description=_l("Local time of the neighbourhood. Leave empty for an online-only session."))
-    meeting_end = DateTimeLocalField(_l("Meeting ends"), format=_when, validators=[Optional()])
+    meeting_start = WallClockField(_l("Meeting starts"), validators=[Optional()],
+                                   note=_l("Local time of the neighbourhood. Leave empty for an online-only session."))
+    meeting_end = WallClockField(_l("Meeting ends"), validators=[Optional()])
     place = StringField(_l("Place"), validators=[Optional(), Length(max=300)])
     online_link = StringField(_l("Online meeting link"), validators=[Optional(), Length(max=500)])
 
@@ -39,10 +40,8 @@ def majority_choices():
 class BallotForm(FlaskForm):
     method = SelectField(_l("Voting method"), choices=method_choices, validators=[DataRequired()])
     secrecy = SelectField(_l("Secrecy"), choices=secrecy_choices, validators=[DataRequired()])
-    opens_at = DateTimeLocalField(_l("Voting opens"), format=_when, validators=[
-        InputRequired(_l("This field is required."))])
-    closes_at = DateTimeLocalField(_l("Voting closes"), format=_when, validators=[
-        InputRequired(_l("This field is required."))])
+    opens_at = WallClockField(_l("Voting opens"), validators=[InputRequired(_l("This field is required."))])
+    closes_at = WallClockField(_l("Voting closes"), validators=[InputRequired(_l("This field is required."))])
     quorum_percent = IntegerField(_l("Quorum (percent of verified residents)"), validators=[
         InputRequired(_l("Please enter a number.")),
         NumberRange(0, 100, _l("Enter a number between %(min)s and %(max)s."))])

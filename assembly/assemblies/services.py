@@ -279,8 +279,14 @@ def _notify_residents(assembly: Assembly, kind: str, now: dt.datetime,
         query = query.where(Membership.verified_at <= verified_by)
     residents = db.session.scalars(query)
     link = f"/n/{assembly.neighbourhood.slug}/assemblies/{assembly.id}"
+    # Times are stored as instants with the place's zone, and shown in it in every reader's language.
+    times = {"timezone": assembly.neighbourhood.municipality.timezone}
+    if assembly.meeting_start is not None:
+        times["meeting_at"] = assembly.meeting_start.isoformat()
+    if assembly.ballot is not None:
+        times["closes_at"] = assembly.ballot.closes_at.isoformat()
     for user in residents:
-        notify(user, kind, now, link=link, title=assembly.title)
+        notify(user, kind, now, link=link, title=assembly.title, **times)
 
 
 def electorate(neighbourhood_id: int, at: dt.datetime) -> int:

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from assembly import tally
-from assembly.assemblies import services, voting
+from assembly.assemblies import services, verification, voting
 from assembly.assemblies.forms import AgendaForm, AssemblyForm, BallotForm, MinutesForm, PaperCountForm
 from assembly.assemblies.models import ASSEMBLY_LIFECYCLE, BallotMethod, Secrecy
 from assembly.extensions import limiter
@@ -26,7 +26,7 @@ from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.params import MAX_ID, parse_int
 from assembly.rate_limits import person_key
 from assembly.urls import external_url, site_host
-from assembly.web import call_service, form_status, now, reads_first, require
+from assembly.web import call_service, form_status, now, proposal_title, reads_first, require
 
 bp = Blueprint("assemblies", __name__, url_prefix="/n/<slug>/assemblies")
 bp.url_value_preprocessor(context.from_url)  # loads the neighbourhood of /n/<slug>/…
@@ -304,10 +304,36 @@ def ballots_json(slug: str, assembly_id: int):
     result = voting.result_of(assembly)
     if result is None:
         return render_template("errors/404.html"), 404
-    body = json.dumps(result.document, ensure_ascii=False, indent=1, sort_keys=True)
-    return Response(body, mimetype="application/json", headers={
+    # Exactly the bytes whose SHA-256 is the published fingerprint, so any SHA-256 tool agrees.
+    return Response(verification.published_bytes(result), mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="{slug}-assembly-{assembly.id}-ballots.json"',
         "X-Ballots-Digest": result.digest})
+
+
+@bp.route("/<int:assembly_id>/check", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"], key_func=person_key)
+def check_count(slug: str, assembly_id: int):
+    """Anyone may give the downloaded ballots file back to be fingerprinted and recounted; it is
+    read from the request and never stored. (With JavaScript the fingerprint is also shown at once.)"""
+    neighbourhood, assembly = _load(slug, assembly_id)
+    result = voting.result_of(assembly)
+    if result is None:
+        return render_template("errors/404.html"), 404
+    checked, problem, status = None, None, 200
+    if request.method == "POST":
+        request.max_content_length = current_app.config["BALLOTS_FILE_MAX_BYTES"]
+        upload = request.files.get("ballots")
+        if not ButtonForm().validate_on_submit():
+            problem, status = _("The form has expired. Please submit it again."), 400
+        elif upload is None or not upload.filename:
+            problem, status = _("Choose the ballots file you downloaded."), 400
+        else:
+            checked = verification.check_file(upload.read(), result)
+            status = 200 if checked.problem is None else 400
+    return render_template("assemblies/check.html", neighbourhood=neighbourhood, assembly=assembly, result=result,
+                           checked=checked, problem=problem, button=ButtonForm(),
+                           titles={str(item.id): proposal_title(item.proposal) for item in assembly.items},
+                           max_megabytes=current_app.config["BALLOTS_FILE_MAX_BYTES"] // (1024 * 1024)), status
 
 
 @bp.route("/<int:assembly_id>/result.json")

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, SearchField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from assembly.cases import events
 from assembly.cases.events import FieldType
+from assembly.forms import WallClockField
 
 
 class ForwardForm(FlaskForm):
@@ -25,8 +26,10 @@ def _form_field(field: events.EventField, required: bool):
     """The inbox form field of an event field, with the declaration's label, limit and requirement.
     Rules across fields (a rejection needs a note …) are the service's, shown on the same form."""
     if field.type == FieldType.DATETIME:
-        return DateTimeLocalField(field.label, format="%Y-%m-%dT%H:%M", description=field.help or "",
-                                  validators=[InputRequired(field.required_message) if required else Optional()])
+        # Typed in the calendar of the reader's language (Solar Hijri in Persian); the view words
+        # its label and its "required" message for the kind of body (cases.wording).
+        return WallClockField(field.label, note=field.help or None,
+                              validators=[InputRequired(field.required_message) if required else Optional()])
     if field.type == FieldType.PERCENT:
         return IntegerField(field.label, description=field.help or "", validators=[
             InputRequired(field.required_message) if required else Optional(),

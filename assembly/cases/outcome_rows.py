@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from assembly.cases import events, services
+from assembly.cases import events, services, wording
 from assembly.cases.events import FieldType
-from assembly.cases.models import Case, CaseStatus, Decision, status_label
+from assembly.cases.models import Case, CaseStatus, Decision
 from assembly.db import db
 from assembly.neighbourhoods.models import Body
 from assembly.params import parse_int
@@ -304,8 +304,8 @@ class Checker:
         state = self.state.setdefault(case.id, SimpleNamespace(status=case.status, decision=case.decision,
                                                                 date=None, line=None))
         if kind not in services.allowed_steps(state):
-            current = status_label(state.status, state.decision)
-            wanted = status_label(kind, decision)
+            current = wording.status_label(state.status, state.decision, self.body.kind)
+            wanted = wording.status_label(kind, decision, self.body.kind)
             if state.line is None:
                 self._error(line, _("the case %(reference)s is “%(current)s” and cannot be marked “%(new)s”.",
                                     reference=case.reference, current=current, new=wanted))

@@ -6,6 +6,7 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass, field
 
+import jdatetime
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import joinedload
@@ -14,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from assembly import permissions
 from assembly.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseStatus, Decision
 from assembly.db import db
+from assembly.i18n import latin_digits
 from assembly.errors import NotFound
 from assembly.neighbourhoods.models import Body, BodyStaff, Category, Municipality
 
@@ -109,7 +111,7 @@ def get_by_reference(reference: str) -> Case:
     case = db.session.scalar(
         select(Case).options(joinedload(Case.body), joinedload(Case.neighbourhood), joinedload(Case.proposal),
                              joinedload(Case.referred_from))
-        .where(Case.reference == reference.strip().upper()))
+        .where(Case.reference == normalise_reference(reference)))
     if case is None:
         raise NotFound(_("There is no case with this reference number."))
     return case
@@ -245,3 +247,17 @@ def last_notes(cases: list[Case]) -> dict[int, str]:
         .join(Case, and_(Case.id == CaseEvent.case_id, CaseEvent.seq == Case.event_count))
         .where(Case.id.in_(ids), CaseEvent.note.is_not(None)))
     return {case_id: note for case_id, note in rows if note}
+
+
+def normalise_reference(reference: str) -> str:
+    """A reference as typed: any case, Persian or Arabic-Indic digits, spaces around it."""
+    return latin_digits(reference or "").strip().upper()
+
+
+def example_reference(locale: str) -> str:
+    """A reference number as people of that language see them, for the lookup page."""
+    if locale == "fa":
+        return f"TEH20-DOLATABAD-{jdatetime.date.today().year}-0042"
+    if locale == "sv":
+        return f"ORE-JARNTORGET-{dt.date.today().year}-0042"
+    return f"KDK-CAFERAGA-{dt.date.today().year}-0042"

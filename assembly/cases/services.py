@@ -7,6 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from zoneinfo import ZoneInfo
+
+import jdatetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -16,10 +19,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from assembly import permissions
 from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotResult
 from assembly.audit.services import record
-from assembly.cases import events
-from assembly.cases.models import CASE_LIFECYCLE, OPEN_STATUSES, Case, CaseEvent, CaseSequence, CaseStatus, Decision, status_label
+from assembly.cases import events, wording
+from assembly.cases.models import CASE_LIFECYCLE, OPEN_STATUSES, Case, CaseEvent, CaseSequence, CaseStatus, Decision
 from assembly.db import db
 from assembly.errors import InvalidTransition, ValidationFailed
+from assembly.i18n import uses_solar_hijri
 from assembly.neighbourhoods.models import Body
 from assembly.notifications.services import register_message
 from assembly.proposals import services as proposals
@@ -27,6 +31,7 @@ from assembly.proposals.models import Proposal, ProposalStatus
 from assembly.text import clean_plain
 
 C = CaseStatus
+status_label = wording.status_label  # (status, decision, body kind): the words people read
 GENESIS = "0" * 64
 
 # After a decision, what may follow depends on it: an approved item is carried out, a
@@ -39,7 +44,7 @@ AFTER_DECISION: dict[str, frozenset[CaseStatus]] = {
 
 def _event_message(p: dict) -> str:
     return _("Case %(reference)s (“%(title)s”) is now: %(status)s.", reference=p["reference"], title=p["title"],
-             status=status_label(p["status"], p.get("decision") or None))
+             status=wording.status_label(p["status"], p.get("decision") or None, p.get("body_kind")))
 
 
 register_message("case_event", _event_message)
@@ -95,7 +100,7 @@ def _append(case: Case, kind: str, actor, now: dt.datetime, note: str | None = N
     db.session.add(event)
     db.session.flush()
     proposals.notify_followers(case.proposal, "case_event", now, reference=case.reference, status=case.status,
-                               decision=case.decision or "")
+                               decision=case.decision or "", body_kind=case.body.kind)
     return event
 
 
@@ -146,10 +151,20 @@ def verify_all(batch: int = 500):
 
 # --- forwarding ---------------------------------------------------------------------------------
 
+def reference_year(neighbourhood, now: dt.datetime) -> int:
+    """The year in a case reference: the year at the place when the item is forwarded, in the
+    neighbourhood's calendar — Solar Hijri where the neighbourhood's language is Persian (Tehran:
+    TEH20-DOLATABAD-1405-0001), Gregorian elsewhere."""
+    local = now.astimezone(ZoneInfo(neighbourhood.municipality.timezone)).date()
+    if uses_solar_hijri(neighbourhood.default_locale):
+        return jdatetime.date.fromgregorian(date=local).year
+    return local.year
+
+
 def _next_reference(case_neighbourhood, now: dt.datetime) -> str:
     """municipality-neighbourhood-year-sequence, gapless: the counter row is incremented in
     the forwarding's own transaction (a rolled-back forwarding gives its number back)."""
-    year = now.year
+    year = reference_year(case_neighbourhood, now)
     statement = db.insert(CaseSequence).values(neighbourhood_id=case_neighbourhood.id, year=year, last_number=1)
     statement = statement.on_conflict_do_update(
         index_elements=[CaseSequence.neighbourhood_id, CaseSequence.year],
@@ -242,7 +257,8 @@ def default_body(proposal: Proposal) -> Body | None:
 def _check(case: Case, kind: str) -> None:
     if kind not in allowed_steps(case):
         raise InvalidTransition(_("A case that is “%(current)s” cannot be marked “%(new)s”.",
-                                  current=status_label(case.status, case.decision), new=status_label(kind)))
+                                  current=status_label(case.status, case.decision, case.body.kind),
+                                  new=status_label(kind, None, case.body.kind)))
 
 
 def receive(actor, now: dt.datetime, case: Case, note: str | None = None, *,
@@ -259,6 +275,8 @@ def schedule(actor, now: dt.datetime, case: Case, *, meeting_at: dt.datetime | N
              effective_date: str | None = None) -> CaseEvent:
     permissions.require(actor, "act_for_body", case)
     _check(case, "scheduled")
+    if meeting_at is None:  # said in the words of this kind of body
+        raise ValidationFailed(wording.label(case.body.kind, "meeting_required"), "meeting_at")
     values = events.clean("scheduled", {"meeting_at": meeting_at, "agenda_number": agenda_number,
                                         "record_url": record_url, "note": note})
     case.status = C.SCHEDULED.value

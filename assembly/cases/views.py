@@ -1,24 +1,24 @@
 """Forwarding (muhtar), public case tracking, body scoreboards and the staff inbox."""
 from __future__ import annotations
 
-
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.validators import InputRequired
 
 from assembly import permissions
-from assembly.cases import api_tokens, queries, services
+from assembly.cases import api_tokens, queries, services, wording
 from assembly.cases.events import KINDS, FieldType
 from assembly.cases.forms import EVENT_FORMS, ForwardForm, InboxFilterForm, LookupForm, TokenForm
-from assembly.cases.models import CASE_LIFECYCLE, Case, status_label
+from assembly.cases.models import CASE_LIFECYCLE, Case
 from assembly.db import db
 from assembly.errors import NotFound
 from assembly.forms import ButtonForm
-from assembly.i18n import localized_name, wall_clock_to_utc
-from assembly.neighbourhoods.models import Body, Category, Neighbourhood
+from assembly.i18n import current_locale, localized_name, use_timezone, wall_clock_to_utc
 from assembly.neighbourhoods import context
 from assembly.neighbourhoods.context import current_neighbourhood
+from assembly.neighbourhoods.models import Body, Category, Neighbourhood
 from assembly.params import MAX_ID, parse_int, query_int
 from assembly.proposals import services as proposal_services
 from assembly.web import call_service, form_status, now, require
@@ -31,6 +31,7 @@ def _body(body_id: int) -> Body:
     body = db.session.get(Body, body_id)
     if body is None:
         raise NotFound(_("There is no such body."))
+    use_timezone(body.municipality.timezone)
     return body
 
 
@@ -70,12 +71,22 @@ def forward(slug: str, proposal_id: int):
 def lookup():
     form = LookupForm(request.args)
     if form.ref.data:
-        reference = form.ref.data.strip().upper()
+        reference = queries.normalise_reference(form.ref.data)
         if db.session.scalar(select(Case.id).where(Case.reference == reference)):
             return redirect(url_for(".show", reference=reference))
         form.ref.errors = [_("There is no case with this reference number.")]
-        return render_template("cases/lookup.html", form=form), 404
-    return render_template("cases/lookup.html", form=form)
+        return render_template("cases/lookup.html", form=form, example=_example()), 404
+    return render_template("cases/lookup.html", form=form, example=_example())
+
+
+def _example() -> str:
+    return queries.example_reference(current_locale())
+
+
+def _case(reference: str) -> Case:
+    case = queries.get_by_reference(reference)
+    use_timezone(case.neighbourhood.municipality.timezone)
+    return case
 
 
 def _event_form(case, kind: str, submitted: bool = False):
@@ -84,16 +95,22 @@ def _event_form(case, kind: str, submitted: bool = False):
     for field in KINDS[kind].fields:
         if field.type == FieldType.BODY:
             form[field.name].choices = queries.other_bodies(case)
+    if kind == "scheduled":  # the words of this kind of body: a council meeting, planned work …
+        for name in ("meeting_at", "agenda_number", "record_url"):
+            form[name].label.text = wording.label(case.body.kind, name)
+        form.meeting_at.validators = [InputRequired(wording.label(case.body.kind, "meeting_required"))]
     return form
 
 
 def _case_page(case, status: int = 200, failed: str | None = None, failed_form=None):
     staff = current_user.is_authenticated and permissions.can(current_user, "act_for_body", case)
     allowed = services.allowed_steps(case) if staff else frozenset()
-    forms = {kind: failed_form if kind == failed else _event_form(case, kind) for kind in KINDS}
+    kind = case.body.kind
+    forms = {step: failed_form if step == failed else _event_form(case, step) for step in KINDS}
     return render_template(
         "cases/show.html", case=case, events=queries.events_of(case), linked=queries.linked_cases(case),
-        overdue=services.is_overdue(case, now()), status_label=status_label, staff=staff, allowed=allowed,
+        overdue=services.is_overdue(case, now()), status_label=wording.for_kind(kind), staff=staff, allowed=allowed,
+        words=lambda key, **values: wording.label(kind, key, **values),
         receive=forms["received"], schedule=forms["scheduled"], decide=forms["decided"],
         progress=forms["in_progress"], done=forms["done"], failed=failed,
         timezone=case.neighbourhood.municipality.timezone,
@@ -102,7 +119,7 @@ def _case_page(case, status: int = 200, failed: str | None = None, failed_form=N
 
 @bp.route("/cases/<reference>")
 def show(reference: str):
-    case = queries.get_by_reference(reference)
+    case = _case(reference)
     return _case_page(case)
 
 
@@ -122,7 +139,7 @@ def _event_fields(case, kind: str, form) -> dict:
 @bp.route("/cases/<reference>/events/<kind>", methods=["POST"])
 @login_required
 def act(reference: str, kind: str):
-    case = queries.get_by_reference(reference)
+    case = _case(reference)
     require("act_for_body", case)
     if kind not in KINDS:
         raise NotFound()
@@ -160,7 +177,8 @@ def inbox(body_id: int):
         return _bulk_receive(body)
     neighbourhood_id, category_id, page = query_int("neighbourhood"), query_int("category"), query_int("page")
     form = InboxFilterForm(request.args)
-    form.status.choices = [("", _("All")), *CASE_LIFECYCLE.choices()]
+    label = wording.for_kind(body.kind)
+    form.status.choices = [("", _("All")), *((value, label(value)) for value, _text in CASE_LIFECYCLE.choices())]
     neighbourhoods = list(db.session.scalars(select(Neighbourhood).where(
         Neighbourhood.municipality_id == body.municipality_id).order_by(Neighbourhood.slug)))
     form.neighbourhood.choices = [(0, _("All"))] + [(n.id, localized_name(n.names, n.slug)) for n in neighbourhoods]
@@ -174,7 +192,7 @@ def inbox(body_id: int):
     args = {k: v for k, v in request.args.items() if k not in {"page", "lang"}}
     return render_template("cases/inbox.html", body=body, form=form, cases=cases, total=total, page=filters.page,
                            pages=max(1, -(-total // queries.PAGE_SIZE)), page_args=args, button=ButtonForm(),
-                           status_label=status_label, is_overdue=lambda c: services.is_overdue(c, now()))
+                           status_label=label, is_overdue=lambda c: services.is_overdue(c, now()))
 
 
 def _bulk_receive(body: Body):

@@ -5,10 +5,12 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from assembly import i18n
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
 from assembly.neighbourhoods import context, directory, invitations, residents
 from assembly.neighbourhoods.context import current_neighbourhood
+from assembly.neighbourhoods.homes import home_timezone
 from assembly.neighbourhoods.forms import InviteCodeForm, IssueInvitesForm, JoinForm
 from assembly.params import query_int
 from assembly.rate_limits import person_key
@@ -17,6 +19,7 @@ from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("neighbourhoods", __name__)
 bp.url_value_preprocessor(context.from_url)  # loads the neighbourhood of /n/<slug>/…
+i18n.register_home_timezone(home_timezone)
 
 
 def _join_limit(view):

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from assembly.accounts.models import User
 from assembly.db import db
-from assembly.i18n import format_number
+from assembly.i18n import format_datetime, format_number, timezone_label
 from assembly.notifications.models import Notification, OutboxEmail
 from assembly.scheduling import exclusive
 
@@ -64,12 +64,25 @@ def _content_restored(p: dict) -> str:
              title=p["title"], reason=p["reason"])
 
 
+def _local_time(p: dict, key: str) -> str:
+    """A time in a notification: in the time zone of the place it is about, which is named,
+    since the reader (an e-mail, the notification list) may be anywhere."""
+    return _("%(time)s (%(zone)s)", time=format_datetime(p[key], zone=p.get("timezone")),
+             zone=timezone_label(p.get("timezone")))
+
+
 def _assembly_announced(p: dict) -> str:
-    return _("A session of your neighbourhood assembly has been announced: “%(title)s”.", title=p["title"])
+    text = _("A session of your neighbourhood assembly has been announced: “%(title)s”.", title=p["title"])
+    if p.get("meeting_at"):
+        text += " " + _("It meets on %(when)s.", when=_local_time(p, "meeting_at"))
+    return text
 
 
 def _voting_open(p: dict) -> str:
-    return _("Voting is open in “%(title)s”.", title=p["title"])
+    text = _("Voting is open in “%(title)s”.", title=p["title"])
+    if p.get("closes_at"):
+        text += " " + _("You can vote until %(when)s.", when=_local_time(p, "closes_at"))
+    return text
 
 
 # Kind → text in the reader's language. Kinds whose text needs a domain's words (a proposal's or

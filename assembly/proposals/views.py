@@ -5,8 +5,8 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from assembly.cases.models import status_label as case_status_label
 from assembly.cases.queries import cases_of_proposal
+from assembly.cases.wording import status_label as case_status_label
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
 from assembly.i18n import localized_name

@@ -74,6 +74,7 @@ def _paths(role: str, slug: str, login: str | None):
         yield "moderation log", f"{n}/moderation"
         yield "sessions", f"{n}/assemblies"
         yield "session with results", f"{n}/assemblies/{sessions['closed' if 'closed' in sessions else 'minuted'].id}"
+        yield "count check", f"{n}/assemblies/{sessions['closed' if 'closed' in sessions else 'minuted'].id}/check"
         yield "session voting", f"{n}/assemblies/{sessions['voting'].id}"
         yield "case lookup", "/cases"
         yield "case", f"/cases/{case.reference}"

@@ -24,6 +24,7 @@ __all__ = [
     "next_minute",
     "run_axe",
     "submit",
+    "typed_when",
     "wait_until",
 ]
 
@@ -147,6 +148,14 @@ def local_minute(zone: str, now: dt.datetime | None = None) -> dt.datetime:
 
     now = now or dt.datetime.now(dt.UTC)
     return now.astimezone(ZoneInfo(zone)).replace(second=0, microsecond=0, tzinfo=None)
+
+
+def typed_when(moment: dt.datetime, lang: str) -> str:
+    """A wall-clock time as a person types it into a date field in `lang`: Solar Hijri with
+    Persian digits in Persian (as the field's hint shows), the datetime-local form otherwise."""
+    from assembly.i18n import wall_clock_text
+
+    return wall_clock_text(moment, lang)
 
 
 # --- axe ---------------------------------------------------------------------------------------

@@ -35,11 +35,11 @@ from tests.browser.support import (
     log_in,
     next_minute,
     submit,
+    typed_when,
     wait_until,
 )
 from tools.demo_server import AXE
 
-WHEN = "%Y-%m-%dT%H:%M"
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def _ids(site, cast: Cast) -> dict:
                                                          Category.slug == cast.category))
         body = session.scalar(select(Body).where(Body.municipality_id == hood.municipality_id,
                                                  Body.slug == cast.body_slug))
-        return {"category": category.id, "body": body.id, "zone": hood.municipality.timezone,
+        return {"category": category.id, "body": body.id, "body_kind": body.kind, "zone": hood.municipality.timezone,
                 "bounds": (hood.min_latitude, hood.min_longitude, hood.max_latitude, hood.max_longitude)}
 
 
@@ -238,7 +238,7 @@ def journey(site, contexts, cast: Cast):
 
     muhtar.locator("a[href$='/ballot']").click()
     muhtar.wait_for_url(re.compile(r"/ballot$"))
-    opens_at = _announce_secret_ballot(muhtar, f"{session_path}/ballot", ids["zone"])
+    opens_at = _announce_secret_ballot(muhtar, f"{session_path}/ballot", ids["zone"], lang)
     assert muhtar.locator("main .status").first.inner_text() == label["announced"]
 
     # --- the muhtar hides the comment and restores it ---------------------------------------------
@@ -320,7 +320,7 @@ def journey(site, contexts, cast: Cast):
     audit.check(staff, "a received case: scheduling and decision forms")
     meeting = local_minute(ids["zone"]).replace(hour=18, minute=30) + dt.timedelta(days=21)
     scheduled = staff.locator("form[action$='/events/scheduled']")
-    scheduled.locator("#meeting_at").fill(meeting.strftime(WHEN))
+    scheduled.locator("#meeting_at").fill(typed_when(meeting, lang))
     scheduled.locator("#agenda_number").fill("7")
     submit(staff, scheduled.locator("button"))
     decided = staff.locator("form[action$='/events/decided']")
@@ -331,7 +331,7 @@ def journey(site, contexts, cast: Cast):
 
     # --- the author sees every step on the case page and in the notifications ------------------------
     steps = [("forwarded", None), ("received", None), ("scheduled", None), ("decided", "approved")]
-    expected_steps = [_in_app(site, lang, lambda s=s, d=d: case_services.status_label(s, d)) for s, d in steps]
+    expected_steps = [_in_app(site, lang, lambda s=s, d=d: case_services.status_label(s, d, ids["body_kind"])) for s, d in steps]
     goto(newcomer, case_path)
     assert newcomer.locator("html").get_attribute("dir") == ("rtl" if lang == "fa" else "ltr")
     shown_steps = [s.strip() for s in newcomer.locator(".events li strong").all_inner_texts()]
@@ -358,7 +358,7 @@ def journey(site, contexts, cast: Cast):
     assert not audit.problems, "axe found WCAG 2.1 A/AA violations:\n" + "\n".join(audit.problems)
 
 
-def _announce_secret_ballot(muhtar, ballot_path: str, zone: str) -> dt.datetime:
+def _announce_secret_ballot(muhtar, ballot_path: str, zone: str, lang: str) -> dt.datetime:
     """Set up a yes/no secret ballot and announce the session; returns when voting opens.
 
     The form takes whole minutes and a session is announced before its vote opens, so the window
@@ -372,8 +372,8 @@ def _announce_secret_ballot(muhtar, ballot_path: str, zone: str) -> dt.datetime:
         muhtar.select_option("#secrecy", "secret")
         opens_at = next_minute(margin_seconds=10)
         opens = local_minute(zone, opens_at)
-        muhtar.fill("#opens_at", opens.strftime(WHEN))
-        muhtar.fill("#closes_at", (opens + dt.timedelta(hours=2)).strftime(WHEN))
+        muhtar.fill("#opens_at", typed_when(opens, lang))
+        muhtar.fill("#closes_at", typed_when(opens + dt.timedelta(hours=2), lang))
         submit(muhtar, muhtar.locator("main form button[type=submit]"))
         with muhtar.expect_navigation() as navigation:
             muhtar.locator("form[action$='/announce'] button").click()
