@@ -77,6 +77,7 @@ def prepare_assembly(url: str) -> tuple[str, int, list[str]]:
     """Migrate, then create a neighbourhood with VOTERS residents and an open (non-secret) ballot."""
     from assembly import create_app
     from assembly.assemblies import services as sessions
+    from assembly.assemblies import voting
     from assembly.actors import SystemActor
     from assembly.cli import upgrade_database
     from assembly.db import db, utcnow
@@ -119,7 +120,7 @@ def prepare_assembly(url: str) -> tuple[str, int, list[str]]:
         sessions.set_ballot(muhtar, now, assembly, method="yes_no", secrecy="open", opens_at=opens,
                             closes_at=now + dt.timedelta(days=1))
         sessions.announce(muhtar, now, assembly)
-        sessions.advance(assembly, opens)
+        voting.advance(assembly, opens)
         item_id = assembly.items[0].id
         assembly_id = assembly.id
         db.session.commit()
@@ -231,8 +232,8 @@ def bench_backend(url: str, seconds: float, clients: int) -> dict:
         results["minimal insert"] = run_load([minimal_client(port) for _ in range(clients)], seconds, {200})
     with gunicorn("wsgi:app", assembly_env(url)) as port:
         voters = [assembly_client(port, emails[n % len(emails)], session_path, item_id) for n in range(clients)]
-        run_load(voters, 1, {302})
-        results["cast a vote"] = run_load(voters, seconds, {302})
+        run_load(voters, 1, {303})
+        results["cast a vote"] = run_load(voters, seconds, {303})
     return results
 
 
