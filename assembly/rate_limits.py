@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+import time
+from collections import Counter, defaultdict
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits.storage import MemoryStorage, Storage
 
 _CONTEXT = b"assembly rate-limit key\0"
 
@@ -43,3 +47,40 @@ def person_key() -> str:
     if current_user.is_authenticated:
         return hashed_key("person", str(current_user.id))
     return client_key()
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """`memory://` without a thread per request.
+
+    The library's in-memory storage starts a 10 ms timer thread to drop expired counters
+    whenever one is counted and no timer is alive: under steady traffic, a new thread for
+    nearly every rate-limited request. This one drops them in the request instead, at most
+    once a second (reading a counter drops it when expired anyway). It takes over the
+    `memory://` scheme, so the setting and its meaning (counts per process) stay the same.
+    """
+
+    STORAGE_SCHEME = ["memory"]
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str) -> None:
+        self.storage = Counter()
+        self.locks = defaultdict(threading.RLock)
+        self.expirations = {}
+        self.events = {}
+        self._next_sweep = 0.0
+        Storage.__init__(self, uri, wrap_exceptions=wrap_exceptions, **options)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["locks"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.locks = defaultdict(threading.RLock)
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the timer thread
+        moment = time.monotonic()
+        if moment >= self._next_sweep:
+            self._next_sweep = moment + self.SWEEP_SECONDS
+            self._MemoryStorage__expire_events()

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g, render_template, request
+from flask import Flask, abort, current_app, g, render_template, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -114,11 +114,20 @@ def _security_headers(response):
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if current_user and current_user.is_authenticated:
+    if _logged_in_without_loading():
         response.headers.setdefault("Cache-Control", "private, no-store")
     response.vary.add("Accept-Language")
     response.vary.add("Cookie")
     return response
+
+
+def _logged_in_without_loading() -> bool:
+    """Whether the request is a logged-in one, without loading the user only to find out:
+    a user already loaded (or set by an API token), else a login in the session cookie."""
+    user = g.get("_login_user")
+    if user is not None:
+        return bool(user.is_authenticated)
+    return "_user_id" in session
 
 
 def _error_page(error: HTTPException):

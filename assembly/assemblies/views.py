@@ -9,7 +9,7 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import icalendar
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -262,23 +262,32 @@ def _vote_from(form, assembly) -> object:
 @login_required
 @limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"], methods=["POST"], key_func=person_key)
 def vote(slug: str, assembly_id: int):
-    neighbourhood, assembly = _load(slug, assembly_id)
+    # The hot path reads only what the vote needs (one statement); the full page is loaded
+    # only to show a refused vote.
+    assembly = voting.ballot_box(slug, assembly_id)
+    if assembly is None:
+        abort(404)
     require("vote", assembly)
     if not ButtonForm().validate_on_submit():
-        return _page(neighbourhood, assembly, vote_error=True, status=400)
+        return _refused(slug, assembly_id)
 
     def cast():
         return {"receipt": voting.cast_vote(current_user, now(), assembly, _vote_from(request.form, assembly))}
 
     outcome = call_service(None, cast)
     if outcome is None:
-        return _page(neighbourhood, assembly, vote_error=True, status=400)
+        return _refused(slug, assembly_id)
     if outcome["receipt"]:
         # Shown once, on the page this redirects to; only its fingerprint is stored.
         session["receipt"] = {"assembly": assembly.id, "code": outcome["receipt"]}
-        return redirect(url_for(".receipt", slug=neighbourhood.slug, assembly_id=assembly.id), 303)
+        return redirect(url_for(".receipt", slug=slug, assembly_id=assembly.id), 303)
     flash(_("Your vote has been recorded."), "success")
-    return redirect(url_for(".show", slug=neighbourhood.slug, assembly_id=assembly.id, _anchor="vote"), 303)
+    return redirect(url_for(".show", slug=slug, assembly_id=assembly.id, _anchor="vote"), 303)
+
+
+def _refused(slug: str, assembly_id: int):
+    neighbourhood, assembly = _load(slug, assembly_id)
+    return _page(neighbourhood, assembly, vote_error=True, status=400)
 
 
 @bp.route("/<int:assembly_id>/receipt")
