@@ -92,13 +92,17 @@ def upcoming_meetings(neighbourhood: Neighbourhood, since: dt.datetime, limit: i
     ))
 
 
-def candidates(neighbourhood: Neighbourhood) -> list[Proposal]:
-    """Open proposals that reached the support threshold and are not hidden: what may go onto an agenda."""
+CANDIDATE_LIMIT = 200
+
+
+def candidates(neighbourhood: Neighbourhood, limit: int = CANDIDATE_LIMIT) -> list[Proposal]:
+    """Open proposals that reached the support threshold and are not hidden: what may go onto an
+    agenda, the `limit` most supported (the partial index `ix_proposals_ready` serves it)."""
     return list(db.session.scalars(
         select(Proposal).where(Proposal.neighbourhood_id == neighbourhood.id,
                                Proposal.status == ProposalStatus.OPEN.value, Proposal.ready_at.is_not(None),
                                Proposal.hidden_at.is_(None))
-        .order_by(Proposal.support_count.desc(), Proposal.id)
+        .order_by(Proposal.support_count.desc(), Proposal.id.desc()).limit(limit)
     ))
 
 

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from assembly import tally
+from assembly import permissions, tally
 from assembly.assemblies import services, voting
 from assembly.assemblies.forms import AgendaForm, AssemblyForm, BallotForm, MinutesForm, PaperCountForm
 from assembly.assemblies.models import BallotMethod, Secrecy
@@ -204,7 +204,8 @@ def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status
     ballot = assembly.ballot
     result = voting.result_of(assembly)
     shown = services.shown_status(assembly, now())
-    if agenda_form is None and assembly.status in services.EDITABLE:
+    if agenda_form is None and assembly.status in services.EDITABLE \
+            and permissions.can(current_user, "manage_assemblies", assembly):
         agenda_form = AgendaForm(formdata=None)
         agenda_form.proposal_id.choices = [(p.id, p.title) for p in services.candidates(neighbourhood)]
     return render_template(

@@ -19,6 +19,7 @@ from assembly.db import db
 from assembly.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from assembly.neighbourhoods.models import Category, Membership, MembershipRole, MembershipStatus, Neighbourhood
 from assembly.notifications.services import notify, register_message
+from assembly.proposals import search
 from assembly.proposals.models import status_label
 from assembly.proposals.models import (
     DISCUSSABLE_STATUSES,
@@ -337,6 +338,8 @@ PUBLIC_LISTABLE = (S.OPEN, S.ON_AGENDA, S.ACCEPTED, S.REJECTED, S.FORWARDED, S.W
 HIDDEN_FILTER = "hidden"
 PAGE_SIZE = 20
 COUNT_CAP = 10_000
+MAX_PAGE = COUNT_CAP // PAGE_SIZE
+RELEVANCE = "relevant"  # the order of a search when no other is chosen
 
 
 @dataclass
@@ -348,7 +351,7 @@ class ProposalFilters:
     followed: bool = False
     ready: bool = False
     mine: bool = False
-    sort: str = "newest"
+    sort: str = ""  # "" = newest, or best match first for a search
     page: int = 1
 
 
@@ -391,17 +394,30 @@ def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilter
         query = query.where(Proposal.id.in_(select(Support.proposal_id).where(Support.user_id == viewer.id)))
     if filters.followed and authenticated:
         query = query.where(Proposal.id.in_(select(Follow.proposal_id).where(Follow.user_id == viewer.id)))
-    for term in search_terms(filters.query):
-        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Proposal.search_key.like(f"%{escaped}%", escape="\\"))
+    terms = search_terms(filters.query)
+    if terms:
+        clauses, indexed = search.conditions(terms)
+        if not indexed:  # only words of one or two letters: no index can find them; bound the scan
+            newest = query.with_only_columns(Proposal.id).order_by(Proposal.id.desc()).limit(search.SHORT_QUERY_SCAN)
+            query = query.where(Proposal.id.in_(select(newest.subquery().c.id)))
+        query = query.where(*clauses)
     # Count at most COUNT_CAP matches, so the cost of a page does not grow with the data.
     total = db.session.scalar(select(func.count()).select_from(
         query.with_only_columns(Proposal.id).limit(COUNT_CAP + 1).subquery())) or 0
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     pages = max(1, -(-total // PAGE_SIZE))
-    page = max(1, filters.page) if capped else min(max(1, filters.page), pages)
-    order = SORTS.get(filters.sort, SORTS["newest"])
+    # Deep pages are capped where the count stops: beyond MAX_PAGE, narrow the search instead.
+    page = min(max(1, filters.page), MAX_PAGE if capped else pages)
+    sort = filters.sort if filters.sort in SORTS or (filters.sort == RELEVANCE and terms) else \
+        (RELEVANCE if terms else "newest")
+    if sort == RELEVANCE:
+        # Ranked among the newest COUNT_CAP + 1 matches: ranking cannot cost more than that.
+        matches = query.with_only_columns(Proposal.id).order_by(Proposal.id.desc()).limit(COUNT_CAP + 1)
+        query = select(Proposal).where(Proposal.id.in_(select(matches.subquery().c.id)))
+        order = (search.rank(terms), Proposal.published_at.desc(), Proposal.id.desc())
+    else:
+        order = SORTS[sort]
     items = list(db.session.scalars(
         query.options(joinedload(Proposal.author), joinedload(Proposal.category))
         .order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
