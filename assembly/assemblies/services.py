@@ -13,7 +13,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from assembly import permissions
-from assembly.accounts.models import User
 from assembly.assemblies.models import (
     AgendaItem,
     Assembly,
@@ -26,7 +25,7 @@ from assembly.audit.services import record
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotFound, ValidationFailed
 from assembly.neighbourhoods.models import Membership, MembershipRole, MembershipStatus, Neighbourhood
-from assembly.notifications.services import notify
+from assembly.notifications.services import notify_all
 from assembly.proposals import services as proposals
 from assembly.proposals.models import Proposal, ProposalStatus
 from assembly.text import clean_plain, render_markdown
@@ -279,15 +278,14 @@ def announce(actor, now: dt.datetime, assembly: Assembly) -> Assembly:
 
 def _notify_residents(assembly: Assembly, kind: str, now: dt.datetime,
                       verified_by: dt.datetime | None = None) -> None:
-    query = select(User).join(Membership, Membership.user_id == User.id).where(
+    """Tell the verified residents (set-based: a few statements for any number of residents)."""
+    residents = select(Membership.user_id).where(
         Membership.neighbourhood_id == assembly.neighbourhood_id,
         Membership.role == MembershipRole.RESIDENT.value, Membership.status == MembershipStatus.VERIFIED.value)
     if verified_by is not None:
-        query = query.where(Membership.verified_at <= verified_by)
-    residents = db.session.scalars(query)
+        residents = residents.where(Membership.verified_at <= verified_by)
     link = f"/n/{assembly.neighbourhood.slug}/assemblies/{assembly.id}"
-    for user in residents:
-        notify(user, kind, now, link=link, title=assembly.title)
+    notify_all(residents, kind, now, link=link, title=assembly.title)
 
 
 def electorate(neighbourhood_id: int, at: dt.datetime) -> int:

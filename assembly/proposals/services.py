@@ -18,7 +18,7 @@ from assembly import permissions
 from assembly.db import db
 from assembly.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from assembly.neighbourhoods.models import Category, Membership, MembershipRole, MembershipStatus, Neighbourhood
-from assembly.notifications.services import notify, register_message
+from assembly.notifications.services import notify, notify_all, register_message
 from assembly.proposals import search
 from assembly.proposals.models import status_label
 from assembly.proposals.models import (
@@ -87,16 +87,11 @@ def _move(proposal: Proposal, current: ProposalStatus, to: ProposalStatus, actor
 
 def notify_followers(proposal: Proposal, kind: str, now: dt.datetime, *, skip_user_id: int | None = None,
                      **params) -> None:
-    followers = db.session.scalars(
-        select(Follow.user_id).where(Follow.proposal_id == proposal.id)
-    ).all()
-    if not followers:
-        return
-    from assembly.accounts.models import User
-
-    for user in db.session.scalars(select(User).where(User.id.in_(followers))):
-        if user.id != skip_user_id:
-            notify(user, kind, now, link=proposal_link(proposal), title=proposal.title, **params)
+    """Tell every follower (but `skip_user_id`) in a few set-based statements, however many follow."""
+    followers = select(Follow.user_id).where(Follow.proposal_id == proposal.id)
+    if skip_user_id is not None:
+        followers = followers.where(Follow.user_id != skip_user_id)
+    notify_all(followers, kind, now, link=proposal_link(proposal), title=proposal.title, **params)
 
 
 def proposal_link(proposal: Proposal) -> str:
