@@ -10,9 +10,12 @@ index on the key, made by migration 0008:
 - PostgreSQL: a GIN index with `pg_trgm`'s `gin_trgm_ops` on `proposals.search_key`, which
   serves `LIKE '%word%'` directly.
 
+A search reads at most the newest SEARCH_SCAN matches of the index, site-wide, so a word found
+in every proposal costs no more than a rare one; its count stops at SEARCH_CAP ("more than
+2,000 proposals found"), and it ranks the matches among those.
 A trigram index cannot look up a word of one or two letters. Such words narrow the matches of
 the longer words of the query; a query made only of them looks through the newest
-`SHORT_QUERY_SCAN` proposals of the list (see docs/operations.md).
+SHORT_QUERY_SCAN proposals of the list (see docs/operations.md).
 
 Results are ranked by where the words stand in the key: the key starts with the title, then
 the text, then the place, so a proposal with the words in its title comes first.
@@ -20,12 +23,15 @@ the text, then the place, so a proposal with the words in its title comes first.
 from __future__ import annotations
 
 from sqlalchemy import func, literal, literal_column, select, text
+from sqlalchemy.orm import aliased
 
 from assembly.db import db
 from assembly.proposals.models import Proposal
 
 TRIGRAM = 3
 SHORT_QUERY_SCAN = 10_000
+SEARCH_CAP = 2_000  # a search counts (and ranks) at most this many matches: "more than 2,000 found"
+SEARCH_SCAN = SEARCH_CAP + 1
 FTS_TABLE = "proposal_search"
 PG_INDEX = "ix_proposals_search"
 
@@ -36,9 +42,9 @@ def is_search_index(name: str | None) -> bool:
     return bool(name) and (name == PG_INDEX or name == FTS_TABLE or name.startswith(FTS_TABLE + "_"))
 
 
-def _like(term: str):
+def _like(term: str, table=Proposal):
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Proposal.search_key.like(f"%{escaped}%", escape="\\")
+    return table.search_key.like(f"%{escaped}%", escape="\\")
 
 
 def _fts_phrase(terms: list[str]) -> str:
@@ -48,16 +54,24 @@ def _fts_phrase(terms: list[str]) -> str:
 
 def conditions(terms: list[str]) -> tuple[list, bool]:
     """WHERE clauses for the words, and whether the index can find them (some word has at
-    least three letters). Without it the caller bounds the scan."""
+    least three letters). Without it the caller bounds the scan.
+
+    The index yields at most the newest SEARCH_SCAN matching proposals of the whole site
+    (both databases read the index newest first and stop there), so a word found in every
+    proposal costs no more than one found in SEARCH_SCAN of them."""
     long_terms = [term for term in terms if len(term) >= TRIGRAM]
     short_terms = [term for term in terms if len(term) < TRIGRAM]
     clauses = []
     if long_terms and _dialect() == "sqlite":
         clauses.append(Proposal.id.in_(
             select(literal_column("rowid")).select_from(text(FTS_TABLE))
-            .where(text(f"{FTS_TABLE} MATCH :search_match").bindparams(search_match=_fts_phrase(long_terms)))))
-    else:
-        clauses.extend(_like(term) for term in long_terms)
+            .where(text(f"{FTS_TABLE} MATCH :search_match").bindparams(search_match=_fts_phrase(long_terms)))
+            .order_by(literal_column("rowid").desc()).limit(SEARCH_SCAN)))
+    elif long_terms:
+        found = aliased(Proposal)
+        clauses.append(Proposal.id.in_(
+            select(found.id).where(*(_like(term, found) for term in long_terms))
+            .order_by(found.id.desc()).limit(SEARCH_SCAN)))
     clauses.extend(_like(term) for term in short_terms)
     return clauses, bool(long_terms)
 

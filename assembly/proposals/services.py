@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, delete, func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -361,7 +361,7 @@ class ProposalPage:
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages or (self.capped and len(self.items) == PAGE_SIZE)
+        return self.page < self.pages  # a capped count stops at MAX_PAGE pages
 
 
 def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilters) -> ProposalPage:
@@ -384,7 +384,10 @@ def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilter
     if filters.category_id:
         query = query.where(Proposal.category_id == filters.category_id)
     if filters.ready:
-        query = query.where(Proposal.ready_at.is_not(None))
+        # Few proposals are ready: found through their partial index (ix_proposals_ready), then
+        # sorted (SQLite's planner would otherwise walk the whole list index looking for them).
+        ready = select(Proposal.id).where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.ready_at.is_not(None))
+        query = query.where(Proposal.id.in_(ready))
     if filters.supported_by_me and authenticated:
         query = query.where(Proposal.id.in_(select(Support.proposal_id).where(Support.user_id == viewer.id)))
     if filters.followed and authenticated:
@@ -396,29 +399,49 @@ def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilter
             newest = query.with_only_columns(Proposal.id).order_by(Proposal.id.desc()).limit(search.SHORT_QUERY_SCAN)
             query = query.where(Proposal.id.in_(select(newest.subquery().c.id)))
         query = query.where(*clauses)
+    sort = filters.sort if filters.sort in SORTS or (filters.sort == RELEVANCE and terms) else \
+        (RELEVANCE if terms else "newest")
+    if terms:
+        return _search_page(viewer, query, terms, sort, filters.page)
     # Count at most COUNT_CAP matches, so the cost of a page does not grow with the data.
     total = db.session.scalar(select(func.count()).select_from(
         query.with_only_columns(Proposal.id).limit(COUNT_CAP + 1).subquery())) or 0
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     pages = max(1, -(-total // PAGE_SIZE))
-    # Deep pages are capped where the count stops: beyond MAX_PAGE, narrow the search instead.
+    # Deep pages are capped where the count stops: beyond MAX_PAGE, narrow the list instead.
     page = min(max(1, filters.page), MAX_PAGE if capped else pages)
-    sort = filters.sort if filters.sort in SORTS or (filters.sort == RELEVANCE and terms) else \
-        (RELEVANCE if terms else "newest")
-    if sort == RELEVANCE:
-        # Ranked among the newest COUNT_CAP + 1 matches: ranking cannot cost more than that.
-        matches = query.with_only_columns(Proposal.id).order_by(Proposal.id.desc()).limit(COUNT_CAP + 1)
-        query = select(Proposal).where(Proposal.id.in_(select(matches.subquery().c.id)))
-        order = (search.rank(terms), Proposal.published_at.desc(), Proposal.id.desc())
-    else:
-        order = SORTS[sort]
     items = list(db.session.scalars(
         query.options(joinedload(Proposal.author), joinedload(Proposal.category))
-        .order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        .order_by(*SORTS[sort]).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ))
     return ProposalPage(items=items, total=total, page=page, pages=pages, capped=capped,
                         supported=supported_ids(viewer, [p.id for p in items]))
+
+
+def _search_page(viewer, query, terms: list[str], sort: str, page_number: int) -> ProposalPage:
+    """A page of search results in two statements: the matches' ids with the key they are
+    ordered by (at most SEARCH_CAP + 1: the index yields no more), counted and ordered here,
+    then the page's proposals."""
+    cap = search.SEARCH_CAP
+    published = type_coerce(func.coalesce(Proposal.published_at, Proposal.created_at), String)
+    key = {RELEVANCE: search.rank(terms), "newest": published, "supported": -Proposal.support_count,
+           "discussed": -Proposal.comment_count}[sort]
+    # (key, ±id) tuples sort in their natural order; the timestamps stay as the database gives them.
+    newest_first = sort == "newest"
+    rows = db.session.execute(query.with_only_columns(key, Proposal.id if newest_first else -Proposal.id)
+                              .order_by(Proposal.id.desc()).limit(cap + 1)).all()
+    rows.sort(reverse=newest_first)
+    capped = len(rows) > cap
+    total = min(len(rows), cap)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page_number), pages)
+    ids = [abs(row[1]) for row in rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
+    found = {proposal.id: proposal for proposal in db.session.scalars(
+        select(Proposal).options(joinedload(Proposal.author), joinedload(Proposal.category))
+        .where(Proposal.id.in_(ids)))} if ids else {}
+    return ProposalPage(items=[found[number] for number in ids], total=total, page=page, pages=pages,
+                        capped=capped, supported=supported_ids(viewer, ids))
 
 
 def map_points(neighbourhood: Neighbourhood, limit: int = 500) -> list[Proposal]:
