@@ -237,6 +237,24 @@ def bench_backend(url: str, seconds: float, clients: int) -> dict:
     return results
 
 
+def bench_pages(url: str, seconds: float, clients: int, pages: dict[str, str]) -> dict:
+    """Throughput of each page (a visitor) against the trivial endpoint, same server settings."""
+    results = {}
+
+    def getter(port: int, path: str):
+        browser = Browser(port)
+        return lambda _number: browser.request("GET", path)[0]
+
+    with gunicorn("bench.minimal_app:app", {"BENCH_DATABASE_URL": url}) as port:
+        run_load([getter(port, "/") for _ in range(clients)], 1, {200})
+        results["trivial endpoint"] = run_load([getter(port, "/") for _ in range(clients)], seconds, {200})
+    with gunicorn("wsgi:app", assembly_env(url)) as port:
+        for name, path in pages.items():
+            run_load([getter(port, path) for _ in range(clients)], 1, {200})
+            results[name] = run_load([getter(port, path) for _ in range(clients)], seconds, {200})
+    return results
+
+
 @contextmanager
 def scratch_database(backend: str):
     if backend == "sqlite":

@@ -18,7 +18,7 @@ from assembly.proposals.models import Follow
 from tests import assembly_factories as af
 from tests import factories
 from tests import proposal_factories as pf
-from tests.assembly_factories import HOUR, OPENS, PREPARED, clock, client_of, committed  # noqa: F401 - fixture
+from tests.assembly_factories import HOUR, OPENS, clock, client_of, committed  # noqa: F401 - fixture
 
 
 @contextlib.contextmanager
