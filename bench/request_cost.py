@@ -9,6 +9,8 @@ database server's own CPU is not included (the same holds for the floors it is c
 Compared:
 - *bare route*: a Flask app with the same extensions (Babel, CSRF, Flask-Login, Flask-Limiter,
   a signed cookie session) and a route that returns "ok"; the *trivial endpoint* for pages;
+  requested without a cookie, and with a logged-in visitor's Assembly session cookie (same
+  secret and cookie name: the floor of a logged-in request reads the same session);
 - *minimal insert*: `bench.minimal_app`, one INSERT under a unique constraint and a commit;
 - *no-op route*: a route added to the real Assembly app that does nothing, so it pays only
   for what every request pays (anonymous, and logged in with a session cookie);
@@ -48,7 +50,9 @@ def bare_app() -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     app = Flask("bare")
-    app.config.update(SECRET_KEY="b" * 64, RATELIMIT_STORAGE_URI="memory://")
+    # Assembly's secret and cookie name: a logged-in visitor's cookie opens here too, so the
+    # logged-in floor pays for reading the same session.
+    app.config.update(SECRET_KEY="b" * 64, RATELIMIT_STORAGE_URI="memory://", SESSION_COOKIE_NAME="assembly_session")
     Babel(app)
     CSRFProtect(app)
     Limiter(get_remote_address, app=app, default_limits=[])
@@ -218,9 +222,11 @@ def measure(url: str, requests: int) -> list[tuple[str, float, float, str]]:
         rows.append((name, micro, statements, floor))
 
     add("bare route (floor)", bare, lambda n: environ("/"), "")
+    add("bare route, same session cookie (floor)", bare, lambda n: environ("/", cookie=voters[0][1]), "")
     add("minimal insert (floor)", minimal, lambda n: environ("/vote", "POST"), "")
     add("no-op route, anonymous", app, lambda n: environ(noop), "bare route (floor)")
-    add("no-op route, logged in", app, lambda n: environ(noop, cookie=voters[0][1]), "bare route (floor)")
+    add("no-op route, logged in", app, lambda n: environ(noop, cookie=voters[0][1]),
+        "bare route, same session cookie (floor)")
     add("vote (POST, 303)", app, vote, "minimal insert (floor)", "303")
     add("browser's vote (POST + page)", app, browser_vote, "minimal insert (floor)", ("303", "200"))
     pages = {
