@@ -445,10 +445,15 @@ def _search_page(viewer, query, terms: list[str], sort: str, page_number: int) -
 
 
 def map_points(neighbourhood: Neighbourhood, limit: int = 500) -> list[Proposal]:
+    """The newest `limit` listed proposals with a point, less any hidden among them. The points are
+    found through their partial index first: asked in one query with the hidden filter, SQLite's
+    planner walks the whole list by date instead when points are rare (seconds at 10^6)."""
+    newest = (select(Proposal.id).where(Proposal.neighbourhood_id == neighbourhood.id,
+                                        Proposal.status.in_(LISTED_STATUSES), Proposal.latitude.is_not(None))
+              .order_by(Proposal.published_at.desc()).limit(limit))
     return list(db.session.scalars(
-        select(Proposal).where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.status.in_(LISTED_STATUSES),
-                               Proposal.hidden_at.is_(None), Proposal.latitude.is_not(None))
-        .order_by(Proposal.published_at.desc()).limit(limit)
+        select(Proposal).where(Proposal.id.in_(newest), Proposal.hidden_at.is_(None))
+        .order_by(Proposal.published_at.desc())
     ))
 
 
