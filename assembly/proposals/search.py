@@ -76,6 +76,11 @@ def conditions(terms: list[str]) -> tuple[list, bool]:
     return clauses, bool(long_terms)
 
 
+def short_conditions(terms: list[str], columns) -> list:
+    """The words of a query without a word the index can find, on `columns` (a bounded subquery)."""
+    return [_like(term, columns) for term in terms]
+
+
 def rank(terms: list[str]):
     """Lower is better: the sum of the words' first positions in the key (title first)."""
     position = func.instr if _dialect() == "sqlite" else (lambda key, term: func.strpos(key, term))

@@ -395,10 +395,15 @@ def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilter
     terms = search_terms(filters.query)
     if terms:
         clauses, indexed = search.conditions(terms)
-        if not indexed:  # only words of one or two letters: no index can find them; bound the scan
-            newest = query.with_only_columns(Proposal.id).order_by(Proposal.id.desc()).limit(search.SHORT_QUERY_SCAN)
-            query = query.where(Proposal.id.in_(select(newest.subquery().c.id)))
-        query = query.where(*clauses)
+        if indexed:
+            query = query.where(*clauses)
+        else:  # only words of one or two letters: no index can find them; bound the scan
+            newest = (query.with_only_columns(Proposal.id, Proposal.search_key).order_by(Proposal.id.desc())
+                      .limit(search.SHORT_QUERY_SCAN).subquery())
+            # Matched on the bounded subquery's rows: PostgreSQL cannot push the LIKE below its
+            # LIMIT into a scan of the whole table.
+            query = query.where(Proposal.id.in_(select(newest.c.id).where(*search.short_conditions(terms,
+                                                                                                   newest.c))))
     sort = filters.sort if filters.sort in SORTS or (filters.sort == RELEVANCE and terms) else \
         (RELEVANCE if terms else "newest")
     if terms:
