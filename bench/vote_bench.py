@@ -216,6 +216,8 @@ def run_load(clients, seconds: float, ok: set[int]) -> dict:
         thread.join()
     elapsed = time.perf_counter() - began
     latencies.sort()
+    if not latencies:  # a warm-up on a busy machine may see no answer within its second
+        return {"requests": 0, "errors": errors, "rps": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan")}
     return {"requests": len(latencies), "errors": errors, "rps": len(latencies) / elapsed,
             "p50_ms": 1000 * statistics.median(latencies),
             "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))]}
