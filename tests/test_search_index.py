@@ -115,6 +115,17 @@ def test_a_search_counts_at_most_its_cap(w, monkeypatch):
     assert page.capped and page.total == 2 and page.page == 1
 
 
+def test_the_cap_counts_the_neighbourhoods_own_matches(w, monkeypatch):
+    """Newer matches elsewhere do not crowd out this neighbourhood's older ones."""
+    monkeypatch.setattr(search, "SEARCH_CAP", 2)
+    monkeypatch.setattr(search, "SEARCH_SCAN", 3)
+    elsewhere = pf.world()
+    for number in range(5):
+        pf.proposal(elsewhere, title=f"Park elsewhere {number}")
+    assert _titles(w, "park", sort="newest") == {"Ağaç dikimi", "Trees for the park"}
+    assert services.list_proposals(w.author, w.hood, ProposalFilters(query="park")).capped
+
+
 def test_the_page_limits_stay_what_the_templates_say():
     assert MAX_PAGE * PAGE_SIZE == services.COUNT_CAP
     assert search.SEARCH_SCAN == search.SEARCH_CAP + 1

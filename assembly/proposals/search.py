@@ -10,7 +10,7 @@ index on the key, made by migration 0008:
 - PostgreSQL: a GIN index with `pg_trgm`'s `gin_trgm_ops` on `proposals.search_key`, which
   serves `LIKE '%word%'` directly.
 
-A search reads at most the newest SEARCH_SCAN matches of the index, site-wide, so a word found
+A search reads at most the newest SEARCH_SCAN matches in the neighbourhood, so a word found
 in every proposal costs no more than a rare one; its count stops at SEARCH_CAP ("more than
 2,000 proposals found"), and it ranks the matches among those.
 A trigram index cannot look up a word of one or two letters. Such words narrow the matches of
@@ -52,25 +52,28 @@ def _fts_phrase(terms: list[str]) -> str:
     return " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
-def conditions(terms: list[str]) -> tuple[list, bool]:
+def conditions(terms: list[str], neighbourhood_id: int) -> tuple[list, bool]:
     """WHERE clauses for the words, and whether the index can find them (some word has at
     least three letters). Without it the caller bounds the scan.
 
-    The index yields at most the newest SEARCH_SCAN matching proposals of the whole site
-    (both databases read the index newest first and stop there), so a word found in every
+    The index yields at most the newest SEARCH_SCAN matching proposals of the neighbourhood
+    (both databases read the matches newest first and stop there), so a word found in every
     proposal costs no more than one found in SEARCH_SCAN of them."""
     long_terms = [term for term in terms if len(term) >= TRIGRAM]
     short_terms = [term for term in terms if len(term) < TRIGRAM]
     clauses = []
     if long_terms and _dialect() == "sqlite":
+        rowid = literal_column(f"{FTS_TABLE}.rowid")
         clauses.append(Proposal.id.in_(
-            select(literal_column("rowid")).select_from(text(FTS_TABLE))
-            .where(text(f"{FTS_TABLE} MATCH :search_match").bindparams(search_match=_fts_phrase(long_terms)))
-            .order_by(literal_column("rowid").desc()).limit(SEARCH_SCAN)))
+            select(rowid).select_from(text(f"{FTS_TABLE} JOIN proposals AS searched ON searched.id = {FTS_TABLE}.rowid"))
+            .where(text(f"{FTS_TABLE} MATCH :search_match AND searched.neighbourhood_id = :search_place")
+                   .bindparams(search_match=_fts_phrase(long_terms), search_place=neighbourhood_id))
+            .order_by(rowid.desc()).limit(SEARCH_SCAN)))
     elif long_terms:
         found = aliased(Proposal)
         clauses.append(Proposal.id.in_(
-            select(found.id).where(*(_like(term, found) for term in long_terms))
+            select(found.id).where(found.neighbourhood_id == neighbourhood_id,
+                                   *(_like(term, found) for term in long_terms))
             .order_by(found.id.desc()).limit(SEARCH_SCAN)))
     clauses.extend(_like(term) for term in short_terms)
     return clauses, bool(long_terms)

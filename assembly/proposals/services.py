@@ -394,7 +394,7 @@ def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilter
         query = query.where(Proposal.id.in_(select(Follow.proposal_id).where(Follow.user_id == viewer.id)))
     terms = search_terms(filters.query)
     if terms:
-        clauses, indexed = search.conditions(terms)
+        clauses, indexed = search.conditions(terms, neighbourhood.id)
         if indexed:
             query = query.where(*clauses)
         else:  # only words of one or two letters: no index can find them; bound the scan
@@ -436,9 +436,10 @@ def _search_page(viewer, query, terms: list[str], sort: str, page_number: int) -
     newest_first = sort == "newest"
     rows = db.session.execute(query.with_only_columns(key, Proposal.id if newest_first else -Proposal.id)
                               .order_by(Proposal.id.desc()).limit(cap + 1)).all()
-    rows.sort(reverse=newest_first)
     capped = len(rows) > cap
-    total = min(len(rows), cap)
+    rows = rows[:cap]  # the newest `cap` (the statement returns them newest first)
+    rows.sort(reverse=newest_first)
+    total = len(rows)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page_number), pages)
     ids = [abs(row[1]) for row in rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
