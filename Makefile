@@ -68,8 +68,9 @@ update-translations: extract
 	$(BIN)/pybabel update -i assembly/translations/messages.pot -d assembly/translations --no-fuzzy-matching --ignore-obsolete --no-wrap
 	rm -f assembly/translations/messages.pot
 
+# Quick sizes; FULL=1 for 10^6 proposals and longer runs; BENCH_POSTGRES_URL adds PostgreSQL.
 bench: install translations
-	$(BIN)/python -m bench
+	FULL=$(FULL) $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache build dist

@@ -93,6 +93,9 @@ def defaults(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_DURATION": timedelta(days=14),
         "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        # The cookie is signed again only when the session changed: a login lasts LOGIN_SESSION_DAYS
+        # from logging in (the server-side login session ends then too), not from the last request.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "LOGIN_SESSION_DAYS": 14,
         "PASSWORD_RESET_HOURS": 2,
         "INVITE_CODE_DAYS": 60,

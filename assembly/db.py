@@ -73,6 +73,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Large databases (10^6 proposals): read pages through a memory map shared by all connections
+    # instead of a read() call each, and keep 16 MB of hot pages per connection (default 2 MB).
+    cursor.execute("PRAGMA mmap_size=268435456")
+    cursor.execute("PRAGMA cache_size=-16384")
     cursor.close()
 
 

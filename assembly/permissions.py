@@ -7,12 +7,13 @@ resident and muhtar from verified `Membership` rows, body staff from
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import literal, null, select, union_all
 
 from assembly.db import db
 from assembly.errors import NotAllowed
@@ -25,16 +26,32 @@ from assembly.neighbourhoods.models import (
     Neighbourhood,
 )
 
+_STAFF = "body staff"  # the role column of the staff rows in the one roles statement
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    # A plain column of a UNION comes back without the UTC type's conversion (SQLite: naive).
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.timezone.utc)
+
+
+class Residence(NamedTuple):
+    """Where a user lives (a verified or pending resident membership), and since when."""
+
+    neighbourhood_id: int
+    verified_at: dt.datetime | None
+
 
 class Roles:
-    """What one user is, loaded once per request."""
+    """What one user is: loaded once per request, in one statement, when first asked."""
 
     def __init__(self, user) -> None:
         self.user = user
         self.authenticated = bool(user is not None and getattr(user, "is_authenticated", False))
         self.admin = self.authenticated and bool(user.is_admin)
-        self.residence: Membership | None = None
-        self.pending: Membership | None = None
+        self.residence: Residence | None = None
+        self.pending: Residence | None = None
         self.muhtar_of: set[int] = set()
         self.staff_of: set[int] = set()
         if not self.authenticated:
@@ -43,25 +60,29 @@ class Roles:
         if api_body_id is not None:  # a body's API token acts as staff of that body only
             self.staff_of = {api_body_id}
             return
-        session = db.session
-        rows = session.scalars(
-            select(Membership).where(
-                Membership.user_id == user.id,
-                Membership.status.in_([MembershipStatus.VERIFIED.value, MembershipStatus.PENDING.value]),
-            )
-        )
-        for row in rows:
-            if row.role == MembershipRole.MUHTAR.value and row.status == MembershipStatus.VERIFIED.value:
-                self.muhtar_of.add(row.neighbourhood_id)
-            elif row.role == MembershipRole.RESIDENT.value:
-                if row.status == MembershipStatus.VERIFIED.value:
-                    self.residence = row
+        memberships = select(Membership.role, Membership.status, Membership.neighbourhood_id,
+                             Membership.verified_at).where(
+            Membership.user_id == user.id,
+            Membership.status.in_([MembershipStatus.VERIFIED.value, MembershipStatus.PENDING.value]))
+        staff = select(literal(_STAFF), literal(_STAFF), BodyStaff.body_id, null()).where(BodyStaff.user_id == user.id)
+        for role, status, place_id, verified_at in db.session.execute(union_all(memberships, staff)):
+            if role == _STAFF:
+                self.staff_of.add(place_id)
+            elif role == MembershipRole.MUHTAR.value and status == MembershipStatus.VERIFIED.value:
+                self.muhtar_of.add(place_id)
+            elif role == MembershipRole.RESIDENT.value:
+                if status == MembershipStatus.VERIFIED.value:
+                    self.residence = Residence(place_id, _utc(verified_at))
                 else:
-                    self.pending = row
-        self.staff_of = set(session.scalars(select(BodyStaff.body_id).where(BodyStaff.user_id == user.id)))
+                    self.pending = Residence(place_id, None)
 
     def resident_of(self, neighbourhood_id: int) -> bool:
         return self.residence is not None and self.residence.neighbourhood_id == neighbourhood_id
+
+    def resident_since(self, neighbourhood_id: int, moment: dt.datetime) -> bool:
+        """A verified resident of the neighbourhood since `moment` or earlier."""
+        return (self.resident_of(neighbourhood_id) and self.residence.verified_at is not None
+                and self.residence.verified_at <= moment)
 
 
 def roles_of(user) -> Roles:
@@ -74,6 +95,12 @@ def roles_of(user) -> Roles:
     if key not in cache:
         cache[key] = Roles(user)
     return cache[key]
+
+
+def resident_since(user, neighbourhood_id: int, moment: dt.datetime) -> bool:
+    """A verified resident of the neighbourhood since `moment` or earlier (who may vote in a
+    ballot that opened at `moment`)."""
+    return roles_of(user).resident_since(neighbourhood_id, moment)
 
 
 def forget_roles() -> None:

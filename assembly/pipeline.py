@@ -6,7 +6,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, g, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -55,11 +55,20 @@ def _security_headers(response):
     hsts = current_app.config["HSTS_MAX_AGE"]
     if hsts and (request.is_secure or current_app.config["ASSEMBLY_ENV"] == "production"):
         response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
-    if current_user and current_user.is_authenticated:
+    if _logged_in_without_loading():
         response.headers.setdefault("Cache-Control", "private, no-store")
     response.vary.add("Accept-Language")
     response.vary.add("Cookie")
     return response
+
+
+def _logged_in_without_loading() -> bool:
+    """Whether the request is a logged-in one, without loading the user only to find out:
+    a user already loaded (or set by an API token), else a login in the session cookie."""
+    user = g.get("_login_user")
+    if user is not None:
+        return bool(user.is_authenticated)
+    return "_user_id" in session
 
 
 def _error_page(error: HTTPException):

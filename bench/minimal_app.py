@@ -1,6 +1,7 @@
-"""The floor a vote endpoint can approach: one INSERT under a unique constraint, one commit.
+"""The floors: a vote endpoint can approach one INSERT under a unique constraint and one commit
+(POST /vote); a page, a trivial Flask endpoint (GET /).
 
-Served by gunicorn in `bench.vote_bench` beside the real vote endpoint, on the same database.
+Served by gunicorn in `bench.vote_bench` beside the real endpoints, on the same database.
 """
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ def create_minimal_app() -> Flask:
     app = Flask(__name__)
     engine = make_engine(os.environ["BENCH_DATABASE_URL"])
     counter = itertools.count(random.randrange(1 << 30))  # within a 32-bit integer column
+
+    @app.get("/")
+    def trivial():  # the trivial endpoint pages are compared with
+        return "ok"
 
     @app.post("/vote")
     def vote():

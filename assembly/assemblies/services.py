@@ -13,7 +13,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from assembly import permissions
-from assembly.accounts.models import User
 from assembly.assemblies.models import (
     ASSEMBLY_LIFECYCLE,
     AgendaItem,
@@ -27,7 +26,7 @@ from assembly.audit.services import record
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotFound, ValidationFailed
 from assembly.neighbourhoods.models import Membership, MembershipRole, MembershipStatus, Neighbourhood
-from assembly.notifications.services import notify
+from assembly.notifications.services import notify_all
 from assembly.proposals import services as proposals
 from assembly.proposals.models import Proposal, ProposalStatus
 from assembly.text import clean_plain, render_markdown
@@ -89,13 +88,17 @@ def upcoming_meetings(neighbourhood: Neighbourhood, since: dt.datetime, limit: i
     ))
 
 
-def candidates(neighbourhood: Neighbourhood) -> list[Proposal]:
-    """Open proposals that reached the support threshold and are not hidden: what may go onto an agenda."""
+CANDIDATE_LIMIT = 200
+
+
+def candidates(neighbourhood: Neighbourhood, limit: int = CANDIDATE_LIMIT) -> list[Proposal]:
+    """Open proposals that reached the support threshold and are not hidden: what may go onto an
+    agenda, the `limit` most supported (the partial index `ix_proposals_ready` serves it)."""
     return list(db.session.scalars(
         select(Proposal).where(Proposal.neighbourhood_id == neighbourhood.id,
                                Proposal.status == ProposalStatus.OPEN.value, Proposal.ready_at.is_not(None),
                                Proposal.hidden_at.is_(None))
-        .order_by(Proposal.support_count.desc(), Proposal.id)
+        .order_by(Proposal.support_count.desc(), Proposal.id.desc()).limit(limit)
     ))
 
 
@@ -272,12 +275,12 @@ def announce(actor, now: dt.datetime, assembly: Assembly) -> Assembly:
 
 def _notify_residents(assembly: Assembly, kind: str, now: dt.datetime,
                       verified_by: dt.datetime | None = None) -> None:
-    query = select(User).join(Membership, Membership.user_id == User.id).where(
+    """Tell the verified residents (set-based: a few statements for any number of residents)."""
+    residents = select(Membership.user_id).where(
         Membership.neighbourhood_id == assembly.neighbourhood_id,
         Membership.role == MembershipRole.RESIDENT.value, Membership.status == MembershipStatus.VERIFIED.value)
     if verified_by is not None:
-        query = query.where(Membership.verified_at <= verified_by)
-    residents = db.session.scalars(query)
+        residents = residents.where(Membership.verified_at <= verified_by)
     link = f"/n/{assembly.neighbourhood.slug}/assemblies/{assembly.id}"
     # Times are stored as instants with the place's zone, and shown in it in every reader's language.
     times = {"timezone": assembly.neighbourhood.municipality.timezone}
@@ -285,8 +288,7 @@ def _notify_residents(assembly: Assembly, kind: str, now: dt.datetime,
         times["meeting_at"] = assembly.meeting_start.isoformat()
     if assembly.ballot is not None:
         times["closes_at"] = assembly.ballot.closes_at.isoformat()
-    for user in residents:
-        notify(user, kind, now, link=link, title=assembly.title, **times)
+    notify_all(residents, kind, now, link=link, title=assembly.title, **times)
 
 
 def electorate(neighbourhood_id: int, at: dt.datetime) -> int:

@@ -9,11 +9,11 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import icalendar
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from assembly import tally
+from assembly import permissions, tally
 from assembly.assemblies import services, verification, voting
 from assembly.assemblies.forms import AgendaForm, AssemblyForm, BallotForm, MinutesForm, PaperCountForm
 from assembly.assemblies.models import ASSEMBLY_LIFECYCLE, BallotMethod, Secrecy
@@ -29,7 +29,7 @@ from assembly.urls import external_url, site_host
 from assembly.web import call_service, form_status, now, proposal_title, reads_first, require
 
 bp = Blueprint("assemblies", __name__, url_prefix="/n/<slug>/assemblies")
-bp.url_value_preprocessor(context.from_url)  # loads the neighbourhood of /n/<slug>/…
+bp.url_value_preprocessor(context.from_url)  # the neighbourhood of /n/<slug>/…
 
 
 def _zone(neighbourhood) -> ZoneInfo:
@@ -206,7 +206,8 @@ def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status
     ballot = assembly.ballot
     result = voting.result_of(assembly)
     shown = services.shown_status(assembly, now())
-    if agenda_form is None and assembly.status in services.EDITABLE:
+    if agenda_form is None and assembly.status in services.EDITABLE \
+            and permissions.can(current_user, "manage_assemblies", assembly):
         agenda_form = AgendaForm(formdata=None)
         agenda_form.proposal_id.choices = [(p.id, p.title) for p in services.candidates(neighbourhood)]
     return render_template(
@@ -264,23 +265,32 @@ def _vote_from(form, assembly) -> object:
 @login_required
 @limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"], methods=["POST"], key_func=person_key)
 def vote(slug: str, assembly_id: int):
-    neighbourhood, assembly = _load(slug, assembly_id)
+    # The hot path reads only what the vote needs (one statement); the full page is loaded
+    # only to show a refused vote.
+    assembly = voting.ballot_box(slug, assembly_id)
+    if assembly is None:
+        abort(404)
     require("vote", assembly)
     if not ButtonForm().validate_on_submit():
-        return _page(neighbourhood, assembly, vote_error=True, status=400)
+        return _refused(slug, assembly_id)
 
     def cast():
         return {"receipt": voting.cast_vote(current_user, now(), assembly, _vote_from(request.form, assembly))}
 
     outcome = call_service(None, cast)
     if outcome is None:
-        return _page(neighbourhood, assembly, vote_error=True, status=400)
+        return _refused(slug, assembly_id)
     if outcome["receipt"]:
         # Shown once, on the page this redirects to; only its fingerprint is stored.
         session["receipt"] = {"assembly": assembly.id, "code": outcome["receipt"]}
-        return redirect(url_for(".receipt", slug=neighbourhood.slug, assembly_id=assembly.id), 303)
+        return redirect(url_for(".receipt", slug=slug, assembly_id=assembly.id), 303)
     flash(_("Your vote has been recorded."), "success")
-    return redirect(url_for(".show", slug=neighbourhood.slug, assembly_id=assembly.id, _anchor="vote"), 303)
+    return redirect(url_for(".show", slug=slug, assembly_id=assembly.id, _anchor="vote"), 303)
+
+
+def _refused(slug: str, assembly_id: int):
+    neighbourhood, assembly = _load(slug, assembly_id)
+    return _page(neighbourhood, assembly, vote_error=True, status=400)
 
 
 @bp.route("/<int:assembly_id>/receipt")

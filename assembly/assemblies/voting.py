@@ -20,7 +20,7 @@ import secrets
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -39,7 +39,7 @@ from assembly.assemblies.models import (
 from assembly.assemblies.services import move_status, open_if_due
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotAllowed, ValidationFailed
-from assembly.neighbourhoods.models import Membership, MembershipRole, MembershipStatus
+from assembly.neighbourhoods.models import Membership, MembershipRole, MembershipStatus, Neighbourhood
 from assembly.proposals import services as proposals
 from assembly.proposals.models import ProposalStatus
 
@@ -70,16 +70,20 @@ def rules_of(ballot: Ballot, items: list[AgendaItem]) -> tally.Rules:
 
 
 def eligible(user, assembly: Assembly) -> bool:
-    """A verified resident of the neighbourhood since before voting opened."""
+    """A verified resident of the neighbourhood since before voting opened (from the user's
+    roles, loaded once per request; `cast_vote` checks it again in the database as it writes)."""
     ballot = assembly.ballot
     if ballot is None or not getattr(user, "is_authenticated", False):
         return False
-    return db.session.scalar(
-        select(Membership.id).where(
-            Membership.user_id == user.id, Membership.neighbourhood_id == assembly.neighbourhood_id,
-            Membership.role == MembershipRole.RESIDENT.value, Membership.status == MembershipStatus.VERIFIED.value,
-            Membership.verified_at <= ballot.opens_at)
-    ) is not None
+    return permissions.resident_since(user, assembly.neighbourhood_id, ballot.opens_at)
+
+
+def _eligible_now(user_id: int, neighbourhood_id: int):
+    """SQL: the voter is, at the moment of writing, a verified resident since the ballot opened."""
+    return exists().where(
+        Membership.user_id == user_id, Membership.neighbourhood_id == neighbourhood_id,
+        Membership.role == MembershipRole.RESIDENT.value, Membership.status == MembershipStatus.VERIFIED.value,
+        Membership.verified_at <= Ballot.opens_at)
 
 
 def has_voted(user, ballot: Ballot) -> bool:
@@ -113,14 +117,27 @@ def _seal_key() -> str:
     return current_app.config["BALLOT_SEAL_KEY"]
 
 
+def ballot_box(slug: str, assembly_id: int) -> Assembly | None:
+    """What a vote needs, in one statement: the session (by its neighbourhood's slug), its
+    ballot and its agenda items' ids — no proposals, no neighbourhood object."""
+    return db.session.scalars(
+        select(Assembly).join(Neighbourhood, Neighbourhood.id == Assembly.neighbourhood_id)
+        .options(joinedload(Assembly.ballot), joinedload(Assembly.items).load_only(AgendaItem.id,
+                                                                                    AgendaItem.position))
+        .where(Assembly.id == assembly_id, Neighbourhood.slug == slug)
+    ).unique().first()
+
+
 def cast_vote(actor, now: dt.datetime, assembly: Assembly, vote) -> str | None:
     """Record or change the actor's vote. Returns a new receipt code for a first secret vote.
 
-    The ballot row is claimed first (`closed_at` still empty, window still open): that row
-    lock serialises this vote against the closing transaction, which sets `closed_at` before
-    it reads the votes. One participation per voter is the database's unique constraint; a
-    second vote of the same person replaces the first, secret or not (re-voting also lets a
-    pressured voter quietly change what they were made to vote).
+    The ballot row is claimed first (`closed_at` still empty, window still open, the voter
+    still a resident verified since voting opened): that row lock serialises this vote
+    against the closing transaction, which sets `closed_at` before it reads the votes. One
+    participation per voter is the database's unique constraint (`INSERT … ON CONFLICT DO
+    NOTHING`); a second vote of the same person replaces the first, secret or not (re-voting
+    also lets a pressured voter quietly change what they were made to vote). Three or four
+    statements and no read: the caller commits once.
     """
     permissions.require(actor, "vote", assembly)
     ballot = assembly.ballot
@@ -133,10 +150,14 @@ def cast_vote(actor, now: dt.datetime, assembly: Assembly, vote) -> str | None:
     vote = _validated_vote(ballot, items, vote)
     open_if_due(assembly, now)
     claimed = db.session.execute(
-        update(Ballot).where(Ballot.id == ballot.id, Ballot.closed_at.is_(None), Ballot.closes_at > now)
+        update(Ballot).where(Ballot.id == ballot.id, Ballot.closed_at.is_(None), Ballot.closes_at > now,
+                             _eligible_now(actor.id, assembly.neighbourhood_id))
         .values(turnout=Ballot.turnout + 1).returning(Ballot.turnout).execution_options(synchronize_session=False)
     ).scalar()
     if claimed is None:
+        if db.session.scalar(select(_eligible_now(actor.id, assembly.neighbourhood_id))
+                             .where(Ballot.id == ballot.id)) is False:
+            raise NotAllowed(_("Only residents who were verified when voting opened can vote."))
         raise InvalidTransition(_("Voting has closed. Your vote was not recorded."))
     secret = ballot.secrecy == Secrecy.SECRET.value
     code = new_receipt() if secret else None

@@ -24,7 +24,7 @@ from assembly.proposals import services as proposal_services
 from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("cases", __name__)
-bp.url_value_preprocessor(context.from_url)  # loads the neighbourhood of /n/<slug>/…
+bp.url_value_preprocessor(context.from_url)  # the neighbourhood of /n/<slug>/…
 
 
 def _body(body_id: int) -> Body:

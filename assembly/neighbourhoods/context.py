@@ -1,9 +1,10 @@
-"""The neighbourhood a page belongs to, loaded once from the address (`/n/<slug>/…`) before the
-view runs. Its language (for visitors without a preference) and its municipality's time zone
-become the page's, set explicitly here rather than as a side effect of a lookup.
+"""The neighbourhood a page belongs to, named by its address (`/n/<slug>/…`).
 
 Blueprints whose addresses carry a neighbourhood register `from_url` as their URL value
-preprocessor; views read `current_neighbourhood()`.
+preprocessor: it notes the slug before the view runs. The first `current_neighbourhood()` loads
+it (once per request; an unknown slug is a 404) and sets the page's language (for visitors who
+chose none) and its municipality's time zone explicitly, not as a side effect of a lookup. A hot
+path that needs no neighbourhood object (casting a vote) reads none.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from assembly.neighbourhoods.models import Neighbourhood
 def from_url(_endpoint: str | None, values: dict | None) -> None:
     slug = (values or {}).get("slug")
     if slug is not None:
-        enter(get_neighbourhood(slug))  # an unknown slug is a 404 before any view code runs
+        g.neighbourhood_slug = slug
 
 
 def enter(neighbourhood: Neighbourhood) -> None:
@@ -26,4 +27,6 @@ def enter(neighbourhood: Neighbourhood) -> None:
 
 
 def current_neighbourhood() -> Neighbourhood:
+    if "neighbourhood" not in g:
+        enter(get_neighbourhood(g.neighbourhood_slug))
     return g.neighbourhood

@@ -18,7 +18,7 @@ from assembly.urls import external_url
 from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("neighbourhoods", __name__)
-bp.url_value_preprocessor(context.from_url)  # loads the neighbourhood of /n/<slug>/…
+bp.url_value_preprocessor(context.from_url)  # the neighbourhood of /n/<slug>/…
 i18n.register_home_timezone(home_timezone)
 
 

@@ -10,10 +10,11 @@ from email.message import EmailMessage
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import JSON, String, Text, func, insert, literal, select, update
 
 from assembly.accounts.models import User
-from assembly.db import db
+from assembly.config import LOCALES
+from assembly.db import UTCDateTime, db
 from assembly.i18n import format_datetime, format_number, timezone_label
 from assembly.notifications.models import Notification, OutboxEmail
 from assembly.scheduling import exclusive
@@ -126,6 +127,41 @@ def notify(user, kind: str, now: dt.datetime, link: str | None = None, email: bo
             queue_email(user.email, _("Assembly: %(text)s", text=_shorten(text)), body, now)
     db.session.flush()
     return notification
+
+
+_NAME_MARK = "\x01recipient\x01"  # control characters never survive in user text (text.clean_plain)
+
+
+def notify_all(recipients, kind: str, now: dt.datetime, link: str | None = None, email: bool = True,
+               **params) -> int:
+    """`notify` for many users at once, set-based: `recipients` is a SELECT of user ids. One
+    INSERT … SELECT stores the notifications, and one per language queues the e-mails of those
+    who want them at once (the text rendered once per language, the name put in by the
+    database), whatever the number of recipients. Returns how many were notified."""
+    from assembly.accounts.models import User
+
+    if kind not in MESSAGES:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    chosen = User.id.in_(recipients.scalar_subquery() if hasattr(recipients, "scalar_subquery") else recipients)
+    stored = db.session.execute(insert(Notification).from_select(
+        ["user_id", "kind", "params", "link", "created_at"],
+        select(User.id, literal(kind, String), literal(params, JSON), literal(link, String),
+               literal(now, UTCDateTime())).where(chosen))).rowcount
+    if email and stored:
+        for locale in LOCALES:
+            with force_locale(locale):
+                text = MESSAGES[kind](params)
+                body = render_template("mail/notification.txt", user={"display_name": _NAME_MARK}, text=text,
+                                       link=link, base_url=current_app.config["BASE_URL"])
+                subject = _("Assembly: %(text)s", text=_shorten(text))
+            db.session.execute(insert(OutboxEmail).from_select(
+                ["to_address", "subject", "body_text", "created_at"],
+                select(User.email, literal(subject, String), func.replace(literal(body, Text), _NAME_MARK,
+                                                                          User.display_name),
+                       literal(now, UTCDateTime())).where(chosen, User.email_mode == "immediate",
+                                                          User.locale == locale)))
+    db.session.flush()
+    return stored
 
 
 def _shorten(text: str, limit: int = 120) -> str:

@@ -43,7 +43,9 @@ class ReportForm(FlaskForm):
 
 def _sort_choices():
     # A callable: WTForms 3.3 deprecates choices given as a literal list of tuples.
-    return [("newest", _l("Newest")), ("supported", _l("Most supported")), ("discussed", _l("Most discussed"))]
+    # "Best match" orders a search (and is its default); without a search it means newest.
+    return [("newest", _l("Newest")), ("supported", _l("Most supported")), ("discussed", _l("Most discussed")),
+            ("relevant", _l("Best match"))]
 
 
 class FilterForm(FlaskForm):

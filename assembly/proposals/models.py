@@ -68,6 +68,10 @@ class Proposal(Base):
         Index("ix_proposals_points", "neighbourhood_id", "published_at",
               sqlite_where=text("latitude IS NOT NULL"), postgresql_where=text("latitude IS NOT NULL")),
         Index("ix_proposals_category", "category_id", "published_at"),
+        # Proposals ready for an agenda, most supported first: the session page's candidates
+        # and the list's "ready" filter.
+        Index("ix_proposals_ready", "neighbourhood_id", "support_count", "id",
+              sqlite_where=text("ready_at IS NOT NULL"), postgresql_where=text("ready_at IS NOT NULL")),
         Index("ix_proposals_author", "author_id"),
     )
 

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, delete, func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -19,7 +19,8 @@ from assembly.accounts.models import User
 from assembly.db import db
 from assembly.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from assembly.neighbourhoods.models import Category, Membership, MembershipRole, MembershipStatus, Neighbourhood
-from assembly.notifications.services import notify, register_message
+from assembly.notifications.services import notify, notify_all, register_message
+from assembly.proposals import search
 from assembly.proposals.models import (
     PROPOSAL_LIFECYCLE,
     Follow,
@@ -71,15 +72,11 @@ def transition(proposal: Proposal, to: ProposalStatus, actor, now: dt.datetime, 
 
 def notify_followers(proposal: Proposal, kind: str, now: dt.datetime, *, skip_user_id: int | None = None,
                      **params) -> None:
-    followers = db.session.scalars(
-        select(Follow.user_id).where(Follow.proposal_id == proposal.id)
-    ).all()
-    if not followers:
-        return
-
-    for user in db.session.scalars(select(User).where(User.id.in_(followers))):
-        if user.id != skip_user_id:
-            notify(user, kind, now, link=proposal_link(proposal), title=proposal.title, **params)
+    """Tell every follower (but `skip_user_id`) in a few set-based statements, however many follow."""
+    followers = select(Follow.user_id).where(Follow.proposal_id == proposal.id)
+    if skip_user_id is not None:
+        followers = followers.where(Follow.user_id != skip_user_id)
+    notify_all(followers, kind, now, link=proposal_link(proposal), title=proposal.title, **params)
 
 
 def proposal_link(proposal: Proposal) -> str:
@@ -317,6 +314,8 @@ SORTS = {
 HIDDEN_FILTER = "hidden"
 PAGE_SIZE = 20
 COUNT_CAP = 10_000
+MAX_PAGE = COUNT_CAP // PAGE_SIZE
+RELEVANCE = "relevant"  # the order of a search when no other is chosen
 
 
 @dataclass
@@ -328,7 +327,7 @@ class ProposalFilters:
     followed: bool = False
     ready: bool = False
     mine: bool = False
-    sort: str = "newest"
+    sort: str = ""  # "" = newest, or best match first for a search
     page: int = 1
 
 
@@ -343,7 +342,7 @@ class ProposalPage:
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages or (self.capped and len(self.items) == PAGE_SIZE)
+        return self.page < self.pages  # a capped count stops at MAX_PAGE pages
 
 
 def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilters) -> ProposalPage:
@@ -366,35 +365,83 @@ def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilter
     if filters.category_id:
         query = query.where(Proposal.category_id == filters.category_id)
     if filters.ready:
-        query = query.where(Proposal.ready_at.is_not(None))
+        # Few proposals are ready: found through their partial index (ix_proposals_ready), then
+        # sorted (SQLite's planner would otherwise walk the whole list index looking for them).
+        ready = select(Proposal.id).where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.ready_at.is_not(None))
+        query = query.where(Proposal.id.in_(ready))
     if filters.supported_by_me and authenticated:
         query = query.where(Proposal.id.in_(select(Support.proposal_id).where(Support.user_id == viewer.id)))
     if filters.followed and authenticated:
         query = query.where(Proposal.id.in_(select(Follow.proposal_id).where(Follow.user_id == viewer.id)))
-    for term in search_terms(filters.query):
-        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Proposal.search_key.like(f"%{escaped}%", escape="\\"))
+    terms = search_terms(filters.query)
+    if terms:
+        clauses, indexed = search.conditions(terms, neighbourhood.id)
+        if indexed:
+            query = query.where(*clauses)
+        else:  # only words of one or two letters: no index can find them; bound the scan
+            newest = (query.with_only_columns(Proposal.id, Proposal.search_key).order_by(Proposal.id.desc())
+                      .limit(search.SHORT_QUERY_SCAN).subquery())
+            # Matched on the bounded subquery's rows: PostgreSQL cannot push the LIKE below its
+            # LIMIT into a scan of the whole table.
+            query = query.where(Proposal.id.in_(select(newest.c.id).where(*search.short_conditions(terms,
+                                                                                                   newest.c))))
+    sort = filters.sort if filters.sort in SORTS or (filters.sort == RELEVANCE and terms) else \
+        (RELEVANCE if terms else "newest")
+    if terms:
+        return _search_page(viewer, query, terms, sort, filters.page)
     # Count at most COUNT_CAP matches, so the cost of a page does not grow with the data.
     total = db.session.scalar(select(func.count()).select_from(
         query.with_only_columns(Proposal.id).limit(COUNT_CAP + 1).subquery())) or 0
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     pages = max(1, -(-total // PAGE_SIZE))
-    page = max(1, filters.page) if capped else min(max(1, filters.page), pages)
-    order = SORTS.get(filters.sort, SORTS["newest"])
+    # Deep pages are capped where the count stops: beyond MAX_PAGE, narrow the list instead.
+    page = min(max(1, filters.page), MAX_PAGE if capped else pages)
     items = list(db.session.scalars(
         query.options(joinedload(Proposal.author), joinedload(Proposal.category))
-        .order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        .order_by(*SORTS[sort]).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ))
     return ProposalPage(items=items, total=total, page=page, pages=pages, capped=capped,
                         supported=supported_ids(viewer, [p.id for p in items]))
 
 
+def _search_page(viewer, query, terms: list[str], sort: str, page_number: int) -> ProposalPage:
+    """A page of search results in two statements: the matches' ids with the key they are
+    ordered by (at most SEARCH_CAP + 1: the index yields no more), counted and ordered here,
+    then the page's proposals."""
+    cap = search.SEARCH_CAP
+    published = type_coerce(func.coalesce(Proposal.published_at, Proposal.created_at), String)
+    key = {RELEVANCE: search.rank(terms), "newest": published, "supported": -Proposal.support_count,
+           "discussed": -Proposal.comment_count}[sort]
+    # (key, ±id) tuples sort in their natural order; the timestamps stay as the database gives them.
+    newest_first = sort == "newest"
+    rows = db.session.execute(query.with_only_columns(key, Proposal.id if newest_first else -Proposal.id)
+                              .order_by(Proposal.id.desc()).limit(cap + 1)).all()
+    capped = len(rows) > cap
+    rows = rows[:cap]  # the newest `cap` (the statement returns them newest first)
+    rows.sort(reverse=newest_first)
+    total = len(rows)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page_number), pages)
+    ids = [abs(row[1]) for row in rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
+    found = {proposal.id: proposal for proposal in db.session.scalars(
+        select(Proposal).options(joinedload(Proposal.author), joinedload(Proposal.category))
+        .where(Proposal.id.in_(ids)))} if ids else {}
+    return ProposalPage(items=[found[number] for number in ids], total=total, page=page, pages=pages,
+                        capped=capped, supported=supported_ids(viewer, ids))
+
+
 def map_points(neighbourhood: Neighbourhood, limit: int = 500) -> list[Proposal]:
+    """The newest `limit` listed proposals with a point, less any hidden among them. The points are
+    found through their partial index first: asked in one query with the hidden filter, SQLite's
+    planner walks the whole list by date instead when points are rare (seconds at 10^6)."""
+    newest = (select(Proposal.id).where(Proposal.neighbourhood_id == neighbourhood.id,
+                                        Proposal.status.in_(PROPOSAL_LIFECYCLE.values("listed")),
+                                        Proposal.latitude.is_not(None))
+              .order_by(Proposal.published_at.desc()).limit(limit))
     return list(db.session.scalars(
-        select(Proposal).where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.status.in_(PROPOSAL_LIFECYCLE.values("listed")),
-                               Proposal.hidden_at.is_(None), Proposal.latitude.is_not(None))
-        .order_by(Proposal.published_at.desc()).limit(limit)
+        select(Proposal).where(Proposal.id.in_(newest), Proposal.hidden_at.is_(None))
+        .order_by(Proposal.published_at.desc())
     ))
 
 

@@ -21,7 +21,7 @@ from assembly.rate_limits import person_key
 from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("proposals", __name__, url_prefix="/n/<slug>")
-bp.url_value_preprocessor(context.from_url)  # loads the neighbourhood of /n/<slug>/…
+bp.url_value_preprocessor(context.from_url)  # the neighbourhood of /n/<slug>/…
 
 
 def _write_limit():
@@ -64,7 +64,7 @@ def index(slug: str):
     filters = ProposalFilters(
         query=form.q.data or "", category_id=category_id or None, status=form.status.data or None,
         supported_by_me=bool(form.supported.data), followed=bool(form.followed.data), ready=bool(form.ready.data),
-        mine=bool(form.mine.data), sort=form.sort.data or "newest", page=page_number or 1)
+        mine=bool(form.mine.data), sort=form.sort.data or "", page=page_number or 1)
     page = services.list_proposals(current_user, neighbourhood, filters)
     args = {k: v for k, v in request.args.items() if k not in {"page", "lang"}}
     return render_template("proposals/index.html", neighbourhood=neighbourhood, form=form, page=page,
