@@ -138,8 +138,6 @@ def notify_all(recipients, kind: str, now: dt.datetime, link: str | None = None,
     INSERT … SELECT stores the notifications, and one per language queues the e-mails of those
     who want them at once (the text rendered once per language, the name put in by the
     database), whatever the number of recipients. Returns how many were notified."""
-    from assembly.accounts.models import User
-
     if kind not in MESSAGES:
         raise ValueError(f"unknown notification kind {kind!r}")
     chosen = User.id.in_(recipients.scalar_subquery() if hasattr(recipients, "scalar_subquery") else recipients)
