@@ -18,7 +18,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy import text as sql
 
 from assembly import create_app
@@ -219,3 +219,24 @@ def csrf_token(client, path: str) -> str:
         found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
     assert found, f"no CSRF token on {path}"
     return found.group(1)
+
+
+TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK TO")
+
+
+@contextlib.contextmanager
+def counting_statements(app: Flask, transaction_control: bool = True):
+    """The SQL statements the app sends inside the block (without BEGIN and savepoints if
+    `transaction_control` is false), to prove a page's cost does not grow with the data."""
+    statements: list[str] = []
+    engine = app.extensions["assembly_db"].engine
+
+    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
+        if transaction_control or not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

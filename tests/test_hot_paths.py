@@ -5,7 +5,6 @@ query per row, per voter or per item shows up as a failure on both databases.
 """
 from __future__ import annotations
 
-import contextlib
 import threading
 
 from limits.storage import storage_from_string
@@ -21,22 +20,7 @@ from tests import assembly_factories as af
 from tests import factories
 from tests import proposal_factories as pf
 from tests.assembly_factories import HOUR, OPENS, clock, client_of, committed  # noqa: F401 - fixture
-
-
-@contextlib.contextmanager
-def counting_statements(app):
-    statements: list[str] = []
-    engine = app.extensions["assembly_db"].engine
-
-    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
-        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK TO")):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.support import counting_statements
 
 
 # --- the vote ------------------------------------------------------------------------------------------
@@ -48,9 +32,9 @@ def _vote_statements(app, clock, items: int, voters: int) -> tuple[list[str], li
         url, agenda, voter = s.url, s.items, s.voters[0]
     clock.now = OPENS + HOUR
     client = client_of(app, voter)
-    with counting_statements(app) as first:
+    with counting_statements(app, transaction_control=False) as first:
         assert client.post(f"{url}/vote", data={f"item-{item}": "yes" for item in agenda}).status_code == 303
-    with counting_statements(app) as changed:
+    with counting_statements(app, transaction_control=False) as changed:
         assert client.post(f"{url}/vote", data={f"item-{item}": "no" for item in agenda}).status_code == 303
     return first, changed
 
@@ -72,7 +56,7 @@ def test_a_secret_vote_reads_no_agenda_proposals_and_no_membership_row(app, cloc
         url, agenda, voter = s.url, s.items, s.voters[0]
     clock.now = OPENS + HOUR
     client = client_of(app, voter)
-    with counting_statements(app) as statements:
+    with counting_statements(app, transaction_control=False) as statements:
         assert client.post(f"{url}/vote", data={f"item-{item}": "yes" for item in agenda}).status_code == 303
     reads = [statement for statement in statements if statement.lstrip().upper().startswith("SELECT")]
     assert not any("FROM proposals" in statement for statement in reads), "\n".join(reads)
@@ -82,7 +66,7 @@ def test_a_secret_vote_reads_no_agenda_proposals_and_no_membership_row(app, cloc
 # --- pages ---------------------------------------------------------------------------------------------
 
 def _page_statements(app, client, url: str) -> list[str]:
-    with counting_statements(app) as statements:
+    with counting_statements(app, transaction_control=False) as statements:
         assert client.get(url).status_code == 200, url
     return statements
 
@@ -207,7 +191,7 @@ def test_a_logged_in_request_that_needs_no_user_loads_none_and_sends_no_cookie(a
         email = factories.resident(hood).email
         hood_slug = hood.slug
     client = client_of(app, User(email=email))
-    with counting_statements(app) as statements:
+    with counting_statements(app, transaction_control=False) as statements:
         response = client.get("/static/css/app.css")
         response.close()
     assert response.status_code == 200 and statements == []  # no user, no roles loaded

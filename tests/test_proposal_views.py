@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from assembly.db import db
 from assembly.extensions import babel
@@ -18,7 +18,7 @@ from assembly.proposals import discussion, moderation, services
 from assembly.proposals.models import Comment, ModerationAction, Proposal, Support
 from tests import factories
 from tests import proposal_factories as pf
-from tests.support import login
+from tests.support import counting_statements, login
 from tests.support import text
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -388,21 +388,6 @@ def test_a_hidden_comment_shows_the_reason_in_its_place(app, client, site):
 
 
 # --- SQL statements per page ----------------------------------------------------------------------
-
-@contextlib.contextmanager
-def counting_statements(app):
-    statements: list[str] = []
-    engine = app.extensions["assembly_db"].engine
-
-    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
 
 def _add_proposals(app, site, how_many: int) -> None:
     with committed(app):
