@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from assembly import permissions
 from assembly.accounts import services
 from assembly.accounts.forms import (
     ChangePasswordForm,
@@ -19,6 +20,7 @@ from assembly.accounts.forms import (
 from assembly.extensions import limiter, login_manager
 from assembly.forms import ButtonForm
 from assembly.i18n import current_locale, valid_locale
+from assembly.neighbourhoods import directory
 from assembly.rate_limits import failed_form, login_account_key, submitted_email_key
 from assembly.web import call_service, form_status, now
 
@@ -51,6 +53,21 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target
+    return _landing(current_user)
+
+
+def _landing(user) -> str:
+    """Where a person's work is: an administrator's admin area, a muhtar's desk, a body's staff
+    inbox, a resident's (or applicant's) neighbourhood; everyone else the list of neighbourhoods."""
+    if permissions.can(user, "administer"):
+        return url_for("admin.dashboard")
+    if permissions.can(user, "view_muhtar_desk"):
+        return url_for("neighbourhoods.muhtar_desk")
+    if permissions.can(user, "view_staff_desk"):
+        return url_for("cases.staff_desk")
+    home = directory.current_membership(user)
+    if home is not None:
+        return url_for("neighbourhoods.show", slug=home.neighbourhood.slug)
     return url_for("neighbourhoods.index")
 
 
