@@ -10,6 +10,8 @@ import hashlib
 import html
 import os
 import re
+import shutil
+import subprocess
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -240,3 +242,16 @@ def counting_statements(app: Flask, transaction_control: bool = True):
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of a PDF as `pdftotext` (Debian's poppler-utils) reads it, for checking documents.
+
+    pdftotext splits the Arabic-script ligature lam-alef into two letters in the wrong order
+    ("سلام" reads back as "سالم"): compare Persian text without that ligature.
+    """
+    if shutil.which("pdftotext") is None:
+        skip_or_fail("pdftotext (Debian poppler-utils) reads the PDFs back")
+    assert pdf.startswith(b"%PDF-"), pdf[:20]
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True,
+                          check=True).stdout.decode("utf-8")
