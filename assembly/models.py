@@ -2,6 +2,12 @@
 from assembly.accounts.models import LoginSession, PasswordResetToken, User
 from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotPaper, BallotResult, Participation
 from assembly.audit.models import AuditEvent
+from assembly.consultations.models import (
+    Consultation,
+    ConsultationAnswer,
+    ConsultationDocument,
+    ConsultedNeighbourhood,
+)
 from assembly.cases.models import ApiToken, Case, CaseEvent, CaseSequence, IdempotentRequest
 from assembly.db import Base
 from assembly.neighbourhoods.models import (
@@ -26,6 +32,7 @@ from assembly.proposals.models import (
 )
 
 __all__ = [
+    "Consultation", "ConsultationAnswer", "ConsultationDocument", "ConsultedNeighbourhood",
     "ApiToken", "Case", "CaseEvent", "CaseSequence", "IdempotentRequest",
     "AgendaItem", "Assembly", "Ballot", "BallotPaper", "BallotResult", "Participation",
     "Comment", "Follow", "ModerationAction", "Proposal", "ProposalEvent", "ProposalVersion", "Report", "Support",

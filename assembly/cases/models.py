@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
+from assembly.consultations.models import ConsultationAnswer
 from assembly.db import Base, intpk, one_of, utcnow
 from assembly.lifecycle import Lifecycle
 from assembly.neighbourhoods.models import Body, Neighbourhood
@@ -78,12 +79,17 @@ class CaseSequence(Base):
 
 
 class Case(Base):
-    """A forwarded item: an immutable snapshot of the proposal and its vote, at one body."""
+    """A forwarded item: an immutable snapshot of its origin and its vote, at one body. The
+    origin is exactly one of: a resident's proposal, or a neighbourhood's answer to a
+    consultation (which has no category)."""
 
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("reference"),
         UniqueConstraint("proposal_id", "body_id"),
+        UniqueConstraint("consultation_answer_id", "body_id"),
+        CheckConstraint("(proposal_id IS NULL) <> (consultation_answer_id IS NULL)", name="one_origin"),
+        CheckConstraint("proposal_id IS NULL OR category_id IS NOT NULL", name="proposal_category"),
         CheckConstraint(one_of("status", CaseStatus), name="status"),
         CheckConstraint("decision IS NULL OR " + one_of("decision", Decision), name="decision"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
@@ -92,15 +98,18 @@ class Case(Base):
         Index("ix_cases_due", "status", "due_at"),
         Index("ix_cases_neighbourhood", "neighbourhood_id", "forwarded_at"),
         Index("ix_cases_proposal_id", "proposal_id"),
+        Index("ix_cases_consultation_answer_id", "consultation_answer_id"),
         Index("ix_cases_updated", "updated_at", "id"),
     )
 
     id: Mapped[intpk]
     reference: Mapped[str] = mapped_column(String(60))
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="RESTRICT"))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="RESTRICT"))
+    consultation_answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultation_answers.id", ondelete="RESTRICT"))
     neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id", ondelete="RESTRICT"))
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="RESTRICT"))
-    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"))
     referred_from_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(String(12), default=CaseStatus.FORWARDED.value)
     decision: Mapped[str | None] = mapped_column(String(10))
@@ -126,7 +135,8 @@ class Case(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     event_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    proposal: Mapped[Proposal] = relationship()
+    proposal: Mapped[Proposal | None] = relationship()
+    consultation_answer: Mapped[ConsultationAnswer | None] = relationship()
     neighbourhood: Mapped[Neighbourhood] = relationship()
     body: Mapped[Body] = relationship()
     forwarded_by: Mapped[User | None] = relationship()
