@@ -204,9 +204,11 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "moderate": _muhtar_of_object,
     "manage_assemblies": _muhtar_of_object,
     "forward": _muhtar_of_object,
+    "answer_consultation": _muhtar_of_object,
     "view_muhtar_desk": _any_muhtar,
     # body staff
     "act_for_body": _staff_of_body,
+    "manage_consultations": _staff_of_body,
     "view_staff_desk": _any_staff,
     # admin
     "administer": _admin,

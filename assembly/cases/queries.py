@@ -127,7 +127,11 @@ def cases_of_proposal(proposal_id: int) -> list[Case]:
 
 
 def linked_cases(case: Case) -> list[Case]:
-    return [other for other in cases_of_proposal(case.proposal_id) if other.id != case.id]
+    """The other cases of the same origin (a referral's, or the same proposal at other bodies)."""
+    origin = (Case.proposal_id == case.proposal_id if case.proposal_id is not None
+              else Case.consultation_answer_id == case.consultation_answer_id)
+    return list(db.session.scalars(select(Case).options(joinedload(Case.body))
+                                   .where(origin, Case.id != case.id).order_by(Case.id)))
 
 
 def other_bodies(case) -> list[tuple[int, str]]:
@@ -216,7 +220,8 @@ class RequestFilters:
 def service_requests(filters: RequestFilters, limit: int) -> list[Case]:
     """Cases as Open311 service requests, newest first. References, when given, override the
     other filters (as the specification says), except the jurisdiction."""
-    query = select(Case).options(joinedload(Case.body))
+    # Service requests are forwarded proposals; consultation answers have no Open311 service.
+    query = select(Case).options(joinedload(Case.body)).where(Case.category_id.is_not(None))
     if filters.municipality_id is not None:
         query = query.join(Body, Body.id == Case.body_id).where(Body.municipality_id == filters.municipality_id)
     if filters.references:
