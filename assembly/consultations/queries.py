@@ -72,6 +72,12 @@ def answers(consultation: Consultation) -> list[AnswerRow]:
     return [AnswerRow(answer, case, notes.get(case.id) if case else None) for answer, case in rows]
 
 
+def neighbourhoods_of(body: Body) -> list[Neighbourhood]:
+    """The neighbourhoods a body may consult: those of its municipality."""
+    return list(db.session.scalars(select(Neighbourhood).where(Neighbourhood.municipality_id == body.municipality_id)
+                                   .order_by(Neighbourhood.slug)))
+
+
 def of_body(body: Body, limit: int = LIST_LIMIT) -> list[Consultation]:
     return list(db.session.scalars(select(Consultation).where(Consultation.body_id == body.id)
                                    .order_by(Consultation.created_at.desc(), Consultation.id.desc()).limit(limit)))
