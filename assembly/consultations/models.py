@@ -106,8 +106,8 @@ class ConsultationAnswer(Base):
     __tablename__ = "consultation_answers"
     __table_args__ = (
         UniqueConstraint("consultation_id", "neighbourhood_id"),
-        UniqueConstraint("agenda_item_id"),
         Index("ix_consultation_answers_neighbourhood_id", "neighbourhood_id"),
+        Index("ix_consultation_answers_agenda_item_id", "agenda_item_id"),
     )
 
     id: Mapped[intpk]

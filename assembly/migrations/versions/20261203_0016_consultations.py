@@ -83,11 +83,11 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['consultation_id'], ['consultations.id'], name=op.f('fk_consultation_answers_consultation_id_consultations'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['neighbourhood_id'], ['neighbourhoods.id'], name=op.f('fk_consultation_answers_neighbourhood_id_neighbourhoods'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consultation_answers')),
-    sa.UniqueConstraint('agenda_item_id', name=op.f('uq_consultation_answers_agenda_item_id')),
     sa.UniqueConstraint('consultation_id', 'neighbourhood_id', name=op.f('uq_consultation_answers_consultation_id_neighbourhood_id'))
     )
     with op.batch_alter_table('consultation_answers', schema=None) as batch_op:
         batch_op.create_index('ix_consultation_answers_neighbourhood_id', ['neighbourhood_id'], unique=False)
+        batch_op.create_index('ix_consultation_answers_agenda_item_id', ['agenda_item_id'], unique=False)
 
     with op.batch_alter_table('agenda_items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('consultation_id', sa.Integer(), nullable=True))
@@ -148,6 +148,7 @@ def downgrade() -> None:
         batch_op.drop_column('consultation_id')
 
     with op.batch_alter_table('consultation_answers', schema=None) as batch_op:
+        batch_op.drop_index('ix_consultation_answers_agenda_item_id')
         batch_op.drop_index('ix_consultation_answers_neighbourhood_id')
 
     op.drop_table('consultation_answers')
