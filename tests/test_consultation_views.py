@@ -198,3 +198,33 @@ def test_a_link_document_is_not_served_through_the_download_address(app, k):
 def test_unknown_consultations_are_404(app):
     assert client_of(app).get("/consultations/999999").status_code == 404
 
+
+
+# --- the API ------------------------------------------------------------------------------------------
+
+def test_the_api_lists_and_shows_consultations_without_a_token(app, clock, k):
+    _counted(app, k)
+    clock.now = CLOSES + HOUR
+    client_of(app, k.moda.muhtar).post(f"/consultations/{k.consultation_id}/n/{k.moda.hood.slug}/answer",
+                                       data={"comment": "Evet, **sahil yolu**."})
+    api = client_of(app)
+    listed = api.get(f"/api/v1/consultations?neighbourhood={k.moda.hood.slug}")
+    assert listed.status_code == 200 and [c["id"] for c in listed.json["data"]] == [k.consultation_id]
+    assert listed.json["data"][0]["open"] is True and listed.json["data"][0]["kind"] == "budget"
+    assert api.get(f"/api/v1/consultations?neighbourhood={k.fenerbahce.hood.slug}").json["data"] == []
+    assert api.get(f"/api/v1/consultations?municipality={k.municipality.code}").json["data"][0]["id"] == \
+        k.consultation_id
+    shown = api.get(f"/api/v1/consultations/{k.consultation_id}").json["data"]
+    assert {d["type"] for d in shown["documents"]} == {"link", "pdf"}
+    [answer] = shown["answers"]
+    assert answer["neighbourhood"]["slug"] == k.moda.hood.slug and answer["case_status"] == "forwarded"
+    assert answer["vote_result"]["counts"]["yes"] == 2 and "<strong>sahil yolu</strong>" in answer["comment_html"]
+    assert answer["case"] and answer["decision"] is None
+
+
+def test_the_api_refuses_bad_parameters_and_unknown_consultations(app, k):
+    api = client_of(app)
+    assert api.get("/api/v1/consultations?limit=0").status_code == 422
+    assert api.get("/api/v1/consultations?municipality=" + "X" * 13).status_code == 422
+    missing = api.get(f"/api/v1/consultations/{k.consultation_id + 1000}")
+    assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"

@@ -19,7 +19,7 @@ from assembly.consultations.models import (
 )
 from assembly.db import db
 from assembly.errors import NotFound
-from assembly.neighbourhoods.models import Body, Neighbourhood
+from assembly.neighbourhoods.models import Body, Municipality, Neighbourhood
 
 LIST_LIMIT = 100
 
@@ -76,6 +76,23 @@ def neighbourhoods_of(body: Body) -> list[Neighbourhood]:
     """The neighbourhoods a body may consult: those of its municipality."""
     return list(db.session.scalars(select(Neighbourhood).where(Neighbourhood.municipality_id == body.municipality_id)
                                    .order_by(Neighbourhood.slug)))
+
+
+def listed(*, municipality_code: str | None, neighbourhood_slug: str | None, limit: int) -> list[Consultation]:
+    """For the API: newest first, optionally of one municipality or put to one neighbourhood."""
+    query = (select(Consultation).join(Body, Body.id == Consultation.body_id)
+             .options(joinedload(Consultation.body).joinedload(Body.municipality),
+                      selectinload(Consultation.neighbourhoods).joinedload(ConsultedNeighbourhood.neighbourhood)))
+    if municipality_code:
+        query = query.join(Municipality, Municipality.id == Body.municipality_id).where(
+            Municipality.code == municipality_code)
+    if neighbourhood_slug:
+        query = query.where(exists().where(
+            ConsultedNeighbourhood.consultation_id == Consultation.id,
+            ConsultedNeighbourhood.neighbourhood_id == select(Neighbourhood.id).where(
+                Neighbourhood.slug == neighbourhood_slug).scalar_subquery()))
+    return list(db.session.scalars(query.order_by(Consultation.created_at.desc(), Consultation.id.desc())
+                                   .limit(limit)))
 
 
 def of_body(body: Body, limit: int = LIST_LIMIT) -> list[Consultation]:
