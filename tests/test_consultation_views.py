@@ -18,7 +18,7 @@ from tests.support import count, text
 @pytest.fixture
 def storage(tmp_path, monkeypatch):
     folder = tmp_path / "consultations"
-    monkeypatch.setattr("assembly.consultations.views.storage", lambda: folder)
+    monkeypatch.setattr("assembly.consultations.files.folder", lambda: folder)
     return folder
 
 

@@ -2,8 +2,6 @@
 muhtar's agenda and answer forms, and the lists of a body and of a neighbourhood."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -11,7 +9,7 @@ from flask_login import current_user, login_required
 from assembly import permissions
 from assembly.assemblies import services as assemblies
 from assembly.cases import wording
-from assembly.consultations import queries, services
+from assembly.consultations import files, queries, services
 from assembly.consultations.forms import AgendaForm, AnswerForm, ConsultationForm
 from assembly.consultations.models import kind_label
 from assembly.db import db
@@ -28,11 +26,6 @@ from assembly.web import call_service, form_status, now, require
 bp = Blueprint("consultations", __name__)
 bp.url_value_preprocessor(context.from_url)  # the neighbourhood of /n/<slug>/…
 _writes = limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], key_func=person_key)
-
-
-def storage() -> Path:
-    """Where uploaded PDF files are kept: under the instance folder, never under static/."""
-    return Path(current_app.instance_path) / "consultations"
 
 
 def _body(body_id: int) -> Body:
@@ -94,7 +87,7 @@ def show(consultation_id: int):
 @bp.route("/consultations/<int:consultation_id>/documents/<int:document_id>")
 def document(consultation_id: int, document_id: int):
     found = queries.get_document(consultation_id, document_id)
-    path = storage() / found.stored_name if found.stored_name else None
+    path = files.folder() / found.stored_name if found.stored_name else None
     if path is None or not path.is_file():  # links are shown as links, never redirected through here
         raise NotFound(_("There is no such document."))
     return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=found.title,
@@ -143,7 +136,7 @@ def new(body_id: int):
                             title=form.title.data, text=form.text.data,
                             deadline=wall_clock_to_utc(form.deadline.data, body.municipality.timezone),
                             neighbourhood_ids=form.neighbourhood_ids.data or [], links=_links(form.links.data),
-                            files=uploads, storage=storage())
+                            files=uploads, storage=files.folder())
         if made is not None:
             flash(_("The draft has been put to the neighbourhoods."), "success")
             return redirect(url_for(".show", consultation_id=made.id))
