@@ -11,8 +11,9 @@ from assembly.cases import queries as case_queries
 from assembly.cases import services as cases
 from assembly.cases.models import Case
 from assembly.consultations import queries, services
-from assembly.consultations.models import ConsultationAnswer, ConsultationDocument
+from assembly.consultations.models import Consultation, ConsultationAnswer, ConsultationDocument
 from assembly.db import db
+from assembly.demo import load_demo
 from assembly.errors import InvalidTransition, NotAllowed, ValidationFailed
 from tests import consultation_factories as kf
 from tests import factories
@@ -216,3 +217,18 @@ def factories_proposal(k):
     """A proposal of Moda (any status: only its id is used)."""
     w = pf.World(hood=k.moda.hood, muhtar=k.moda.muhtar, category=pf.category(k.moda.hood), author=k.moda.residents[0])
     return pf.proposal(w)
+
+
+def test_the_demo_has_a_council_consultation_answered_by_two_counted_neighbourhoods(ctx, tmp_path, monkeypatch):
+    monkeypatch.setattr("assembly.consultations.files.folder", lambda: tmp_path)
+    load_demo(factories.now())
+    [made] = db.session.scalars(select(Consultation)).all()
+    assert made.body.slug == "meclis" and made.kind == "budget" and made.deadline < factories.now()
+    rows = queries.answers(made)
+    assert sorted(row.answer.neighbourhood.slug for row in rows) == ["caferaga", "osmanaga"]
+    for row in rows:
+        assert row.answer.vote_result["turnout"] > 0 and row.answer.vote_result["digest"]
+        assert row.case.status == "decided" and row.decision_note
+        assert cases.verify_chain(row.case, case_queries.events_of(row.case)) is None
+    [pdf] = [d for d in made.documents if d.stored_name]
+    assert (tmp_path / pdf.stored_name).read_bytes().startswith(b"%PDF-")
