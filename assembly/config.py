@@ -107,6 +107,8 @@ def defaults(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # A ballots file uploaded to be recounted (read, checked, never stored) may be this large.
         "BALLOTS_FILE_MAX_BYTES": 16 * 1024 * 1024,
+        # The PDF documents attached to consultations (back it up with the database).
+        "CONSULTATION_FILES_DIR": str(instance_path / "consultations"),
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,
         "ARGON2_PARALLELISM": 2,
@@ -129,7 +131,7 @@ _ENV_STRINGS = (
     "RATELIMIT_REGISTER_EMAIL", "RATELIMIT_RESET", "RATELIMIT_RESET_EMAIL", "RATELIMIT_JOIN",
     "RATELIMIT_JOIN_ADDRESS", "RATELIMIT_MUHTAR",
     "MAP_TILE_URL", "MAP_ATTRIBUTION", "RATELIMIT_WRITE", "RATELIMIT_VOTE",
-    "RATELIMIT_API",
+    "RATELIMIT_API", "CONSULTATION_FILES_DIR",
 )
 _ENV_INTS = (
     "SMTP_PORT", "LOGIN_SESSION_DAYS", "PASSWORD_RESET_HOURS", "INVITE_CODE_DAYS",

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,6 +76,8 @@ def app_config(url: str, **overrides) -> dict:
         "ARGON2_PARALLELISM": 1,
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
+        # Uploaded consultation documents go to a scratch folder, never the checkout's instance/.
+        "CONSULTATION_FILES_DIR": str(Path(tempfile.gettempdir()) / "assembly-test-consultation-files"),
     }
     config.update(overrides)
     return config

@@ -208,10 +208,10 @@ def test_the_api_lists_and_shows_consultations_without_a_token(app, clock, k):
     client_of(app, k.moda.muhtar).post(f"/consultations/{k.consultation_id}/n/{k.moda.hood.slug}/answer",
                                        data={"comment": "Evet, **sahil yolu**."})
     api = client_of(app)
-    listed = api.get(f"/api/v1/consultations?neighbourhood={k.moda.hood.slug}")
+    listed = api.get(f"/api/v1/consultations?neighbourhood_slug={k.moda.hood.slug}")
     assert listed.status_code == 200 and [c["id"] for c in listed.json["data"]] == [k.consultation_id]
     assert listed.json["data"][0]["open"] is True and listed.json["data"][0]["kind"] == "budget"
-    assert api.get(f"/api/v1/consultations?neighbourhood={k.fenerbahce.hood.slug}").json["data"] == []
+    assert api.get(f"/api/v1/consultations?neighbourhood_slug={k.fenerbahce.hood.slug}").json["data"] == []
     assert api.get(f"/api/v1/consultations?municipality={k.municipality.code}").json["data"][0]["id"] == \
         k.consultation_id
     shown = api.get(f"/api/v1/consultations/{k.consultation_id}").json["data"]

@@ -28,6 +28,8 @@ import assembly
 from assembly import params
 from assembly.accounts import services as accounts
 from assembly.assemblies import services as sessions
+from assembly.consultations import files
+from assembly.consultations import services as consultations
 from assembly.db import db
 from assembly.i18n import format_number
 from assembly.neighbourhoods import invitations
@@ -75,10 +77,16 @@ def everything(app) -> dict:
         mail = db.session.scalar(select(OutboxEmail.body_text).where(OutboxEmail.body_text.like("%/account/reset/%")))
         reset = re.search(r"/account/reset/([\w-]+)", mail).group(1)
         api_token = token_for(w.staff, w.body)
+        consultation = consultations.create_consultation(
+            w.staff, now, w.body, kind="budget", title="Budget line", text="Lamps.", deadline=now + 30 * HOUR,
+            neighbourhood_ids=[w.hood.id], links=[consultations.Link("Draft", "https://example.org/draft")],
+            files=[consultations.Upload("draft.pdf", b"%PDF-1.4\n%%EOF\n")], storage=files.folder())
         db.session.commit()
         values = {"slug": w.hood.slug, "code": w.municipality.code, "body_id": w.body.id, "proposal_id": proposal.id,
                   "comment_id": comment.id, "assembly_id": session.id, "reference": case.reference,
                   "service_request_id": case.reference, "batch": batch, "token": reset, "format": "json",
+                  "consultation_id": consultation.id,
+                  "document_id": [d.id for d in consultation.documents if d.stored_name][0],
                   "action": "hide", **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
                                                       "token_id"), 1)}
         return {"values": values, "email": boss.email, "api_token": api_token}

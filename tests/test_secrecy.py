@@ -181,6 +181,8 @@ def urls(app, world: dict) -> list[str]:
         "code": [world["code"]], "reference": [world.get("reference", "NONE-2030-0001")],
         "service_request_id": [world.get("reference", "NONE-2030-0001")], "format": ["json", "xml"],
         "token": ["not-a-token"], "batch": ["not-a-batch"],
+        # No consultation in this world: its pages show only counts (see test_consultation_views).
+        "consultation_id": [1], "document_id": [1],
     }
     found = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

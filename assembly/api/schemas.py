@@ -330,8 +330,9 @@ class ConsultationListQuery(BaseModel):
     """The parameters of GET /api/v1/consultations (read by `v1.list_consultations`)."""
 
     municipality: str | None = Field(None, max_length=12, description="Only this municipality's (its code).")
-    neighbourhood: str | None = Field(None, max_length=60, description="Only those put to this neighbourhood "
-                                                                       "(its slug).")
+    # Not "neighbourhood": across the site that name is a neighbourhood's id (params.QUERY_INTEGERS).
+    neighbourhood_slug: str | None = Field(None, max_length=60, description="Only those put to the neighbourhood "
+                                                                            "with this slug.")
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="At most this many, newest first.")
 
 

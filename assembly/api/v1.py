@@ -107,7 +107,7 @@ def add_event(reference: str) -> Response:
 def list_consultations() -> Response:
     args, problems = request.args, {}
     texts = {}
-    for name, longest in (("municipality", 12), ("neighbourhood", 60)):
+    for name, longest in (("municipality", 12), ("neighbourhood_slug", 60)):
         value = args.get(name) or None
         if value is not None and len(value) > longest:
             problems[name] = [_("At most %(num)d characters.", num=longest)]
@@ -120,7 +120,7 @@ def list_consultations() -> Response:
     if problems:
         raise invalid(problems)
     found = consultation_queries.listed(municipality_code=texts["municipality"],
-                                        neighbourhood_slug=texts["neighbourhood"], limit=limit)
+                                        neighbourhood_slug=texts["neighbourhood_slug"], limit=limit)
     return jsonify(serialize.consultation_list(found, now()))
 
 

@@ -2,6 +2,8 @@
 muhtar's agenda and answer forms, and the lists of a body and of a neighbourhood."""
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -90,8 +92,9 @@ def document(consultation_id: int, document_id: int):
     path = files.folder() / found.stored_name if found.stored_name else None
     if path is None or not path.is_file():  # links are shown as links, never redirected through here
         raise NotFound(_("There is no such document."))
-    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=found.title,
-                     max_age=3600)
+    # Read whole (at most MAX_PDF_BYTES): no open file is left to whoever does not read the answer.
+    return send_file(io.BytesIO(path.read_bytes()), mimetype="application/pdf", as_attachment=True,
+                     download_name=found.title, max_age=3600)
 
 
 @bp.route("/bodies/<int:body_id>/consultations")
