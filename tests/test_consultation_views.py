@@ -12,7 +12,7 @@ from assembly.consultations.models import Consultation, ConsultationAnswer
 from assembly.db import db
 from tests import consultation_factories as kf
 from tests.assembly_factories import CLOSES, HOUR, client_of, committed
-from tests.support import count, text
+from tests.support import count, counting_statements, text
 
 
 @pytest.fixture
@@ -228,3 +228,29 @@ def test_the_api_refuses_bad_parameters_and_unknown_consultations(app, k):
     assert api.get("/api/v1/consultations?municipality=" + "X" * 13).status_code == 422
     missing = api.get(f"/api/v1/consultations/{k.consultation_id + 1000}")
     assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
+
+
+def test_the_public_pages_cost_the_same_number_of_statements_with_more_answers(app, clock, k):
+    pages = [f"/consultations/{k.consultation_id}", f"/bodies/{k.council.id}/consultations",
+             f"/n/{k.moda.hood.slug}/consultations", f"/api/v1/consultations/{k.consultation_id}",
+             "/api/v1/consultations"]
+
+    def cost() -> list[int]:
+        counts = []
+        for page in pages:
+            with counting_statements(app, transaction_control=False) as statements:
+                assert client_of(app).get(page).status_code == 200
+            counts.append(len(statements))
+        return counts
+
+    _counted(app, k)
+    clock.now = CLOSES + HOUR
+    client_of(app, k.moda.muhtar).post(f"/consultations/{k.consultation_id}/n/{k.moda.hood.slug}/answer",
+                                       data={"comment": "Evet."})
+    one = cost()
+    _counted(app, k, "caferaga", ("no", "no", "yes"))
+    client_of(app, k.caferaga.muhtar).post(
+        f"/consultations/{k.consultation_id}/n/{k.caferaga.hood.slug}/answer", data={"comment": "Hayır."})
+    with app.app_context():
+        assert count(ConsultationAnswer) == 2
+    assert cost() == one
