@@ -7,6 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
+from assembly.assemblies.models import AgendaItem
 from assembly.cases.models import Case
 from assembly.consultations.models import Consultation, ConsultationAnswer
 from assembly.db import db
@@ -254,3 +255,22 @@ def test_the_public_pages_cost_the_same_number_of_statements_with_more_answers(a
     with app.app_context():
         assert count(ConsultationAnswer) == 2
     assert cost() == one
+
+
+def test_the_printed_record_of_a_session_shows_the_consultation_item(app, clock, k):
+    _counted(app, k)
+    with app.app_context():
+        assembly_id = db.session.scalar(select(AgendaItem.assembly_id).where(
+            AgendaItem.consultation_id == k.consultation_id))
+    client = client_of(app, k.moda.muhtar)
+    for kind in ("agenda", "results"):
+        page = client.get(f"/n/{k.moda.hood.slug}/assemblies/{assembly_id}/print/{kind}")
+        assert page.status_code == 200 and "2031 bütçesi" in text(page), kind
+    page = client_of(app).get(f"/n/{k.moda.hood.slug}/assemblies/{assembly_id}")
+    assert page.status_code == 200 and "2031 bütçesi" in text(page)
+    letter = client_of(app, k.moda.muhtar)
+    clock.now = CLOSES + HOUR
+    letter.post(f"/consultations/{k.consultation_id}/n/{k.moda.hood.slug}/answer", data={"comment": "Evet."})
+    with app.app_context():
+        reference = db.session.scalar(select(Case.reference))
+    assert client_of(app).get(f"/cases/{reference}/letter").status_code == 200

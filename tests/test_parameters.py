@@ -87,7 +87,7 @@ def everything(app) -> dict:
                   "service_request_id": case.reference, "batch": batch, "token": reset, "format": "json",
                   "consultation_id": consultation.id,
                   "document_id": [d.id for d in consultation.documents if d.stored_name][0],
-                  "action": "hide", **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
+                  "action": "hide", "kind": "agenda", **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
                                                       "token_id"), 1)}
         return {"values": values, "email": boss.email, "api_token": api_token}
 
