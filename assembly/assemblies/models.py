@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
+from assembly.consultations.models import Consultation
 from assembly.db import Base, intpk, one_of, utcnow
 from assembly.lifecycle import Lifecycle
 from assembly.neighbourhoods.models import Neighbourhood
@@ -111,8 +112,7 @@ class AgendaItem(Base):
 
     assembly: Mapped[Assembly] = relationship(back_populates="items")
     proposal: Mapped[Proposal | None] = relationship()
-    # Named, not imported: the consultations' models build on these (an import would be a circle).
-    consultation: Mapped["Consultation | None"] = relationship("Consultation")  # noqa: F821, UP037
+    consultation: Mapped[Consultation | None] = relationship()
 
     @property
     def title(self) -> str:

@@ -15,7 +15,6 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
-from assembly.assemblies.models import AgendaItem
 from assembly.db import Base, intpk, one_of, utcnow
 from assembly.neighbourhoods.models import Body, Neighbourhood
 
@@ -122,5 +121,6 @@ class ConsultationAnswer(Base):
 
     consultation: Mapped[Consultation] = relationship()
     neighbourhood: Mapped[Neighbourhood] = relationship()
-    agenda_item: Mapped[AgendaItem] = relationship()
+    # Named, not imported: the assemblies' models import these (an import back would be a circle).
+    agenda_item: Mapped["AgendaItem"] = relationship("AgendaItem")  # noqa: F821, UP037
     answered_by: Mapped[User | None] = relationship()
