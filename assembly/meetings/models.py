@@ -49,7 +49,8 @@ MEETING_LIFECYCLE: Lifecycle[MeetingStatus] = Lifecycle(
     groups={
         "editable": (M.DRAFT, M.OPEN),  # time, place, neighbourhoods and invited bodies may change
         "asking": (M.OPEN,),  # residents may ask and support
-        "recording": (M.OPEN, M.HELD),  # answers and attendance may be recorded (OPEN: on the day)
+        "ordering": (M.OPEN, M.HELD),  # the organiser may order the agenda
+        "recording": (M.HELD,),  # answers, attendance and minutes are recorded
         "public": (M.OPEN, M.HELD, M.CLOSED, M.CANCELLED),
     },
 )
