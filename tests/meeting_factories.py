@@ -52,16 +52,16 @@ class MeetingWorld:
         return MeetingInput(**values)
 
 
-def world(locale: str = "tr") -> MeetingWorld:
+def world(locale: str = "tr", timezone: str = "Europe/Istanbul") -> MeetingWorld:
     now = factories.now()
     n = next(_seq)
     system = SystemActor()
-    owner = structure.create_municipality(system, now, code=f"KDK{n}", name="Kadıköy", timezone="Europe/Istanbul",
+    owner = structure.create_municipality(system, now, code=f"KDK{n}", name="Kadıköy", timezone=timezone,
                                           default_locale=locale)
 
     def hood(slug: str, name: str) -> Neighbourhood:
         return structure.create_neighbourhood(system, now, municipality=owner, slug=f"{slug}-{n}",
-                                              code=f"{slug.upper()}{n}", names={"tr": name, "en": name},
+                                              code=f"{slug.upper()}{n}", names={locale: name, "en": name},
                                               default_locale=locale)
 
     def body(slug: str, name: str, kind: str) -> Body:
@@ -72,7 +72,7 @@ def world(locale: str = "tr") -> MeetingWorld:
     municipality_body = body("belediye", "Kadıköy Belediyesi", "district")
     electricity = body("elektrik", "Elektrik Dağıtım A.Ş.", "utility")
     category = structure.create_category(system, now, municipality=owner, slug=f"lighting-{n}",
-                                         names={"tr": "Aydınlatma", "en": "Lighting"}, default_body=electricity)
+                                         names={"tr": "Aydınlatma", "en": "Lighting", "fa": "روشنایی"}, default_body=electricity)
     w = MeetingWorld(
         municipality=owner, moda=moda, caferaga=caferaga, elsewhere=elsewhere,
         muhtar=factories.muhtar(moda), other_muhtar=factories.muhtar(caferaga),
