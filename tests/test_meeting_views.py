@@ -199,5 +199,5 @@ def test_printable_minutes_in_persian(app):
     content = pdf_text(app.test_client().get(f"/meetings/{w.meeting.id}/print.pdf").data)
     assert "ایستگاه پلیس در محله دولت‌آباد".replace("\u200c", "") in content.replace("\u200c", "")
     assert "نشست ماهانه شورایاران منطقه" in content and "۲۰" in content  # pdftotext reorders the number
-    assert "دستور جلسه" in content and "صورت‌جلسه".replace("\u200c", "") in content.replace("\u200c", "")
+    assert "دستور کار" in content and "صورت‌جلسه".replace("\u200c", "") in content.replace("\u200c", "")
 
