@@ -15,7 +15,7 @@ from assembly.meetings.models import Meeting, MeetingQuestion, MeetingStatus
 from tests import factories
 from tests import meeting_factories as mf
 from assembly.accounts.models import User
-from tests.support import committed, counting_statements, login, pdf_text, text
+from tests.support import committed, counting_statements, login, pdf_text, text, translation
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_a_resident_asks_and_a_neighbour_supports(app, w):
     _move(app, w, MeetingStatus.OPEN)
     resident = _as(app, w.resident)
     page = resident.get(f"/meetings/{w.meeting.id}")
-    assert "Ask a question" in text(page)
+    assert translation("tr", "Ask a question") in text(page)
     response = resident.post(f"/meetings/{w.meeting.id}/questions",
                              data={"body_id": w.police.id, "text": "Parkta gece güvenlik yok."})
     assert response.status_code == 302
@@ -86,7 +86,7 @@ def test_a_resident_asks_and_a_neighbour_supports(app, w):
     assert neighbour.post(f"/meetings/{w.meeting.id}/questions/{question_id}/support").status_code == 302
     assert neighbour.post(f"/meetings/{w.meeting.id}/questions/{question_id}/support").status_code == 302
     with neighbour.session_transaction() as kept:
-        assert ("error", "You already support this question.") in kept["_flashes"]
+        assert ("error", translation("fa", "You already support this question.")) in kept["_flashes"]
     with app.app_context():
         assert db.session.get(MeetingQuestion, question_id).support_count == 1
 
