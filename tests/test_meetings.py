@@ -254,3 +254,14 @@ def test_a_draft_is_seen_only_by_its_organisers(w):
     mf.opened(w)
     assert meetings.meetings_of(w.resident, w.moda) == [w.meeting]
     assert meetings.meetings_of(w.resident, w.elsewhere) == []
+
+
+def test_the_counters_equal_a_recount(w):
+    from assembly.integrity import check_counters
+    mf.opened(w)
+    question = mf.question(w)
+    meetings.support(w.neighbour, now(), question)
+    assert [m for m in check_counters() if m.counter.startswith("meeting")] == []
+    db.session.execute(QuestionSupport.__table__.delete())
+    found = {(m.counter, m.row_id): (m.stored, m.recounted) for m in check_counters()}
+    assert found[("meeting_questions.support_count", question.id)] == (1, 0)
