@@ -381,6 +381,7 @@ def printable(meeting_id: int):
 
 
 @bp.route("/meetings/<int:meeting_id>/print.pdf")
+@limiter.limit(lambda: current_app.config["RATELIMIT_PDF"], key_func=person_key)  # a second of a worker each
 def printable_pdf(meeting_id: int):
     meeting = _meeting(meeting_id)
     pdf = render_pdf(_printable(meeting, as_pdf=True))
