@@ -40,7 +40,7 @@ from tests import assembly_factories as af
 from tests import factories
 from tests import proposal_factories as pf
 from tests.assembly_factories import CLOSES, HOUR, OPENS
-from tests.support import login, postgres_url, skip_or_fail
+from tests.support import login, pdf_text, postgres_url, skip_or_fail
 from tests.support import app_config
 
 SETUP = OPENS - dt.timedelta(days=3)  # the factories' clock while a world is built
@@ -183,6 +183,7 @@ def urls(app, world: dict) -> list[str]:
         "token": ["not-a-token"], "batch": ["not-a-batch"],
         # Meetings with bodies hold no ballots: an address that finds none is enough.
         "meeting_id": [1], "question_id": [1],
+        "kind": ["agenda", "results", "minutes"],  # a session's printable documents
     }
     found = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -224,8 +225,9 @@ def crawl(app, world: dict, clock: af.Clock, at: dt.datetime,
         client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
         for url in urls(app, world):
             response = client.get(url)
-            seen[role, url] = (response.status_code, response.mimetype,
-                               normalised(response.get_data(as_text=True)))
+            # A PDF is compared by its text (its bytes carry the moment it was made).
+            body = pdf_text(response.data) if response.mimetype == "application/pdf" else response.get_data(as_text=True)
+            seen[role, url] = (response.status_code, response.mimetype, normalised(body))
     return seen
 
 
