@@ -181,6 +181,8 @@ def urls(app, world: dict) -> list[str]:
         "code": [world["code"]], "reference": [world.get("reference", "NONE-2030-0001")],
         "service_request_id": [world.get("reference", "NONE-2030-0001")], "format": ["json", "xml"],
         "token": ["not-a-token"], "batch": ["not-a-batch"], "kind": ["agenda", "results", "minutes"],
+        # Meetings with bodies hold no ballots: an address that finds none is enough.
+        "meeting_id": [1], "question_id": [1],
     }
     found = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
