@@ -24,6 +24,7 @@ from assembly.proposals.models import (
     Report,
     Support,
 )
+from assembly.submissions import FormSubmission
 
 __all__ = [
     "ApiToken", "Case", "CaseEvent", "CaseSequence", "IdempotentRequest",
@@ -31,5 +32,5 @@ __all__ = [
     "Comment", "Follow", "ModerationAction", "Proposal", "ProposalEvent", "ProposalVersion", "Report", "Support",
     "AuditEvent", "Base", "Body", "BodyStaff", "Category", "InviteCode", "LoginSession",
     "Membership", "Municipality", "Neighbourhood", "Notification", "OutboxEmail",
-    "PasswordResetToken", "User",
+    "PasswordResetToken", "User", "FormSubmission",
 ]

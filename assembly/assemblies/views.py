@@ -9,7 +9,7 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import icalendar
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -180,11 +180,15 @@ def add_item(slug: str, assembly_id: int):
 def remove_item(slug: str, assembly_id: int, item_id: int):
     neighbourhood, assembly = _load(slug, assembly_id)
     require("manage_assemblies", assembly)
-    if ButtonForm().validate_on_submit() and call_service(
-            None, services.remove_agenda_item, current_user, now(), assembly, item_id) is not None:
+    if not ButtonForm().validate_on_submit():
+        return _page(neighbourhood, assembly, status=400)
+    if request.form.get("confirm") != "1":  # taken off only on purpose: the box says what it does
+        return _page(neighbourhood, assembly, remove_item=item_id, status=400,
+                     remove_errors=[_("Tick the box to confirm that the item should come off the agenda.")])
+    if call_service(None, services.remove_agenda_item, current_user, now(), assembly, item_id) is not None:
         flash(_("The item has been taken off the agenda."), "info")
         return _back(neighbourhood, assembly, "agenda")
-    return _page(neighbourhood, assembly, status=400)
+    return _page(neighbourhood, assembly, remove_item=item_id, remove_errors=g.pop("page_errors", []), status=400)
 
 
 @bp.route("/<int:assembly_id>/announce", methods=["POST"])
@@ -202,7 +206,7 @@ def announce(slug: str, assembly_id: int):
 # --- the session page and voting ------------------------------------------------------------------
 
 def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status=200, receipt=None,
-          receipt_check=None, paper_form=None, paper_item=None):
+          receipt_check=None, paper_form=None, paper_item=None, remove_item=None, remove_errors=()):
     ballot = assembly.ballot
     result = voting.result_of(assembly)
     shown = services.shown_status(assembly, now())
@@ -218,7 +222,7 @@ def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status
         has_voted=ballot is not None and voting.has_voted(current_user, ballot),
         own_vote=voting.own_open_vote(current_user, ballot) if ballot else None, vote_error=vote_error,
         receipt=receipt, receipt_check=receipt_check, paper_form=paper_form or PaperCountForm(formdata=None),
-        paper_item=paper_item, percent=_share_percent,
+        paper_item=paper_item, remove_item=remove_item, remove_errors=remove_errors, percent=_share_percent,
     ), status
 
 
