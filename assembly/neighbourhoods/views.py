@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from assembly import i18n
+from assembly import desk, i18n
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
 from assembly.neighbourhoods import context, directory, invitations, residents
@@ -114,7 +114,8 @@ def muhtar_desk():
     require("view_muhtar_desk")
     neighbourhoods = directory.muhtar_neighbourhoods(current_user)
     return render_template("neighbourhoods/muhtar_desk.html", neighbourhoods=neighbourhoods,
-                           pending=residents.pending_counts([n.id for n in neighbourhoods]))
+                           by_id={n.id: n for n in neighbourhoods}, sections=desk.sections(neighbourhoods, now()),
+                           now=now())
 
 
 def _members_page(neighbourhood, status: int = 200, reason_form: ReasonForm | None = None,
