@@ -4,6 +4,8 @@ twice stored once."""
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from alembic import command as alembic_command
@@ -19,7 +21,8 @@ from assembly.submissions import FormSubmission, new_token
 from tests import factories
 from tests import proposal_factories as pf
 from tests.assembly_factories import client_of
-from tests.support import app_config, committed, text as page_text
+from tests.support import app_config, committed, login
+from tests.support import text as page_text
 
 BACKENDS = pytest.mark.parametrize("committed_database", ["sqlite", "postgresql"], indirect=True)
 
@@ -185,3 +188,37 @@ def test_every_form_of_the_proposal_page_carries_its_own_token(app, place):
     page = client_of(app, place["neighbour"]).get(f"/n/{place['slug']}/p/{place['proposal']}").get_data(as_text=True)
     tokens = re.findall(r'name="form_token" value="([^"]+)"', page)
     assert len(tokens) >= 3 and len(set(tokens)) == len(tokens)  # support, report, comment
+
+
+@pytest.mark.postgres
+def test_one_comment_posted_20_times_at_once_with_one_token_is_stored_once(concurrent_app):
+    """Real commits, simultaneous requests: the unique token lets one claim in; the others wait for
+    it on the constraint and are sent to the same comment."""
+    app = concurrent_app
+    with app.app_context():
+        w = pf.world()
+        neighbour = factories.resident(w.hood)
+        proposal = pf.proposal(w)
+        db.session.commit()
+        url, email = f"/n/{w.hood.slug}/p/{proposal.id}/comments", neighbour.email
+        proposal_id = proposal.id
+    clients = []
+    for _ in range(20):
+        client = app.test_client()
+        login(client, email)
+        clients.append(client)
+    token, barrier = new_token(), threading.Barrier(20, timeout=120)
+
+    def post(client):
+        barrier.wait()
+        response = client.post(url, data={"body": "Said once.", "form_token": token})
+        return response.status_code, response.headers.get("Location")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(post, clients))
+    assert {status for status, _ in answers} <= {302, 303}, answers
+    assert len({location for _, location in answers}) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Comment)
+                                 .where(Comment.proposal_id == proposal_id)) == 1
+        assert db.session.get(Proposal, proposal_id).comment_count == 1
