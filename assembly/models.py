@@ -25,6 +25,7 @@ from assembly.proposals.models import (
     Report,
     Support,
 )
+from assembly.submissions import FormSubmission
 
 __all__ = [
     "ApiToken", "Case", "CaseEvent", "CaseSequence", "IdempotentRequest",
@@ -33,5 +34,5 @@ __all__ = [
     "Meeting", "MeetingBody", "MeetingNeighbourhood", "MeetingQuestion", "QuestionSupport",
     "AuditEvent", "Base", "Body", "BodyStaff", "Category", "InviteCode", "LoginSession",
     "Membership", "Municipality", "Neighbourhood", "Notification", "OutboxEmail",
-    "PasswordResetToken", "User",
+    "PasswordResetToken", "User", "FormSubmission",
 ]

@@ -176,6 +176,11 @@ def _view_proposal(roles: Roles, obj: Any) -> bool:
     return True
 
 
+def _support_proposal(roles: Roles, obj: Any) -> bool:
+    # The author's own support would count toward the threshold the others must reach: refused.
+    return _resident_of_object(roles, obj) and not _author_of(roles, obj)
+
+
 def _comment(roles: Roles, obj: Any) -> bool:
     return _resident_of_object(roles, obj) or _muhtar_of_object(roles, obj)
 
@@ -228,7 +233,7 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     # residents
     "act_as_resident": _resident_of_object,
     "create_proposal": _resident_of_object,
-    "support_proposal": _resident_of_object,
+    "support_proposal": _support_proposal,
     "vote": _resident_of_object,
     # only those who live there: outsiders' reports could hide anything anywhere
     "report": _resident_of_object,
@@ -242,6 +247,7 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "issue_invite_codes": _muhtar_of_object,
     "moderate": _muhtar_of_object,
     "manage_assemblies": _muhtar_of_object,
+    "open_voting": _muhtar_of_object,
     "forward": _muhtar_of_object,
     "view_muhtar_desk": _any_muhtar,
     # body staff

@@ -203,6 +203,8 @@ _VOLATILE = [
     (re.compile(r'(name="csrf_token"[^>]*value=")[^"]*(")'), r"\1CSRF\2"),
     (re.compile(r'(value=")[^"]*("[^>]*name="csrf_token")'), r"\1CSRF\2"),
     (re.compile(r'("csrf_token":\s*")[^"]*(")'), r"\1CSRF\2"),
+    # A fresh one-time token in every form that must be stored once (assembly.submissions).
+    (re.compile(r'(name="form_token"[^>]*value=")[^"]*(")'), r"\1TOKEN\2"),
 ]
 
 

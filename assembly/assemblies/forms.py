@@ -68,3 +68,10 @@ class PaperCountForm(FlaskForm):
     yes = IntegerField(_l("Yes"), validators=[InputRequired(_l("Please enter a number."))] + _number[1:])
     no = IntegerField(_l("No"), validators=[InputRequired(_l("Please enter a number."))] + _number[1:])
     abstain = IntegerField(_l("Abstain"), validators=[InputRequired(_l("Please enter a number."))] + _number[1:])
+
+
+class AnnounceForm(FlaskForm):
+    """Announcing, with the vote's times at hand: a refusal for a time that has passed is fixed here."""
+
+    opens_at = WallClockField(_l("Voting opens"), validators=[Optional()])
+    closes_at = WallClockField(_l("Voting closes"), validators=[Optional()])

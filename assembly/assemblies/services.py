@@ -253,7 +253,10 @@ def set_ballot(actor, now: dt.datetime, assembly: Assembly, *, method: str, secr
     return ballot
 
 
-def announce(actor, now: dt.datetime, assembly: Assembly) -> Assembly:
+def announce(actor, now: dt.datetime, assembly: Assembly, *, opens_at: dt.datetime | None = None,
+             closes_at: dt.datetime | None = None) -> Assembly:
+    """Announce a draft. New times for the vote, given with it (the session page offers them, so a
+    window that has passed is fixed where the refusal is shown), are set first, checked as always."""
     permissions.require(actor, "manage_assemblies", assembly)
     if assembly.status != A.DRAFT.value:
         raise InvalidTransition(_("Only a draft session can be announced."))
@@ -262,6 +265,11 @@ def announce(actor, now: dt.datetime, assembly: Assembly) -> Assembly:
     ballot = assembly.ballot
     if ballot is None:
         raise ValidationFailed(_("Set up the online vote first."))
+    new_window = (opens_at or ballot.opens_at, closes_at or ballot.closes_at)
+    if new_window != (ballot.opens_at, ballot.closes_at):
+        set_ballot(actor, now, assembly, method=ballot.method, secrecy=ballot.secrecy, opens_at=new_window[0],
+                   closes_at=new_window[1], quorum_percent=ballot.quorum_percent, majority=ballot.majority,
+                   approval_k=ballot.approval_k)
     if now >= ballot.opens_at:  # announcing now would open (or open and close) the vote unannounced
         raise ValidationFailed(_("The time set for the vote to open has passed. Please set new times."),
                                "opens_at")
@@ -322,6 +330,41 @@ def open_if_due(assembly: Assembly, now: dt.datetime) -> Assembly:
         db.session.refresh(ballot)
         db.session.refresh(assembly)
     return assembly
+
+
+def open_voting_now(actor, now: dt.datetime, assembly: Assembly) -> Assembly:
+    """The muhtar opens the vote of an announced session before its set time (the meeting is
+    now, or everyone is ready): the window starts now, and voting opens as the clock would open it."""
+    permissions.require(actor, "open_voting", assembly)
+    ballot = assembly.ballot
+    if assembly.status != A.ANNOUNCED.value or ballot is None or ballot.opened_at is not None:
+        raise InvalidTransition(_("Only the vote of an announced session that has not opened yet can be opened."))
+    ASSEMBLY_LIFECYCLE.check(A.ANNOUNCED, A.VOTING)
+    if now >= ballot.closes_at:
+        raise ValidationFailed(_("The time set for the vote to close has passed. Please set new times."),
+                               "closes_at")
+    if now < ballot.opens_at:
+        moved = db.session.execute(
+            update(Ballot).where(Ballot.id == ballot.id, Ballot.opened_at.is_(None)).values(opens_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+        if moved != 1:
+            raise InvalidTransition(_("The session was changed in the meantime. Please reload the page."))
+        set_committed_value(ballot, "opens_at", now)
+    record(actor, "ballot.open_now", assembly, now, opens_at=now.isoformat())
+    open_if_due(assembly, now)
+    if assembly.status != A.VOTING.value:  # another request opened it first
+        raise InvalidTransition(_("The session was changed in the meantime. Please reload the page."))
+    return assembly
+
+
+def window_warnings(assembly: Assembly) -> list[str]:
+    """What the muhtar should know about the vote's times, without being refused: a vote that
+    closes before the meeting in the room starts leaves the meeting nothing to decide online."""
+    ballot = assembly.ballot
+    if ballot is None or assembly.meeting_start is None or ballot.closes_at > assembly.meeting_start:
+        return []
+    return [_("The online vote closes before the meeting starts: residents at the meeting can no longer "
+              "vote online, and what is said there cannot change the result. Check the times.")]
 
 
 def shown_status(assembly: Assembly, now: dt.datetime) -> str:

@@ -108,7 +108,9 @@ def _validated(neighbourhood: Neighbourhood, data: ProposalInput) -> dict:
     elif len(body) > BODY_MAX:
         errors.setdefault("body", []).append(_("The text may be at most %(num)d characters long.", num=BODY_MAX))
     category = db.session.get(Category, data.category_id) if data.category_id else None
-    if category is None or category.municipality_id != neighbourhood.municipality_id:
+    if data.category_id is None:
+        errors.setdefault("category_id", []).append(_("Choose the category that fits the proposal best."))
+    elif category is None or category.municipality_id != neighbourhood.municipality_id:
         errors.setdefault("category_id", []).append(_("Choose one of the offered categories."))
     address = clean_plain(data.address_text or "") or None
     if address and len(address) > ADDRESS_MAX:
