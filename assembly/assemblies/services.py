@@ -38,9 +38,20 @@ EDITABLE = ASSEMBLY_LIFECYCLE.values("editable")
 def method_label(method: str) -> str:
     return {
         BallotMethod.YES_NO.value: _("Yes / no / abstain on each item"),
-        BallotMethod.APPROVAL.value: _("Approval: choose up to k items"),
-        BallotMethod.RANKED.value: _("Ranked: order the items (Schulze method)"),
+        BallotMethod.APPROVAL.value: _("Approval: tick the items you support, up to a set number"),
+        BallotMethod.RANKED.value: _("Ranked: put the items in your order of preference"),
     }.get(method, method)
+
+
+def method_explanation(method: str) -> str:
+    """How a method decides, in one line of plain words (the help page /help/voting says more)."""
+    return {
+        BallotMethod.YES_NO.value: _("Each item is decided on its own: it passes when enough of the votes cast "
+                                     "are yes."),
+        BallotMethod.APPROVAL.value: _("You tick every item you support; the items ticked by the most voters win."),
+        BallotMethod.RANKED.value: _("You number the items from your first choice down; an item wins when more "
+                                     "voters prefer it to each other item, taken one pair at a time."),
+    }.get(method, "")
 
 
 def move_status(assembly: Assembly, expected: AssemblyStatus, to: AssemblyStatus, now: dt.datetime) -> None:

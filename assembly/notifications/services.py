@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import JSON, String, Text, func, insert, literal, select, update
 
 from assembly.accounts.models import User
@@ -47,8 +48,9 @@ def _membership_requested(p: dict) -> str:
 
 
 def _proposal_ready(p: dict) -> str:
-    return _("“%(title)s” has %(num)s supports and is ready for the agenda.", title=p["title"],
-             num=format_number(p["supports"]))
+    return ngettext("“%(title)s” has %(num)s support and is ready for the agenda.",
+                    "“%(title)s” has %(num)s supports and is ready for the agenda.", p["supports"],
+                    title=p["title"], num=format_number(p["supports"]))
 
 
 def _proposal_comment(p: dict) -> str:

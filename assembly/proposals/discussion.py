@@ -5,12 +5,14 @@ import datetime as dt
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from assembly import permissions
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotFound, ValidationFailed
+from assembly.i18n import format_number
 from assembly.proposals.models import Comment, Proposal
 from assembly.proposals.services import _bump, discussable, follow, notify_followers
 from assembly.text import clean_plain, render_markdown
@@ -66,8 +68,10 @@ def can_still_edit(comment: Comment, now: dt.datetime) -> bool:
 def edit_comment(actor, now: dt.datetime, comment: Comment, body: str) -> Comment:
     _own_comment(actor, comment)
     if not can_still_edit(comment, now):
-        raise InvalidTransition(_("Comments can only be edited within %(num)d minutes of writing them.",
-                                  num=current_app.config["COMMENT_EDIT_MINUTES"]))
+        minutes = current_app.config["COMMENT_EDIT_MINUTES"]
+        raise InvalidTransition(ngettext("Comments can only be edited within %(num)s minute of writing them.",
+                                         "Comments can only be edited within %(num)s minutes of writing them.",
+                                         minutes, num=format_number(minutes)))
     comment.body = _clean_body(body)
     comment.body_html = render_markdown(comment.body)
     comment.edited_at = now
