@@ -5,7 +5,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from assembly import permissions
@@ -20,7 +19,7 @@ from assembly.accounts.forms import (
 )
 from assembly.extensions import limiter, login_manager
 from assembly.forms import ButtonForm
-from assembly.i18n import current_locale, format_number, valid_locale
+from assembly.i18n import current_locale, ngettext, valid_locale
 from assembly.neighbourhoods import directory
 from assembly.rate_limits import failed_form, login_account_key, submitted_email_key
 from assembly.web import call_service, form_status, now
@@ -161,7 +160,7 @@ def forgot_password():
         flash(ngettext("If an account uses this address, we have sent it a link to reset the password. "
                        "The link works once and expires in %(num)s hour.",
                        "If an account uses this address, we have sent it a link to reset the password. "
-                       "The link works once and expires in %(num)s hours.", hours, num=format_number(hours)), "info")
+                       "The link works once and expires in %(num)s hours.", hours), "info")
         return redirect(url_for(".login"))
     return render_template("accounts/forgot.html", form=form), form_status()
 

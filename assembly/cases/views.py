@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.validators import InputRequired
@@ -16,7 +15,7 @@ from assembly.cases.models import CASE_LIFECYCLE, Case
 from assembly.db import db
 from assembly.errors import NotFound
 from assembly.forms import ButtonForm
-from assembly.i18n import current_locale, format_number, localized_name, use_timezone, wall_clock_to_utc
+from assembly.i18n import current_locale, localized_name, ngettext, use_timezone, wall_clock_to_utc
 from assembly.neighbourhoods import context
 from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.neighbourhoods.models import Body, Category, Neighbourhood
@@ -215,8 +214,7 @@ def _bulk_receive(body: Body):
 
     done = call_service(None, receive_all)
     if done is not None:
-        flash(ngettext("%(num)s case marked as received.", "%(num)s cases marked as received.", len(done),
-                       num=format_number(len(done))), "success")
+        flash(ngettext("%(num)s case marked as received.", "%(num)s cases marked as received.", len(done)), "success")
     else:
         for message in g.pop("page_errors", []):
             flash(message, "error")

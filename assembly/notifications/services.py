@@ -10,13 +10,12 @@ from email.message import EmailMessage
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import JSON, String, Text, func, insert, literal, select, update
 
 from assembly.accounts.models import User
 from assembly.config import LOCALES
 from assembly.db import UTCDateTime, db
-from assembly.i18n import format_datetime, format_number, timezone_label
+from assembly.i18n import format_datetime, ngettext, timezone_label
 from assembly.notifications.models import Notification, OutboxEmail
 from assembly.scheduling import exclusive
 
@@ -50,7 +49,7 @@ def _membership_requested(p: dict) -> str:
 def _proposal_ready(p: dict) -> str:
     return ngettext("“%(title)s” has %(num)s support and is ready for the agenda.",
                     "“%(title)s” has %(num)s supports and is ready for the agenda.", p["supports"],
-                    title=p["title"], num=format_number(p["supports"]))
+                    title=p["title"])
 
 
 def _proposal_comment(p: dict) -> str:

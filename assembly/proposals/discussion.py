@@ -5,14 +5,13 @@ import datetime as dt
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from assembly import permissions
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotFound, ValidationFailed
-from assembly.i18n import format_number
+from assembly.i18n import ngettext
 from assembly.proposals.models import Comment, Proposal
 from assembly.proposals.services import _bump, discussable, follow, notify_followers
 from assembly.text import clean_plain, render_markdown
@@ -71,7 +70,7 @@ def edit_comment(actor, now: dt.datetime, comment: Comment, body: str) -> Commen
         minutes = current_app.config["COMMENT_EDIT_MINUTES"]
         raise InvalidTransition(ngettext("Comments can only be edited within %(num)s minute of writing them.",
                                          "Comments can only be edited within %(num)s minutes of writing them.",
-                                         minutes, num=format_number(minutes)))
+                                         minutes))
     comment.body = _clean_body(body)
     comment.body_html = render_markdown(comment.body)
     comment.edited_at = now
