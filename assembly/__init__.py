@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.extensions import csrf
     from assembly.neighbourhoods.views import bp as neighbourhoods_bp
     from assembly.notifications.views import bp as notifications_bp
+    from assembly.notifications.views import unsubscribe_one_click
     from assembly.proposals.views import bp as proposals_bp
 
     for blueprint in (neighbourhoods_bp, accounts_bp, admin_bp, notifications_bp, proposals_bp, assemblies_bp,
@@ -87,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     csrf.exempt(api_v1_bp)  # token-authenticated, no session cookie
     csrf.exempt(open311.bp)
+    csrf.exempt(unsubscribe_one_click)  # RFC 8058 one-click POST from mail programs; the link's token is the proof
     # An address under an API's prefix that matches no route is answered in that API's format.
     app.extensions["unrouted_errors"] = {"/open311/": open311.http_error, "/api/": api_errors.http_error}
 
