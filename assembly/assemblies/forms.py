@@ -58,7 +58,8 @@ class AgendaForm(FlaskForm):
 class MinutesForm(FlaskForm):
     minutes = TextAreaField(_l("Minutes"), validators=[DataRequired(_l("Please write the minutes.")),
                                                       Length(max=50000)],
-                            description=_l("What was discussed and decided. You can use Markdown."))
+                            description=_l("What was discussed and decided. You can format the text: **bold**, *italic*, lists (lines that start "
+                                   "with “- ”) and links."))
     attendance = IntegerField(_l("Number of people present"), validators=_number)
     bodies_present = StringField(_l("Bodies represented"), validators=[Optional(), Length(max=500)],
                                  description=_l("e.g. police, municipality, electricity company"))
