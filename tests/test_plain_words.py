@@ -57,7 +57,7 @@ def test_counts_of_one_and_two_take_their_own_forms_in_code(plain_app, locale, o
 # A message that starts with a count followed by a word is a count and needs ngettext; so does one
 # that puts a count before "days", "hours", "minutes", "votes", "items" and the like.
 COUNTED = re.compile(r"""(?<![n])_\(\s*["'][^"']*%\((num|hours|electorate)\)[sd] (days|hours|minutes|votes|items|"""
-                     r"""supports|cases|residents|verified residents|comments|proposals)\b""")
+                     r"""supports|cases|residents|verified residents|comments|proposals|characters|rows|codes|ids|visible)\b""")
 
 
 def test_no_count_in_a_template_or_module_is_written_without_plural_forms():

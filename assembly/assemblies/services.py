@@ -25,6 +25,7 @@ from assembly.assemblies.models import (
 from assembly.audit.services import record
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotFound, ValidationFailed
+from assembly.i18n import ngettext
 from assembly.neighbourhoods.models import Membership, MembershipRole, MembershipStatus, Neighbourhood
 from assembly.notifications.services import notify_all
 from assembly.proposals import services as proposals
@@ -120,7 +121,8 @@ def _meeting_fields(title: str, meeting_start: dt.datetime | None, meeting_end: 
     errors: dict[str | None, list[str]] = {}
     title = clean_plain(title)
     if not title or len(title) > 200:
-        errors["title"] = [_("Please give a title of at most %(num)d characters.", num=200)]
+        errors["title"] = [ngettext("Please give a title of at most %(num)s character.",
+                                    "Please give a title of at most %(num)s characters.", 200)]
     if meeting_end and not meeting_start:
         errors["meeting_start"] = [_("Give the start of the meeting too.")]
     elif meeting_end and meeting_start and meeting_end <= meeting_start:
@@ -130,7 +132,8 @@ def _meeting_fields(title: str, meeting_start: dt.datetime | None, meeting_end: 
         errors["online_link"] = [_("Give a web address starting with https://.")]
     place = clean_plain(place or "") or None
     if place and len(place) > 300:
-        errors["place"] = [_("The place may be at most %(num)d characters long.", num=300)]
+        errors["place"] = [ngettext("The place may be at most %(num)s character long.",
+                                    "The place may be at most %(num)s characters long.", 300)]
     if errors:
         raise ValidationFailed(errors)
     return {"title": title, "meeting_start": meeting_start, "meeting_end": meeting_end, "place": place,
@@ -362,12 +365,14 @@ def write_minutes(actor, now: dt.datetime, assembly: Assembly, *, minutes: str, 
     if not text:
         raise ValidationFailed(_("Please write the minutes."), "minutes")
     if len(text) > 50000:
-        raise ValidationFailed(_("The text may be at most %(num)d characters long.", num=50000), "minutes")
+        raise ValidationFailed(ngettext("The text may be at most %(num)s character long.",
+                                        "The text may be at most %(num)s characters long.", 50000), "minutes")
     if attendance is not None and attendance < 0:
         raise ValidationFailed(_("Enter a number of at least 0."), "attendance")
     bodies = clean_plain(bodies_present or "") or None
     if bodies and len(bodies) > 500:
-        raise ValidationFailed(_("At most %(num)d characters.", num=500), "bodies_present")
+        raise ValidationFailed(ngettext("At most %(num)s character.",
+                                        "At most %(num)s characters.", 500), "bodies_present")
     assembly.minutes, assembly.minutes_html = text, render_markdown(text)
     assembly.attendance, assembly.bodies_present = attendance, bodies
     if assembly.status == A.CLOSED.value:

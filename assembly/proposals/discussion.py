@@ -24,7 +24,8 @@ def _clean_body(body: str) -> str:
     if not text:
         raise ValidationFailed(_("Please write a comment."), "body")
     if len(text) > COMMENT_MAX:
-        raise ValidationFailed(_("A comment may be at most %(num)d characters long.", num=COMMENT_MAX), "body")
+        raise ValidationFailed(ngettext("A comment may be at most %(num)s character long.",
+                                        "A comment may be at most %(num)s characters long.", COMMENT_MAX), "body")
     return text
 
 
