@@ -321,15 +321,18 @@ def list_separator(locale: str | None = None) -> str:
 
 
 def format_coordinates(latitude, longitude) -> str:
-    """A point as people read it: five decimals, the locale's digits and decimal sign."""
+    """A point as people read it: up to five decimals, the locale's digits and decimal sign, and
+    between the two a separator that the decimal sign cannot be mistaken for (59,272; 15,21 in
+    Swedish, where the decimal sign is a comma)."""
     if latitude is None or longitude is None:
         return ""
     locale = current_locale()
-    parts = [format_decimal(Decimal(str(value)).quantize(Decimal("0.00001")), format="0.00000", locale=locale,
+    parts = [format_decimal(Decimal(str(value)).quantize(Decimal("0.00001")), format="0.#####", locale=locale,
                             numbering_system="default") for value in (latitude, longitude)]
     if locale == "fa":
-        parts = [persian_digits(part) for part in parts]
-    return list_separator(locale).join(parts)
+        return list_separator(locale).join(persian_digits(part) for part in parts)
+    decimal_comma = "," in format_decimal(Decimal("0.5"), format="0.#", locale=locale)
+    return ("; " if decimal_comma else ", ").join(parts)
 
 
 def localized_name(names: dict | None, fallback: str = "") -> str:

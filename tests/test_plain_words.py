@@ -120,9 +120,10 @@ def test_no_template_uses_a_middle_dot_that_reads_as_a_persian_zero():
 
 
 @pytest.mark.parametrize("locale, expected", [
-    ("en", "41.01234, 29.00000"),
-    ("sv", "41,01234, 29,00000"),
-    ("fa", "۴۱٫۰۱۲۳۴، ۲۹٫۰۰۰۰۰"),
+    ("en", "41.01234, 29"),
+    ("sv", "41,01234; 29"),
+    ("tr", "41,01234; 29"),
+    ("fa", "۴۱٫۰۱۲۳۴، ۲۹"),
 ])
 def test_coordinates_are_written_the_reader_s_way(plain_app, locale, expected):
     with plain_app.test_request_context("/"), force_locale(locale):
