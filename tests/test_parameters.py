@@ -52,7 +52,8 @@ KNOWN_CONVERTERS = {None, "int", "any", "path"}
 # Pages the `everything` fixture below does not reach (they still get every wrong value, and must not fail).
 NOT_REACHED = {"assemblies.ballots_json": "exists once a ballot is closed",
                "assemblies.result_json": "exists once a ballot is closed",
-               "assemblies.check_count": "exists once a ballot is closed"}
+               "assemblies.check_count": "exists once a ballot is closed",
+               "notifications.unsubscribe": "exists for the signed token of an e-mail's unsubscribe link"}
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def everything(app) -> dict:
         values = {"slug": w.hood.slug, "code": w.municipality.code, "body_id": w.body.id, "proposal_id": proposal.id,
                   "comment_id": comment.id, "assembly_id": session.id, "reference": case.reference,
                   "service_request_id": case.reference, "batch": batch, "token": reset, "format": "json",
-                  "action": "hide", **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
+                  "action": "hide", "kind": "agenda", **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
                                                       "token_id"), 1)}
         return {"values": values, "email": boss.email, "api_token": api_token}
 
