@@ -180,11 +180,13 @@ def urls(app, world: dict) -> list[str]:
         "proposal_id": world["proposals"], "comment_id": [1], "body_id": [world["body"]],
         "code": [world["code"]], "reference": [world.get("reference", "NONE-2030-0001")],
         "service_request_id": [world.get("reference", "NONE-2030-0001")], "format": ["json", "xml"],
-        "token": ["not-a-token"], "batch": ["not-a-batch"],
+        "token": ["not-a-token"], "batch": ["not-a-batch"], "kind": ["agenda", "results", "minutes"],
     }
     found = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        if rule.endpoint.endswith("_pdf"):  # the PDF of a printable page is made from that page's HTML, crawled
             continue
         missing = rule.arguments - values.keys()
         assert not missing, f"the crawler does not know how to fill {missing} in {rule.rule}: teach it"
