@@ -38,9 +38,6 @@ def create_app(config: dict | None = None) -> Flask:
     deployment.init_app(app)
     app.url_map.converters["int"] = params.IdConverter  # before any route is added
     _register_blueprints(app)
-    # Browsers and feed readers ask for /favicon.ico whatever the page says; the SVG is linked too.
-    app.add_url_rule("/favicon.ico", "favicon",
-                     lambda: app.send_static_file("favicon.ico"))
     _register_commands(app)
     return app
 
