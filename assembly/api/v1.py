@@ -19,6 +19,7 @@ from assembly.cases import events, queries, services
 from assembly.cases.models import ApiToken, Case, CaseStatus
 from assembly.db import WRITE_INTENT, db
 from assembly.extensions import limiter
+from assembly.i18n import ngettext
 from assembly.neighbourhoods.models import Body
 from assembly.params import MAX_ID, parse_int
 from assembly.web import now
@@ -82,7 +83,8 @@ def add_event(reference: str) -> Response:
                        _("Send an Idempotency-Key header (for example a new UUID) with every write."))
     if not idempotency.valid_key(key):
         raise ApiError(400, "idempotency_key_invalid",
-                       _("An Idempotency-Key has 1 to %(num)d visible ASCII characters.", num=idempotency.MAX_KEY_LENGTH))
+                       ngettext("An Idempotency-Key has 1 to %(num)s visible ASCII character.",
+                                "An Idempotency-Key has 1 to %(num)s visible ASCII characters.", idempotency.MAX_KEY_LENGTH))
     case = _case(reference)
     payload = _json_body()
 

@@ -25,6 +25,7 @@ from assembly.assemblies.models import (
 from assembly.audit.services import record
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotFound, ValidationFailed
+from assembly.i18n import ngettext
 from assembly.neighbourhoods.models import Membership, MembershipRole, MembershipStatus, Neighbourhood
 from assembly.notifications.services import notify_all
 from assembly.proposals import services as proposals
@@ -38,9 +39,20 @@ EDITABLE = ASSEMBLY_LIFECYCLE.values("editable")
 def method_label(method: str) -> str:
     return {
         BallotMethod.YES_NO.value: _("Yes / no / abstain on each item"),
-        BallotMethod.APPROVAL.value: _("Approval: choose up to k items"),
-        BallotMethod.RANKED.value: _("Ranked: order the items (Schulze method)"),
+        BallotMethod.APPROVAL.value: _("Approval: tick the items you support, up to a set number"),
+        BallotMethod.RANKED.value: _("Ranked: put the items in your order of preference"),
     }.get(method, method)
+
+
+def method_explanation(method: str) -> str:
+    """How a method decides, in one line of plain words (the help page /help/voting says more)."""
+    return {
+        BallotMethod.YES_NO.value: _("Each item is decided on its own: it passes when enough of the votes cast "
+                                     "are yes."),
+        BallotMethod.APPROVAL.value: _("You tick every item you support; the items ticked by the most voters win."),
+        BallotMethod.RANKED.value: _("You number the items from your first choice down; an item wins when more "
+                                     "voters prefer it to each other item, taken one pair at a time."),
+    }.get(method, "")
 
 
 def move_status(assembly: Assembly, expected: AssemblyStatus, to: AssemblyStatus, now: dt.datetime) -> None:
@@ -109,7 +121,8 @@ def _meeting_fields(title: str, meeting_start: dt.datetime | None, meeting_end: 
     errors: dict[str | None, list[str]] = {}
     title = clean_plain(title)
     if not title or len(title) > 200:
-        errors["title"] = [_("Please give a title of at most %(num)d characters.", num=200)]
+        errors["title"] = [ngettext("Please give a title of at most %(num)s character.",
+                                    "Please give a title of at most %(num)s characters.", 200)]
     if meeting_end and not meeting_start:
         errors["meeting_start"] = [_("Give the start of the meeting too.")]
     elif meeting_end and meeting_start and meeting_end <= meeting_start:
@@ -119,7 +132,8 @@ def _meeting_fields(title: str, meeting_start: dt.datetime | None, meeting_end: 
         errors["online_link"] = [_("Give a web address starting with https://.")]
     place = clean_plain(place or "") or None
     if place and len(place) > 300:
-        errors["place"] = [_("The place may be at most %(num)d characters long.", num=300)]
+        errors["place"] = [ngettext("The place may be at most %(num)s character long.",
+                                    "The place may be at most %(num)s characters long.", 300)]
     if errors:
         raise ValidationFailed(errors)
     return {"title": title, "meeting_start": meeting_start, "meeting_end": meeting_end, "place": place,
@@ -394,12 +408,14 @@ def write_minutes(actor, now: dt.datetime, assembly: Assembly, *, minutes: str, 
     if not text:
         raise ValidationFailed(_("Please write the minutes."), "minutes")
     if len(text) > 50000:
-        raise ValidationFailed(_("The text may be at most %(num)d characters long.", num=50000), "minutes")
+        raise ValidationFailed(ngettext("The text may be at most %(num)s character long.",
+                                        "The text may be at most %(num)s characters long.", 50000), "minutes")
     if attendance is not None and attendance < 0:
         raise ValidationFailed(_("Enter a number of at least 0."), "attendance")
     bodies = clean_plain(bodies_present or "") or None
     if bodies and len(bodies) > 500:
-        raise ValidationFailed(_("At most %(num)d characters.", num=500), "bodies_present")
+        raise ValidationFailed(ngettext("At most %(num)s character.",
+                                        "At most %(num)s characters.", 500), "bodies_present")
     assembly.minutes, assembly.minutes_html = text, render_markdown(text)
     assembly.attendance, assembly.bodies_present = attendance, bodies
     if assembly.status == A.CLOSED.value:

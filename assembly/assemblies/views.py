@@ -29,6 +29,8 @@ from assembly.urls import external_url, site_host
 from assembly.web import call_service, form_status, now, proposal_title, reads_first, require
 
 bp = Blueprint("assemblies", __name__, url_prefix="/n/<slug>/assemblies")
+# Help pages for residents: how voting works, in plain words.
+help_bp = Blueprint("help", __name__, url_prefix="/help")
 bp.url_value_preprocessor(context.from_url)  # the neighbourhood of /n/<slug>/…
 
 
@@ -253,6 +255,7 @@ def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status
         "assemblies/show.html", neighbourhood=neighbourhood, assembly=assembly, ballot=ballot, result=result,
         items_by_id={str(item.id): item for item in assembly.items}, agenda_form=agenda_form,
         button=ButtonForm(), status=shown, status_label=ASSEMBLY_LIFECYCLE.label, method_label=services.method_label,
+        method_explanation=services.method_explanation,
         can_vote=ballot is not None and shown == "voting" and voting.eligible(current_user, assembly),
         has_voted=ballot is not None and voting.has_voted(current_user, ballot),
         own_vote=voting.own_open_vote(current_user, ballot) if ballot else None, vote_error=vote_error,
@@ -440,3 +443,8 @@ def attendance(slug: str, assembly_id: int):
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{slug}-assembly-{assembly.id}-attendance.csv"'})
 
+
+
+@help_bp.route("/voting", endpoint="voting")
+def voting_help():
+    return render_template("help/voting.html")

@@ -18,6 +18,7 @@ from assembly.audit.services import record
 from assembly.cases import services as cases
 from assembly.cases.models import Case
 from assembly.db import db
+from assembly.i18n import ngettext
 from assembly.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from assembly.meetings import followers
 from assembly.meetings.models import (
@@ -75,7 +76,7 @@ def _validated(municipality: Municipality, data: MeetingInput) -> dict:
     if not title:
         errors.setdefault("title", []).append(_("Please give the meeting a title."))
     elif len(title) > TITLE_MAX:
-        errors.setdefault("title", []).append(_("The title may be at most %(num)d characters long.", num=TITLE_MAX))
+        errors.setdefault("title", []).append(ngettext("The title may be at most %(num)s character long.", "The title may be at most %(num)s characters long.", TITLE_MAX))
     if data.starts_at is None:
         errors.setdefault("starts_at", []).append(_("Give the date and time of the meeting."))
     elif data.ends_at is not None and data.ends_at <= data.starts_at:
@@ -98,8 +99,9 @@ def _validated(municipality: Municipality, data: MeetingInput) -> dict:
             errors.setdefault("bodies", []).append(_("Invite only bodies of this municipality."))
         elif not representative or len(representative) > REPRESENTATIVE_MAX:
             errors.setdefault("bodies", []).append(
-                _("Name the representative of %(body)s (at most %(num)d characters).", body=body.name,
-                  num=REPRESENTATIVE_MAX))
+                ngettext("Name the representative of %(body)s (at most %(num)s character).",
+                         "Name the representative of %(body)s (at most %(num)s characters).", REPRESENTATIVE_MAX,
+                         body=body.name))
         else:
             invited[body.id] = representative
     if not data.invitations:
@@ -209,7 +211,7 @@ def ask(actor, now: dt.datetime, meeting: Meeting, *, body_id: int | None, text:
     if not text:
         errors["text"] = [_("Please write your question.")]
     elif len(text) > QUESTION_MAX:
-        errors["text"] = [_("The question may be at most %(num)d characters long.", num=QUESTION_MAX)]
+        errors["text"] = [ngettext("The question may be at most %(num)s character long.", "The question may be at most %(num)s characters long.", QUESTION_MAX)]
     if errors:
         raise ValidationFailed(errors)
     residence = permissions.roles_of(actor).residence
@@ -272,7 +274,7 @@ def record_answer(actor, now: dt.datetime, question: MeetingQuestion, *, answer:
     if not answer:
         errors["answer"] = [_("Write down the body's answer.")]
     elif len(answer) > ANSWER_MAX:
-        errors["answer"] = [_("The answer may be at most %(num)d characters long.", num=ANSWER_MAX)]
+        errors["answer"] = [ngettext("The answer may be at most %(num)s character long.", "The answer may be at most %(num)s characters long.", ANSWER_MAX)]
     if follow_up not in {kind.value for kind in FollowUp}:
         errors["follow_up"] = [_("Choose what follows the answer.")]
     elif question.follow_up == FollowUp.CASE.value and follow_up != FollowUp.CASE.value:
@@ -329,7 +331,7 @@ def save_minutes(actor, now: dt.datetime, meeting: Meeting, text: str) -> None:
         raise InvalidTransition(_("Minutes are written once the meeting has been held."))
     text = clean_plain(text or "")
     if len(text) > MINUTES_MAX:
-        raise ValidationFailed(_("The minutes may be at most %(num)d characters long.", num=MINUTES_MAX), "minutes")
+        raise ValidationFailed(ngettext("The minutes may be at most %(num)s character long.", "The minutes may be at most %(num)s characters long.", MINUTES_MAX), "minutes")
     meeting.minutes = text or None
     meeting.minutes_html = render_markdown(text) if text else None
     meeting.updated_at = now

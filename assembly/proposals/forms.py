@@ -30,7 +30,8 @@ class ProposalForm(FlaskForm):
     body = TextAreaField(_l("Description"), validators=[DataRequired(_l("Please describe the proposal.")),
                                                         Length(max=BODY_MAX)],
                          description=_l("What is the problem, where, since when, and what do you propose? "
-                                        "You can use Markdown: **bold**, *italic*, lists and links."))
+                                        "You can format the text: **bold**, *italic*, lists (lines that start "
+                                        "with “- ”) and links."))
     address_text = StringField(_l("Place (address or landmark)"), validators=[Optional(), Length(max=ADDRESS_MAX)])
     latitude = FloatField(_l("Latitude"), validators=[
         Optional(), NumberRange(-90, 90, _l("Enter a number between %(min)s and %(max)s."))],
