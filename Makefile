@@ -8,6 +8,13 @@ PO := $(foreach l,$(LOCALES),assembly/translations/$(l)/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# In development links in pages, e-mails and printed invitation letters point at the address the
+# server listens on (`make run PORT=8000` → http://127.0.0.1:8000), unless BASE_URL is set.
+LINK_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
+DEV_BASE_URL = http://$(LINK_HOST):$(PORT)
+WITH_BASE_URL = BASE_URL="$${ASSEMBLY_BASE_URL:-$${BASE_URL:-$(DEV_BASE_URL)}}"
+# The install is quiet; its output goes to this file, shown only when it fails.
+INSTALL_LOG := $(VENV)-install.log
 
 AXE := node_modules/axe-core/axe.min.js
 NPM := $(shell command -v npm 2>/dev/null)
@@ -15,30 +22,32 @@ NPM := $(shell command -v npm 2>/dev/null)
 .PHONY: run test install translations extract update-translations migrate demo mail-worker bench screenshots wheel clean
 
 $(BIN)/activate: setup.cfg pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(BIN)/activate
+	@echo "Installing Assembly and its dependencies into $(VENV) (log: $(INSTALL_LOG)) …"
+	@{ $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --upgrade pip \
+	   && $(BIN)/python -m pip install -e '.[test]'; } > $(INSTALL_LOG) 2>&1 \
+	 || { cat $(INSTALL_LOG); echo "The install failed; its log is in $(INSTALL_LOG)." >&2; exit 1; }
+	@touch $(BIN)/activate
 
 install: $(BIN)/activate
 
 %.mo: %.po $(BIN)/activate
-	$(BIN)/pybabel -q compile -i $< -o $@
+	@$(BIN)/pybabel -q compile -i $< -o $@
 
 translations: $(MO)
 
 migrate: install translations
-	$(FLASK) db upgrade
+	@$(FLASK) db upgrade
 
 # The scheduler (opening and closing votes, counting) runs beside the development server and
 # stops with it; in production it is a cron job or a service of its own (docs/operations.md).
 run: migrate
-	$(FLASK) demo load --if-empty
+	@$(WITH_BASE_URL) $(FLASK) demo load --if-empty
+	@export $(WITH_BASE_URL); echo "Links, e-mails and printed letters use $$BASE_URL"; \
 	$(FLASK) assemblies tick --loop & tick=$$!; trap "kill $$tick 2>/dev/null" EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 mail-worker: install
-	$(FLASK) mail send --loop
+	@$(WITH_BASE_URL) $(FLASK) mail send --loop
 
 # axe-core for the accessibility tests, at the version package-lock.json pins (only with Node.js).
 $(AXE): package.json package-lock.json
@@ -73,4 +82,4 @@ bench: install translations
 	FULL=$(FULL) $(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache build dist
+	rm -rf $(VENV) $(INSTALL_LOG) instance/*.sqlite3* .pytest_cache build dist

@@ -74,20 +74,25 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.api import open311
     from assembly.api.v1 import bp as api_v1_bp
     from assembly.assemblies.views import bp as assemblies_bp
+    from assembly.assemblies.views import help_bp
     from assembly.cases.exchange_views import bp as case_exchange_bp
     from assembly.cases.views import bp as cases_bp
     from assembly.consultations.views import bp as consultations_bp
     from assembly.documents.views import bp as documents_bp
     from assembly.extensions import csrf
+    from assembly.meetings.views import bp as meetings_bp
     from assembly.neighbourhoods.views import bp as neighbourhoods_bp
     from assembly.notifications.views import bp as notifications_bp
+    from assembly.notifications.views import unsubscribe_one_click
     from assembly.proposals.views import bp as proposals_bp
 
     for blueprint in (neighbourhoods_bp, accounts_bp, admin_bp, notifications_bp, proposals_bp, assemblies_bp,
-                      cases_bp, consultations_bp, documents_bp, api_v1_bp, open311.bp, case_exchange_bp):
+                      cases_bp, consultations_bp, documents_bp, api_v1_bp, open311.bp, case_exchange_bp, meetings_bp,
+                      help_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_v1_bp)  # token-authenticated, no session cookie
     csrf.exempt(open311.bp)
+    csrf.exempt(unsubscribe_one_click)  # RFC 8058 one-click POST from mail programs; the link's token is the proof
     # An address under an API's prefix that matches no route is answered in that API's format.
     app.extensions["unrouted_errors"] = {"/open311/": open311.http_error, "/api/": api_errors.http_error}
 

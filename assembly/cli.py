@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 from alembic import command as alembic_command
+from alembic.runtime.migration import MigrationContext
 from alembic.config import Config as AlembicConfig
 from flask import current_app
 from flask.cli import AppGroup
@@ -55,12 +56,26 @@ def run_as_system(service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 schema = AppGroup("db", help="Database schema (Alembic migrations).")
 
 
+def current_revision() -> str | None:
+    """The migration the database is at; None for a database without tables (a new one)."""
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
 @schema.command("upgrade")
 @click.argument("revision", default="head")
 def db_upgrade(revision):
-    """Apply migrations up to REVISION (default: head)."""
+    """Apply migrations up to REVISION (default: head); says whether it created the database,
+    upgraded it or found it already there."""
+    before = current_revision()
     upgrade_database(revision=revision)
-    click.echo("database is at " + revision)
+    after = current_revision()
+    if before is None and after is not None:
+        click.echo(f"database created (at {revision}, migration {after})")
+    elif before != after:
+        click.echo(f"database upgraded from migration {before} to {after}; database is at {revision}")
+    else:
+        click.echo(f"database is at {revision} (migration {after}); nothing to do")
 
 
 @schema.command("downgrade")

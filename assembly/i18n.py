@@ -16,7 +16,7 @@ from babel.dates import get_timezone_location
 from babel.numbers import format_decimal
 from babel.numbers import format_percent as babel_format_percent
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
-from flask_babel import get_locale, refresh
+from flask_babel import get_locale, get_translations, refresh
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -303,7 +303,36 @@ def format_percent(value) -> str:
     locale = current_locale()
     text = babel_format_percent(Decimal(value) / 100, locale=locale, decimal_quantization=False,
                                 numbering_system="default")
-    return persian_digits(text) if locale == "fa" else text
+    # Babel's Persian keeps the Latin percent sign with Latin digits; with Persian digits it is ٪.
+    return persian_digits(text).replace("%", "٪") if locale == "fa" else text
+
+
+def ngettext(singular: str, plural: str, count, **variables) -> str:
+    """`ngettext` for Python code: the form for `count` in the current language, with `%(num)s`
+    the count written the reader's way (Persian digits in Persian), unless given."""
+    variables.setdefault("num", format_number(count))
+    return get_translations().ngettext(singular, plural, count) % variables
+
+
+def list_separator(locale: str | None = None) -> str:
+    """The comma between the parts of a list: Persian has its own (،), which does not turn round in
+    right-to-left text the way a Latin comma seems to."""
+    return "، " if (locale or current_locale()) == "fa" else ", "
+
+
+def format_coordinates(latitude, longitude) -> str:
+    """A point as people read it: up to five decimals, the locale's digits and decimal sign, and
+    between the two a separator that the decimal sign cannot be mistaken for (59,272; 15,21 in
+    Swedish, where the decimal sign is a comma)."""
+    if latitude is None or longitude is None:
+        return ""
+    locale = current_locale()
+    parts = [format_decimal(Decimal(str(value)).quantize(Decimal("0.00001")), format="0.#####", locale=locale,
+                            numbering_system="default") for value in (latitude, longitude)]
+    if locale == "fa":
+        return list_separator(locale).join(persian_digits(part) for part in parts)
+    decimal_comma = "," in format_decimal(Decimal("0.5"), format="0.#", locale=locale)
+    return ("; " if decimal_comma else ", ").join(parts)
 
 
 def localized_name(names: dict | None, fallback: str = "") -> str:
@@ -321,6 +350,7 @@ def init_app(app: Flask) -> None:
         iso=local_iso,
         number=format_number,
         percent=format_percent,
+        coordinates=format_coordinates,
         localized=localized_name,
     )
     app.jinja_env.globals["timezone_label"] = timezone_label

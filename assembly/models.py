@@ -10,6 +10,7 @@ from assembly.consultations.models import (
 )
 from assembly.cases.models import ApiToken, Case, CaseEvent, CaseSequence, IdempotentRequest
 from assembly.db import Base
+from assembly.meetings.models import Meeting, MeetingBody, MeetingNeighbourhood, MeetingQuestion, QuestionSupport
 from assembly.neighbourhoods.models import (
     Body,
     BodyStaff,
@@ -30,13 +31,15 @@ from assembly.proposals.models import (
     Report,
     Support,
 )
+from assembly.submissions import FormSubmission
 
 __all__ = [
     "Consultation", "ConsultationAnswer", "ConsultationDocument", "ConsultedNeighbourhood",
     "ApiToken", "Case", "CaseEvent", "CaseSequence", "IdempotentRequest",
     "AgendaItem", "Assembly", "Ballot", "BallotPaper", "BallotResult", "Participation",
     "Comment", "Follow", "ModerationAction", "Proposal", "ProposalEvent", "ProposalVersion", "Report", "Support",
+    "Meeting", "MeetingBody", "MeetingNeighbourhood", "MeetingQuestion", "QuestionSupport",
     "AuditEvent", "Base", "Body", "BodyStaff", "Category", "InviteCode", "LoginSession",
     "Membership", "Municipality", "Neighbourhood", "Notification", "OutboxEmail",
-    "PasswordResetToken", "User",
+    "PasswordResetToken", "User", "FormSubmission",
 ]

@@ -176,8 +176,48 @@ def _view_proposal(roles: Roles, obj: Any) -> bool:
     return True
 
 
+def _support_proposal(roles: Roles, obj: Any) -> bool:
+    # The author's own support would count toward the threshold the others must reach: refused.
+    return _resident_of_object(roles, obj) and not _author_of(roles, obj)
+
+
 def _comment(roles: Roles, obj: Any) -> bool:
     return _resident_of_object(roles, obj) or _muhtar_of_object(roles, obj)
+
+
+# --- meetings with bodies: the object is a Meeting, or a MeetingQuestion (its `meeting`) ----------
+
+def _meeting_of(obj: Any) -> Any:
+    return getattr(obj, "meeting", None) or obj
+
+
+def _organise_meeting(roles: Roles, obj: Any) -> bool:
+    """Staff of the organising body, or (a meeting of the muhtars) a muhtar of a covered neighbourhood."""
+    meeting = _meeting_of(obj)
+    if not roles.authenticated or meeting is None:
+        return False
+    if meeting.organising_body_id is not None:
+        return meeting.organising_body_id in roles.staff_of
+    return bool(meeting.neighbourhood_ids & roles.muhtar_of)
+
+
+def _create_meeting(roles: Roles, obj: Any) -> bool:
+    return roles.authenticated and bool(roles.muhtar_of or roles.staff_of)
+
+
+def _resident_of_covered(roles: Roles, obj: Any) -> bool:
+    meeting = _meeting_of(obj)
+    return (roles.authenticated and roles.residence is not None and meeting is not None
+            and roles.residence.neighbourhood_id in meeting.neighbourhood_ids)
+
+
+def _answer_meeting_question(roles: Roles, obj: Any) -> bool:
+    """The organiser, or the staff of the body the question was put to (never another body's)."""
+    return _organise_meeting(roles, obj) or (roles.authenticated and getattr(obj, "body_id", None) in roles.staff_of)
+
+
+def _view_meeting(roles: Roles, obj: Any) -> bool:
+    return getattr(obj, "status", None) != "draft" or _organise_meeting(roles, obj)
 
 
 RULES: dict[str, Callable[[Roles, Any], bool]] = {
@@ -193,7 +233,7 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     # residents
     "act_as_resident": _resident_of_object,
     "create_proposal": _resident_of_object,
-    "support_proposal": _resident_of_object,
+    "support_proposal": _support_proposal,
     "vote": _resident_of_object,
     # only those who live there: outsiders' reports could hide anything anywhere
     "report": _resident_of_object,
@@ -207,6 +247,7 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "issue_invite_codes": _muhtar_of_object,
     "moderate": _muhtar_of_object,
     "manage_assemblies": _muhtar_of_object,
+    "open_voting": _muhtar_of_object,
     "forward": _muhtar_of_object,
     "answer_consultation": _muhtar_of_object,
     "view_muhtar_desk": _any_muhtar,
@@ -214,6 +255,13 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "act_for_body": _staff_of_body,
     "manage_consultations": _staff_of_body,
     "view_staff_desk": _any_staff,
+    # meetings with bodies
+    "view_meeting": _view_meeting,
+    "create_meeting": _create_meeting,
+    "organise_meeting": _organise_meeting,
+    "ask_meeting_question": _resident_of_covered,
+    "support_meeting_question": _resident_of_covered,
+    "answer_meeting_question": _answer_meeting_question,
     # admin
     "administer": _admin,
     "read_audit_log": _admin,

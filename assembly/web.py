@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from assembly import permissions
+from assembly import permissions, submissions
 from assembly.db import WRITE_INTENT, utcnow
 from assembly.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from assembly.extensions import db, login_manager
@@ -57,6 +57,14 @@ def call_service(form: FlaskForm | None, service: Callable[..., T], *args: Any, 
         db.rollback()
         _attach_errors(form, error)
         return None
+
+
+def call_once(form: FlaskForm | None, run: Callable[[], T], url_of: Callable[[T], str]) -> tuple[T | None, str | None] | None:
+    """`call_service` for a form that must be stored once (`assembly.submissions`): the form's
+    one-time token is claimed with what it writes. Returns `(result, None)` the first time,
+    `(None, url)` for a form sent again (answer with a redirect to `url`), None when refused."""
+    token = request.form.get(submissions.TOKEN_FIELD)
+    return call_service(form, submissions.once, current_user, now(), token, run, url_of)
 
 
 def _attach_errors(form: FlaskForm | None, error: DomainError) -> None:

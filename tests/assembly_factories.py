@@ -83,7 +83,7 @@ class Session:
 def ready_proposal(w: pf.World, title: str | None = None, now: dt.datetime = PREPARED) -> Proposal:
     """An open proposal that reached the support threshold (the world's threshold is 1)."""
     proposal = pf.proposal(w, title=title or f"Agenda item {next(_seq)}", now=now)
-    proposals.support(w.author, now, proposal)
+    proposals.support(w.neighbour(), now, proposal)
     assert proposal.ready_at is not None
     return proposal
 
@@ -101,6 +101,8 @@ def draft(method: str = "yes_no", secrecy: str = "secret", *, items: int = 2, vo
     """A draft session with its agenda and (unless `ballot=False`) its ballot set up."""
     w = w or world()
     people = [factories.resident(w.hood) for _ in range(voters)]
+    if people and w.supporter is None:
+        w.supporter = people[0]  # supports the agenda's proposals (their author may not)
     titles = titles or [None] * items
     agenda = [ready_proposal(w, title) for title in titles]
     start = OPENS + 8 * HOUR if meeting else None

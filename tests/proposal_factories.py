@@ -44,6 +44,13 @@ class World:
     muhtar: User
     category: Category
     author: User
+    supporter: User | None = None  # made on first need: authors cannot support their own proposals
+
+    def neighbour(self) -> User:
+        """A verified resident besides the author, who supports what the author proposes."""
+        if self.supporter is None:
+            self.supporter = factories.resident(self.hood)
+        return self.supporter
 
 
 def world(slug: str | None = None, bounds=BOUNDS, **rules) -> World:

@@ -497,7 +497,7 @@ def test_send_pending_sends_each_queued_mail_once(ctx):
     queue_email("b@example.org", "Second", "Body two", now)
     delivered = []
     assert send_pending(now, transport=delivered.append) == (2, 0)
-    assert [(m["To"], m["Subject"], m.get_content().strip()) for m in delivered] == [
+    assert [(m["To"], m["Subject"], m.get_body(preferencelist=("plain",)).get_content().strip()) for m in delivered] == [
         ("a@example.org", "First", "Body one"), ("b@example.org", "Second", "Body two")]
     assert all(m["From"] == ctx.config["MAIL_FROM"] for m in delivered)
     mails = list(db.session.scalars(select(OutboxEmail)))

@@ -461,6 +461,7 @@ def test_the_attendance_list_marks_who_voted_online_and_is_safe_in_spreadsheets(
         at_tab = factories.user(name="Tab Person")
         residents.approve_membership(w.muhtar, PREPARED - DAY, w.hood,
                                  residents.request_membership(at_tab, PREPARED - DAY, w.hood, "=1+1 Street").id)
+        w.supporter = dangerous[1]  # supports the agenda item (its author may not)
         s = af.voting_open("yes_no", "secret", w=w, voters=0, items=1)
         voting.cast_vote(dangerous[0], OPENS, s.assembly, af.yes_no(s, "yes"))
         voting.cast_vote(at_tab, OPENS, s.assembly, af.yes_no(s, "no"))

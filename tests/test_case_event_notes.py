@@ -75,7 +75,7 @@ def test_the_service_refuses_an_over_long_note_whoever_calls_it(ctx):
     with pytest.raises(ValidationFailed) as refused:
         cases.receive(w.staff, factories.now(), case, "x" * (NOTE_LIMIT + 1))
     assert refused.value.field == "note"
-    assert refused.value.message == f"Give at most {NOTE_LIMIT} characters."
+    assert refused.value.message == f"Give at most {NOTE_LIMIT:,} characters."  # the reader's digit grouping
     assert case.status == "forwarded"
 
 
@@ -99,5 +99,5 @@ def test_the_api_refuses_an_over_long_referral_note(app, referral):
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert list(error["fields"]) == ["note"]
-    assert str(NOTE_LIMIT) in error["message"] and "characters" not in error["message"]  # in Turkish
+    assert f"{NOTE_LIMIT:,}".replace(",", ".") in error["message"] and "characters" not in error["message"]  # in Turkish
     assert _counts(app) == before

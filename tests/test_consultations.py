@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from assembly import activity
 from assembly.assemblies import services as assemblies
 from assembly.cases import queries as case_queries
 from assembly.cases import services as cases
@@ -17,6 +18,7 @@ from assembly.demo import load_demo
 from assembly.errors import InvalidTransition, NotAllowed, ValidationFailed
 from tests import consultation_factories as kf
 from tests import factories
+from tests import meeting_factories as mf
 from tests import proposal_factories as pf
 from tests.assembly_factories import CLOSES, DAY, HOUR, PREPARED
 from tests.support import count
@@ -210,7 +212,33 @@ def test_the_database_refuses_a_case_with_two_origins_or_none(k, storage):
     proposal = factories_proposal(k)
     with pytest.raises(IntegrityError), db.session.begin_nested():  # two origins
         db.session.execute(update(Case).where(Case.id == case.id).values(proposal_id=proposal.id))
-    assert db.session.scalar(select(Case.proposal_id).where(Case.id == case.id)) is None
+    question = _meeting_question()
+    with pytest.raises(IntegrityError), db.session.begin_nested():  # an answer and a meeting's question
+        db.session.execute(update(Case).where(Case.id == case.id).values(meeting_question_id=question.id))
+    with pytest.raises(IntegrityError), db.session.begin_nested():  # all three
+        db.session.execute(update(Case).where(Case.id == case.id).values(
+            meeting_question_id=question.id, proposal_id=proposal.id))
+    row = db.session.execute(select(Case.proposal_id, Case.meeting_question_id, Case.consultation_answer_id)
+                             .where(Case.id == case.id)).one()
+    assert tuple(row) == (None, None, _answer.id)
+
+
+def test_only_a_consultation_answer_makes_a_case_without_a_category(k, storage):
+    made = kf.consultation(k, storage)
+    kf.counted(k.moda, made, ["yes"])
+    _answer, case = services.send_answer(k.moda.muhtar, CLOSES + HOUR, made, k.moda.hood, comment="Evet.")
+    assert case.category_id is None
+    question = _meeting_question()
+    with pytest.raises(IntegrityError), db.session.begin_nested():  # a meeting's question needs a category
+        db.session.execute(update(Case).where(Case.id == case.id).values(
+            consultation_answer_id=None, meeting_question_id=question.id))
+
+
+def _meeting_question():
+    """A question asked at a meeting with bodies (in a world of its own: only its id is used)."""
+    w = mf.world()
+    mf.opened(w)
+    return mf.question(w)
 
 
 def factories_proposal(k):
@@ -232,3 +260,6 @@ def test_the_demo_has_a_council_consultation_answered_by_two_counted_neighbourho
         assert cases.verify_chain(row.case, case_queries.events_of(row.case)) is None
     [pdf] = [d for d in made.documents if d.stored_name]
     assert (tmp_path / pdf.stored_name).read_bytes().startswith(b"%PDF-")
+    # the neighbourhood page's latest results show the consultation's vote beside the proposals'
+    results = activity.latest_results(rows[0].answer.neighbourhood)
+    assert made.title in [r.title for r in results if r.consultation_id == made.id]

@@ -300,7 +300,7 @@ def test_dates_of_one_case_must_not_go_backwards(w, t0, three):
     ("{a},in_progress,{d},,,,,half,", "progress"),
     ("{a},approved,{d},,{d},,,,", "only used with the status scheduled"),
     ("{a},scheduled,{d},,{d},,approved,,", "only used with the status decided"),
-    ("{a},approved,{d},{huge},,,,,", "longer than 2000"),
+    ("{a},approved,{d},{huge},,,,,", "longer than 2,000"),
     (",received,{d},,,,,,", "reference number is missing"),
 ])
 def test_field_rules_are_checked_before_anything_is_applied(w, t0, three, row, message):

@@ -344,8 +344,8 @@ def test_persian_numbers_use_persian_digits(in_locale):
 
 
 def test_persian_percentages_use_persian_digits(in_locale):
-    assert in_locale("fa", format_percent, Decimal("27")) == "۲۷%"
-    assert in_locale("fa", format_percent, Decimal("42.9")) == "۴۲٫۹%"
+    assert in_locale("fa", format_percent, Decimal("27")) == "۲۷٪"
+    assert in_locale("fa", format_percent, Decimal("42.9")) == "۴۲٫۹٪"
 
 
 @pytest.mark.parametrize("locale, expected", [

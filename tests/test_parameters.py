@@ -31,6 +31,9 @@ from assembly.assemblies import services as sessions
 from assembly.consultations import files
 from assembly.consultations import services as consultations
 from assembly.db import db
+from assembly.meetings import services as meetings
+from assembly.meetings.models import MeetingStatus
+from assembly.meetings.services import Invitation, MeetingInput
 from assembly.i18n import format_number
 from assembly.neighbourhoods import invitations
 from assembly.notifications.models import OutboxEmail
@@ -54,7 +57,8 @@ KNOWN_CONVERTERS = {None, "int", "any", "path"}
 # Pages the `everything` fixture below does not reach (they still get every wrong value, and must not fail).
 NOT_REACHED = {"assemblies.ballots_json": "exists once a ballot is closed",
                "assemblies.result_json": "exists once a ballot is closed",
-               "assemblies.check_count": "exists once a ballot is closed"}
+               "assemblies.check_count": "exists once a ballot is closed",
+               "notifications.unsubscribe": "exists for the signed token of an e-mail's unsubscribe link"}
 
 
 @pytest.fixture
@@ -81,12 +85,18 @@ def everything(app) -> dict:
             w.staff, now, w.body, kind="budget", title="Budget line", text="Lamps.", deadline=now + 30 * HOUR,
             neighbourhood_ids=[w.hood.id], links=[consultations.Link("Draft", "https://example.org/draft")],
             files=[consultations.Upload("draft.pdf", b"%PDF-1.4\n%%EOF\n")], storage=files.folder())
+        meeting = meetings.create_meeting(boss, now, w.municipality, MeetingInput(
+            title="Huzur", starts_at=now, ends_at=None, place=None, neighbourhood_ids=[w.hood.id],
+            invitations=[Invitation(w.body.id, "Ali Demir")]))
+        meetings.move(boss, now, meeting, MeetingStatus.OPEN)
+        question = meetings.ask(boss, now, meeting, body_id=w.body.id, text="Lambalar?")
         db.session.commit()
         values = {"slug": w.hood.slug, "code": w.municipality.code, "body_id": w.body.id, "proposal_id": proposal.id,
                   "comment_id": comment.id, "assembly_id": session.id, "reference": case.reference,
                   "service_request_id": case.reference, "batch": batch, "token": reset, "format": "json",
                   "consultation_id": consultation.id,
                   "document_id": [d.id for d in consultation.documents if d.stored_name][0],
+                  "meeting_id": meeting.id, "question_id": question.id, "to": "held",
                   "action": "hide", "kind": "agenda", **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
                                                       "token_id"), 1)}
         return {"values": values, "email": boss.email, "api_token": api_token}

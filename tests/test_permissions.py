@@ -36,6 +36,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("act_as_resident", "neighbourhood"):          "NN NN NN YN NN NN NN",
     ("create_proposal", "neighbourhood"):          "NN NN NN YN NN NN NN",
     ("support_proposal", "proposal"):              "NN NN NN YN NN NN NN",
+    ("support_proposal", "own proposal"):          "NN NN NN NN NN NN NN",
     ("vote", "item of the neighbourhood"):         "NN NN NN YN NN NN NN",
     ("comment", "proposal"):                       "NN NN NN YN YN NN NN",
     ("comment", "comment"):                        "NN NN NN YN YN NN NN",
@@ -50,6 +51,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("moderate", "comment"):                       "NN NN NN NN YN NN NN",
     ("manage_assemblies", "neighbourhood"):        "NN NN NN NN YN NN NN",
     ("manage_assemblies", "item of the neighbourhood"): "NN NN NN NN YN NN NN",
+    ("open_voting", "item of the neighbourhood"):  "NN NN NN NN YN NN NN",
     ("forward", "item of the neighbourhood"):      "NN NN NN NN YN NN NN",
     ("answer_consultation", "neighbourhood"):      "NN NN NN NN YN NN NN",
     ("view_muhtar_desk", "nothing"):               "NN NN NN NN YY NN NN",
@@ -58,6 +60,15 @@ TABLE: dict[tuple[str, str], str] = {
     ("manage_consultations", "body"):              "NN NN NN NN NN YN NN",
     ("manage_consultations", "item sent to the body"): "NN NN NN NN NN YN NN",
     ("view_staff_desk", "nothing"):                "NN NN NN NN NN YY NN",
+    ("view_meeting", "meeting of the muhtars"):    "YY YY YY YY YY YY YY",
+    ("view_meeting", "draft meeting of the muhtars"): "NN NN NN NN YN NN NN",
+    ("create_meeting", "nothing"):                 "NN NN NN NN YY YY NN",
+    ("organise_meeting", "meeting of the muhtars"): "NN NN NN NN YN NN NN",
+    ("organise_meeting", "meeting of the body"):   "NN NN NN NN NN YN NN",
+    ("ask_meeting_question", "meeting of the muhtars"): "NN NN NN YN NN NN NN",
+    ("ask_meeting_question", "meeting of the body"): "NN NN NN YN NN NN NN",
+    ("support_meeting_question", "question to the body"): "NN NN NN YN NN NN NN",
+    ("answer_meeting_question", "question to the body"): "NN NN NN NN YN YN NN",
     ("administer", "nothing"):                     "NN NN NN NN NN NN YY",
     ("read_audit_log", "nothing"):                 "NN NN NN NN NN NN YY",
     ("appoint_muhtar", "neighbourhood"):           "NN NN NN NN NN NN YY",
@@ -110,6 +121,9 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
     def proposal(author_id=stranger_id, status="open"):
         return Proposal(neighbourhood_id=hood.id, author_id=author_id, status=status, title="T", body="B")
 
+    def meeting(status="open", organising_body_id=None):
+        return SimpleNamespace(status=status, organising_body_id=organising_body_id, neighbourhood_ids={hood.id})
+
     makers = {
         "nothing": lambda: None,
         "neighbourhood": lambda: hood,
@@ -122,6 +136,10 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
         "item of the neighbourhood": lambda: SimpleNamespace(neighbourhood_id=hood.id),
         "body": lambda: body,
         "item sent to the body": lambda: SimpleNamespace(body_id=body.id),
+        "meeting of the muhtars": lambda: meeting(),
+        "draft meeting of the muhtars": lambda: meeting(status="draft"),
+        "meeting of the body": lambda: meeting(organising_body_id=body.id),
+        "question to the body": lambda: SimpleNamespace(meeting=meeting(), body_id=body.id),
     }
     return makers[kind]()
 

@@ -35,6 +35,7 @@ from assembly.cases.models import Case
 from assembly.consultations.models import ConsultationDocument
 from assembly.db import db, utcnow
 from assembly.demo import DEMO_PASSWORD
+from assembly.meetings.models import Meeting, MeetingQuestion
 from assembly.neighbourhoods.models import Body, BodyStaff, InviteCode, Membership, Municipality, Neighbourhood
 from assembly.notifications.models import Notification, OutboxEmail
 from assembly.proposals import moderation
@@ -166,6 +167,10 @@ def _contexts(world: dict) -> list[dict]:
     consultations = list(scalars(select(ConsultationDocument).order_by(ConsultationDocument.id)))
     contexts += [{"consultation_id": d.consultation_id, "document_id": d.id} for d in consultations if d.stored_name]
     contexts += [{"consultation_id": d.consultation_id} for d in consultations[:1]]
+    held = _first_of_each(scalars(select(Meeting).order_by(Meeting.id)), lambda m: m.status)
+    contexts += [{"meeting_id": m.id} for m in held]
+    asked = _first_of_each(scalars(select(MeetingQuestion).order_by(MeetingQuestion.id)), lambda q: q.follow_up)
+    contexts += [{"meeting_id": q.meeting_id, "question_id": q.id} for q in asked]
     batches = _first_of_each(scalars(select(InviteCode).order_by(InviteCode.id)),
                              lambda c: c.neighbourhood.municipality_id)
     contexts += [{"slug": code.neighbourhood.slug, "batch": code.batch} for code in batches]

@@ -4,7 +4,7 @@
 
 Starts the demo site the way the browser tests do (a fresh SQLite database with the demo data,
 served on 127.0.0.1), logs in as the person each screen is for and saves <screen>-<lang>.png at
-1280×900. Needs Chromium (/usr/bin/chromium, or ASSEMBLY_CHROMIUM) and Playwright.
+1280×900 (phone screens at 375×812, the whole page). `--only NAME` takes just that screen. Needs Chromium (/usr/bin/chromium, or ASSEMBLY_CHROMIUM) and Playwright.
 """
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 LANGUAGES = ("en", "tr", "fa", "sv")
 VIEWPORT = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+# Screens taken at phone size (a muhtar at the door with a phone), as <screen>-<lang>.png too.
+PHONE_SCREENS = {"desk-phone"}
 PASSWORD = "demo-assembly-2026"
 
 # Each language shows the neighbourhood that speaks it, seen by its own people.
@@ -65,6 +68,7 @@ def screens(server, lang: str) -> list[tuple[str, str | None, str, str | None]]:
         ("forwarding-letter", None, f"/cases/{case.reference}/letter", None),
         ("requests", MUHTAR[lang], f"/n/{slug}/members", None),
         ("inbox", STAFF[lang], f"/staff/bodies/{body}", None),
+        ("desk-phone", MUHTAR[lang], "/muhtar", None),
     ]
 
 
@@ -81,13 +85,17 @@ def log_in(browser, url: str, login: str) -> dict:
     return state
 
 
-def take(server, browser, lang: str, out: Path, states: dict) -> list[Path]:
+def take(server, browser, lang: str, out: Path, states: dict, only: set[str] | None = None) -> list[Path]:
     saved = []
     for name, login, path, anchor in screens(server, lang):
+        if only and name not in only:
+            continue
         if login and login not in states:
             states[login] = log_in(browser, server.url, login)
-        context = browser.new_context(base_url=server.url, viewport=VIEWPORT, storage_state=states.get(login),
-                                      locale="en-GB")
+        phone = name in PHONE_SCREENS
+        context = browser.new_context(base_url=server.url, viewport=PHONE if phone else VIEWPORT,
+                                      storage_state=states.get(login), locale="en-GB", is_mobile=phone,
+                                      has_touch=phone)
         page = context.new_page()
         page.goto(f"/?lang={lang}")  # the language switcher: remembered for this person
         response = page.goto(path)
@@ -98,7 +106,7 @@ def take(server, browser, lang: str, out: Path, states: dict) -> list[Path]:
             page.evaluate("(sel) => document.querySelector(sel).scrollIntoView({block: 'start'})", anchor)
         page.wait_for_timeout(200)  # let the map settle
         target = out / f"{name}-{lang}.png"
-        page.screenshot(path=str(target), animations="disabled", caret="hide")
+        page.screenshot(path=str(target), animations="disabled", caret="hide", full_page=phone)
         saved.append(target)
         context.close()
     return saved
@@ -107,6 +115,7 @@ def take(server, browser, lang: str, out: Path, states: dict) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lang", action="append", choices=LANGUAGES, help="only these languages")
+    parser.add_argument("--only", action="append", help="only these screens (e.g. --only desk-phone)")
     parser.add_argument("--out", type=Path, default=OUT, help=f"directory (default: {OUT.relative_to(ROOT)})")
     args = parser.parse_args(argv)
     try:
@@ -126,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
                 browser = launch_chromium(playwright)
                 states: dict = {}
                 for lang in args.lang or LANGUAGES:
-                    for path in take(server, browser, lang, args.out, states):
+                    for path in take(server, browser, lang, args.out, states, set(args.only or ())):
                         print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
                               f"  {path.stat().st_size // 1024} KiB")
                 browser.close()

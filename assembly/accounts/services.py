@@ -19,6 +19,7 @@ from assembly.accounts.models import LoginSession, PasswordResetToken, User
 from assembly.config import LOCALES
 from assembly.db import db
 from assembly.errors import DomainError, ValidationFailed
+from assembly.i18n import ngettext
 from assembly.notifications.services import queue_email
 from assembly.text import clean_plain
 from assembly.tokens import hash_token
@@ -48,9 +49,11 @@ def normalise_email(email: str) -> str:
 
 def check_password_rules(password: str, email: str = "", field: str = "password") -> None:
     if len(password) < PASSWORD_MIN:
-        raise ValidationFailed(_("The password must be at least %(num)d characters long.", num=PASSWORD_MIN), field)
+        raise ValidationFailed(ngettext("The password must be at least %(num)s character long.",
+                                        "The password must be at least %(num)s characters long.", PASSWORD_MIN), field)
     if len(password) > PASSWORD_MAX:
-        raise ValidationFailed(_("The password must be at most %(num)d characters long.", num=PASSWORD_MAX), field)
+        raise ValidationFailed(ngettext("The password must be at most %(num)s character long.",
+                                        "The password must be at most %(num)s characters long.", PASSWORD_MAX), field)
     if email and password.strip().lower() == normalise_email(email):
         raise ValidationFailed(_("The password must not be your e-mail address."), field)
 
@@ -75,7 +78,8 @@ def _check_display_name(display_name: str) -> str:
     if not display_name:
         raise ValidationFailed(_("Please enter a display name."), "display_name")
     if len(display_name) > DISPLAY_NAME_MAX:
-        raise ValidationFailed(_("The display name may be at most %(num)d characters long.", num=DISPLAY_NAME_MAX),
+        raise ValidationFailed(ngettext("The display name may be at most %(num)s character long.",
+                                        "The display name may be at most %(num)s characters long.", DISPLAY_NAME_MAX),
                                "display_name")
     return display_name
 

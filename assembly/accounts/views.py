@@ -19,7 +19,7 @@ from assembly.accounts.forms import (
 )
 from assembly.extensions import limiter, login_manager
 from assembly.forms import ButtonForm
-from assembly.i18n import current_locale, valid_locale
+from assembly.i18n import current_locale, ngettext, valid_locale
 from assembly.neighbourhoods import directory
 from assembly.rate_limits import failed_form, login_account_key, submitted_email_key
 from assembly.web import call_service, form_status, now
@@ -156,9 +156,11 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data, now())
-        flash(_("If an account uses this address, we have sent it a link to reset the password. "
-                "The link works once and expires in %(hours)d hours.",
-                hours=current_app.config["PASSWORD_RESET_HOURS"]), "info")
+        hours = current_app.config["PASSWORD_RESET_HOURS"]
+        flash(ngettext("If an account uses this address, we have sent it a link to reset the password. "
+                       "The link works once and expires in %(num)s hour.",
+                       "If an account uses this address, we have sent it a link to reset the password. "
+                       "The link works once and expires in %(num)s hours.", hours), "info")
         return redirect(url_for(".login"))
     return render_template("accounts/forgot.html", form=form), form_status()
 

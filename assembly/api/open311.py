@@ -29,7 +29,7 @@ from assembly.cases.models import OPEN_STATUSES, Case, CaseStatus
 from assembly.db import db
 from assembly.errors import DomainError, NotFound
 from assembly.extensions import limiter
-from assembly.i18n import format_date, format_percent, localized_name
+from assembly.i18n import format_date, format_percent, localized_name, ngettext
 from assembly.neighbourhoods.models import Category
 from assembly.urls import external_url, site_root
 from assembly.web import now
@@ -131,8 +131,8 @@ def _request_filters(municipality_id: int | None) -> queries.RequestFilters:
     codes = _comma_list("service_code")
     statuses = {status.lower() for status in _comma_list("status")}
     if len(references) > MAX_REQUESTS or len(codes) > 100:
-        raise ApiError(400, "too_many_values", _("Ask for at most %(num)d ids or 100 service codes at once.",
-                                                 num=MAX_REQUESTS))
+        raise ApiError(400, "too_many_values", ngettext("Ask for at most %(num)s id or 100 service codes at once.",
+                                                        "Ask for at most %(num)s ids or 100 service codes at once.", MAX_REQUESTS))
     if statuses - {"open", "closed"}:
         raise ApiError(400, "invalid_status", _("status is open, closed, or both separated by a comma."))
     filters = queries.RequestFilters(municipality_id=municipality_id, statuses=statuses)

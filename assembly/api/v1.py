@@ -21,6 +21,7 @@ from assembly.consultations import queries as consultation_queries
 from assembly.db import WRITE_INTENT, db
 from assembly.errors import NotFound
 from assembly.extensions import limiter
+from assembly.i18n import ngettext
 from assembly.neighbourhoods.models import Body
 from assembly.params import MAX_ID, parse_int
 from assembly.web import now
@@ -85,7 +86,8 @@ def add_event(reference: str) -> Response:
                        _("Send an Idempotency-Key header (for example a new UUID) with every write."))
     if not idempotency.valid_key(key):
         raise ApiError(400, "idempotency_key_invalid",
-                       _("An Idempotency-Key has 1 to %(num)d visible ASCII characters.", num=idempotency.MAX_KEY_LENGTH))
+                       ngettext("An Idempotency-Key has 1 to %(num)s visible ASCII character.",
+                                "An Idempotency-Key has 1 to %(num)s visible ASCII characters.", idempotency.MAX_KEY_LENGTH))
     case = _case(reference)
     payload = _json_body()
 
@@ -110,7 +112,7 @@ def list_consultations() -> Response:
     for name, longest in (("municipality", 12), ("neighbourhood_slug", 60)):
         value = args.get(name) or None
         if value is not None and len(value) > longest:
-            problems[name] = [_("At most %(num)d characters.", num=longest)]
+            problems[name] = [ngettext("At most %(num)s character.", "At most %(num)s characters.", longest)]
         texts[name] = value
     limit = DEFAULT_LIMIT
     if args.get("limit") is not None:

@@ -22,8 +22,8 @@ class AssemblyForm(FlaskForm):
 
 def method_choices():
     return [("yes_no", _l("Yes / no / abstain on each item")),
-            ("approval", _l("Approval: choose up to k items")),
-            ("ranked", _l("Ranked: order the items (Schulze method)"))]
+            ("approval", _l("Approval: tick the items you support, up to a set number")),
+            ("ranked", _l("Ranked: put the items in your order of preference"))]
 
 
 def secrecy_choices():
@@ -46,7 +46,7 @@ class BallotForm(FlaskForm):
         InputRequired(_l("Please enter a number.")),
         NumberRange(0, 100, _l("Enter a number between %(min)s and %(max)s."))])
     majority = SelectField(_l("Majority rule"), choices=majority_choices, validators=[DataRequired()])
-    approval_k = IntegerField(_l("k: how many items can be chosen (approval) or win (ranked)"), validators=[
+    approval_k = IntegerField(_l("How many items each voter may tick (approval) or how many items win (ranked)"), validators=[
         Optional(), NumberRange(1, 100, _l("Enter a number between %(min)s and %(max)s."))])
 
 
@@ -58,7 +58,8 @@ class AgendaForm(FlaskForm):
 class MinutesForm(FlaskForm):
     minutes = TextAreaField(_l("Minutes"), validators=[DataRequired(_l("Please write the minutes.")),
                                                       Length(max=50000)],
-                            description=_l("What was discussed and decided. You can use Markdown."))
+                            description=_l("What was discussed and decided. You can format the text: **bold**, *italic*, lists (lines that start "
+                                   "with “- ”) and links."))
     attendance = IntegerField(_l("Number of people present"), validators=_number)
     bodies_present = StringField(_l("Bodies represented"), validators=[Optional(), Length(max=500)],
                                  description=_l("e.g. police, municipality, electricity company"))
@@ -68,3 +69,10 @@ class PaperCountForm(FlaskForm):
     yes = IntegerField(_l("Yes"), validators=[InputRequired(_l("Please enter a number."))] + _number[1:])
     no = IntegerField(_l("No"), validators=[InputRequired(_l("Please enter a number."))] + _number[1:])
     abstain = IntegerField(_l("Abstain"), validators=[InputRequired(_l("Please enter a number."))] + _number[1:])
+
+
+class AnnounceForm(FlaskForm):
+    """Announcing, with the vote's times at hand: a refusal for a time that has passed is fixed here."""
+
+    opens_at = WallClockField(_l("Voting opens"), validators=[Optional()])
+    closes_at = WallClockField(_l("Voting closes"), validators=[Optional()])

@@ -25,6 +25,7 @@ from assembly.assemblies.models import (
 from assembly.audit.services import record
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotFound, ValidationFailed
+from assembly.i18n import ngettext
 from assembly.neighbourhoods.models import Membership, MembershipRole, MembershipStatus, Neighbourhood
 from assembly.notifications.services import notify_all
 from assembly.proposals import services as proposals
@@ -38,9 +39,20 @@ EDITABLE = ASSEMBLY_LIFECYCLE.values("editable")
 def method_label(method: str) -> str:
     return {
         BallotMethod.YES_NO.value: _("Yes / no / abstain on each item"),
-        BallotMethod.APPROVAL.value: _("Approval: choose up to k items"),
-        BallotMethod.RANKED.value: _("Ranked: order the items (Schulze method)"),
+        BallotMethod.APPROVAL.value: _("Approval: tick the items you support, up to a set number"),
+        BallotMethod.RANKED.value: _("Ranked: put the items in your order of preference"),
     }.get(method, method)
+
+
+def method_explanation(method: str) -> str:
+    """How a method decides, in one line of plain words (the help page /help/voting says more)."""
+    return {
+        BallotMethod.YES_NO.value: _("Each item is decided on its own: it passes when enough of the votes cast "
+                                     "are yes."),
+        BallotMethod.APPROVAL.value: _("You tick every item you support; the items ticked by the most voters win."),
+        BallotMethod.RANKED.value: _("You number the items from your first choice down; an item wins when more "
+                                     "voters prefer it to each other item, taken one pair at a time."),
+    }.get(method, "")
 
 
 def move_status(assembly: Assembly, expected: AssemblyStatus, to: AssemblyStatus, now: dt.datetime) -> None:
@@ -110,7 +122,8 @@ def _meeting_fields(title: str, meeting_start: dt.datetime | None, meeting_end: 
     errors: dict[str | None, list[str]] = {}
     title = clean_plain(title)
     if not title or len(title) > 200:
-        errors["title"] = [_("Please give a title of at most %(num)d characters.", num=200)]
+        errors["title"] = [ngettext("Please give a title of at most %(num)s character.",
+                                    "Please give a title of at most %(num)s characters.", 200)]
     if meeting_end and not meeting_start:
         errors["meeting_start"] = [_("Give the start of the meeting too.")]
     elif meeting_end and meeting_start and meeting_end <= meeting_start:
@@ -120,7 +133,8 @@ def _meeting_fields(title: str, meeting_start: dt.datetime | None, meeting_end: 
         errors["online_link"] = [_("Give a web address starting with https://.")]
     place = clean_plain(place or "") or None
     if place and len(place) > 300:
-        errors["place"] = [_("The place may be at most %(num)d characters long.", num=300)]
+        errors["place"] = [ngettext("The place may be at most %(num)s character long.",
+                                    "The place may be at most %(num)s characters long.", 300)]
     if errors:
         raise ValidationFailed(errors)
     return {"title": title, "meeting_start": meeting_start, "meeting_end": meeting_end, "place": place,
@@ -267,7 +281,10 @@ def set_ballot(actor, now: dt.datetime, assembly: Assembly, *, method: str, secr
     return ballot
 
 
-def announce(actor, now: dt.datetime, assembly: Assembly) -> Assembly:
+def announce(actor, now: dt.datetime, assembly: Assembly, *, opens_at: dt.datetime | None = None,
+             closes_at: dt.datetime | None = None) -> Assembly:
+    """Announce a draft. New times for the vote, given with it (the session page offers them, so a
+    window that has passed is fixed where the refusal is shown), are set first, checked as always."""
     permissions.require(actor, "manage_assemblies", assembly)
     if assembly.status != A.DRAFT.value:
         raise InvalidTransition(_("Only a draft session can be announced."))
@@ -276,6 +293,11 @@ def announce(actor, now: dt.datetime, assembly: Assembly) -> Assembly:
     ballot = assembly.ballot
     if ballot is None:
         raise ValidationFailed(_("Set up the online vote first."))
+    new_window = (opens_at or ballot.opens_at, closes_at or ballot.closes_at)
+    if new_window != (ballot.opens_at, ballot.closes_at):
+        set_ballot(actor, now, assembly, method=ballot.method, secrecy=ballot.secrecy, opens_at=new_window[0],
+                   closes_at=new_window[1], quorum_percent=ballot.quorum_percent, majority=ballot.majority,
+                   approval_k=ballot.approval_k)
     if now >= ballot.opens_at:  # announcing now would open (or open and close) the vote unannounced
         raise ValidationFailed(_("The time set for the vote to open has passed. Please set new times."),
                                "opens_at")
@@ -338,6 +360,41 @@ def open_if_due(assembly: Assembly, now: dt.datetime) -> Assembly:
     return assembly
 
 
+def open_voting_now(actor, now: dt.datetime, assembly: Assembly) -> Assembly:
+    """The muhtar opens the vote of an announced session before its set time (the meeting is
+    now, or everyone is ready): the window starts now, and voting opens as the clock would open it."""
+    permissions.require(actor, "open_voting", assembly)
+    ballot = assembly.ballot
+    if assembly.status != A.ANNOUNCED.value or ballot is None or ballot.opened_at is not None:
+        raise InvalidTransition(_("Only the vote of an announced session that has not opened yet can be opened."))
+    ASSEMBLY_LIFECYCLE.check(A.ANNOUNCED, A.VOTING)
+    if now >= ballot.closes_at:
+        raise ValidationFailed(_("The time set for the vote to close has passed. Please set new times."),
+                               "closes_at")
+    if now < ballot.opens_at:
+        moved = db.session.execute(
+            update(Ballot).where(Ballot.id == ballot.id, Ballot.opened_at.is_(None)).values(opens_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+        if moved != 1:
+            raise InvalidTransition(_("The session was changed in the meantime. Please reload the page."))
+        set_committed_value(ballot, "opens_at", now)
+    record(actor, "ballot.open_now", assembly, now, opens_at=now.isoformat())
+    open_if_due(assembly, now)
+    if assembly.status != A.VOTING.value:  # another request opened it first
+        raise InvalidTransition(_("The session was changed in the meantime. Please reload the page."))
+    return assembly
+
+
+def window_warnings(assembly: Assembly) -> list[str]:
+    """What the muhtar should know about the vote's times, without being refused: a vote that
+    closes before the meeting in the room starts leaves the meeting nothing to decide online."""
+    ballot = assembly.ballot
+    if ballot is None or assembly.meeting_start is None or ballot.closes_at > assembly.meeting_start:
+        return []
+    return [_("The online vote closes before the meeting starts: residents at the meeting can no longer "
+              "vote online, and what is said there cannot change the result. Check the times.")]
+
+
 def shown_status(assembly: Assembly, now: dt.datetime) -> str:
     """The status a page shows: the stored one, moved on by the clock where the scheduler
     has not yet done so (a page never opens or closes voting itself)."""
@@ -365,12 +422,14 @@ def write_minutes(actor, now: dt.datetime, assembly: Assembly, *, minutes: str, 
     if not text:
         raise ValidationFailed(_("Please write the minutes."), "minutes")
     if len(text) > 50000:
-        raise ValidationFailed(_("The text may be at most %(num)d characters long.", num=50000), "minutes")
+        raise ValidationFailed(ngettext("The text may be at most %(num)s character long.",
+                                        "The text may be at most %(num)s characters long.", 50000), "minutes")
     if attendance is not None and attendance < 0:
         raise ValidationFailed(_("Enter a number of at least 0."), "attendance")
     bodies = clean_plain(bodies_present or "") or None
     if bodies and len(bodies) > 500:
-        raise ValidationFailed(_("At most %(num)d characters.", num=500), "bodies_present")
+        raise ValidationFailed(ngettext("At most %(num)s character.",
+                                        "At most %(num)s characters.", 500), "bodies_present")
     assembly.minutes, assembly.minutes_html = text, render_markdown(text)
     assembly.attendance, assembly.bodies_present = attendance, bodies
     if assembly.status == A.CLOSED.value:

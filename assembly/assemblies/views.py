@@ -9,13 +9,13 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import icalendar
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from assembly import permissions, tally
 from assembly.assemblies import services, verification, voting
-from assembly.assemblies.forms import AgendaForm, AssemblyForm, BallotForm, MinutesForm, PaperCountForm
+from assembly.assemblies.forms import AgendaForm, AnnounceForm, AssemblyForm, BallotForm, MinutesForm, PaperCountForm
 from assembly.assemblies.models import ASSEMBLY_LIFECYCLE, BallotMethod, Secrecy
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm
@@ -29,6 +29,8 @@ from assembly.urls import external_url, site_host
 from assembly.web import agenda_title, call_service, form_status, now, reads_first, require
 
 bp = Blueprint("assemblies", __name__, url_prefix="/n/<slug>/assemblies")
+# Help pages for residents: how voting works, in plain words.
+help_bp = Blueprint("help", __name__, url_prefix="/help")
 bp.url_value_preprocessor(context.from_url)  # the neighbourhood of /n/<slug>/…
 
 
@@ -156,6 +158,7 @@ def ballot(slug: str, assembly_id: int):
                         quorum_percent=form.quorum_percent.data, majority=form.majority.data,
                         approval_k=form.approval_k.data) is not None:
             flash(_("The vote has been set up."), "success")
+            _flash_warnings(assembly)
             return _back(neighbourhood, assembly)
     return render_template("assemblies/ballot_form.html", neighbourhood=neighbourhood, assembly=assembly,
                            form=form), form_status()
@@ -180,11 +183,15 @@ def add_item(slug: str, assembly_id: int):
 def remove_item(slug: str, assembly_id: int, item_id: int):
     neighbourhood, assembly = _load(slug, assembly_id)
     require("manage_assemblies", assembly)
-    if ButtonForm().validate_on_submit() and call_service(
-            None, services.remove_agenda_item, current_user, now(), assembly, item_id) is not None:
+    if not ButtonForm().validate_on_submit():
+        return _page(neighbourhood, assembly, status=400)
+    if request.form.get("confirm") != "1":  # taken off only on purpose: the box says what it does
+        return _page(neighbourhood, assembly, remove_item=item_id, status=400,
+                     remove_errors=[_("Tick the box to confirm that the item should come off the agenda.")])
+    if call_service(None, services.remove_agenda_item, current_user, now(), assembly, item_id) is not None:
         flash(_("The item has been taken off the agenda."), "info")
         return _back(neighbourhood, assembly, "agenda")
-    return _page(neighbourhood, assembly, status=400)
+    return _page(neighbourhood, assembly, remove_item=item_id, remove_errors=g.pop("page_errors", []), status=400)
 
 
 @bp.route("/<int:assembly_id>/announce", methods=["POST"])
@@ -192,20 +199,54 @@ def remove_item(slug: str, assembly_id: int, item_id: int):
 def announce(slug: str, assembly_id: int):
     neighbourhood, assembly = _load(slug, assembly_id)
     require("manage_assemblies", assembly)
-    if ButtonForm().validate_on_submit() and call_service(
-            None, services.announce, current_user, now(), assembly) is not None:
+    form = AnnounceForm()
+    if form.validate_on_submit() and call_service(
+            form, services.announce, current_user, now(), assembly,
+            opens_at=_to_utc(form.opens_at.data, neighbourhood),
+            closes_at=_to_utc(form.closes_at.data, neighbourhood)) is not None:
         flash(_("The session has been announced and the residents notified."), "success")
+        _flash_warnings(assembly)
         return _back(neighbourhood, assembly)
+    # Refused: the session page again, the times as typed and the reason beside them.
+    return _page(neighbourhood, assembly, announce_form=form, announce_errors=g.pop("page_errors", []), status=400)
+
+
+@bp.route("/<int:assembly_id>/open-voting", methods=["POST"])
+@login_required
+def open_voting(slug: str, assembly_id: int):
+    neighbourhood, assembly = _load(slug, assembly_id)
+    require("open_voting", assembly)
+    if ButtonForm().validate_on_submit() and call_service(
+            None, services.open_voting_now, current_user, now(), assembly) is not None:
+        flash(_("Voting is open now. The residents have been notified."), "success")
+        return _back(neighbourhood, assembly, "vote")
     return _page(neighbourhood, assembly, status=400)
+
+
+def _flash_warnings(assembly) -> None:
+    for warning in services.window_warnings(assembly):
+        flash(warning, "warning")
+
+
+def _announce_form(neighbourhood, assembly) -> AnnounceForm:
+    form = AnnounceForm(formdata=None)
+    if assembly.ballot is not None:
+        form.opens_at.data = _to_local(assembly.ballot.opens_at, neighbourhood)
+        form.closes_at.data = _to_local(assembly.ballot.closes_at, neighbourhood)
+    return form
 
 
 # --- the session page and voting ------------------------------------------------------------------
 
 def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status=200, receipt=None,
-          receipt_check=None, paper_form=None, paper_item=None):
+          receipt_check=None, paper_form=None, paper_item=None, remove_item=None, remove_errors=(),
+          announce_form=None, announce_errors=()):
     ballot = assembly.ballot
     result = voting.result_of(assembly)
     shown = services.shown_status(assembly, now())
+    manage = permissions.can(current_user, "manage_assemblies", assembly)
+    if announce_form is None and manage and assembly.status == "draft":
+        announce_form = _announce_form(neighbourhood, assembly)
     if agenda_form is None and assembly.status in services.EDITABLE \
             and permissions.can(current_user, "manage_assemblies", assembly):
         agenda_form = AgendaForm(formdata=None)
@@ -214,11 +255,14 @@ def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status
         "assemblies/show.html", neighbourhood=neighbourhood, assembly=assembly, ballot=ballot, result=result,
         items_by_id={str(item.id): item for item in assembly.items}, agenda_form=agenda_form,
         button=ButtonForm(), status=shown, status_label=ASSEMBLY_LIFECYCLE.label, method_label=services.method_label,
+        method_explanation=services.method_explanation,
         can_vote=ballot is not None and shown == "voting" and voting.eligible(current_user, assembly),
         has_voted=ballot is not None and voting.has_voted(current_user, ballot),
         own_vote=voting.own_open_vote(current_user, ballot) if ballot else None, vote_error=vote_error,
         receipt=receipt, receipt_check=receipt_check, paper_form=paper_form or PaperCountForm(formdata=None),
-        paper_item=paper_item, percent=_share_percent,
+        paper_item=paper_item, remove_item=remove_item, remove_errors=remove_errors, percent=_share_percent,
+        announce_form=announce_form, announce_errors=announce_errors,
+        window_warnings=services.window_warnings(assembly) if manage else [],
     ), status
 
 
@@ -399,3 +443,8 @@ def attendance(slug: str, assembly_id: int):
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{slug}-assembly-{assembly.id}-attendance.csv"'})
 
+
+
+@help_bp.route("/voting", endpoint="voting")
+def voting_help():
+    return render_template("help/voting.html")

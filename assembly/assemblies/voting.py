@@ -39,6 +39,7 @@ from assembly.assemblies.models import (
 from assembly.assemblies.services import move_status, open_if_due
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotAllowed, ValidationFailed
+from assembly.i18n import ngettext
 from assembly.neighbourhoods.models import Membership, MembershipRole, MembershipStatus, Neighbourhood
 from assembly.proposals import services as proposals
 from assembly.proposals.models import ProposalStatus
@@ -108,7 +109,7 @@ def _validated_vote(ballot: Ballot, items: list[AgendaItem], vote) -> object:
         tally.tally(rules_of(ballot, items), [vote])
     except tally.TallyError as error:
         if error.code == "too_many_approvals":
-            raise ValidationFailed(_("You can choose at most %(num)d items.", num=ballot.approval_k)) from None
+            raise ValidationFailed(ngettext("You can choose at most %(num)s item.", "You can choose at most %(num)s items.", ballot.approval_k)) from None
         raise ValidationFailed(_("This ballot is not valid. Please check your choices.")) from None
     return vote
 

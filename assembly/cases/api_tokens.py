@@ -13,6 +13,7 @@ from assembly.audit.services import record
 from assembly.cases.models import ApiToken
 from assembly.db import db
 from assembly.errors import NotFound, ValidationFailed
+from assembly.i18n import ngettext
 from assembly.neighbourhoods.models import Body
 from assembly.tokens import hash_token
 
@@ -27,7 +28,8 @@ def create_token(actor, now: dt.datetime, body: Body, name: str) -> tuple[ApiTok
     permissions.require(actor, "act_for_body", body)
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationFailed(_("Give the token a name of at most %(num)d characters.", num=100), "name")
+        raise ValidationFailed(ngettext("Give the token a name of at most %(num)s character.",
+                                        "Give the token a name of at most %(num)s characters.", 100), "name")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(body_id=body.id, name=name, prefix=secret[:12], token_hash=hash_token(secret),
                      created_by_id=getattr(actor, "id", None), created_at=now)

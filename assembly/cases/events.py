@@ -28,6 +28,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from assembly.cases.models import Case, CaseEvent, Decision
 from assembly.errors import ValidationFailed
+from assembly.i18n import ngettext
 from assembly.neighbourhoods.models import Body
 from assembly.text import clean_plain
 
@@ -92,7 +93,8 @@ class EventField:
         cleaned = clean_plain(value) or None
         problem = self.text_problem(cleaned) if cleaned is not None else None
         if problem == TOO_LONG:
-            return None, _("Give at most %(num)d characters.", num=self.max_length)
+            return None, ngettext("Give at most %(num)s character.",
+                                  "Give at most %(num)s characters.", self.max_length)
         if problem == NOT_A_WEB_ADDRESS:
             return None, _("Give a web address starting with https://.")
         return cleaned, None

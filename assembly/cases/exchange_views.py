@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -12,6 +11,7 @@ from assembly.cases import exchange
 from assembly.cases.queries import InboxFilters
 from assembly.db import db
 from assembly.errors import NotFound
+from assembly.i18n import ngettext
 from assembly.neighbourhoods.models import Body
 from assembly.params import query_int
 from assembly.web import form_status, now, require
@@ -59,7 +59,7 @@ def import_outcomes(body_id: int):
     if form.validate_on_submit():
         report = exchange.import_outcomes(current_user, now(), body, form.file.data.read())
         if report.ok:
-            flash(ngettext("%(num)d row was applied.", "%(num)d rows were applied.", report.applied), "success")
+            flash(ngettext("%(num)s row was applied.", "%(num)s rows were applied.", report.applied), "success")
             return redirect(url_for(".import_outcomes", body_id=body.id))
         g.form_failed = True
     return render_template("cases/import.html", form=form, body=body, report=report,

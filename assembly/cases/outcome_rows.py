@@ -20,6 +20,7 @@ from assembly.cases import events, services, wording
 from assembly.cases.events import FieldType
 from assembly.cases.models import Case, CaseStatus, Decision
 from assembly.db import db
+from assembly.i18n import ngettext
 from assembly.neighbourhoods.models import Body
 from assembly.params import parse_int
 from assembly.text import clean_plain
@@ -96,8 +97,8 @@ def read(text: str, errors: list[LineError]) -> list[tuple[int, dict[str, str]]]
         return []
     columns = _columns(records[0][1], errors)
     if len(records) - 1 > MAX_ROWS:
-        errors.append(LineError(0, _("the file has more than %(num)d rows; split it into smaller files.",
-                                     num=MAX_ROWS)))
+        errors.append(LineError(0, ngettext("the file has more than %(num)s row; split it into smaller files.",
+                                            "the file has more than %(num)s rows; split it into smaller files.", MAX_ROWS)))
     if len(records) == 1:
         errors.append(LineError(1, _("the file has no rows after the header.")))
     if errors:
@@ -129,13 +130,17 @@ def _columns(header: list[str], errors: list[LineError]) -> list[str]:
 
 def _text_message(field: events.EventField, problem: str) -> str:
     if problem == events.NOT_A_WEB_ADDRESS or field.type == FieldType.URL:
-        return _("%(column)s must be a web address starting with https:// and at most %(num)d characters long.",
-                 column=field.name, num=field.max_length)
+        return ngettext("%(column)s must be a web address starting with https:// and at most %(num)s character long.",
+                        "%(column)s must be a web address starting with https:// and at most %(num)s characters long.",
+                        field.max_length, column=field.name)
     if field.name == "note":
-        return _("the note is longer than %(num)d characters.", num=field.max_length)
+        return ngettext("the note is longer than %(num)s character.",
+                        "the note is longer than %(num)s characters.", field.max_length)
     if field.name == "agenda_number":
-        return _("the agenda number is longer than %(num)d characters.", num=field.max_length)
-    return _("the column “%(column)s” is longer than %(num)d characters.", column=field.name, num=field.max_length)
+        return ngettext("the agenda number is longer than %(num)s character.",
+                        "the agenda number is longer than %(num)s characters.", field.max_length)
+    return ngettext("the column “%(column)s” is longer than %(num)s character.",
+                    "the column “%(column)s” is longer than %(num)s characters.", field.max_length, column=field.name)
 
 
 class Checker:

@@ -15,7 +15,7 @@ from assembly.cases.models import CASE_LIFECYCLE, Case
 from assembly.db import db
 from assembly.errors import NotFound
 from assembly.forms import ButtonForm
-from assembly.i18n import current_locale, localized_name, use_timezone, wall_clock_to_utc
+from assembly.i18n import current_locale, localized_name, ngettext, use_timezone, wall_clock_to_utc
 from assembly.neighbourhoods import context
 from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.neighbourhoods.models import Body, Category, Neighbourhood
@@ -214,7 +214,7 @@ def _bulk_receive(body: Body):
 
     done = call_service(None, receive_all)
     if done is not None:
-        flash(_("%(num)s cases marked as received.", num=len(done)), "success")
+        flash(ngettext("%(num)s case marked as received.", "%(num)s cases marked as received.", len(done)), "success")
     else:
         for message in g.pop("page_errors", []):
             flash(message, "error")

@@ -31,7 +31,7 @@ from assembly.consultations.models import (
 )
 from assembly.db import db
 from assembly.errors import InvalidTransition, ValidationFailed
-from assembly.i18n import format_datetime
+from assembly.i18n import format_datetime, ngettext
 from assembly.neighbourhoods.models import Body, Neighbourhood
 from assembly.text import clean_plain, render_markdown
 
@@ -97,17 +97,20 @@ def create_consultation(actor, now: dt.datetime, body: Body, *, kind: str, title
         errors["kind"] = [_("Choose a budget line or a zoning plan change.")]
     title = clean_plain(title)
     if not title or len(title) > TITLE_LIMIT:
-        errors["title"] = [_("Please give a title of at most %(num)d characters.", num=TITLE_LIMIT)]
+        errors["title"] = [ngettext("Please give a title of at most %(num)s character.",
+                                     "Please give a title of at most %(num)s characters.", TITLE_LIMIT)]
     text = clean_plain(text)
     if not text or len(text) > TEXT_LIMIT:
-        errors["text"] = [_("Please describe the draft in at most %(num)d characters.", num=TEXT_LIMIT)]
+        errors["text"] = [ngettext("Please describe the draft in at most %(num)s character.",
+                                    "Please describe the draft in at most %(num)s characters.", TEXT_LIMIT)]
     if deadline is None or deadline <= now:
         errors["deadline"] = [_("The deadline for answers must be in the future.")]
     neighbourhoods = _consulted(body, neighbourhood_ids, errors)
     links = [_check_link(link, errors) for link in links]
     files = [_check_upload(upload, errors) for upload in files]
     if len(links) + len(files) > MAX_DOCUMENTS:
-        errors.setdefault("files", []).append(_("At most %(num)d documents.", num=MAX_DOCUMENTS))
+        errors.setdefault("files", []).append(
+            ngettext("At most %(num)s document.", "At most %(num)s documents.", MAX_DOCUMENTS))
     if errors:
         raise ValidationFailed(errors)
     consultation = Consultation(body_id=body.id, kind=kind, title=title, text=text, text_html=render_markdown(text),
@@ -197,8 +200,9 @@ def send_answer(actor, now: dt.datetime, consultation: Consultation, neighbourho
                                  "that vote has been counted."))
     comment = clean_plain(comment)
     if not comment or len(comment) > COMMENT_LIMIT:
-        raise ValidationFailed(_("Please write the assembly's comment in at most %(num)d characters.",
-                                 num=COMMENT_LIMIT), "comment")
+        raise ValidationFailed(ngettext("Please write the assembly's comment in at most %(num)s character.",
+                                        "Please write the assembly's comment in at most %(num)s characters.",
+                                        COMMENT_LIMIT), "comment")
     answer = ConsultationAnswer(
         consultation_id=consultation.id, neighbourhood_id=neighbourhood.id, agenda_item_id=item.id,
         vote_result=cases.vote_snapshot(AgendaItem.id == item.id), comment=comment,

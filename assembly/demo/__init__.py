@@ -15,6 +15,7 @@ from assembly.db import db
 from assembly.demo.sessions import load_sessions
 from assembly.demo.cases import demo_api_token, load_cases
 from assembly.demo.consultations import load_consultations
+from assembly.demo.meetings import load_meetings
 from assembly.demo.proposals import BOUNDS, load_proposals
 from assembly.neighbourhoods import invitations, residents, structure
 
@@ -195,6 +196,7 @@ def load_demo(now: dt.datetime) -> str:
         for hood in spec.neighbourhoods:
             _load_neighbourhood(admin, people, municipality, hood, spec.locale, now)
     load_consultations(now, DEMO_DOMAIN)
+    load_meetings(now, DEMO_DOMAIN)
     token = demo_api_token(now)
     return (f"demo loaded: {len(people.created)} accounts, password {DEMO_PASSWORD!r}; "
             f"admin {_email('admin')}\n"

@@ -14,6 +14,7 @@ from assembly.accounts.models import User
 from assembly.audit.services import record
 from assembly.db import db
 from assembly.errors import NotFound, ValidationFailed
+from assembly.i18n import ngettext
 from assembly.neighbourhoods import residents
 from assembly.neighbourhoods.models import (
     InviteCode,
@@ -42,7 +43,8 @@ def issue_invite_codes(actor, now: dt.datetime, neighbourhood: Neighbourhood, co
     """Create a batch of one-time codes; returns the batch id for the printable page."""
     permissions.require(actor, "issue_invite_codes", neighbourhood)
     if not 1 <= count <= MAX_INVITES_PER_BATCH:
-        raise ValidationFailed(_("Create between 1 and %(num)d codes at a time.", num=MAX_INVITES_PER_BATCH), "count")
+        raise ValidationFailed(ngettext("Create between 1 and %(num)s code at a time.",
+                                        "Create between 1 and %(num)s codes at a time.", MAX_INVITES_PER_BATCH), "count")
     if not 1 <= valid_days <= 365:
         raise ValidationFailed(_("Codes can be valid for 1 to 365 days."), "valid_days")
     batch = now.strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(3)

@@ -16,6 +16,7 @@ from assembly.accounts.models import User
 from assembly.audit.services import record
 from assembly.db import db
 from assembly.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
+from assembly.i18n import ngettext
 from assembly.neighbourhoods.directory import current_membership, muhtars_of
 from assembly.neighbourhoods.models import (
     Membership,
@@ -31,7 +32,8 @@ def required_reason(reason: str) -> str:
     if not reason:
         raise ValidationFailed(_("Please give a reason."), "reason")
     if len(reason) > 500:
-        raise ValidationFailed(_("The reason may be at most %(num)d characters long.", num=500), "reason")
+        raise ValidationFailed(ngettext("The reason may be at most %(num)s character long.",
+                                        "The reason may be at most %(num)s characters long.", 500), "reason")
     return reason
 
 
@@ -107,7 +109,8 @@ def request_membership(user: User, now: dt.datetime, neighbourhood: Neighbourhoo
     if not address:
         raise ValidationFailed(_("Please give your address in the neighbourhood."), "address")
     if len(address) > 200:
-        raise ValidationFailed(_("The address may be at most %(num)d characters long.", num=200), "address")
+        raise ValidationFailed(ngettext("The address may be at most %(num)s character long.",
+                                        "The address may be at most %(num)s characters long.", 200), "address")
     membership = Membership(user_id=user.id, neighbourhood_id=neighbourhood.id, role=MembershipRole.RESIDENT.value,
                             status=MembershipStatus.PENDING.value, address=address, requested_at=now)
     claim_residence(membership)

@@ -15,6 +15,7 @@ from assembly.audit.services import record
 from assembly.config import LOCALES
 from assembly.db import db
 from assembly.errors import NotFound, ValidationFailed
+from assembly.i18n import ngettext
 from assembly.neighbourhoods import residents
 from assembly.neighbourhoods.models import (
     Body,
@@ -47,7 +48,8 @@ def _check_code(code: str, max_length: int, field: str = "code") -> str:
     code = code.strip().upper()
     if not CODE_RE.match(code) or len(code) > max_length:
         raise ValidationFailed(
-            _("Use capital letters A–Z and digits only (at most %(num)d characters).", num=max_length), field)
+            ngettext("Use capital letters A–Z and digits only (at most %(num)s character).",
+                     "Use capital letters A–Z and digits only (at most %(num)s characters).", max_length), field)
     return code
 
 
@@ -64,7 +66,8 @@ def _check_names(names: dict[str, str], default_locale: str) -> dict[str, str]:
         raise ValidationFailed(_("Give at least the name in the default language."), f"name_{default_locale}")
     too_long = [locale for locale, name in cleaned.items() if len(name) > 120]
     if too_long:
-        raise ValidationFailed(_("A name may be at most %(num)d characters long.", num=120), f"name_{too_long[0]}")
+        raise ValidationFailed(ngettext("A name may be at most %(num)s character long.",
+                                        "A name may be at most %(num)s characters long.", 120), f"name_{too_long[0]}")
     return cleaned
 
 
@@ -82,7 +85,8 @@ def create_municipality(actor, now: dt.datetime, *, code: str, name: str, timezo
     code = _check_code(code, 12)
     name = name.strip()
     if not name or len(name) > 200:
-        raise ValidationFailed(_("Please enter a name of at most %(num)d characters.", num=200), "name")
+        raise ValidationFailed(ngettext("Please enter a name of at most %(num)s character.",
+                                        "Please enter a name of at most %(num)s characters.", 200), "name")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -164,7 +168,8 @@ def create_body(actor, now: dt.datetime, *, municipality: Municipality, slug: st
     permissions.require(actor, "administer")
     name = name.strip()
     if not name or len(name) > 200:
-        raise ValidationFailed(_("Please enter a name of at most %(num)d characters.", num=200), "name")
+        raise ValidationFailed(ngettext("Please enter a name of at most %(num)s character.",
+                                        "Please enter a name of at most %(num)s characters.", 200), "name")
     if kind not in {k.value for k in BodyKind}:
         raise ValidationFailed(_("Choose one of the offered kinds."), "kind")
     if not 1 <= answer_days <= 365:

@@ -5,7 +5,10 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from assembly import i18n
+from assembly import activity, desk, i18n
+from assembly.assemblies.models import ASSEMBLY_LIFECYCLE
+from assembly.assemblies.services import shown_status
+from assembly.cases.wording import status_label as case_status_label
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
 from assembly.neighbourhoods import context, directory, invitations, residents
@@ -41,13 +44,22 @@ def index():
                            membership=membership)
 
 
+def _life(neighbourhood) -> dict:
+    """What the neighbourhood page shows of what is happening there (issue 11, point 9)."""
+    life = activity.activity(neighbourhood)
+    session = life.next_session
+    return {"life": life, "session_status": shown_status(session, now()) if session else None,
+            "session_label": ASSEMBLY_LIFECYCLE.label, "case_status_label": case_status_label}
+
+
 @bp.route("/n/<slug>")
 def show(slug: str):
     neighbourhood = current_neighbourhood()
     membership = directory.current_membership(current_user) if current_user.is_authenticated else None
     return render_template("neighbourhoods/show.html", neighbourhood=neighbourhood,
                            muhtars=directory.muhtars_of(neighbourhood), membership=membership,
-                           join_form=JoinForm(), code_form=InviteCodeForm(), button=ButtonForm())
+                           join_form=JoinForm(), code_form=InviteCodeForm(), button=ButtonForm(),
+                           **_life(neighbourhood))
 
 
 @bp.route("/n/<slug>/join", methods=["POST"])
@@ -61,7 +73,8 @@ def join(slug: str):
         return render_template("neighbourhoods/show.html", neighbourhood=neighbourhood,
                                muhtars=directory.muhtars_of(neighbourhood),
                                membership=directory.current_membership(current_user),
-                               join_form=form, code_form=InviteCodeForm(formdata=None), button=ButtonForm()), 400
+                               join_form=form, code_form=InviteCodeForm(formdata=None), button=ButtonForm(),
+                               **_life(neighbourhood)), 400
     flash(_("Your request has been sent to the muhtar. You will be notified of the decision."), "success")
     return redirect(url_for(".show", slug=slug))
 
@@ -113,7 +126,8 @@ def muhtar_desk():
     require("view_muhtar_desk")
     neighbourhoods = directory.muhtar_neighbourhoods(current_user)
     return render_template("neighbourhoods/muhtar_desk.html", neighbourhoods=neighbourhoods,
-                           pending=residents.pending_counts([n.id for n in neighbourhoods]))
+                           by_id={n.id: n for n in neighbourhoods}, sections=desk.sections(neighbourhoods, now()),
+                           now=now())
 
 
 def _members_page(neighbourhood, status: int = 200, reason_form: ReasonForm | None = None,

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import smtplib
 import sys
 from collections.abc import Callable
 from email.message import EmailMessage
 
 from flask import current_app, render_template
+from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import Markup, escape
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import JSON, String, Text, func, insert, literal, select, update
@@ -15,9 +18,10 @@ from sqlalchemy import JSON, String, Text, func, insert, literal, select, update
 from assembly.accounts.models import User
 from assembly.config import LOCALES
 from assembly.db import UTCDateTime, db
-from assembly.i18n import format_datetime, format_number, timezone_label
+from assembly.i18n import current_locale, format_datetime, ngettext, text_direction, timezone_label
 from assembly.notifications.models import Notification, OutboxEmail
 from assembly.scheduling import exclusive
+from assembly.urls import external_url
 
 
 def _membership_approved(p: dict) -> str:
@@ -47,8 +51,9 @@ def _membership_requested(p: dict) -> str:
 
 
 def _proposal_ready(p: dict) -> str:
-    return _("“%(title)s” has %(num)s supports and is ready for the agenda.", title=p["title"],
-             num=format_number(p["supports"]))
+    return ngettext("“%(title)s” has %(num)s support and is ready for the agenda.",
+                    "“%(title)s” has %(num)s supports and is ready for the agenda.", p["supports"],
+                    title=p["title"])
 
 
 def _proposal_comment(p: dict) -> str:
@@ -123,8 +128,9 @@ def notify(user, kind: str, now: dt.datetime, link: str | None = None, email: bo
     if email and user.email_mode == "immediate":
         with force_locale(user.locale):
             text = MESSAGES[kind](params)
-            body = render_template("mail/notification.txt", user=user, text=text, link=link)
-            queue_email(user.email, _("Assembly: %(text)s", text=_shorten(text)), body, now)
+            body = render_template("mail/notification.txt", user=user, text=text, link=link,
+                                   unsubscribe=UNSUBSCRIBE_MARK)
+            queue_email(user.email, _("Assembly: %(text)s", text=_shorten(text)), body, now, user_id=user.id)
     db.session.flush()
     return notification
 
@@ -150,13 +156,13 @@ def notify_all(recipients, kind: str, now: dt.datetime, link: str | None = None,
             with force_locale(locale):
                 text = MESSAGES[kind](params)
                 body = render_template("mail/notification.txt", user={"display_name": _NAME_MARK}, text=text,
-                                       link=link, base_url=current_app.config["BASE_URL"])
+                                       link=link, unsubscribe=UNSUBSCRIBE_MARK)
                 subject = _("Assembly: %(text)s", text=_shorten(text))
             db.session.execute(insert(OutboxEmail).from_select(
-                ["to_address", "subject", "body_text", "created_at"],
+                ["to_address", "subject", "body_text", "created_at", "user_id", "locale"],
                 select(User.email, literal(subject, String), func.replace(literal(body, Text), _NAME_MARK,
                                                                           User.display_name),
-                       literal(now, UTCDateTime())).where(chosen, User.email_mode == "immediate",
+                       literal(now, UTCDateTime()), User.id, literal(locale, String)).where(chosen, User.email_mode == "immediate",
                                                           User.locale == locale)))
     db.session.flush()
     return stored
@@ -166,11 +172,85 @@ def _shorten(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def queue_email(to_address: str, subject: str, body: str, now: dt.datetime) -> OutboxEmail:
-    mail = OutboxEmail(to_address=to_address, subject=subject, body_text=body, created_at=now)
+def queue_email(to_address: str, subject: str, body: str, now: dt.datetime, *, user_id: int | None = None,
+                locale: str | None = None) -> OutboxEmail:
+    """Queue a mail written in `locale` (the current language unless given). Give `user_id` for
+    mail someone may stop (notifications, digests): its body's `UNSUBSCRIBE_MARK` becomes their
+    unsubscribe link when it is sent, with the List-Unsubscribe headers."""
+    mail = OutboxEmail(to_address=to_address, subject=subject, body_text=body, created_at=now, user_id=user_id,
+                       locale=locale or current_locale())
     db.session.add(mail)
     db.session.flush()
     return mail
+
+
+# --- unsubscribing ----------------------------------------------------------------
+
+# Where an e-mail's unsubscribe link goes; put in when the mail is sent, for the person it is for.
+UNSUBSCRIBE_MARK = "\x01unsubscribe\x01"
+
+
+def _unsubscribe_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="assembly.unsubscribe")
+
+
+def unsubscribe_token(user_id: int) -> str:
+    """A signed token naming the person: it does not expire, as links in old e-mails must keep working,
+    and it can do nothing but stop their notification e-mails."""
+    return _unsubscribe_serializer().dumps(user_id)
+
+
+def user_of_unsubscribe_token(token: str) -> User | None:
+    try:
+        user_id = _unsubscribe_serializer().loads(token)
+    except BadSignature:
+        return None
+    return db.session.get(User, user_id) if isinstance(user_id, int) else None
+
+
+def unsubscribe(user: User) -> bool:
+    """Stop all notification e-mails (immediate and daily) to `user`; False if they were stopped already."""
+    return db.session.execute(
+        update(User).where(User.id == user.id, User.email_mode != "none").values(email_mode="none")
+        .execution_options(synchronize_session="fetch")).rowcount == 1
+
+
+_LINK = re.compile(r"https?://[^\s<>\"]+")
+
+
+def html_version(text: str, locale: str, subject: str) -> str:
+    """The HTML part of a mail: the text's paragraphs, its web addresses as links, in the mail's
+    language and direction."""
+    def paragraph(block: str) -> Markup:
+        escaped = str(escape(block))
+        linked = _LINK.sub(lambda found: f'<a href="{found.group(0)}">{found.group(0)}</a>', escaped)
+        return Markup(linked.replace("\n", "<br>\n"))
+
+    blocks = [block.strip("\n") for block in re.split(r"\n\s*\n", text) if block.strip()]
+    return render_template("mail/message.html", lang=locale, dir=text_direction(locale), subject=subject,
+                           paragraphs=[paragraph(block) for block in blocks])
+
+
+def build_message(mail: OutboxEmail) -> EmailMessage:
+    """The e-mail as sent: text and HTML, and for mail someone may stop, the one-click unsubscribe
+    headers of RFC 8058 with the same link as in the text."""
+    text = mail.body_text
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = mail.to_address
+    message["Subject"] = mail.subject
+    if mail.user_id is not None and UNSUBSCRIBE_MARK in text:
+        token = unsubscribe_token(mail.user_id)
+        text = text.replace(UNSUBSCRIBE_MARK, external_url("notifications.unsubscribe", token=token))
+        message["List-Unsubscribe"] = f"<{external_url('notifications.unsubscribe_one_click', token=token)}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    else:
+        text = text.replace(UNSUBSCRIBE_MARK, "")
+    message.set_content(text)
+    message.add_alternative(html_version(text, mail.locale or "en", mail.subject), subtype="html")
+    if mail.locale:  # after the parts: setting content drops the Content-* headers
+        message["Content-Language"] = mail.locale
+    return message
 
 
 def unread_count(user) -> int:
@@ -227,8 +307,8 @@ def send_digests(now: dt.datetime) -> int:
             continue
         with force_locale(user.locale):
             texts = [(MESSAGES[n.kind](n.params), n.link) for n in items]
-            body = render_template("mail/digest.txt", user=user, items=texts)
-            queue_email(user.email, _("Assembly: your daily summary"), body, now)
+            body = render_template("mail/digest.txt", user=user, items=texts, unsubscribe=UNSUBSCRIBE_MARK)
+            queue_email(user.email, _("Assembly: your daily summary"), body, now, user_id=user.id)
         queued += 1
     db.session.flush()
     return queued
@@ -239,7 +319,7 @@ def send_digests(now: dt.datetime) -> int:
 def _console_transport(message: EmailMessage) -> None:
     print("-" * 72, file=sys.stdout)
     print(f"To: {message['To']}\nSubject: {message['Subject']}\n", file=sys.stdout)
-    print(message.get_content(), file=sys.stdout, flush=True)
+    print(message.get_body(preferencelist=("plain",)).get_content(), file=sys.stdout, flush=True)
 
 
 def _smtp_transport(message: EmailMessage) -> None:
@@ -293,11 +373,7 @@ def _send_claimed(session, now: dt.datetime, transport: Callable[[EmailMessage],
         if mail is None:
             break
         last_id = mail.id
-        message = EmailMessage()
-        message["From"] = current_app.config["MAIL_FROM"]
-        message["To"] = mail.to_address
-        message["Subject"] = mail.subject
-        message.set_content(mail.body_text)
+        message = build_message(mail)
         mail.attempts += 1
         try:
             transport(message)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from assembly import permissions
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotFound, ValidationFailed
+from assembly.i18n import ngettext
 from assembly.proposals.models import Comment, Proposal
 from assembly.proposals.services import _bump, discussable, follow, notify_followers
 from assembly.text import clean_plain, render_markdown
@@ -23,7 +24,8 @@ def _clean_body(body: str) -> str:
     if not text:
         raise ValidationFailed(_("Please write a comment."), "body")
     if len(text) > COMMENT_MAX:
-        raise ValidationFailed(_("A comment may be at most %(num)d characters long.", num=COMMENT_MAX), "body")
+        raise ValidationFailed(ngettext("A comment may be at most %(num)s character long.",
+                                        "A comment may be at most %(num)s characters long.", COMMENT_MAX), "body")
     return text
 
 
@@ -66,8 +68,10 @@ def can_still_edit(comment: Comment, now: dt.datetime) -> bool:
 def edit_comment(actor, now: dt.datetime, comment: Comment, body: str) -> Comment:
     _own_comment(actor, comment)
     if not can_still_edit(comment, now):
-        raise InvalidTransition(_("Comments can only be edited within %(num)d minutes of writing them.",
-                                  num=current_app.config["COMMENT_EDIT_MINUTES"]))
+        minutes = current_app.config["COMMENT_EDIT_MINUTES"]
+        raise InvalidTransition(ngettext("Comments can only be edited within %(num)s minute of writing them.",
+                                         "Comments can only be edited within %(num)s minutes of writing them.",
+                                         minutes))
     comment.body = _clean_body(body)
     comment.body_html = render_markdown(comment.body)
     comment.edited_at = now

@@ -10,16 +10,28 @@ from assembly.proposals.services import ADDRESS_MAX, BODY_MAX, TITLE_MAX
 from assembly.text import clean_plain
 
 
+def optional_int(value) -> int | None:
+    """The select's value as a number; the empty prompt (or anything else) is no choice."""
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class ProposalForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(_l("Please give the proposal a title.")),
                                                  Length(max=TITLE_MAX)],
                         description=_l("Say in one line what should change, e.g. “The park on Moda Street needs lighting”."))
-    category_id = SelectField(_l("Category"), coerce=int, validators=[
-        InputRequired(_l("Choose one of the offered categories."))])
+    # No silent default: the list starts on an empty prompt (see `category_choices` in the views).
+    category_id = SelectField(_l("Category"), coerce=optional_int, validators=[
+        InputRequired(_l("Choose the category that fits the proposal best."))])
     body = TextAreaField(_l("Description"), validators=[DataRequired(_l("Please describe the proposal.")),
                                                         Length(max=BODY_MAX)],
                          description=_l("What is the problem, where, since when, and what do you propose? "
-                                        "You can use Markdown: **bold**, *italic*, lists and links."))
+                                        "You can format the text: **bold**, *italic*, lists (lines that start "
+                                        "with “- ”) and links."))
     address_text = StringField(_l("Place (address or landmark)"), validators=[Optional(), Length(max=ADDRESS_MAX)])
     latitude = FloatField(_l("Latitude"), validators=[
         Optional(), NumberRange(-90, 90, _l("Enter a number between %(min)s and %(max)s."))],

@@ -25,6 +25,7 @@ from assembly.assemblies.models import AgendaItem, Assembly, AssemblyStatus
 from assembly.audit.services import record
 from assembly.db import db
 from assembly.errors import DomainError, InvalidTransition, ValidationFailed
+from assembly.i18n import ngettext
 from assembly.notifications.services import notify
 from assembly.proposals import services
 from assembly.proposals.models import PROPOSAL_LIFECYCLE, Comment, ModerationAction, Proposal, ProposalStatus, Report
@@ -40,7 +41,8 @@ def _reason(reason: str, required: bool = True) -> str:
     if required and not text:
         raise ValidationFailed(_("Please give a reason."), "reason")
     if len(text) > 500:
-        raise ValidationFailed(_("The reason may be at most %(num)d characters long.", num=500), "reason")
+        raise ValidationFailed(ngettext("The reason may be at most %(num)s character long.",
+                                        "The reason may be at most %(num)s characters long.", 500), "reason")
     return text
 
 

@@ -18,6 +18,7 @@ from assembly import permissions
 from assembly.accounts.models import User
 from assembly.db import db
 from assembly.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
+from assembly.i18n import ngettext
 from assembly.neighbourhoods.models import Category, Membership, MembershipRole, MembershipStatus, Neighbourhood
 from assembly.notifications.services import notify, notify_all, register_message
 from assembly.proposals import search
@@ -102,18 +103,23 @@ def _validated(neighbourhood: Neighbourhood, data: ProposalInput) -> dict:
     if not title:
         errors.setdefault("title", []).append(_("Please give the proposal a title."))
     elif len(title) > TITLE_MAX:
-        errors.setdefault("title", []).append(_("The title may be at most %(num)d characters long.", num=TITLE_MAX))
+        errors.setdefault("title", []).append(ngettext("The title may be at most %(num)s character long.",
+                                                       "The title may be at most %(num)s characters long.", TITLE_MAX))
     if not body:
         errors.setdefault("body", []).append(_("Please describe the proposal."))
     elif len(body) > BODY_MAX:
-        errors.setdefault("body", []).append(_("The text may be at most %(num)d characters long.", num=BODY_MAX))
+        errors.setdefault("body", []).append(ngettext("The text may be at most %(num)s character long.",
+                                                      "The text may be at most %(num)s characters long.", BODY_MAX))
     category = db.session.get(Category, data.category_id) if data.category_id else None
-    if category is None or category.municipality_id != neighbourhood.municipality_id:
+    if data.category_id is None:
+        errors.setdefault("category_id", []).append(_("Choose the category that fits the proposal best."))
+    elif category is None or category.municipality_id != neighbourhood.municipality_id:
         errors.setdefault("category_id", []).append(_("Choose one of the offered categories."))
     address = clean_plain(data.address_text or "") or None
     if address and len(address) > ADDRESS_MAX:
         errors.setdefault("address_text", []).append(
-            _("The address may be at most %(num)d characters long.", num=ADDRESS_MAX))
+            ngettext("The address may be at most %(num)s character long.",
+                     "The address may be at most %(num)s characters long.", ADDRESS_MAX))
     latitude, longitude = data.latitude, data.longitude
     if (latitude is None) != (longitude is None):
         errors.setdefault("latitude", []).append(_("Give both latitude and longitude, or neither."))

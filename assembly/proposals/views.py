@@ -18,7 +18,7 @@ from assembly.proposals.forms import CommentForm, FilterForm, ProposalForm, Repo
 from assembly.proposals.models import PROPOSAL_LIFECYCLE
 from assembly.proposals.services import ProposalFilters, ProposalInput
 from assembly.rate_limits import person_key
-from assembly.web import call_service, form_status, now, require
+from assembly.web import call_once, call_service, form_status, now, require
 
 bp = Blueprint("proposals", __name__, url_prefix="/n/<slug>")
 bp.url_value_preprocessor(context.from_url)  # the neighbourhood of /n/<slug>/…
@@ -32,6 +32,11 @@ def _write_limit():
 
 def _category_choices(neighbourhood):
     return [(c.id, localized_name(c.names, c.slug)) for c in services.categories_of(neighbourhood)]
+
+
+def _category_prompt(neighbourhood):
+    """The writing form's categories, after an empty prompt the select starts on."""
+    return [("", _("Choose a category…"))] + _category_choices(neighbourhood)
 
 
 def _proposal(slug: str, proposal_id: int):
@@ -104,11 +109,16 @@ def new(slug: str):
     neighbourhood = current_neighbourhood()
     require("create_proposal", neighbourhood)
     form = ProposalForm()
-    form.category_id.choices = _category_choices(neighbourhood)
+    form.category_id.choices = _category_prompt(neighbourhood)
     if form.validate_on_submit():
-        proposal = call_service(form, services.create_proposal, current_user, now(), neighbourhood, _input(form),
-                                publish=not form.save_as_draft.data)
-        if proposal is not None:
+        outcome = call_once(
+            form, lambda: services.create_proposal(current_user, now(), neighbourhood, _input(form),
+                                                   publish=not form.save_as_draft.data),
+            lambda proposal: url_for(".show", slug=neighbourhood.slug, proposal_id=proposal.id))
+        if outcome is not None:
+            proposal, again = outcome
+            if again:
+                return redirect(again, 303)
             flash(_("Your draft has been saved.") if form.save_as_draft.data else
                   _("Your proposal has been published."), "success")
             return _back(neighbourhood, proposal)
@@ -121,7 +131,7 @@ def edit(slug: str, proposal_id: int):
     neighbourhood, proposal = _proposal(slug, proposal_id)
     require("edit_proposal", proposal)
     form = ProposalForm(obj=proposal if request.method == "GET" else None)
-    form.category_id.choices = _category_choices(neighbourhood)
+    form.category_id.choices = _category_prompt(neighbourhood)
     del form.save_as_draft
     if form.validate_on_submit():
         if call_service(form, services.update_proposal, current_user, now(), proposal, _input(form)) is not None:
@@ -185,8 +195,14 @@ def support(slug: str, proposal_id: int):
     require("support_proposal", proposal)
     withdrawing = request.form.get("withdraw") == "1"
     service = services.withdraw_support if withdrawing else services.support
-    if ButtonForm().validate_on_submit() and call_service(None, service, current_user, now(), proposal) is not None:
-        flash(_("Your support has been withdrawn.") if withdrawing else _("Thank you for your support."), "success")
+    if ButtonForm().validate_on_submit():
+        outcome = call_once(None, lambda: service(current_user, now(), proposal),
+                            lambda _count: url_for(".show", slug=slug, proposal_id=proposal.id, _anchor="support"))
+        if outcome is not None and outcome[1]:
+            return redirect(outcome[1], 303)
+        if outcome is not None:
+            flash(_("Your support has been withdrawn.") if withdrawing else _("Thank you for your support."),
+                  "success")
     _flash_errors()
     return _back(neighbourhood, proposal, "support")
 
@@ -217,9 +233,12 @@ def comment(slug: str, proposal_id: int):
     form = CommentForm()
     if form.validate_on_submit():
         parent_id = parse_int(form.parent_id.data, 1, MAX_ID)
-        created = call_service(form, discussion.add_comment, current_user, now(), proposal, form.body.data, parent_id)
-        if created is not None:
-            return _back(neighbourhood, proposal, f"comment-{created.id}")
+        outcome = call_once(
+            form, lambda: discussion.add_comment(current_user, now(), proposal, form.body.data, parent_id),
+            lambda created: url_for(".show", slug=slug, proposal_id=proposal.id, _anchor=f"comment-{created.id}"))
+        if outcome is not None:
+            created, again = outcome
+            return redirect(again, 303) if again else _back(neighbourhood, proposal, f"comment-{created.id}")
     return _page(neighbourhood, proposal, comment_form=form, failed=("comment", form.parent_id.data or ""),
                  status=400)
 
@@ -267,7 +286,11 @@ def report(slug: str, proposal_id: int, comment_id: int | None):
     require("report", target)
     form = ReportForm()
     if form.validate_on_submit():
-        if call_service(form, moderation.report, current_user, now(), target, form.reason.data) is not None:
+        outcome = call_once(form, lambda: moderation.report(current_user, now(), target, form.reason.data),
+                            lambda _report: url_for(".show", slug=slug, proposal_id=proposal.id))
+        if outcome is not None:
+            if outcome[1]:
+                return redirect(outcome[1], 303)
             flash(_("Thank you. The muhtar will look at your report."), "success")
             return _back(neighbourhood, proposal)
     return _page(neighbourhood, proposal, report_form=form, failed=("report", comment_id or ""), status=400)

@@ -44,7 +44,8 @@ def test_log_in_propose_comment_and_vote_without_javascript(site, contexts):
     assert page.locator("h1").inner_text() == "Cykelställ vid Järntorget"
     assert page.locator(".user-text li").all_inner_texts() == ["tak", "belysning"]
     assert page.locator("html").get_attribute("lang") == "sv"
-    assert f"({round(latitude, 5)}, {round(longitude, 5)})" in page.locator("p.place").inner_text()
+    shown = f"({round(latitude, 5)}; {round(longitude, 5)})".replace(".", ",")  # Swedish: decimal commas
+    assert shown in page.locator("p.place").inner_text()
 
     page.fill("#new-comment", "Bra förslag, jag cyklar här varje dag.")
     submit(page, page.locator("form:has(#new-comment) button[type=submit]"))

@@ -12,7 +12,7 @@ KEY_PAGES = {
     "visitor": ["home", "neighbourhood", "proposals", "proposal", "session with results", "case", "login",
                 "register"],
     "resident": ["neighbourhood", "new proposal", "proposal with discussion", "session voting", "notifications"],
-    "muhtar": ["residents and requests", "proposal with moderation", "ballot set-up"],
+    "muhtar": ["muhtar desk", "residents and requests", "proposal with moderation", "ballot set-up", "announced session"],
     "staff": ["inbox", "case to act on"],
 }
 
@@ -92,3 +92,21 @@ def test_key_pages_fit_a_phone(site, contexts, pages, role, lang):
         goto(page, paths[name])
         problems += [f"{name} ({paths[name]}, {lang}): {p}" for p in _targets_and_widths(page)]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", list(NEIGHBOURHOOD))
+def test_the_muhtar_desk_is_one_column_of_cards_on_a_phone(site, contexts, pages, lang):
+    """Issue 11, point 6: on a phone the desk's sections stack, each as wide as the screen allows,
+    with nothing clipped or scrolling sideways inside them."""
+    page_set = pages[("muhtar", lang)]
+    page = contexts.new(login=page_set.login, lang=lang, viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    goto(page, dict(page_set.paths)["muhtar desk"])
+    boxes = page.evaluate("""() => [...document.querySelectorAll('.desk-section')].map(el => {
+        const r = el.getBoundingClientRect();
+        return {left: r.left, right: r.right, clipped: el.scrollWidth > el.clientWidth + 1};
+    })""")
+    assert len(boxes) == 7
+    assert len({round(box["left"]) for box in boxes}) == 1  # one column
+    assert all(box["right"] <= PHONE["width"] and box["left"] >= 0 and not box["clipped"] for box in boxes), boxes
+    assert page.locator(".desk table, .desk-section table").count() == 0
+    assert not _targets_and_widths(page)

@@ -1,9 +1,10 @@
 """Consultations: a body's draft (budget line, zoning change) put to neighbourhoods, answered by
 their assemblies. An agenda item is a proposal or a consultation; a case comes from a proposal
-or from a consultation answer (exactly one origin, checked by the database).
+from a meeting's question or from a consultation answer (exactly one origin, checked by the
+database: the two-origin check of 0011_meetings becomes a three-origin one).
 
 Revision ID: 0016_consultations
-Revises: 0008_perf
+Revises: 0015_mail
 Create Date: 2026-12-03 06:13:10.743552+00:00
 
 The downgrade refuses to run while consultations exist: agenda items and cases of a
@@ -12,9 +13,16 @@ consultation have no place in the older schema (they would lose their subject or
 from alembic import op
 import sqlalchemy as sa
 
+# The same expressions as the models' (assembly.cases.models.ONE_ORIGIN), written out here because
+# a revision must not change when the models do. A sum of CASEs reads alike in SQLite and PostgreSQL.
+THREE_ORIGINS = ("(CASE WHEN proposal_id IS NOT NULL THEN 1 ELSE 0 END)"
+                 " + (CASE WHEN meeting_question_id IS NOT NULL THEN 1 ELSE 0 END)"
+                 " + (CASE WHEN consultation_answer_id IS NOT NULL THEN 1 ELSE 0 END) = 1")
+TWO_ORIGINS = "(proposal_id IS NULL) <> (meeting_question_id IS NULL)"  # as 0011_meetings made it
+
 
 revision = '0016_consultations'
-down_revision = '0008_perf'
+down_revision = '0015_mail'
 branch_labels = None
 depends_on = None
 
@@ -101,20 +109,17 @@ def upgrade() -> None:
                                          '(proposal_id IS NULL) <> (consultation_id IS NULL)')
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_cases_one_origin'), type_='check')
         batch_op.add_column(sa.Column('consultation_answer_id', sa.Integer(), nullable=True))
-        batch_op.alter_column('proposal_id',
-               existing_type=sa.INTEGER(),
-               nullable=True)
         batch_op.alter_column('category_id',
                existing_type=sa.INTEGER(),
                nullable=True)
         batch_op.create_index('ix_cases_consultation_answer_id', ['consultation_answer_id'], unique=False)
         batch_op.create_unique_constraint(batch_op.f('uq_cases_consultation_answer_id_body_id'), ['consultation_answer_id', 'body_id'])
         batch_op.create_foreign_key(batch_op.f('fk_cases_consultation_answer_id_consultation_answers'), 'consultation_answers', ['consultation_answer_id'], ['id'], ondelete='RESTRICT')
-        batch_op.create_check_constraint(batch_op.f('ck_cases_one_origin'),
-                                         '(proposal_id IS NULL) <> (consultation_answer_id IS NULL)')
-        batch_op.create_check_constraint(batch_op.f('ck_cases_proposal_category'),
-                                         'proposal_id IS NULL OR category_id IS NOT NULL')
+        batch_op.create_check_constraint(batch_op.f('ck_cases_one_origin'), THREE_ORIGINS)
+        batch_op.create_check_constraint(batch_op.f('ck_cases_category'),
+                                         'consultation_answer_id IS NOT NULL OR category_id IS NOT NULL')
 
 
 
@@ -124,7 +129,7 @@ def downgrade() -> None:
         raise RuntimeError(f"{consultations} consultation(s) exist; their agenda items and cases have no place "
                            "in the older schema, so this downgrade would lose them")
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('ck_cases_proposal_category'), type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_cases_category'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_cases_one_origin'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_cases_consultation_answer_id_consultation_answers'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('uq_cases_consultation_answer_id_body_id'), type_='unique')
@@ -132,10 +137,8 @@ def downgrade() -> None:
         batch_op.alter_column('category_id',
                existing_type=sa.INTEGER(),
                nullable=False)
-        batch_op.alter_column('proposal_id',
-               existing_type=sa.INTEGER(),
-               nullable=False)
         batch_op.drop_column('consultation_answer_id')
+        batch_op.create_check_constraint(batch_op.f('ck_cases_one_origin'), TWO_ORIGINS)
 
     with op.batch_alter_table('agenda_items', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_agenda_items_one_subject'), type_='check')

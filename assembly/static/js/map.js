@@ -47,6 +47,13 @@
   function picker(element) {
     var lat = document.getElementById(element.getAttribute("data-lat-field"));
     var lon = document.getElementById(element.getAttribute("data-lon-field"));
+    var coordinates = document.getElementById("coordinates");
+    var help = document.getElementById("map-help");
+    // The map is shown only with this script; the typed coordinates then fold away, unless they
+    // carry an error to correct.
+    element.hidden = false;
+    if (help) { help.hidden = false; }
+    if (coordinates && !coordinates.querySelector(".has-error")) { coordinates.open = false; }
     var map = L.map(element);
     tiles(map, element);
     var area = bounds(element);
