@@ -1,6 +1,7 @@
 """Import every model so that the metadata is complete (Alembic, tests)."""
 from assembly.accounts.models import LoginSession, PasswordResetToken, User
 from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotPaper, BallotResult, Participation
+from assembly.assisted.models import AssistedEntry
 from assembly.audit.models import AuditEvent
 from assembly.cases.models import ApiToken, Case, CaseEvent, CaseSequence, IdempotentRequest
 from assembly.db import Base
@@ -24,11 +25,13 @@ from assembly.proposals.models import (
     Report,
     Support,
 )
+from assembly.sms.models import OutboxSms, PhoneCode
 
 __all__ = [
     "ApiToken", "Case", "CaseEvent", "CaseSequence", "IdempotentRequest",
     "AgendaItem", "Assembly", "Ballot", "BallotPaper", "BallotResult", "Participation",
     "Comment", "Follow", "ModerationAction", "Proposal", "ProposalEvent", "ProposalVersion", "Report", "Support",
+    "AssistedEntry", "OutboxSms", "PhoneCode",
     "AuditEvent", "Base", "Body", "BodyStaff", "Category", "InviteCode", "LoginSession",
     "Membership", "Municipality", "Neighbourhood", "Notification", "OutboxEmail",
     "PasswordResetToken", "User",
