@@ -74,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.api import open311
     from assembly.api.v1 import bp as api_v1_bp
     from assembly.assemblies.views import bp as assemblies_bp
+    from assembly.assisted.views import bp as assisted_bp
     from assembly.cases.exchange_views import bp as case_exchange_bp
     from assembly.cases.views import bp as cases_bp
     from assembly.extensions import csrf
@@ -82,7 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.proposals.views import bp as proposals_bp
 
     for blueprint in (neighbourhoods_bp, accounts_bp, admin_bp, notifications_bp, proposals_bp, assemblies_bp,
-                      cases_bp, api_v1_bp, open311.bp, case_exchange_bp):
+                      assisted_bp, cases_bp, api_v1_bp, open311.bp, case_exchange_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_v1_bp)  # token-authenticated, no session cookie
     csrf.exempt(open311.bp)
