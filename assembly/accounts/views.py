@@ -206,8 +206,7 @@ def _code_refused(result) -> None:
     """Say why a code did not work (the wrong guess is already counted)."""
     if result is not None and result.outcome is Outcome.WRONG:
         flash(ngettext("The code is not correct. You can try %(num)d more time.",
-                       "The code is not correct. You can try %(num)d more times.", result.attempts_left,
-                       num=result.attempts_left), "error")
+                       "The code is not correct. You can try %(num)d more times.", result.attempts_left), "error")
     else:
         flash(_("This code is no longer valid (used, expired, or too many wrong tries). Ask for a new one."),
               "error")

@@ -262,7 +262,7 @@ def send_digests(now: dt.datetime) -> int:
 def _sms_digest(texts: list[str]) -> str:
     """The daily summary as one SMS: how many, the newest first as far as they fit, and where to read all."""
     head = ngettext("Assembly: %(num)d new message since yesterday.", "Assembly: %(num)d new messages since yesterday.",
-                    len(texts), num=len(texts))
+                    len(texts))
     tail = _("Read them all: %(link)s", link=current_app.config["BASE_URL"] + "/notifications/")
     lines = [head]
     room = SMS_MAX - len(head) - len(tail) - 2
