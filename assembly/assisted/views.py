@@ -90,7 +90,6 @@ def act(slug: str, membership_id: int):
     return _act_page(neighbourhood, membership, _forms(neighbourhood))
 
 
-@bp.route("/n/<slug>/assisted/<int:membership_id>/<any(proposal, support, comment):action>", methods=["POST"])
 @login_required
 @_desk_limit
 def act_post(slug: str, membership_id: int, action: str):
@@ -121,3 +120,8 @@ def act_post(slug: str, membership_id: int, action: str):
             return redirect(proposal_link(proposal))
     return _act_page(neighbourhood, membership, forms), 400
 
+
+
+for _action in _FORMS:  # one address per action: …/assisted/<id>/proposal, …/support, …/comment
+    bp.add_url_rule(f"/n/<slug>/assisted/<int:membership_id>/{_action}", endpoint=f"act_{_action}",
+                    view_func=act_post, methods=["POST"], defaults={"action": _action})
