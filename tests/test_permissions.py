@@ -52,6 +52,10 @@ TABLE: dict[tuple[str, str], str] = {
     ("manage_assemblies", "item of the neighbourhood"): "NN NN NN NN YN NN NN",
     ("forward", "item of the neighbourhood"):      "NN NN NN NN YN NN NN",
     ("view_muhtar_desk", "nothing"):               "NN NN NN NN YY NN NN",
+    ("assist_residents", "neighbourhood"):         "NN NN NN NN YN NN NN",
+    ("act_on_behalf", "resident's membership"):    "NN NN NN NN YN NN NN",
+    ("act_on_behalf", "pending membership"):       "NN NN NN NN NN NN NN",
+    ("act_on_behalf", "own membership"):           "NN NN NN NN NN NN NN",
     ("act_for_body", "body"):                      "NN NN NN NN NN YN NN",
     ("act_for_body", "item sent to the body"):     "NN NN NN NN NN YN NN",
     ("view_staff_desk", "nothing"):                "NN NN NN NN NN YY NN",
@@ -107,6 +111,9 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
     def proposal(author_id=stranger_id, status="open"):
         return Proposal(neighbourhood_id=hood.id, author_id=author_id, status=status, title="T", body="B")
 
+    def membership(user_id, status="verified"):
+        return SimpleNamespace(role="resident", status=status, neighbourhood_id=hood.id, user_id=user_id)
+
     makers = {
         "nothing": lambda: None,
         "neighbourhood": lambda: hood,
@@ -119,6 +126,9 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
         "item of the neighbourhood": lambda: SimpleNamespace(neighbourhood_id=hood.id),
         "body": lambda: body,
         "item sent to the body": lambda: SimpleNamespace(body_id=body.id),
+        "resident's membership": lambda: membership(stranger_id),
+        "pending membership": lambda: membership(stranger_id, "pending"),
+        "own membership": lambda: membership(actor_id),
     }
     return makers[kind]()
 
