@@ -7,18 +7,24 @@ import datetime as dt
 import json
 import re
 import threading
+import time
 import urllib.parse
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from assembly import create_app
 from assembly.accounts import services as accounts
 from assembly.accounts.models import User
+from assembly.assisted.services import register_resident
 from assembly.db import db
 from assembly.errors import DomainError, ValidationFailed
-from assembly.notifications.services import notify, send_digests
+from assembly.notifications.models import OutboxEmail
+from assembly.notifications.services import notify, notify_all, send_digests
 from assembly.sms import codes
 from assembly.sms.models import OutboxSms, PhoneCode
 from assembly.sms.services import (
@@ -31,7 +37,7 @@ from assembly.sms.services import (
     send_pending,
 )
 from tests import factories
-from tests.support import PASSWORD, isolated_app, text
+from tests.support import PASSWORD, app_config, isolated_app, text
 
 ISTANBUL = "Europe/Istanbul"  # UTC+3 all year
 NOON = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)  # 12:00 in Istanbul
@@ -213,6 +219,18 @@ def test_a_phone_only_person_gets_notifications_by_sms_in_their_language(ctx):
     assert "Rinkeby" in message.body
 
 
+def test_notifying_many_at_once_sends_sms_to_those_without_e_mail(ctx):
+    by_phone = _phone_user("+905551234567", locale="tr")
+    by_mail = factories.user(locale="sv")
+    unconfirmed = _phone_user("+905559876543", confirmed=False)
+    recipients = select(User.id).where(User.id.in_([by_phone.id, by_mail.id, unconfirmed.id]))
+    assert notify_all(recipients, "appointed_muhtar", NOON, link="/n/moda", neighbourhood="Moda") == 3
+    (sms,) = db.session.scalars(select(OutboxSms)).all()
+    assert (sms.to_number, sms.user_id) == (by_phone.phone, by_phone.id)
+    assert "Moda" in sms.body and sms.body.endswith("http://localhost/n/moda") and "muhtar" in sms.body.lower()
+    assert db.session.scalars(select(OutboxEmail.to_address)).all() == [by_mail.email]
+
+
 def test_the_daily_digest_is_an_sms_summary_for_phone_only_people(ctx):
     user = _phone_user()
     user.email_mode = "daily"
@@ -228,7 +246,6 @@ def test_the_daily_digest_is_an_sms_summary_for_phone_only_people(ctx):
 def test_assisted_residents_without_phone_get_nothing_sent(ctx):
     hood = factories.neighbourhood()
     muhtar = factories.muhtar(hood)
-    from assembly.assisted.services import register_resident
     membership = register_resident(muhtar, NOON, hood, display_name="Hasan", address="Sok. 1", phone=None,
                                    locale="tr")
     notify(membership.user, "appointed_muhtar", NOON, neighbourhood="Moda")
@@ -355,3 +372,41 @@ def test_a_reset_for_an_unknown_number_looks_the_same(app, client):
     assert asked.status_code == 302 and asked.headers["Location"].endswith("/account/reset/code")
     with app.app_context():
         assert _count(OutboxSms) == 0
+
+
+# --- two workers at once (PostgreSQL: FOR UPDATE SKIP LOCKED) ---------------------------------------
+
+@pytest.mark.postgres
+def test_sms_workers_on_two_servers_share_the_queue_without_sending_twice(committed_database):
+    apps = [create_app(app_config(committed_database)) for _ in range(2)]
+    with apps[0].app_context():
+        for n in range(40):
+            queue_sms(f"+9053212345{n:02d}", f"Kod {n}", "code", NOON)
+        db.session.commit()
+    delivered: list[tuple[int, str]] = []
+    guard = threading.Lock()
+    barrier = threading.Barrier(2, timeout=120)
+
+    def worker(number: int, app) -> int:
+        def sender(message: Sms) -> str:
+            time.sleep(0.01)
+            with guard:
+                delivered.append((number, message.to))
+            return f"id-{message.to}"
+
+        with app.app_context():
+            barrier.wait()
+            sent, failed, held = send_pending(NOON, sender=sender)
+            db.session.close()
+            assert (failed, held) == (0, 0)
+            return sent
+
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            counts = list(pool.map(worker, (1, 2), apps))
+    finally:
+        for app in apps:
+            app.extensions["assembly_db"].engine.dispose()
+    assert sum(counts) == len(delivered) == 40
+    assert Counter(to for _, to in delivered).most_common(1)[0][1] == 1
+    assert all(counts)  # both took part
