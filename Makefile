@@ -12,7 +12,7 @@ PORT ?= 5000
 AXE := node_modules/axe-core/axe.min.js
 NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: run test install translations extract update-translations migrate demo mail-worker bench screenshots wheel clean
+.PHONY: run test install translations extract update-translations migrate demo mail-worker sms-worker bench screenshots wheel clean
 
 $(BIN)/activate: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ run: migrate
 
 mail-worker: install
 	$(FLASK) mail send --loop
+
+sms-worker: install
+	$(FLASK) sms send --loop
 
 # axe-core for the accessibility tests, at the version package-lock.json pins (only with Node.js).
 $(AXE): package.json package-lock.json
