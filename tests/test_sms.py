@@ -410,3 +410,34 @@ def test_sms_workers_on_two_servers_share_the_queue_without_sending_twice(commit
     assert sum(counts) == len(delivered) == 40
     assert Counter(to for _, to in delivered).most_common(1)[0][1] == 1
     assert all(counts)  # both took part
+
+
+def test_logging_in_with_a_code_by_sms(app, client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with app.app_context():
+        _phone_user("+905321112233", locale="en")
+        db.session.commit()
+    asked = client.post("/account/login/code", data={"phone": "0532 111 22 33"})
+    assert asked.status_code == 302 and asked.headers["Location"].endswith("/account/login/code/enter")
+    with app.app_context():
+        body = db.session.scalar(select(OutboxSms.body))
+        assert body.startswith("Assembly: your login code is")
+    code = _code_in(body)
+    wrong = "000000" if code != "000000" else "111111"
+    assert client.post("/account/login/code/enter", data={"code": wrong}).status_code == 302
+    assert client.get("/account/").status_code == 302  # still logged out
+    assert client.post("/account/login/code/enter", data={"code": code}).status_code == 302
+    assert client.get("/account/").status_code == 200
+    # The code works once.
+    client.post("/account/logout")
+    with client.session_transaction() as session:
+        session["phone_to_login"] = "+905321112233"
+    client.post("/account/login/code/enter", data={"code": code})
+    assert client.get("/account/").status_code == 302
+
+
+def test_a_login_code_for_an_unknown_number_looks_the_same(app, client):
+    asked = client.post("/account/login/code", data={"phone": "0532 999 88 77"})
+    assert asked.status_code == 302 and asked.headers["Location"].endswith("/account/login/code/enter")
+    with app.app_context():
+        assert _count(OutboxSms) == 0

@@ -56,6 +56,15 @@ class ConfirmPhoneForm(FlaskForm):
     code = StringField(_l("Code from the SMS"), validators=_code)
 
 
+class LoginCodeRequestForm(FlaskForm):
+    phone = TelField(_l("Mobile phone number"), validators=[
+        DataRequired(_l("Please enter your phone number.")), Length(max=32)])
+
+
+class LoginCodeForm(FlaskForm):
+    code = StringField(_l("Code from the SMS"), validators=_code)
+
+
 class PhoneResetForm(FlaskForm):
     code = StringField(_l("Code from the SMS"), validators=_code)
     password = _new_password(_l("New password"))

@@ -363,18 +363,38 @@ def confirm_phone(phone: str, code: str, now: dt.datetime) -> tuple[User | None,
     return None, result
 
 
-def request_password_reset_by_phone(phone: str, now: dt.datetime) -> str:
-    """Send a code for a new password if the number belongs to a confirmed account; say
-    nothing either way. Returns the number in E.164."""
+def _send_quietly(phone: str, purpose: str, now: dt.datetime) -> str:
+    """Send a code if the number belongs to a confirmed account; say nothing either way."""
     phone = normalise_phone(phone)
     user = find_user_by_phone(phone)
     if user is not None and user.phone_confirmed_at is not None:
         try:
             with db.session.begin_nested():
-                issue_code(user, "reset", now)
+                issue_code(user, purpose, now)
         except DomainError:
             pass  # too many codes lately: the answer must not say so (the limiter slows the asker)
     return phone
+
+
+def request_password_reset_by_phone(phone: str, now: dt.datetime) -> str:
+    """Send a code for a new password if the number belongs to a confirmed account; say
+    nothing either way. Returns the number in E.164."""
+    return _send_quietly(phone, "reset", now)
+
+
+def request_login_code(phone: str, now: dt.datetime) -> str:
+    """Send a login code (instead of the password) if the number belongs to a confirmed account;
+    say nothing either way. Returns the number in E.164."""
+    return _send_quietly(phone, "login", now)
+
+
+def log_in_with_code(phone: str, code: str, now: dt.datetime) -> tuple[User | None, CodeCheck | None]:
+    """The user whose login code this is; like `confirm_phone` for wrong guesses."""
+    user = find_user_by_phone(phone)
+    if user is None or user.phone_confirmed_at is None:
+        return None, None
+    result = check_code(user, "login", code, now)
+    return (user if result.ok else None), result
 
 
 def reset_password_by_code(phone: str, code: str, new_password: str, now: dt.datetime

@@ -14,6 +14,8 @@ from assembly.accounts.forms import (
     ChangePasswordForm,
     ConfirmPhoneForm,
     ForgotPasswordForm,
+    LoginCodeForm,
+    LoginCodeRequestForm,
     LoginForm,
     PhoneRegisterForm,
     PhoneResetForm,
@@ -293,3 +295,39 @@ def reset_by_code():
             flash(_("Your password has been changed. Please log in with the new password."), "success")
             return redirect(url_for(".login"))
     return render_template("accounts/reset_code.html", form=form, phone=display_phone(phone)), form_status()
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@_sms_limit
+def login_code():
+    """Log in with a code sent by SMS instead of the password (phone-only accounts)."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginCodeRequestForm()
+    if form.validate_on_submit():
+        phone = call_service(form, services.request_login_code, form.phone.data, now())
+        if phone is not None:
+            session["phone_to_login"] = phone
+            flash(_("If an account uses this phone number, we have sent it a login code by SMS."), "info")
+            return redirect(url_for(".login_code_enter"))
+    return render_template("accounts/login_code.html", form=form), form_status()
+
+
+@bp.route("/login/code/enter", methods=["GET", "POST"])
+@_limit("RATELIMIT_LOGIN")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"], methods=["POST"],
+               key_func=submitted_phone_key)
+def login_code_enter():
+    phone = session.get("phone_to_login")
+    if not phone:
+        return redirect(url_for(".login_code"))
+    form = LoginCodeForm()
+    if form.validate_on_submit():
+        user, result = services.log_in_with_code(phone, form.code.data, now())
+        if user is None:
+            _code_refused(result)
+            return redirect(url_for(".login_code_enter"))  # commits the counted guess
+        session.pop("phone_to_login", None)
+        _log_in(user)
+        return redirect(_landing(user))
+    return render_template("accounts/login_code_enter.html", form=form, phone=display_phone(phone)), form_status()

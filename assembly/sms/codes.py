@@ -1,4 +1,4 @@
-"""One-time codes sent by SMS (confirming a phone number, setting a new password).
+"""One-time codes sent by SMS (confirming a phone number, logging in, setting a new password).
 
 A code is six digits, valid `SMS_CODE_MINUTES`; at most `SMS_CODES_PER_HOUR` are sent to one
 account an hour, and a code dies after `SMS_CODE_MAX_ATTEMPTS` wrong guesses. Only an HMAC of
@@ -52,6 +52,9 @@ def _message(purpose: str, code: str, minutes: int) -> str:
     if purpose == "confirm":
         return _("Assembly: your code to confirm this phone number is %(code)s. It expires in %(num)d minutes. "
                  "Never give it to anyone.", code=code, num=minutes)
+    if purpose == "login":
+        return _("Assembly: your login code is %(code)s. It expires in %(num)d minutes. Never give it to anyone, "
+                 "not even the muhtar.", code=code, num=minutes)
     return _("Assembly: your code to set a new password is %(code)s. It expires in %(num)d minutes. "
              "If you did not ask for it, ignore this message.", code=code, num=minutes)
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from assembly.db import Base, intpk, utcnow
 
 SMS_PURPOSES = ("code", "notification", "digest")
-CODE_PURPOSES = ("confirm", "reset")
+CODE_PURPOSES = ("confirm", "reset", "login")
 
 
 class OutboxSms(Base):
@@ -38,14 +38,14 @@ class OutboxSms(Base):
 
 
 class PhoneCode(Base):
-    """A one-time code sent by SMS: to confirm a phone number, or to set a new password.
+    """A one-time code sent by SMS: to confirm a phone number, to log in, or to set a new password.
 
     Only its hash is stored; `attempts` counts wrong guesses, and after `CODE_MAX_ATTEMPTS`
     the code is dead."""
 
     __tablename__ = "phone_codes"
     __table_args__ = (
-        CheckConstraint("purpose IN ('confirm', 'reset')", name="purpose"),
+        CheckConstraint("purpose IN ('confirm', 'reset', 'login')", name="purpose"),
         CheckConstraint("attempts >= 0", name="attempts"),
         Index("ix_phone_codes_user", "user_id", "purpose", "created_at"),
     )

@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
         sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint("purpose IN ('confirm', 'reset')", name=op.f('ck_phone_codes_purpose')),
+        sa.CheckConstraint("purpose IN ('confirm', 'reset', 'login')", name=op.f('ck_phone_codes_purpose')),
         sa.CheckConstraint('attempts >= 0', name=op.f('ck_phone_codes_attempts')),
         sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_phone_codes_user_id_users'),
                                 ondelete='CASCADE'),
