@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import threading
 import time
 
@@ -59,7 +60,7 @@ def submitted_phone_key() -> str:
     to one number, from wherever they are asked for. Only the last nine digits count, so that
     spelling a number differently (with or without +90, spaces) does not give a fresh allowance."""
     typed = request.form.get("phone") or request.form.get("email") or session.get("phone_to_confirm") or ""
-    return hashed_key("phone", "".join(ch for ch in typed if ch.isdigit())[-9:])
+    return hashed_key("phone", re.sub(r"[^0-9]", "", typed)[-9:])
 
 
 def login_account_key() -> str:

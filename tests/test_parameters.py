@@ -31,6 +31,7 @@ from assembly.assemblies import services as sessions
 from assembly.db import db
 from assembly.i18n import format_number
 from assembly.neighbourhoods import invitations
+from assembly.neighbourhoods.models import Membership
 from assembly.notifications.models import OutboxEmail
 from assembly.proposals import discussion
 from assembly.proposals import services as proposals
@@ -75,12 +76,13 @@ def everything(app) -> dict:
         mail = db.session.scalar(select(OutboxEmail.body_text).where(OutboxEmail.body_text.like("%/account/reset/%")))
         reset = re.search(r"/account/reset/([\w-]+)", mail).group(1)
         api_token = token_for(w.staff, w.body)
+        helped = db.session.scalar(select(Membership.id).where(Membership.user_id == w.author.id))
         db.session.commit()
         values = {"slug": w.hood.slug, "code": w.municipality.code, "body_id": w.body.id, "proposal_id": proposal.id,
                   "comment_id": comment.id, "assembly_id": session.id, "reference": case.reference,
                   "service_request_id": case.reference, "batch": batch, "token": reset, "format": "json",
-                  "action": "hide", **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
-                                                      "token_id"), 1)}
+                  "action": "hide", "membership_id": helped,
+                  **dict.fromkeys(("item_id", "staff_id", "notification_id", "token_id"), 1)}
         return {"values": values, "email": boss.email, "api_token": api_token}
 
 
