@@ -19,7 +19,7 @@ INSTALL_LOG := $(VENV)-install.log
 AXE := node_modules/axe-core/axe.min.js
 NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: run test install translations extract update-translations migrate demo mail-worker bench screenshots wheel clean
+.PHONY: run test install translations extract update-translations migrate demo mail-worker sms-worker bench screenshots wheel clean
 
 $(BIN)/activate: setup.cfg pyproject.toml
 	@echo "Installing Assembly and its dependencies into $(VENV) (log: $(INSTALL_LOG)) …"
@@ -48,6 +48,9 @@ run: migrate
 
 mail-worker: install
 	@$(WITH_BASE_URL) $(FLASK) mail send --loop
+
+sms-worker: install
+	@$(WITH_BASE_URL) $(FLASK) sms send --loop
 
 # axe-core for the accessibility tests, at the version package-lock.json pins (only with Node.js).
 $(AXE): package.json package-lock.json

@@ -75,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.api.v1 import bp as api_v1_bp
     from assembly.assemblies.views import bp as assemblies_bp
     from assembly.assemblies.views import help_bp
+    from assembly.assisted.views import bp as assisted_bp
     from assembly.cases.exchange_views import bp as case_exchange_bp
     from assembly.cases.views import bp as cases_bp
     from assembly.consultations.views import bp as consultations_bp
@@ -87,8 +88,8 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.proposals.views import bp as proposals_bp
 
     for blueprint in (neighbourhoods_bp, accounts_bp, admin_bp, notifications_bp, proposals_bp, assemblies_bp,
-                      cases_bp, consultations_bp, documents_bp, api_v1_bp, open311.bp, case_exchange_bp, meetings_bp,
-                      help_bp):
+                      assisted_bp, cases_bp, consultations_bp, documents_bp, api_v1_bp, open311.bp, case_exchange_bp,
+                      meetings_bp, help_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_v1_bp)  # token-authenticated, no session cookie
     csrf.exempt(open311.bp)
@@ -105,7 +106,8 @@ def _register_commands(app: Flask) -> None:
     from assembly.demo import cli as demo_cli
     from assembly.neighbourhoods import cli as setup_cli
     from assembly.notifications import cli as mail_cli
+    from assembly.sms import cli as sms_cli
 
-    for group in (cli.schema, setup_cli.group, demo_cli.group, mail_cli.group, assemblies_cli.group,
+    for group in (cli.schema, setup_cli.group, demo_cli.group, mail_cli.group, sms_cli.group, assemblies_cli.group,
                   cases_cli.group, integrity.checks, assemblies_cli.recount):
         app.cli.add_command(group)

@@ -120,6 +120,23 @@ def defaults(instance_path: Path) -> dict:
         "SMTP_USER": None,
         "SMTP_PASSWORD": None,
         "SMTP_STARTTLS": True,
+        # SMS (docs/sms.md): "console" prints them (development); "46elks" posts them to its API.
+        "SMS_BACKEND": "console",
+        "SMS_API_URL": "https://api.46elks.com/a1/sms",
+        "SMS_API_USERNAME": None,
+        "SMS_API_PASSWORD": None,
+        "SMS_FROM": "Assembly",
+        # No SMS but codes between these hours (wall clock of the recipient's neighbourhood).
+        "SMS_QUIET_START": 21,
+        "SMS_QUIET_END": 8,
+        # Phone numbers typed without +country are read in this region (ISO 3166 code).
+        "PHONE_DEFAULT_REGION": "TR",
+        "SMS_CODE_MINUTES": 15,
+        "SMS_CODES_PER_HOUR": 3,
+        "SMS_CODE_MAX_ATTEMPTS": 5,
+        # Forms that send a code by SMS, per client address and per phone number typed.
+        "RATELIMIT_SMS": "10 per hour;30 per day",
+        "RATELIMIT_SMS_PHONE": "3 per hour;10 per day",
         "SERVER_NAME": None,
         "PREFERRED_URL_SCHEME": "http",
         "BASE_URL": None,  # required in production; DEVELOPMENT_BASE_URL elsewhere
@@ -133,12 +150,14 @@ _ENV_STRINGS = (
     "RATELIMIT_REGISTER_EMAIL", "RATELIMIT_RESET", "RATELIMIT_RESET_EMAIL", "RATELIMIT_JOIN",
     "RATELIMIT_JOIN_ADDRESS", "RATELIMIT_MUHTAR",
     "MAP_TILE_URL", "MAP_ATTRIBUTION", "RATELIMIT_WRITE", "RATELIMIT_VOTE",
-    "RATELIMIT_API", "RATELIMIT_PDF", "CONSULTATION_FILES_DIR",
+    "RATELIMIT_API", "RATELIMIT_PDF", "SMS_BACKEND", "SMS_API_URL", "SMS_API_USERNAME", "SMS_API_PASSWORD",
+    "SMS_FROM", "PHONE_DEFAULT_REGION", "RATELIMIT_SMS", "RATELIMIT_SMS_PHONE", "CONSULTATION_FILES_DIR",
 )
 _ENV_INTS = (
     "SMTP_PORT", "LOGIN_SESSION_DAYS", "PASSWORD_RESET_HOURS", "INVITE_CODE_DAYS",
     "MAX_CONTENT_LENGTH", "BALLOTS_FILE_MAX_BYTES", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM",
     "COMMENT_EDIT_MINUTES", "AUTO_HIDE_MIN_REPORTS", "TRUSTED_PROXIES", "WEB_CONCURRENCY", "HSTS_MAX_AGE",
+    "SMS_QUIET_START", "SMS_QUIET_END", "SMS_CODE_MINUTES", "SMS_CODES_PER_HOUR", "SMS_CODE_MAX_ATTEMPTS",
 )
 _ENV_DECIMALS = ("AUTO_HIDE_REPORT_PERCENT",)
 _ENV_BOOLS = ("LOAD_DEMO_DATA", "RATELIMIT_ENABLED", "SMTP_STARTTLS", "SQL_ECHO")
@@ -187,6 +206,19 @@ def _check_moderation(config: dict) -> None:
         raise ConfigError("AUTO_HIDE_MIN_REPORTS must be at least 1")
     if not 0 <= config["AUTO_HIDE_REPORT_PERCENT"] <= 100:
         raise ConfigError("AUTO_HIDE_REPORT_PERCENT must be between 0 and 100")
+
+
+def _check_sms(config: dict) -> None:
+    if config["SMS_BACKEND"] not in {"console", "46elks"}:
+        raise ConfigError("SMS_BACKEND must be console or 46elks")
+    if config["SMS_BACKEND"] == "46elks" and not (config.get("SMS_API_USERNAME") and config.get("SMS_API_PASSWORD")):
+        raise ConfigError("SMS_BACKEND=46elks needs SMS_API_USERNAME and SMS_API_PASSWORD")
+    for name in ("SMS_QUIET_START", "SMS_QUIET_END"):
+        if not 0 <= config[name] <= 23:
+            raise ConfigError(f"{name} must be an hour from 0 to 23")
+    for name in ("SMS_CODE_MINUTES", "SMS_CODES_PER_HOUR", "SMS_CODE_MAX_ATTEMPTS"):
+        if config[name] < 1:
+            raise ConfigError(f"{name} must be 1 or more")
 
 
 # The limiter's own store for one process (assembly.rate_limits.ProcessMemoryStorage): what
@@ -261,6 +293,7 @@ def finalise(config: dict) -> None:
     if config.get("BALLOT_SEAL_KEY") and config["BALLOT_SEAL_KEY"] == config.get("SECRET_KEY"):
         raise ConfigError("BALLOT_SEAL_KEY must differ from SECRET_KEY")
     _check_moderation(config)
+    _check_sms(config)
     config["BASE_URL"] = _base_url(config.get("BASE_URL"), env)
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=config["LOGIN_SESSION_DAYS"])
     config["RATELIMIT_HEADERS_ENABLED"] = True

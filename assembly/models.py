@@ -1,6 +1,7 @@
 """Import every model so that the metadata is complete (Alembic, tests)."""
 from assembly.accounts.models import LoginSession, PasswordResetToken, User
 from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotPaper, BallotResult, Participation
+from assembly.assisted.models import AssistedEntry
 from assembly.audit.models import AuditEvent
 from assembly.consultations.models import (
     Consultation,
@@ -32,6 +33,7 @@ from assembly.proposals.models import (
     Support,
 )
 from assembly.submissions import FormSubmission
+from assembly.sms.models import OutboxSms, PhoneCode
 
 __all__ = [
     "Consultation", "ConsultationAnswer", "ConsultationDocument", "ConsultedNeighbourhood",
@@ -39,6 +41,7 @@ __all__ = [
     "AgendaItem", "Assembly", "Ballot", "BallotPaper", "BallotResult", "Participation",
     "Comment", "Follow", "ModerationAction", "Proposal", "ProposalEvent", "ProposalVersion", "Report", "Support",
     "Meeting", "MeetingBody", "MeetingNeighbourhood", "MeetingQuestion", "QuestionSupport",
+    "AssistedEntry", "OutboxSms", "PhoneCode",
     "AuditEvent", "Base", "Body", "BodyStaff", "Category", "InviteCode", "LoginSession",
     "Membership", "Municipality", "Neighbourhood", "Notification", "OutboxEmail",
     "PasswordResetToken", "User", "FormSubmission",

@@ -181,6 +181,13 @@ def _support_proposal(roles: Roles, obj: Any) -> bool:
     return _resident_of_object(roles, obj) and not _author_of(roles, obj)
 
 
+def _act_on_behalf(roles: Roles, obj: Any) -> bool:
+    # A muhtar, for a verified resident of their own neighbourhood (obj: the resident's Membership).
+    return (roles.authenticated and getattr(obj, "role", None) == MembershipRole.RESIDENT.value
+            and getattr(obj, "status", None) == MembershipStatus.VERIFIED.value
+            and obj.neighbourhood_id in roles.muhtar_of and obj.user_id != roles.user.id)
+
+
 def _comment(roles: Roles, obj: Any) -> bool:
     return _resident_of_object(roles, obj) or _muhtar_of_object(roles, obj)
 
@@ -251,6 +258,8 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "forward": _muhtar_of_object,
     "answer_consultation": _muhtar_of_object,
     "view_muhtar_desk": _any_muhtar,
+    "assist_residents": _muhtar_of_object,
+    "act_on_behalf": _act_on_behalf,
     # body staff
     "act_for_body": _staff_of_body,
     "manage_consultations": _staff_of_body,

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import threading
 import time
 
-from flask import current_app, request
+from flask import current_app, request, session
 from flask_login import current_user
 from limits.storage import Storage
 
@@ -52,6 +53,14 @@ def _submitted_email() -> str:
 def submitted_email_key() -> str:
     """Per e-mail address typed into the form, from wherever it comes (mails sent to one address)."""
     return hashed_key("email", _submitted_email())
+
+
+def submitted_phone_key() -> str:
+    """Per phone number typed into the form (or waiting for its code in the session): codes sent
+    to one number, from wherever they are asked for. Only the last nine digits count, so that
+    spelling a number differently (with or without +90, spaces) does not give a fresh allowance."""
+    typed = request.form.get("phone") or request.form.get("email") or session.get("phone_to_confirm") or ""
+    return hashed_key("phone", re.sub(r"[^0-9]", "", typed)[-9:])
 
 
 def login_account_key() -> str:

@@ -125,7 +125,7 @@ def test_authenticate_gives_one_message_for_wrong_password_and_unknown_address(c
         accounts.authenticate("emre@example.org", "not the password")
     with pytest.raises(DomainError) as unknown:
         accounts.authenticate("nobody@example.org", PASSWORD)
-    assert wrong_password.value.message == unknown.value.message == "Wrong e-mail address or password."
+    assert wrong_password.value.message == unknown.value.message == "Wrong e-mail address, phone number or password."
 
 
 @pytest.mark.parametrize(("email", "name", "field"), [
@@ -245,7 +245,7 @@ def test_wrong_password_and_unknown_address_look_the_same(app, client):
     wrong = client.post("/account/login", data={"email": "emre@example.org", "password": "not the password"})
     unknown = client.post("/account/login", data={"email": "nobody@example.org", "password": "not the password"})
     assert wrong.status_code == unknown.status_code == 400
-    assert flashed_errors(wrong) == flashed_errors(unknown) == ["Wrong e-mail address or password."]
+    assert flashed_errors(wrong) == flashed_errors(unknown) == ["Wrong e-mail address, phone number or password."]
     assert (wrong.get_data(as_text=True).replace("emre@example.org", "X")
             == unknown.get_data(as_text=True).replace("nobody@example.org", "X"))
     assert not logged_in(client)

@@ -36,6 +36,7 @@ from assembly.meetings.models import MeetingStatus
 from assembly.meetings.services import Invitation, MeetingInput
 from assembly.i18n import format_number
 from assembly.neighbourhoods import invitations
+from assembly.neighbourhoods.models import Membership
 from assembly.notifications.models import OutboxEmail
 from assembly.proposals import discussion
 from assembly.proposals import services as proposals
@@ -90,6 +91,7 @@ def everything(app) -> dict:
             invitations=[Invitation(w.body.id, "Ali Demir")]))
         meetings.move(boss, now, meeting, MeetingStatus.OPEN)
         question = meetings.ask(boss, now, meeting, body_id=w.body.id, text="Lambalar?")
+        helped = db.session.scalar(select(Membership.id).where(Membership.user_id == w.author.id))
         db.session.commit()
         values = {"slug": w.hood.slug, "code": w.municipality.code, "body_id": w.body.id, "proposal_id": proposal.id,
                   "comment_id": comment.id, "assembly_id": session.id, "reference": case.reference,
@@ -97,8 +99,8 @@ def everything(app) -> dict:
                   "consultation_id": consultation.id,
                   "document_id": [d.id for d in consultation.documents if d.stored_name][0],
                   "meeting_id": meeting.id, "question_id": question.id, "to": "held",
-                  "action": "hide", "kind": "agenda", **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
-                                                      "token_id"), 1)}
+                  "action": "hide", "kind": "agenda", "membership_id": helped,
+                  **dict.fromkeys(("item_id", "staff_id", "notification_id", "token_id"), 1)}
         return {"values": values, "email": boss.email, "api_token": api_token}
 
 

@@ -55,6 +55,10 @@ TABLE: dict[tuple[str, str], str] = {
     ("forward", "item of the neighbourhood"):      "NN NN NN NN YN NN NN",
     ("answer_consultation", "neighbourhood"):      "NN NN NN NN YN NN NN",
     ("view_muhtar_desk", "nothing"):               "NN NN NN NN YY NN NN",
+    ("assist_residents", "neighbourhood"):         "NN NN NN NN YN NN NN",
+    ("act_on_behalf", "resident's membership"):    "NN NN NN NN YN NN NN",
+    ("act_on_behalf", "pending membership"):       "NN NN NN NN NN NN NN",
+    ("act_on_behalf", "own membership"):           "NN NN NN NN NN NN NN",
     ("act_for_body", "body"):                      "NN NN NN NN NN YN NN",
     ("act_for_body", "item sent to the body"):     "NN NN NN NN NN YN NN",
     ("manage_consultations", "body"):              "NN NN NN NN NN YN NN",
@@ -124,6 +128,9 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
     def meeting(status="open", organising_body_id=None):
         return SimpleNamespace(status=status, organising_body_id=organising_body_id, neighbourhood_ids={hood.id})
 
+    def membership(user_id, status="verified"):
+        return SimpleNamespace(role="resident", status=status, neighbourhood_id=hood.id, user_id=user_id)
+
     makers = {
         "nothing": lambda: None,
         "neighbourhood": lambda: hood,
@@ -140,6 +147,9 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
         "draft meeting of the muhtars": lambda: meeting(status="draft"),
         "meeting of the body": lambda: meeting(organising_body_id=body.id),
         "question to the body": lambda: SimpleNamespace(meeting=meeting(), body_id=body.id),
+        "resident's membership": lambda: membership(stranger_id),
+        "pending membership": lambda: membership(stranger_id, "pending"),
+        "own membership": lambda: membership(actor_id),
     }
     return makers[kind]()
 

@@ -174,6 +174,10 @@ def _contexts(world: dict) -> list[dict]:
     batches = _first_of_each(scalars(select(InviteCode).order_by(InviteCode.id)),
                              lambda c: c.neighbourhood.municipality_id)
     contexts += [{"slug": code.neighbourhood.slug, "batch": code.batch} for code in batches]
+    residents = _first_of_each(scalars(select(Membership).where(Membership.role == "resident",
+                                                                Membership.status == "verified")
+                                       .order_by(Membership.id)), lambda m: m.neighbourhood_id)
+    contexts += [{"slug": m.neighbourhood.slug, "membership_id": m.id} for m in residents]
     return contexts
 
 

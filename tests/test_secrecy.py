@@ -35,7 +35,7 @@ from assembly.assemblies.models import BallotPaper
 from assembly.cases import services as cases
 from assembly.cli import upgrade_database
 from assembly.db import db
-from assembly.neighbourhoods.models import Body, Neighbourhood
+from assembly.neighbourhoods.models import Body, Membership, Neighbourhood
 from tests import assembly_factories as af
 from tests import factories
 from tests import proposal_factories as pf
@@ -153,6 +153,9 @@ def build_world(app, monkeypatch, rotate: int) -> dict:
             "people": {"muhtar": w.muhtar.email, "voter": voters[0].email, "resident": other.email,
                        "admin": admin.email, "staff": staff.email},
             "voters": [(v.id, v.display_name, v.email) for v in voters], "codes": codes,
+            # The muhtar's page for acting in a voter's name (assisted participation).
+            "memberships": list(db.session.scalars(select(Membership.id).where(
+                Membership.user_id.in_([v.id for v in voters]), Membership.role == "resident"))),
         }
 
 
@@ -183,6 +186,7 @@ def urls(app, world: dict) -> list[str]:
         "token": ["not-a-token"], "batch": ["not-a-batch"], "kind": ["agenda", "results", "minutes"],
         # No consultation in this world: its pages show only counts (see test_consultation_views).
         "consultation_id": [1], "document_id": [1],
+        "membership_id": world["memberships"],
         # Meetings with bodies hold no ballots: an address that finds none is enough.
         "meeting_id": [1], "question_id": [1],
     }

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from assembly.accounts.services import PASSWORD_MAX, PASSWORD_MIN
@@ -31,8 +31,50 @@ class RegisterForm(FlaskForm):
     locale = language_field(_l("Preferred language"))
 
 
+# A login or a lost password: an e-mail address or a phone number (the service tells which).
+_login = [DataRequired(_l("Please enter your e-mail address or phone number.")), Length(max=254)]
+
+
+class PhoneRegisterForm(FlaskForm):
+    phone = TelField(_l("Mobile phone number"), validators=[
+        DataRequired(_l("Please enter your phone number.")), Length(max=32)])
+    display_name = StringField(_l("Display name"), validators=[
+        DataRequired(_l("Please enter a display name.")), Length(max=80)])
+    password = _new_password(_l("Password"))
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        DataRequired(_l("Please repeat the password.")),
+        EqualTo("password", _l("The two passwords do not match."))])
+    locale = language_field(_l("Preferred language"))
+
+
+_code = [DataRequired(_l("Please enter the code from the SMS.")), Length(max=12)]
+
+
+class ConfirmPhoneForm(FlaskForm):
+    phone = TelField(_l("Mobile phone number"), validators=[
+        DataRequired(_l("Please enter your phone number.")), Length(max=32)])
+    code = StringField(_l("Code from the SMS"), validators=_code)
+
+
+class LoginCodeRequestForm(FlaskForm):
+    phone = TelField(_l("Mobile phone number"), validators=[
+        DataRequired(_l("Please enter your phone number.")), Length(max=32)])
+
+
+class LoginCodeForm(FlaskForm):
+    code = StringField(_l("Code from the SMS"), validators=_code)
+
+
+class PhoneResetForm(FlaskForm):
+    code = StringField(_l("Code from the SMS"), validators=_code)
+    password = _new_password(_l("New password"))
+    confirm = PasswordField(_l("Repeat the new password"), validators=[
+        DataRequired(_l("Please repeat the password.")),
+        EqualTo("password", _l("The two passwords do not match."))])
+
+
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), validators=_email)
+    email = StringField(_l("E-mail address or phone number"), validators=_login)
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Please enter your password.")),
                                                         Length(max=PASSWORD_MAX)])
     remember = BooleanField(_l("Keep me logged in on this device"))
@@ -48,7 +90,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), validators=_email)
+    email = StringField(_l("E-mail address or phone number"), validators=_login)
 
 
 class ResetPasswordForm(FlaskForm):

@@ -16,10 +16,19 @@ class User(Base):
     __table_args__ = (
         CheckConstraint(f"locale IN ({_LOCALE_LIST})", name="locale"),
         CheckConstraint("email_mode IN ('immediate', 'daily', 'none')", name="email_mode"),
+        # Every account is reachable: by e-mail, by phone, or (an assisted resident registered by
+        # a muhtar, who may have neither) through the muhtar's office.
+        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL OR assisted", name="reachable"),
     )
 
     id: Mapped[intpk]
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    # E.164 (`+905321234567`); confirmed by a code sent to it (accounts.phone).
+    phone: Mapped[str | None] = mapped_column(String(16), unique=True)
+    phone_confirmed_at: Mapped[dt.datetime | None]
+    # Registered by a muhtar for a resident who came to the office or was met at the door
+    # (assembly.assisted); such an account has no password anyone knows.
+    assisted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(255))
     locale: Mapped[str] = mapped_column(String(5), default="en")
@@ -45,8 +54,13 @@ class User(Base):
     def get_id(self) -> str | None:
         return self.login_token
 
+    @property
+    def phone_only(self) -> bool:
+        """Reached by SMS: a confirmed phone number and no e-mail address."""
+        return self.email is None and self.phone is not None and self.phone_confirmed_at is not None
+
     def __repr__(self) -> str:
-        return f"<User {self.id} {self.email}>"
+        return f"<User {self.id} {self.email or self.phone}>"
 
 
 class LoginSession(Base):

@@ -21,6 +21,8 @@ from assembly.db import db
 from assembly.errors import DomainError, ValidationFailed
 from assembly.i18n import ngettext
 from assembly.notifications.services import queue_email
+from assembly.sms.codes import CodeCheck, check_code, issue_code
+from assembly.sms.services import looks_like_phone, normalise_phone, queue_sms
 from assembly.text import clean_plain
 from assembly.tokens import hash_token
 from assembly.urls import external_url
@@ -88,6 +90,10 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+class UnconfirmedPhone(DomainError):
+    """The password is right, but the phone number of the account was never confirmed."""
+
+
 class AddressTaken(ValidationFailed):
     """The e-mail address already belongs to an account."""
 
@@ -143,17 +149,29 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH[key]
 
 
-def authenticate(email: str, password: str) -> User:
-    """Return the user whose password matches, or raise one message that does not
-    say whether the e-mail address exists (the same work is done either way)."""
-    user = find_user_by_email(email)
+def find_user_by_login(identifier: str) -> User | None:
+    """The account an e-mail address or a phone number (in any usual spelling) belongs to."""
+    if looks_like_phone(identifier):
+        try:
+            return find_user_by_phone(normalise_phone(identifier))
+        except ValidationFailed:
+            return None
+    return find_user_by_email(identifier)
+
+
+def authenticate(identifier: str, password: str) -> User:
+    """Return the user whose password matches, or raise one message that does not say whether
+    the e-mail address or phone number exists (the same work is done either way)."""
+    user = find_user_by_login(identifier)
     hasher = _hasher()
     try:
         hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
-        raise DomainError(_("Wrong e-mail address or password.")) from None
+        raise DomainError(_("Wrong e-mail address, phone number or password.")) from None
     if user is None:  # pragma: no cover - a random dummy hash cannot verify
-        raise DomainError(_("Wrong e-mail address or password."))
+        raise DomainError(_("Wrong e-mail address, phone number or password."))
+    if user.email is None and user.phone_confirmed_at is None:
+        raise UnconfirmedPhone(_("Please confirm your phone number first with the code we sent to it."))
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -218,7 +236,7 @@ def _void_reset_links(user: User, now: dt.datetime) -> None:
 def request_password_reset(email: str, now: dt.datetime) -> None:
     """E-mail a one-time link if the address has an account; say nothing either way."""
     user = find_user_by_email(email)
-    if user is None:
+    if user is None or user.email is None:
         return
     token = secrets.token_urlsafe(32)
     hours = current_app.config["PASSWORD_RESET_HOURS"]
@@ -288,3 +306,113 @@ def make_admin(email: str, display_name: str, password: str, now: dt.datetime) -
         user = register(email, display_name, password, "en", now)
     user.is_admin = True
     return user
+
+
+# --- accounts with a phone number instead of an e-mail address --------------------------------
+
+def find_user_by_phone(phone: str) -> User | None:
+    return db.session.scalar(select(User).where(User.phone == phone))
+
+
+def sign_up_by_phone(phone: str, display_name: str, password: str, locale: str, now: dt.datetime) -> str:
+    """Registration with a phone number: the account works once the number is confirmed with the
+    code sent to it. Like `sign_up`, it answers the same whether or not the number is taken: the
+    owner of a confirmed account gets a warning by SMS instead. An account whose number was
+    never confirmed is nobody's yet: it is given to whoever registers the number again, and only
+    the holder of the phone can confirm it. Returns the number in E.164."""
+    phone = normalise_phone(phone)
+    if locale not in LOCALES:
+        raise ValidationFailed(_("Choose one of the offered languages."), "locale")
+    display_name = _check_display_name(display_name)
+    check_password_rules(password)
+    password_hash = hash_password(password)
+    owner = find_user_by_phone(phone)
+    if owner is not None and (owner.phone_confirmed_at is not None or owner.email is not None):
+        with force_locale(owner.locale):
+            queue_sms(phone, _("Assembly: someone tried to register a new account with your phone number. If it "
+                               "was you, log in with your password or ask for a new one."), "code", now, owner.id)
+        return phone
+    if owner is None:
+        owner = User(phone=phone, email=None, display_name=display_name, password_hash=password_hash, locale=locale,
+                     created_at=now, password_changed_at=now)
+        try:
+            with db.session.begin_nested():
+                db.session.add(owner)
+        except IntegrityError:  # registered at the same moment by someone else
+            return phone
+    else:
+        owner.display_name, owner.password_hash, owner.locale = display_name, password_hash, locale
+        owner.password_changed_at = now
+    issue_code(owner, "confirm", now)
+    return phone
+
+
+def resend_confirmation(phone: str, now: dt.datetime) -> None:
+    """A new confirmation code, if the number has an account still waiting for one."""
+    user = find_user_by_phone(normalise_phone(phone))
+    if user is not None and user.phone_confirmed_at is None:
+        issue_code(user, "confirm", now)
+
+
+def confirm_phone(phone: str, code: str, now: dt.datetime) -> tuple[User | None, CodeCheck | None]:
+    """Confirm the number with its code. Returns the user when confirmed; a wrong guess is
+    counted (commit it), and a number without a waiting account answers like an expired code."""
+    user = find_user_by_phone(phone)
+    if user is None or user.phone_confirmed_at is not None:
+        return None, None
+    result = check_code(user, "confirm", code, now)
+    if result.ok:
+        user.phone_confirmed_at = now
+        return user, result
+    return None, result
+
+
+def _send_quietly(phone: str, purpose: str, now: dt.datetime) -> str:
+    """Send a code if the number belongs to a confirmed account; say nothing either way."""
+    phone = normalise_phone(phone)
+    user = find_user_by_phone(phone)
+    if user is not None and user.phone_confirmed_at is not None:
+        try:
+            with db.session.begin_nested():
+                issue_code(user, purpose, now)
+        except DomainError:
+            pass  # too many codes lately: the answer must not say so (the limiter slows the asker)
+    return phone
+
+
+def request_password_reset_by_phone(phone: str, now: dt.datetime) -> str:
+    """Send a code for a new password if the number belongs to a confirmed account; say
+    nothing either way. Returns the number in E.164."""
+    return _send_quietly(phone, "reset", now)
+
+
+def request_login_code(phone: str, now: dt.datetime) -> str:
+    """Send a login code (instead of the password) if the number belongs to a confirmed account;
+    say nothing either way. Returns the number in E.164."""
+    return _send_quietly(phone, "login", now)
+
+
+def log_in_with_code(phone: str, code: str, now: dt.datetime) -> tuple[User | None, CodeCheck | None]:
+    """The user whose login code this is; like `confirm_phone` for wrong guesses."""
+    user = find_user_by_phone(phone)
+    if user is None or user.phone_confirmed_at is None:
+        return None, None
+    result = check_code(user, "login", code, now)
+    return (user if result.ok else None), result
+
+
+def reset_password_by_code(phone: str, code: str, new_password: str, now: dt.datetime
+                           ) -> tuple[User | None, CodeCheck | None]:
+    """Set a new password with a code sent by SMS; like `confirm_phone` for wrong guesses."""
+    check_password_rules(new_password, field="password")
+    user = find_user_by_phone(phone)
+    if user is None or user.phone_confirmed_at is None:
+        return None, None
+    result = check_code(user, "reset", code, now)
+    if not result.ok:
+        return None, result
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = now
+    end_all_login_sessions(user)
+    _void_reset_links(user, now)
+    return user, result

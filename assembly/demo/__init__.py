@@ -12,6 +12,7 @@ from assembly.accounts.models import User
 from assembly.accounts.services import hash_password
 from assembly.actors import SystemActor
 from assembly.db import db
+from assembly.demo.assisted import load_assisted
 from assembly.demo.sessions import load_sessions
 from assembly.demo.cases import demo_api_token, load_cases
 from assembly.demo.consultations import load_consultations
@@ -223,3 +224,4 @@ def _load_neighbourhood(admin, people: _People, municipality, hood: DemoNeighbou
     load_proposals(neighbourhood, muhtar, now, DEMO_DOMAIN)
     load_sessions(neighbourhood, muhtar, now, DEMO_DOMAIN)
     load_cases(neighbourhood, muhtar, now)
+    load_assisted(neighbourhood, muhtar, now)

@@ -22,6 +22,8 @@ from assembly.i18n import current_locale, format_datetime, ngettext, text_direct
 from assembly.notifications.models import Notification, OutboxEmail
 from assembly.scheduling import exclusive
 from assembly.urls import external_url
+from assembly.sms.models import OutboxSms
+from assembly.sms.services import SMS_MAX, queue_sms
 
 
 def _membership_approved(p: dict) -> str:
@@ -125,12 +127,16 @@ def notify(user, kind: str, now: dt.datetime, link: str | None = None, email: bo
         raise ValueError(f"unknown notification kind {kind!r}")
     notification = Notification(user_id=user.id, kind=kind, params=params, link=link, created_at=now)
     db.session.add(notification)
-    if email and user.email_mode == "immediate":
+    if email and user.email_mode == "immediate" and user.email:
         with force_locale(user.locale):
             text = MESSAGES[kind](params)
             body = render_template("mail/notification.txt", user=user, text=text, link=link,
                                    unsubscribe=UNSUBSCRIBE_MARK)
             queue_email(user.email, _("Assembly: %(text)s", text=_shorten(text)), body, now, user_id=user.id)
+    elif email and user.email_mode == "immediate" and user.phone_only:
+        # People without e-mail get the same message by SMS (held at night by the SMS worker).
+        with force_locale(user.locale):
+            queue_sms(user.phone, _sms_text(MESSAGES[kind](params), link), "notification", now, user_id=user.id)
     db.session.flush()
     return notification
 
@@ -158,14 +164,28 @@ def notify_all(recipients, kind: str, now: dt.datetime, link: str | None = None,
                 body = render_template("mail/notification.txt", user={"display_name": _NAME_MARK}, text=text,
                                        link=link, unsubscribe=UNSUBSCRIBE_MARK)
                 subject = _("Assembly: %(text)s", text=_shorten(text))
+                sms = _sms_text(text, link)
             db.session.execute(insert(OutboxEmail).from_select(
                 ["to_address", "subject", "body_text", "created_at", "user_id", "locale"],
                 select(User.email, literal(subject, String), func.replace(literal(body, Text), _NAME_MARK,
                                                                           User.display_name),
-                       literal(now, UTCDateTime()), User.id, literal(locale, String)).where(chosen, User.email_mode == "immediate",
+                       literal(now, UTCDateTime()), User.id, literal(locale, String)).where(
+                    chosen, User.email_mode == "immediate", User.email.is_not(None), User.locale == locale)))
+            db.session.execute(insert(OutboxSms).from_select(
+                ["user_id", "to_number", "body", "purpose", "created_at"],
+                select(User.id, User.phone, literal(sms, Text), literal("notification", String),
+                       literal(now, UTCDateTime())).where(chosen, User.email_mode == "immediate", User.email.is_(None),
+                                                          User.phone_confirmed_at.is_not(None),
                                                           User.locale == locale)))
     db.session.flush()
     return stored
+
+
+def _sms_text(text: str, link: str | None) -> str:
+    """A notification as one SMS: the text in the reader's language and the address to read more."""
+    address = (current_app.config["BASE_URL"] + link) if link and link.startswith("/") else (link or "")
+    room = SMS_MAX - len(address) - 12
+    return (_("Assembly: %(text)s", text=_shorten(text, room)) + (f"\n{address}" if address else "")).strip()
 
 
 def _shorten(text: str, limit: int = 120) -> str:
@@ -286,6 +306,7 @@ def send_digests(now: dt.datetime) -> int:
 
     since_default = now - dt.timedelta(days=1)
     users = list(db.session.scalars(select(User).where(User.email_mode == "daily")))
+    users = [user for user in users if user.email or user.phone_only]
     queued = 0
     for user in users:
         previous = user.digest_sent_at
@@ -307,11 +328,30 @@ def send_digests(now: dt.datetime) -> int:
             continue
         with force_locale(user.locale):
             texts = [(MESSAGES[n.kind](n.params), n.link) for n in items]
-            body = render_template("mail/digest.txt", user=user, items=texts, unsubscribe=UNSUBSCRIBE_MARK)
-            queue_email(user.email, _("Assembly: your daily summary"), body, now, user_id=user.id)
+            if user.email:
+                body = render_template("mail/digest.txt", user=user, items=texts, unsubscribe=UNSUBSCRIBE_MARK)
+                queue_email(user.email, _("Assembly: your daily summary"), body, now, user_id=user.id)
+            else:
+                queue_sms(user.phone, _sms_digest([text for text, _link in texts]), "digest", now, user_id=user.id)
         queued += 1
     db.session.flush()
     return queued
+
+
+def _sms_digest(texts: list[str]) -> str:
+    """The daily summary as one SMS: how many, the newest first as far as they fit, and where to read all."""
+    head = ngettext("Assembly: %(num)s new message since yesterday.", "Assembly: %(num)s new messages since yesterday.",
+                    len(texts))
+    tail = _("Read them all: %(link)s", link=current_app.config["BASE_URL"] + "/notifications/")
+    lines = [head]
+    room = SMS_MAX - len(head) - len(tail) - 2
+    for text in reversed(texts):
+        line = "• " + _shorten(text, 140)
+        if len(line) + 1 > room:
+            break
+        lines.append(line)
+        room -= len(line) + 1
+    return "\n".join(lines + [tail])
 
 
 # --- the outbox worker ----------------------------------------------------------

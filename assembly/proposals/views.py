@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from assembly.assisted import services as assisted
 from assembly.cases.queries import cases_of_proposal
 from assembly.cases.wording import status_label as case_status_label
 from assembly.extensions import limiter
@@ -178,6 +179,7 @@ def _page(neighbourhood, proposal, *, comment_form=None, report_form=None, reaso
         now=now(), can_still_edit=discussion.can_still_edit, status_label=PROPOSAL_LIFECYCLE.label,
         discussable=services.discussable(proposal), threshold=neighbourhood.effective_support_threshold(),
         cases=cases_of_proposal(proposal.id), case_status_label=case_status_label,
+        assisted=assisted.marks_for(proposal),
     ), status
 
 
