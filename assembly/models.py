@@ -14,6 +14,18 @@ from assembly.neighbourhoods.models import (
     Neighbourhood,
 )
 from assembly.notifications.models import Notification, OutboxEmail
+from assembly.promises.models import (
+    Commitment,
+    CommitmentBody,
+    CommitmentEvent,
+    FollowUpReport,
+    Promise,
+    PromiseBody,
+    PromiseFollow,
+    PromiseNeighbourhood,
+    PromiseProposal,
+    ReportComment,
+)
 from assembly.proposals.models import (
     Comment,
     Follow,
@@ -32,4 +44,6 @@ __all__ = [
     "AuditEvent", "Base", "Body", "BodyStaff", "Category", "InviteCode", "LoginSession",
     "Membership", "Municipality", "Neighbourhood", "Notification", "OutboxEmail",
     "PasswordResetToken", "User",
+    "Commitment", "CommitmentBody", "CommitmentEvent", "FollowUpReport", "Promise", "PromiseBody", "PromiseFollow",
+    "PromiseNeighbourhood", "PromiseProposal", "ReportComment",
 ]

@@ -149,6 +149,22 @@ def _staff_of_body(roles: Roles, obj: Any) -> bool:
     return roles.authenticated and body_id in roles.staff_of
 
 
+def _staff_of_any_body(roles: Roles, obj: Any) -> bool:
+    """Staff of one of the object's bodies (a promise's signatories, a commitment's responsible
+    bodies): `obj.body_ids`."""
+    return roles.authenticated and bool(set(obj.body_ids) & roles.staff_of)
+
+
+def _muhtar_of_any_neighbourhood(roles: Roles, obj: Any) -> bool:
+    """Muhtar of one of the object's neighbourhoods (a promise's): `obj.neighbourhood_ids`."""
+    return roles.authenticated and bool(set(obj.neighbourhood_ids) & roles.muhtar_of)
+
+
+def _view_promise(roles: Roles, obj: Any) -> bool:
+    # Drafts are seen by the staff of the bodies that write them, and by the muhtars they ask.
+    return obj.public or _staff_of_any_body(roles, obj) or _muhtar_of_any_neighbourhood(roles, obj)
+
+
 def _any_muhtar(roles: Roles, obj: Any) -> bool:
     return bool(roles.muhtar_of)
 
@@ -208,6 +224,13 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     # body staff
     "act_for_body": _staff_of_body,
     "view_staff_desk": _any_staff,
+    # promises and programmes: written and signed by bodies, co-signed and commented by muhtars
+    "view_promise": _view_promise,
+    "create_promise": _any_staff,
+    "manage_promise": _staff_of_any_body,  # a signatory's staff: draft, commitments, reports
+    "record_progress": _staff_of_any_body,  # a responsible body's staff, on that commitment only
+    "cosign_promise": _muhtar_of_any_neighbourhood,
+    "comment_promise": _muhtar_of_any_neighbourhood,
     # admin
     "administer": _admin,
     "read_audit_log": _admin,

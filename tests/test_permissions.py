@@ -55,6 +55,14 @@ TABLE: dict[tuple[str, str], str] = {
     ("act_for_body", "body"):                      "NN NN NN NN NN YN NN",
     ("act_for_body", "item sent to the body"):     "NN NN NN NN NN YN NN",
     ("view_staff_desk", "nothing"):                "NN NN NN NN NN YY NN",
+    ("view_promise", "published promise"):         "YY YY YY YY YY YY YY",
+    ("view_promise", "draft promise"):             "NN NN NN NN YN YN NN",
+    ("create_promise", "nothing"):                 "NN NN NN NN NN YY NN",
+    ("manage_promise", "draft promise"):           "NN NN NN NN NN YN NN",
+    ("manage_promise", "published promise"):       "NN NN NN NN NN YN NN",
+    ("record_progress", "commitment of the body"): "NN NN NN NN NN YN NN",
+    ("cosign_promise", "draft promise"):           "NN NN NN NN YN NN NN",
+    ("comment_promise", "published promise"):      "NN NN NN NN YN NN NN",
     ("administer", "nothing"):                     "NN NN NN NN NN NN YY",
     ("read_audit_log", "nothing"):                 "NN NN NN NN NN NN YY",
     ("appoint_muhtar", "neighbourhood"):           "NN NN NN NN NN NN YY",
@@ -119,6 +127,10 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
         "item of the neighbourhood": lambda: SimpleNamespace(neighbourhood_id=hood.id),
         "body": lambda: body,
         "item sent to the body": lambda: SimpleNamespace(body_id=body.id),
+        # a promise for the neighbourhood signed by the body; a commitment the body answers for
+        "published promise": lambda: SimpleNamespace(public=True, body_ids={body.id}, neighbourhood_ids={hood.id}),
+        "draft promise": lambda: SimpleNamespace(public=False, body_ids={body.id}, neighbourhood_ids={hood.id}),
+        "commitment of the body": lambda: SimpleNamespace(body_ids={body.id}),
     }
     return makers[kind]()
 
