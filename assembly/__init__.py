@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.admin.views import bp as admin_bp
     from assembly.api import errors as api_errors
     from assembly.api import open311
+    from assembly.api import v1_promises  # noqa: F401 - adds the promises' routes to the API blueprint
     from assembly.api.v1 import bp as api_v1_bp
     from assembly.assemblies.views import bp as assemblies_bp
     from assembly.cases.exchange_views import bp as case_exchange_bp

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from assembly.api import idempotency, schemas
+from assembly.api import promise_schemas as promise
 from assembly.cases import events
 
 VERSION = "1.1.0"
@@ -50,8 +51,9 @@ ANSWERS: tuple[type[BaseModel], ...] = (
     schemas.Error, schemas.BodyResponse, schemas.CasePage, schemas.CaseResponse, schemas.EventResponse,
     schemas.Open311Discovery, schemas.Open311Services, schemas.Open311Requests, schemas.Open311OneRequest,
     schemas.Open311Errors,
+    promise.PromisePage, promise.PromiseResponse, promise.CommitmentResponse, promise.CommitmentEventResponse,
 )
-REQUESTS: tuple[type[BaseModel], ...] = (schemas.EventInput,)
+REQUESTS: tuple[type[BaseModel], ...] = (schemas.EventInput, promise.ProgressInput)
 
 
 def _components() -> dict:
@@ -83,8 +85,9 @@ ERRORS = {
 }
 
 
-def _errors(*codes: str) -> dict:
-    return {code: _json(ERRORS[code], schemas.Error) for code in codes}
+def _errors(*codes: str, **texts: str) -> dict:
+    """Error answers; `texts` (e.g. e404="…") word a code for this operation."""
+    return {code: _json(texts.get(f"e{code}", ERRORS.get(code, "")), schemas.Error) for code in codes}
 
 
 def _open311(description: str, model: type[BaseModel]) -> dict:
@@ -122,6 +125,55 @@ IDEMPOTENCY_KEY = {
     "description": "A new unique key per request (e.g. a UUID); reuse it only to retry the same request.",
     "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH, "pattern": "^[!-~]+$"}}
 PUBLIC = {"security": []}
+PROMISE_ID = {"name": "promise_id", "in": "path", "required": True, "description": "The promise's id.",
+              "schema": {"type": "integer", "minimum": 1}}
+COMMITMENT_ID = {"name": "commitment_id", "in": "path", "required": True, "description": "The commitment's id.",
+                 "schema": {"type": "integer", "minimum": 1}}
+NO_PROMISE = "No such promise or commitment (or it is another body's draft)."
+
+
+def _promise_paths() -> dict:
+    return {
+        "/api/v1/promises": {"get": {
+            "operationId": "listPromises", "tags": ["Promises"],
+            "summary": "The promises and programmes your body gives (drafts too), ordered by id.",
+            "parameters": _query(promise.PromiseListQuery),
+            "responses": {"200": _json("One page of promises.", promise.PromisePage), **_errors("401", "422", "429")},
+        }},
+        "/api/v1/promises/{promise_id}": {"get": {
+            "operationId": "getPromise", "tags": ["Promises"],
+            "summary": "A published promise (or a draft of your body) with its commitments.",
+            "parameters": [PROMISE_ID],
+            "responses": {"200": _json("The promise.", promise.PromiseResponse),
+                          **_errors("401", "404", "429", e404=NO_PROMISE)},
+        }},
+        "/api/v1/promises/{promise_id}/commitments/{commitment_id}": {"get": {
+            "operationId": "getCommitment", "tags": ["Promises"],
+            "summary": "One commitment with its hash-chained progress timeline.",
+            "parameters": [PROMISE_ID, COMMITMENT_ID],
+            "responses": {"200": _json("The commitment.", promise.CommitmentResponse),
+                          **_errors("401", "404", "429", e404=NO_PROMISE)},
+        }},
+        "/api/v1/promises/{promise_id}/commitments/{commitment_id}/progress": {"post": {
+            "operationId": "recordProgress", "tags": ["Promises"],
+            "summary": "Record progress on a commitment your body is responsible for.",
+            "description": "Only a responsible body of the commitment may record (403 otherwise), on a published "
+                           "promise, while the commitment is not done; percent never goes down, 100 means done.",
+            "parameters": [PROMISE_ID, COMMITMENT_ID, IDEMPOTENCY_KEY],
+            "requestBody": {"required": True,
+                            "content": {"application/json": {"schema": _ref(promise.ProgressInput)}}},
+            "responses": {
+                "201": _json("The new timeline event (or, for a retry, the stored answer of the first request).",
+                             promise.CommitmentEventResponse,
+                             headers={"Idempotent-Replayed": {"description": "true when this is a stored answer.",
+                                                              "schema": {"type": "string", "enum": ["true"]}}}),
+                **_errors("400", "401", "403", "404", "409", "413", "422", "429", e404=NO_PROMISE,
+                          e403="Your body is not responsible for this commitment.",
+                          e409="The promise is not published, or the commitment is done (code "
+                               "invalid_transition)."),
+            },
+        }},
+    }
 
 
 def _paths() -> dict:
@@ -195,6 +247,7 @@ def _paths() -> dict:
             "responses": {"200": _open311("The service request.", schemas.Open311OneRequest),
                           **_open311_errors("404", "429")},
         }},
+        **_promise_paths(),
     }
 
 
@@ -206,6 +259,7 @@ def _document() -> dict:
                  "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}},
         "servers": [{"url": "/"}],
         "tags": [{"name": "API", "description": "For bodies, with a token of the body."},
+                 {"name": "Promises", "description": "Citizen promises and programmes, with a token of a body."},
                  {"name": "Open311", "description": "GeoReport v2, public and read only."}],
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
