@@ -52,11 +52,11 @@ def show_value(commitment, value) -> str:
 
 
 def _scale_label(commitment):
+    """Numbers only (a yes/no scale has none): see `charts.indicator_chart`."""
     def label(value: float) -> str:
         if commitment.indicator_kind == IndicatorKind.YES_NO.value:
-            return {0.0: _("no"), 1.0: _("yes")}.get(value, "")
-        return show_value(commitment, value if commitment.indicator_kind != IndicatorKind.COUNT.value
-                          else round(value))
+            return ""
+        return format_number(round(value) if float(value).is_integer() or value >= 10 else round(value, 1))
     return label
 
 
@@ -67,11 +67,8 @@ def _chart(promise, commitment, events, zone, prefix: str) -> Markup:
                     baseline=show_value(commitment, commitment.baseline),
                     target=show_value(commitment, commitment.target),
                     latest=show_value(commitment, latest[1] if latest else None))
-    return charts.indicator_chart(
-        series, title=commitment.indicator_label, description=description, date_label=format_date,
-        value_label=_scale_label(commitment),
-        baseline_text=_("baseline"), target_text=_("target"),
-        due_text=_("due %(date)s", date=format_date(commitment.due_on)), chart_id=f"{prefix}chart-{commitment.id}")
+    return charts.indicator_chart(series, title=commitment.indicator_label, description=description,
+                                  scale_label=_scale_label(commitment), chart_id=f"{prefix}chart-{commitment.id}")
 
 
 def _commitment_rows(promise, today: dt.date, prefix: str = "") -> list[dict]:
