@@ -36,6 +36,7 @@ from assembly.db import db, utcnow
 from assembly.demo import DEMO_PASSWORD
 from assembly.neighbourhoods.models import Body, BodyStaff, InviteCode, Membership, Municipality, Neighbourhood
 from assembly.notifications.models import Notification, OutboxEmail
+from assembly.promises.models import Commitment, Promise
 from assembly.proposals import moderation
 from assembly.proposals.models import Comment, Proposal
 from tests import assembly_factories as af
@@ -165,6 +166,9 @@ def _contexts(world: dict) -> list[dict]:
     batches = _first_of_each(scalars(select(InviteCode).order_by(InviteCode.id)),
                              lambda c: c.neighbourhood.municipality_id)
     contexts += [{"slug": code.neighbourhood.slug, "batch": code.batch} for code in batches]
+    contexts += [{"promise_id": promise.id} for promise in scalars(select(Promise).order_by(Promise.id))]
+    commitments = _first_of_each(scalars(select(Commitment).order_by(Commitment.id)), lambda c: c.promise_id)
+    contexts += [{"promise_id": c.promise_id, "commitment_id": c.id} for c in commitments]
     return contexts
 
 
