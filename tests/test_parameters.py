@@ -38,6 +38,7 @@ from assembly.proposals.models import Comment
 from assembly.proposals.services import ProposalInput
 from tests import assembly_factories as af
 from tests import case_factories as cf
+from tests import promise_factories
 from tests import factories
 from tests.api_support import bearer, token_for
 from tests.assembly_factories import HOUR, OPENS
@@ -75,11 +76,13 @@ def everything(app) -> dict:
         mail = db.session.scalar(select(OutboxEmail.body_text).where(OutboxEmail.body_text.like("%/account/reset/%")))
         reset = re.search(r"/account/reset/([\w-]+)", mail).group(1)
         api_token = token_for(w.staff, w.body)
+        promise = promise_factories.published(w, now)
         db.session.commit()
         values = {"slug": w.hood.slug, "code": w.municipality.code, "body_id": w.body.id, "proposal_id": proposal.id,
                   "comment_id": comment.id, "assembly_id": session.id, "reference": case.reference,
                   "service_request_id": case.reference, "batch": batch, "token": reset, "format": "json",
-                  "action": "hide", **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
+                  "action": "hide", "promise_id": promise.id, "commitment_id": promise.commitments[0].id,
+                  "report_id": 1, **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
                                                       "token_id"), 1)}
         return {"values": values, "email": boss.email, "api_token": api_token}
 

@@ -45,8 +45,8 @@ def _progress(client, site, token, commitment, payload, key="key-1"):
 
 def test_a_body_lists_its_promises_drafts_included(client, site):
     first = client.get("/api/v1/promises?limit=1", headers=bearer(site["token"])).get_json()
-    assert [p["id"] for p in first["data"]] == [site["promise"]] and first["next_after"] == site["promise"]
-    second = client.get(f"/api/v1/promises?limit=1&after={first['next_after']}", headers=bearer(site["token"]))
+    assert [p["id"] for p in first["data"]] == [site["promise"]] and first["next_after_id"] == site["promise"]
+    second = client.get(f"/api/v1/promises?limit=1&after_id={first['next_after_id']}", headers=bearer(site["token"]))
     assert [p["status"] for p in second.get_json()["data"]] == ["draft"]
     assert client.get("/api/v1/promises", headers=bearer(site["outsider"])).get_json()["data"] == []
     assert client.get("/api/v1/promises?limit=0", headers=bearer(site["token"])).status_code == 422

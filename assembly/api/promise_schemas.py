@@ -97,7 +97,7 @@ class Promise(PromiseSummary):
 
 class PromisePage(Answer):
     data: list[PromiseSummary]
-    next_after: int | None = Field(description="Pass as `after` for the next page; null on the last page.")
+    next_after_id: int | None = Field(description="Pass as `after_id` for the next page; null on the last page.")
 
 
 class PromiseResponse(Answer):
@@ -116,7 +116,7 @@ class PromiseListQuery(BaseModel):
     """The parameters of GET /api/v1/promises."""
 
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Promises per page.")
-    after: int | None = Field(None, ge=0, le=2_147_483_647, description="next_after of the previous page.")
+    after_id: int | None = Field(None, ge=0, le=2_147_483_647, description="next_after_id of the previous page.")
 
 
 class ProgressInput(BaseModel):

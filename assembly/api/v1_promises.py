@@ -81,10 +81,10 @@ def list_promises() -> Response:
         limit = parse_int(request.args["limit"], 1, schemas.MAX_LIMIT)
         if limit is None:
             problems["limit"] = [_("Give a whole number from 1 to %(num)d.", num=schemas.MAX_LIMIT)]
-    if request.args.get("after") is not None:
-        after = parse_int(request.args["after"], 0, MAX_ID)
+    if request.args.get("after_id") is not None:
+        after = parse_int(request.args["after_id"], 0, MAX_ID)
         if after is None:
-            problems["after"] = [_("Give the next_after of the previous page.")]
+            problems["after_id"] = [_("Give the next_after_id of the previous page.")]
     if problems:
         raise invalid(problems)
     found = list(db.session.scalars(
@@ -94,7 +94,7 @@ def list_promises() -> Response:
     more = len(found) > limit
     found = found[:limit]
     return jsonify(schemas.PromisePage(data=[schemas.PromiseSummary(**_summary_fields(p)) for p in found],
-                                       next_after=found[-1].id if more else None).dump())
+                                       next_after_id=found[-1].id if more else None).dump())
 
 
 @bp.get("/promises/<int:promise_id>")
