@@ -344,3 +344,43 @@ def test_the_booklet_pdf_in_each_language(database_url, tmp_path_factory, lang, 
         assert "۱۴۰۵" in found  # Solar Hijri years in Persian digits
     else:
         assert "2026" in found
+
+
+def test_staff_write_a_promise_through_the_pages(app, client, w):
+    db.session.commit()
+    login(client, w.staff.email)
+    assert client.get("/staff/promises/new?lang=en").status_code == 200
+    refused = client.post("/staff/promises/new", data={"kind": "promise", "title": "Işıklı Moda", "summary": "S",
+                                                      "bodies": [w.body.id], "period_start": "2026-01-01",
+                                                      "period_end": "2026-12-31"})
+    assert refused.status_code == 400 and "Işıklı Moda" in refused.get_data(as_text=True)  # no neighbourhood
+    made = client.post("/staff/promises/new", data={
+        "kind": "promise", "title": "Işıklı Moda", "summary": "Anket sonuçları.", "neighbourhoods": [w.hood.id],
+        "bodies": [w.body.id, w.other_body.id], "period_start": "2026-01-01", "period_end": "2026-12-31",
+        "report_every_months": "6"})
+    assert made.status_code == 302
+    promise_id = int(made.headers["Location"].split("/promises/")[1].split("#")[0])
+    added = client.post(f"/promises/{promise_id}/commitments", data={
+        "title": "LED", "description": "40 lamba", "bodies": [w.body.id], "indicator_kind": "count",
+        "indicator_label": "Lamba", "baseline": "0", "target": "40", "due_on": "2026-06-30", "budget": "5000",
+        "currency": "try"})
+    assert added.status_code == 302, added.get_data(as_text=True)
+    promise = queries.get_promise(promise_id)
+    assert [(c.title, c.currency, c.target) for c in promise.commitments] == [("LED", "TRY", 40)]
+    assert client.post(f"/promises/{promise_id}/sign", data={"body_id": w.body.id}).status_code == 302
+    assert client.post(f"/promises/{promise_id}/sign", data={"body_id": w.other_body.id}).status_code == 403
+
+
+def test_persian_staff_type_solar_hijri_dates(app, client, w):
+    db.session.commit()
+    login(client, w.staff.email)
+    made = client.post("/staff/promises/new?lang=fa", data={
+        "kind": "programme", "title": "برنامه محله", "summary": "برنامه سال", "neighbourhoods": [w.hood.id],
+        "bodies": [w.body.id], "period_start": "۱۴۰۵/۰۱/۰۱", "period_end": "1405/12/29"})
+    assert made.status_code == 302, made.get_data(as_text=True)
+    promise = queries.get_promise(int(made.headers["Location"].split("/promises/")[1].split("#")[0]))
+    assert (promise.period_start, promise.period_end) == (dt.date(2026, 3, 21), dt.date(2027, 3, 20))
+    wrong = client.post("/staff/promises/new?lang=fa", data={
+        "kind": "programme", "title": "x", "summary": "y", "neighbourhoods": [w.hood.id], "bodies": [w.body.id],
+        "period_start": "1405/13/01", "period_end": "1405/12/29"})
+    assert wrong.status_code == 400

@@ -154,3 +154,19 @@ def series_of(promise: Promise, commitment: Commitment, events: list[CommitmentE
     points.sort(key=lambda point: point[0])
     return Series(points=points, start=promise.period_start, end=promise.period_end, due=commitment.due_on,
                   baseline=commitment.baseline, target=commitment.target, maximum=scale_top(commitment))
+
+
+def choices_for(municipality_id: int) -> dict:
+    """What a new promise of a municipality may name: its neighbourhoods, bodies and the accepted
+    proposals of its neighbourhoods (the 200 newest)."""
+    from assembly.neighbourhoods.models import Body, Neighbourhood
+    from assembly.proposals.models import ProposalStatus
+    hoods = list(db.session.scalars(select(Neighbourhood).where(Neighbourhood.municipality_id == municipality_id)
+                                    .order_by(Neighbourhood.slug)))
+    bodies = list(db.session.scalars(select(Body).where(Body.municipality_id == municipality_id).order_by(Body.name)))
+    proposals = list(db.session.scalars(
+        select(Proposal).join(Neighbourhood, Neighbourhood.id == Proposal.neighbourhood_id)
+        .where(Neighbourhood.municipality_id == municipality_id,
+               Proposal.status.in_((ProposalStatus.ACCEPTED.value, ProposalStatus.FORWARDED.value)))
+        .order_by(Proposal.id.desc()).limit(200)))
+    return {"neighbourhoods": hoods, "bodies": bodies, "proposals": proposals}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -14,21 +14,36 @@ from markupsafe import Markup
 from assembly import permissions
 from assembly.config import LOCALES
 from assembly.db import db
+from assembly.extensions import limiter
 from assembly.errors import NotFound
 from assembly.forms import ButtonForm
 from assembly.i18n import format_date, format_number, format_percent, use_place
 from assembly.neighbourhoods import context
 from assembly.neighbourhoods.context import current_neighbourhood
+from assembly.i18n import localized_name
 from assembly.neighbourhoods.models import Body, Neighbourhood
 from assembly.printing import pdf_headers, qr_svg, render_pdf
+from assembly.rate_limits import person_key
 from assembly.promises import charts, queries, services
-from assembly.promises.forms import CommentForm, CosignForm, ProgressForm, ReportForm, SignForm
+from assembly.promises.forms import (
+    CommentForm,
+    CommitmentForm,
+    CosignForm,
+    ProgressForm,
+    PromiseForm,
+    ReportForm,
+    SignForm,
+)
 from assembly.promises.models import INDICATOR_LABELS, PROMISE_LIFECYCLE, FollowUpReport, IndicatorKind, Promise
 from assembly.urls import external_url
 from assembly.web import call_service, now, require
 
 bp = Blueprint("promises", __name__)
 bp.url_value_preprocessor(context.from_url)
+
+
+def _write_limit():
+    return limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"], key_func=person_key)
 
 
 def _promise(promise_id: int) -> Promise:
@@ -129,6 +144,8 @@ def _page(promise: Promise, status: int = 200, **forms):
     report_form.due_on.choices = due_choices
     comment_form = forms.get("comment") or CommentForm(formdata=None)
     comment_form.neighbourhood_id.choices = [(n.id, n.name_in(n.default_locale)) for n in muhtar_places]
+    commitment = forms.get("commitment") or commitment_form(promise, CommitmentForm(formdata=None))
+    commitment_form(promise, commitment)
     progress_forms = {row["commitment"].id: (forms["progress"] if forms.get("progress_for") == row["commitment"].id
                                             else ProgressForm(formdata=None, percent=row["commitment"].progress))
                       for row in rows}
@@ -140,7 +157,7 @@ def _page(promise: Promise, status: int = 200, **forms):
         can_record={row["commitment"].id: permissions.can(user, "record_progress", row["commitment"])
                     for row in rows},
         progress_forms=progress_forms, sign_form=sign_form, cosign_form=cosign_form, report_form=report_form,
-        comment_form=comment_form, button=ButtonForm(), following=queries.is_following(user, promise),
+        comment_form=comment_form, commitment_form=commitment, button=ButtonForm(), following=queries.is_following(user, promise),
         short_url=external_url("promises.short", promise_id=promise.id), **_helpers()), status
 
 
@@ -191,6 +208,7 @@ def _done(message: str, promise: Promise, anchor: str | None = None):
 
 @bp.route("/promises/<int:promise_id>/commitments/<int:commitment_id>/progress", methods=["POST"])
 @login_required
+@_write_limit()
 def progress(promise_id: int, commitment_id: int):
     promise = _promise(promise_id)
     commitment = queries.get_commitment(promise, commitment_id)
@@ -207,6 +225,7 @@ def progress(promise_id: int, commitment_id: int):
 
 @bp.route("/promises/<int:promise_id>/sign", methods=["POST"])
 @login_required
+@_write_limit()
 def sign(promise_id: int):
     promise = _promise(promise_id)
     require("manage_promise", promise)
@@ -221,6 +240,7 @@ def sign(promise_id: int):
 
 @bp.route("/promises/<int:promise_id>/publish", methods=["POST"])
 @login_required
+@_write_limit()
 def publish(promise_id: int):
     promise = _promise(promise_id)
     require("manage_promise", promise)
@@ -234,6 +254,7 @@ def publish(promise_id: int):
 
 @bp.route("/promises/<int:promise_id>/cosign", methods=["POST"])
 @login_required
+@_write_limit()
 def cosign(promise_id: int):
     promise = _promise(promise_id)
     require("cosign_promise", promise)
@@ -248,6 +269,7 @@ def cosign(promise_id: int):
 
 @bp.route("/promises/<int:promise_id>/reports", methods=["POST"])
 @login_required
+@_write_limit()
 def report(promise_id: int):
     promise = _promise(promise_id)
     require("manage_promise", promise)
@@ -265,6 +287,7 @@ def report(promise_id: int):
 
 @bp.route("/promises/<int:promise_id>/reports/<int:report_id>/comments", methods=["POST"])
 @login_required
+@_write_limit()
 def comment(promise_id: int, report_id: int):
     promise = _promise(promise_id)
     require("comment_promise", promise)
@@ -283,6 +306,7 @@ def comment(promise_id: int, report_id: int):
 
 @bp.route("/promises/<int:promise_id>/follow", methods=["POST"])
 @login_required
+@_write_limit()
 def follow(promise_id: int):
     promise = _promise(promise_id)
     require("follow")
@@ -304,3 +328,65 @@ def staff_list():
     roles = permissions.roles_of(current_user)
     return render_template("promises/staff_list.html", promises=queries.promises_of_bodies(roles.staff_of),
                            **_helpers())
+
+
+# --- writing a promise (staff) ------------------------------------------------------------------------
+
+def _promise_form(form: PromiseForm, municipality_id: int) -> tuple[PromiseForm, dict]:
+    found = queries.choices_for(municipality_id)
+    form.neighbourhoods.choices = [(n.id, localized_name(n.names, n.slug)) for n in found["neighbourhoods"]]
+    form.bodies.choices = [(b.id, b.name) for b in found["bodies"]]
+    form.proposals.choices = [(p.id, p.title) for p in found["proposals"]]
+    return form, found
+
+
+@bp.route("/staff/promises/new", methods=["GET", "POST"])
+@login_required
+@_write_limit()
+def new():
+    require("create_promise")
+    own = db.session.get(Body, min(permissions.roles_of(current_user).staff_of))
+    use_place(locale=own.municipality.default_locale, timezone=own.municipality.timezone)
+    form, found = _promise_form(PromiseForm() if request.method == "POST" else PromiseForm(formdata=None),
+                                own.municipality_id)
+    if request.method == "GET":
+        form.bodies.data = [own.id]
+    if form.validate_on_submit():
+        by_id = {"neighbourhoods": {n.id: n for n in found["neighbourhoods"]},
+                 "bodies": {b.id: b for b in found["bodies"]}, "proposals": {p.id: p for p in found["proposals"]}}
+        promise = call_service(
+            form, services.create_promise, current_user, now(), kind=form.kind.data, title=form.title.data,
+            summary=form.summary.data, neighbourhoods=[by_id["neighbourhoods"][i] for i in form.neighbourhoods.data],
+            bodies=[by_id["bodies"][i] for i in form.bodies.data],
+            proposals=[by_id["proposals"][i] for i in form.proposals.data], period_start=form.period_start.data,
+            period_end=form.period_end.data, report_every_months=form.report_every_months.data)
+        if promise is not None:
+            return _done(_("The draft has been saved. Add its commitments, then every body signs it."), promise,
+                         "add-commitment")
+    return render_template("promises/new.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.route("/promises/<int:promise_id>/commitments", methods=["POST"])
+@login_required
+@_write_limit()
+def add_commitment(promise_id: int):
+    promise = _promise(promise_id)
+    require("manage_promise", promise)
+    form = commitment_form(promise, CommitmentForm())
+    if form.validate_on_submit():
+        bodies = [s.body for s in promise.signatories if s.body_id in set(form.bodies.data)]
+        if call_service(form, services.add_commitment, current_user, now(), promise, title=form.title.data,
+                        description=form.description.data, bodies=bodies, indicator_kind=form.indicator_kind.data,
+                        indicator_label=form.indicator_label.data, due_on=form.due_on.data,
+                        baseline=(form.baseline.data or "").strip() or None,
+                        target=(form.target.data or "").strip() or None, budget=form.budget.data,
+                        currency=form.currency.data, survey_question_id=form.survey_question_id.data or None) \
+                is not None:
+            return _done(_("The commitment has been added."), promise, "add-commitment")
+    return _page(promise, 400, commitment=form)
+
+
+def commitment_form(promise: Promise, form: CommitmentForm) -> CommitmentForm:
+    form.bodies.choices = [(s.body_id, s.body.name) for s in promise.signatories]
+    form.survey_question_id.choices = [(0, "–")]
+    return form
