@@ -14,6 +14,14 @@ from assembly.neighbourhoods.models import (
     Neighbourhood,
 )
 from assembly.notifications.models import Notification, OutboxEmail
+from assembly.surveys.models import (
+    Survey,
+    SurveyAnswer,
+    SurveyNeighbourhood,
+    SurveyParticipation,
+    SurveyQuestion,
+    SurveyText,
+)
 from assembly.proposals.models import (
     Comment,
     Follow,
@@ -32,4 +40,5 @@ __all__ = [
     "AuditEvent", "Base", "Body", "BodyStaff", "Category", "InviteCode", "LoginSession",
     "Membership", "Municipality", "Neighbourhood", "Notification", "OutboxEmail",
     "PasswordResetToken", "User",
+    "Survey", "SurveyAnswer", "SurveyNeighbourhood", "SurveyParticipation", "SurveyQuestion", "SurveyText",
 ]
