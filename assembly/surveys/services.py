@@ -204,7 +204,7 @@ def _clean_question(kind: str, prompt: str, options: list[str], max_choices: int
     return {"kind": kind, "prompt": prompt[:500], "options": options, "max_choices": max_choices, "series": series}
 
 
-def add_question(actor, now: dt.datetime, survey: Survey, *, kind: str, prompt: str, options: list[str],
+def add_question(actor, now: dt.datetime, survey: Survey, *, kind: str, prompt: str, options: list[str] | None = None,
                  max_choices: int | None = None, series: str | None = None) -> SurveyQuestion:
     permissions.require(actor, "manage_survey", survey)
     _require_draft(survey)
