@@ -187,11 +187,11 @@ def texts_to_moderate(actor, survey: Survey) -> list[SurveyText]:
 
 def moderate_text(actor, now: dt.datetime, survey: Survey, text_id: str, publish: bool) -> SurveyText:
     permissions.require(actor, "moderate_survey", survey)
+    if survey.closed_at is None:
+        raise InvalidTransition(_("Free-text answers can be published once the survey is closed."))
     text = db.session.get(SurveyText, text_id)
     if text is None or text.survey_id != survey.id:
         raise NotFound(_("There is no such answer."))
-    if survey.closed_at is None:
-        raise InvalidTransition(_("Free-text answers can be published once the survey is closed."))
     text.status = TextStatus.PUBLISHED.value if publish else TextStatus.REJECTED.value
     text.moderated_by_id = actor.id
     text.moderated_at = now
