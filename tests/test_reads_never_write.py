@@ -38,6 +38,9 @@ from assembly.neighbourhoods.models import Body, BodyStaff, InviteCode, Membersh
 from assembly.notifications.models import Notification, OutboxEmail
 from assembly.proposals import moderation
 from assembly.proposals.models import Comment, Proposal
+from assembly.surveys import responses as survey_responses
+from assembly.surveys import results as survey_results
+from assembly.surveys.models import Survey
 from tests import assembly_factories as af
 from tests import factories
 from tests.api_support import bearer
@@ -165,6 +168,13 @@ def _contexts(world: dict) -> list[dict]:
     batches = _first_of_each(scalars(select(InviteCode).order_by(InviteCode.id)),
                              lambda c: c.neighbourhood.municipality_id)
     contexts += [{"slug": code.neighbourhood.slug, "batch": code.batch} for code in batches]
+    surveys = _first_of_each(scalars(select(Survey).order_by(Survey.id)), lambda s: (s.status, s.audience))
+    for survey in surveys:
+        slug = survey.neighbourhoods[0].slug
+        contexts += [{"slug": slug, "survey_id": survey.id}, {"survey_id": survey.id},
+                     {"slug": slug, "survey_id": survey.id, "token": survey_responses.email_token(survey, "a@b.se")}]
+    contexts += [{"slug": "jarntorget", "series": key} for key in survey_results.series_keys(
+        db.session.scalar(select(Neighbourhood.id).where(Neighbourhood.slug == "jarntorget")))]
     return contexts
 
 

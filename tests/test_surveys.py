@@ -9,7 +9,7 @@ import io
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select, text
 
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotAllowed, ValidationFailed
@@ -328,3 +328,23 @@ def test_roles_through_http(app, clock, site):
     created = muhtar.post(f"/n/{site['slug']}/surveys/new", data={
         "title": "Ny enkät", "audience": "residents", "opens_at": "2030-05-01T10:00", "closes_at": "2030-05-10T10:00"})
     assert created.status_code == 303
+
+
+def test_anonymous_rows_carry_no_person_no_time_and_no_hidden_order(ctx):
+    connection = db.session.connection()
+    columns = {table: {c["name"] for c in inspect(connection).get_columns(table)}
+               for table in ("survey_answers", "survey_texts", "survey_participations")}
+    assert columns["survey_answers"] == {"id", "survey_id", "source", "neighbourhood_id", "answers"}
+    assert columns["survey_texts"] == {"id", "survey_id", "question_id", "body", "status", "moderated_by_id",
+                                       "moderated_at"}
+    # Who and when, and the answers only sealed until closing.
+    assert columns["survey_participations"] == {"id", "survey_id", "user_id", "email_hash", "neighbourhood_id",
+                                                "source", "answered_at", "sealed"}
+    if connection.dialect.name == "sqlite":
+        for table in ("survey_answers", "survey_texts"):
+            sql = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}).scalar_one()
+            assert "WITHOUT ROWID" in sql.upper()
+    else:
+        assert connection.execute(text("SELECT count(*) FROM information_schema.sequences "
+                                       "WHERE sequence_name LIKE 'survey_answers%' "
+                                       "OR sequence_name LIKE 'survey_texts%'")).scalar_one() == 0
