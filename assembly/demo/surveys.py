@@ -18,7 +18,15 @@ from sqlalchemy import insert, select, update
 from assembly.accounts.models import User
 from assembly.db import db
 from assembly.surveys import responses, services
-from assembly.surveys.models import Source, Survey, SurveyAnswer, SurveyStatus, SurveyText, TextStatus
+from assembly.surveys.models import (
+    Source,
+    Survey,
+    SurveyAnswer,
+    SurveyParticipation,
+    SurveyStatus,
+    SurveyText,
+    TextStatus,
+)
 
 PRIORITIES = ["Narkotika- och alkoholrelaterad brottslighet", "Våld i offentlig miljö",
               "Skadegörelse och nedskräpning", "Trafiksäkerhet", "Ungdomsbrottslighet", "Stölder och inbrott"]
@@ -84,6 +92,11 @@ def _closed_survey(muhtar, hood, title: str, opens: dt.datetime, closes: dt.date
              "moderated_by_id": None if verdict is None else muhtar.id,
              "moderated_at": None if verdict is None else closes + dt.timedelta(days=2)} for body, verdict in TEXTS])
     online = counts.get(Source.VERIFIED.value, 0) + counts.get(Source.UNVERIFIED.value, 0)
+    # Who answered online: invented people, each known by a confirmed address's hash (demo only).
+    db.session.execute(insert(SurveyParticipation), [
+        {"survey_id": survey.id, "user_id": None, "email_hash": secrets.token_hex(32), "neighbourhood_id": hood.id,
+         "source": source, "answered_at": opens + (closes - opens) * rng.random(), "sealed": None}
+        for source in (Source.VERIFIED.value, Source.UNVERIFIED.value) for _ in range(counts.get(source, 0))])
     db.session.execute(update(Survey).where(Survey.id == survey.id).values(
         status=SurveyStatus.CLOSED.value, closed_at=closes, respondents=online,
         paper_count=counts.get(Source.PAPER.value, 0)))

@@ -87,6 +87,7 @@ def _fields(form, neighbourhood) -> dict:
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"], key_func=person_key)
 def new(slug: str):
     neighbourhood = current_neighbourhood()
     require("create_survey", neighbourhood)
@@ -102,6 +103,7 @@ def new(slug: str):
 
 @bp.route("/<int:survey_id>/edit", methods=["GET", "POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"], key_func=person_key)
 def edit(slug: str, survey_id: int):
     neighbourhood, survey = _load(survey_id)
     require("manage_survey", survey)
@@ -117,6 +119,7 @@ def edit(slug: str, survey_id: int):
 
 @bp.route("/<int:survey_id>/questions", methods=["POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"], key_func=person_key)
 def add_question(slug: str, survey_id: int):
     neighbourhood, survey = _load(survey_id)
     require("manage_survey", survey)
@@ -132,6 +135,7 @@ def add_question(slug: str, survey_id: int):
 
 @bp.route("/<int:survey_id>/questions/<int:question_id>/remove", methods=["POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"], key_func=person_key)
 def remove_question(slug: str, survey_id: int, question_id: int):
     neighbourhood, survey = _load(survey_id)
     require("manage_survey", survey)
@@ -144,6 +148,7 @@ def remove_question(slug: str, survey_id: int, question_id: int):
 
 @bp.route("/<int:survey_id>/publish", methods=["POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"], key_func=person_key)
 def publish(slug: str, survey_id: int):
     neighbourhood, survey = _load(survey_id)
     require("publish_survey", survey)
@@ -301,6 +306,7 @@ def answer_by_email(slug: str, survey_id: int, token: str):
 
 @bp.route("/<int:survey_id>/paper", methods=["GET", "POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_MUHTAR"], methods=["POST"], key_func=person_key)
 def paper(slug: str, survey_id: int):
     """The muhtar types in one paper questionnaire at a time."""
     neighbourhood, survey = _load(survey_id)
@@ -362,6 +368,7 @@ def moderation(slug: str, survey_id: int):
 
 @bp.route("/<int:survey_id>/moderation", methods=["POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"], key_func=person_key)
 def moderate(slug: str, survey_id: int):
     neighbourhood, survey = _load(survey_id)
     require("moderate_survey", survey)
