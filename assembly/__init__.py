@@ -82,9 +82,10 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.notifications.views import bp as notifications_bp
     from assembly.promises.views import bp as promises_bp
     from assembly.proposals.views import bp as proposals_bp
+    from assembly.surveys.views import bp as surveys_bp
 
     for blueprint in (neighbourhoods_bp, accounts_bp, admin_bp, notifications_bp, proposals_bp, assemblies_bp,
-                      cases_bp, api_v1_bp, open311.bp, case_exchange_bp, promises_bp):
+                      cases_bp, api_v1_bp, open311.bp, case_exchange_bp, promises_bp, surveys_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_v1_bp)  # token-authenticated, no session cookie
     csrf.exempt(open311.bp)
@@ -101,7 +102,8 @@ def _register_commands(app: Flask) -> None:
     from assembly.neighbourhoods import cli as setup_cli
     from assembly.notifications import cli as mail_cli
     from assembly.promises import cli as promises_cli
+    from assembly.surveys import cli as surveys_cli
 
     for group in (cli.schema, setup_cli.group, demo_cli.group, mail_cli.group, assemblies_cli.group,
-                  cases_cli.group, promises_cli.group, integrity.checks, assemblies_cli.recount):
+                  cases_cli.group, promises_cli.group, integrity.checks, assemblies_cli.recount, surveys_cli.group):
         app.cli.add_command(group)

@@ -24,7 +24,16 @@ from assembly.promises.models import (
     PromiseFollow,
     PromiseNeighbourhood,
     PromiseProposal,
+    PromiseSurvey,
     ReportComment,
+)
+from assembly.surveys.models import (
+    Survey,
+    SurveyAnswer,
+    SurveyNeighbourhood,
+    SurveyParticipation,
+    SurveyQuestion,
+    SurveyText,
 )
 from assembly.proposals.models import (
     Comment,
@@ -45,5 +54,6 @@ __all__ = [
     "Membership", "Municipality", "Neighbourhood", "Notification", "OutboxEmail",
     "PasswordResetToken", "User",
     "Commitment", "CommitmentBody", "CommitmentEvent", "FollowUpReport", "Promise", "PromiseBody", "PromiseFollow",
-    "PromiseNeighbourhood", "PromiseProposal", "ReportComment",
+    "PromiseNeighbourhood", "PromiseProposal", "PromiseSurvey", "ReportComment",
+    "Survey", "SurveyAnswer", "SurveyNeighbourhood", "SurveyParticipation", "SurveyQuestion", "SurveyText",
 ]

@@ -192,6 +192,33 @@ def _comment(roles: Roles, obj: Any) -> bool:
     return _resident_of_object(roles, obj) or _muhtar_of_object(roles, obj)
 
 
+def _survey_neighbourhoods(obj: Any) -> set[int]:
+    return set(getattr(obj, "neighbourhood_ids", ()) or ())
+
+
+def _staff_in_municipality(roles: Roles, municipality_id: int | None) -> bool:
+    if not roles.staff_of or municipality_id is None:
+        return False
+    return db.session.scalar(select(Body.id).where(Body.id.in_(roles.staff_of),
+                                                   Body.municipality_id == municipality_id).limit(1)) is not None
+
+
+def _create_survey(roles: Roles, obj: Any) -> bool:
+    # The muhtar of the neighbourhood, or staff of a body of its municipality (who then need a
+    # muhtar to publish: see _survey_muhtar).
+    if not roles.authenticated:
+        return False
+    return _muhtar_of_object(roles, obj) or _staff_in_municipality(roles, getattr(obj, "municipality_id", None))
+
+
+def _survey_muhtar(roles: Roles, obj: Any) -> bool:
+    return roles.authenticated and bool(roles.muhtar_of & _survey_neighbourhoods(obj))
+
+
+def _manage_survey(roles: Roles, obj: Any) -> bool:
+    return _survey_muhtar(roles, obj) or (roles.authenticated and getattr(obj, "body_id", None) in roles.staff_of)
+
+
 RULES: dict[str, Callable[[Roles, Any], bool]] = {
     # everyone
     "view_neighbourhood": _view_public,
@@ -221,6 +248,12 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "manage_assemblies": _muhtar_of_object,
     "forward": _muhtar_of_object,
     "view_muhtar_desk": _any_muhtar,
+    # surveys: created by a muhtar, or by body staff together with the muhtars (who publish)
+    "create_survey": _create_survey,
+    "manage_survey": _manage_survey,
+    "publish_survey": _survey_muhtar,
+    "enter_paper_survey": _survey_muhtar,
+    "moderate_survey": _survey_muhtar,
     # body staff
     "act_for_body": _staff_of_body,
     "view_staff_desk": _any_staff,

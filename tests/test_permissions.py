@@ -52,6 +52,12 @@ TABLE: dict[tuple[str, str], str] = {
     ("manage_assemblies", "item of the neighbourhood"): "NN NN NN NN YN NN NN",
     ("forward", "item of the neighbourhood"):      "NN NN NN NN YN NN NN",
     ("view_muhtar_desk", "nothing"):               "NN NN NN NN YY NN NN",
+    ("create_survey", "neighbourhood"):            "NN NN NN NN YN YN NN",
+    ("manage_survey", "survey of the neighbourhood"): "NN NN NN NN YN NN NN",
+    ("manage_survey", "survey with the body"):     "NN NN NN NN YN YN NN",
+    ("publish_survey", "survey with the body"):    "NN NN NN NN YN NN NN",
+    ("enter_paper_survey", "survey of the neighbourhood"): "NN NN NN NN YN NN NN",
+    ("moderate_survey", "survey of the neighbourhood"): "NN NN NN NN YN NN NN",
     ("act_for_body", "body"):                      "NN NN NN NN NN YN NN",
     ("act_for_body", "item sent to the body"):     "NN NN NN NN NN YN NN",
     ("view_staff_desk", "nothing"):                "NN NN NN NN NN YY NN",
@@ -131,6 +137,8 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
         "published promise": lambda: SimpleNamespace(public=True, body_ids={body.id}, neighbourhood_ids={hood.id}),
         "draft promise": lambda: SimpleNamespace(public=False, body_ids={body.id}, neighbourhood_ids={hood.id}),
         "commitment of the body": lambda: SimpleNamespace(body_ids={body.id}),
+        "survey of the neighbourhood": lambda: SimpleNamespace(neighbourhood_ids={hood.id}, body_id=None),
+        "survey with the body": lambda: SimpleNamespace(neighbourhood_ids={hood.id}, body_id=body.id),
     }
     return makers[kind]()
 

@@ -50,7 +50,7 @@ Open311 errors use the Open311 format: `[{"code": 404, "description": "..."}]` o
 ANSWERS: tuple[type[BaseModel], ...] = (
     schemas.Error, schemas.BodyResponse, schemas.CasePage, schemas.CaseResponse, schemas.EventResponse,
     schemas.Open311Discovery, schemas.Open311Services, schemas.Open311Requests, schemas.Open311OneRequest,
-    schemas.Open311Errors,
+    schemas.Open311Errors, schemas.SurveyList, schemas.SurveyResponse,
     promise.PromisePage, promise.PromiseResponse, promise.CommitmentResponse, promise.CommitmentEventResponse,
 )
 REQUESTS: tuple[type[BaseModel], ...] = (schemas.EventInput, promise.ProgressInput)
@@ -215,6 +215,26 @@ def _paths() -> dict:
                 **_errors("400", "401", "404", "409", "413", "422", "429"),
             },
         }},
+        "/api/v1/neighbourhoods/{slug}/surveys": {"get": {
+            **PUBLIC, "operationId": "listSurveys", "tags": ["Surveys"],
+            "summary": "The published surveys of a neighbourhood, newest closing first (at most 100).",
+            "parameters": [{"name": "slug", "in": "path", "required": True, "description": "The neighbourhood's slug.",
+                            "schema": {"type": "string"}}],
+            "responses": {"200": _json("The surveys.", schemas.SurveyList),
+                          "404": _json("No neighbourhood with this slug.", schemas.Error), **_errors("429")},
+        }},
+        "/api/v1/surveys/{survey_id}": {"get": {
+            **PUBLIC, "operationId": "getSurvey", "tags": ["Surveys"],
+            "summary": "A published survey with its questions and, once counted, its aggregated results.",
+            "description": "Counts and percentages per option, for everyone and per group (verified residents, "
+                           "not verified, paper, neighbourhood); a group smaller than the server's "
+                           "SURVEY_MIN_GROUP has only its size. Never a single questionnaire; free texts only "
+                           "once a muhtar has published them.",
+            "parameters": [{"name": "survey_id", "in": "path", "required": True, "description": "The survey's id.",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}],
+            "responses": {"200": _json("The survey.", schemas.SurveyResponse),
+                          "404": _json("No published survey with this id.", schemas.Error), **_errors("429")},
+        }},
         "/open311/v2/discovery.{format}": {"get": {
             **PUBLIC, "operationId": "open311Discovery", "tags": ["Open311"], "summary": "Open311 service discovery.",
             "parameters": [FORMAT],
@@ -260,7 +280,8 @@ def _document() -> dict:
         "servers": [{"url": "/"}],
         "tags": [{"name": "API", "description": "For bodies, with a token of the body."},
                  {"name": "Promises", "description": "Citizen promises and programmes, with a token of a body."},
-                 {"name": "Open311", "description": "GeoReport v2, public and read only."}],
+                 {"name": "Open311", "description": "GeoReport v2, public and read only."},
+                 {"name": "Surveys", "description": "Surveys and their aggregated results, public and read only."}],
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                                       "description": "An API token of your body."}},

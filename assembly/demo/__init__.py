@@ -16,6 +16,7 @@ from assembly.demo.sessions import load_sessions
 from assembly.demo.cases import demo_api_token, load_cases
 from assembly.demo.promises import load_promises
 from assembly.demo.proposals import BOUNDS, load_proposals
+from assembly.demo.surveys import load_surveys
 from assembly.neighbourhoods import invitations, residents, structure
 
 DEMO_PASSWORD = "demo-assembly-2026"
@@ -221,3 +222,4 @@ def _load_neighbourhood(admin, people: _People, municipality, hood: DemoNeighbou
     load_proposals(neighbourhood, muhtar, now, DEMO_DOMAIN)
     load_sessions(neighbourhood, muhtar, now, DEMO_DOMAIN)
     load_cases(neighbourhood, muhtar, now)
+    load_surveys(neighbourhood, muhtar, now, DEMO_DOMAIN)

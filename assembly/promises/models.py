@@ -16,6 +16,7 @@ from assembly.db import Base, intpk, one_of
 from assembly.lifecycle import Lifecycle
 from assembly.neighbourhoods.models import Body, Municipality, Neighbourhood
 from assembly.proposals.models import Proposal
+from assembly.surveys.models import Survey
 
 
 class PromiseKind(str, enum.Enum):
@@ -153,6 +154,19 @@ class PromiseProposal(Base):
     proposal: Mapped[Proposal] = relationship()
 
 
+class PromiseSurvey(Base):
+    """A survey whose results the promise answers (e.g. the residents' priorities)."""
+
+    __tablename__ = "promise_surveys"
+    __table_args__ = (UniqueConstraint("promise_id", "survey_id"), Index("ix_promise_surveys_survey", "survey_id"))
+
+    id: Mapped[intpk]
+    promise_id: Mapped[int] = mapped_column(ForeignKey("promises.id", ondelete="CASCADE"))
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="RESTRICT"))
+
+    survey: Mapped[Survey] = relationship()
+
+
 class PromiseFollow(Base):
     __tablename__ = "promise_follows"
     __table_args__ = (UniqueConstraint("promise_id", "user_id"), Index("ix_promise_follows_user", "user_id"))
@@ -173,7 +187,10 @@ class Commitment(Base):
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
         CheckConstraint("budget IS NULL OR budget >= 0", name="budget"),
         CheckConstraint("event_count >= 0", name="event_count"),
+        CheckConstraint("(indicator_kind = 'survey_question') = (survey_question_id IS NOT NULL AND "
+                        "survey_option IS NOT NULL AND survey_option >= 0)", name="survey_indicator"),
         Index("ix_commitments_due", "done_at", "due_on"),
+        Index("ix_commitments_survey_question_id", "survey_question_id"),
     )
 
     id: Mapped[intpk]
@@ -183,7 +200,10 @@ class Commitment(Base):
     description: Mapped[str] = mapped_column(Text)
     indicator_kind: Mapped[str] = mapped_column(String(16))
     indicator_label: Mapped[str] = mapped_column(String(200))
-    survey_question_id: Mapped[int | None] = mapped_column(Integer)  # for survey_question indicators
+    # A survey_question indicator: the share (percent) of those who answered this question that chose
+    # option number `survey_option` (0-based), in its survey and in later surveys of the same series.
+    survey_question_id: Mapped[int | None] = mapped_column(ForeignKey("survey_questions.id", ondelete="RESTRICT"))
+    survey_option: Mapped[int | None] = mapped_column(Integer)
     baseline: Mapped[float | None] = mapped_column(Float)
     target: Mapped[float | None] = mapped_column(Float)
     current_value: Mapped[float | None] = mapped_column(Float)
