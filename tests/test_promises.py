@@ -148,14 +148,38 @@ def test_progress_needs_a_published_promise_and_stops_when_done(w):
         promises.record_progress(w.other_staff, NOW, police, percent=100, note="Again")
 
 
-def test_a_survey_question_indicator_is_not_typed_in(w):
-    promise = pr.draft(w, NOW)
-    survey = promises.add_commitment(w.staff, NOW, promise, title="Trygghet", description="D", bodies=[w.body],
-                                     indicator_kind="survey_question", indicator_label="Feel safe",
-                                     survey_question_id=7, baseline=41, target=55, due_on=dt.date(2026, 12, 1))
-    assert (survey.baseline, survey.target, survey.survey_question_id) == (41, 55, 7)
+def test_a_survey_question_measures_a_commitment_from_the_counted_results(ctx):
+    from assembly.surveys import responses
+    from tests import survey_factories as sf
+    sw = sf.world(residents=4)
+    for person, single in zip(sw.residents, (0, 0, 0, 1)):  # 3 of 4 feel least safe at Järntorget
+        responses.respond(person, sf.DURING, sw.survey, sf.full_answer(sw, single=single))
+    responses.close_survey(sw.survey, sf.CLOSES)
+    police = factories.body(sw.hood.municipality, kind="police")
+    officer = factories.staff(police)
+    promise = promises.create_promise(officer, sf.CLOSES, kind="promise", title="Trygg i området", summary="S",
+                                      neighbourhoods=[sw.hood], bodies=[police], surveys=[sw.survey],
+                                      period_start=dt.date(2030, 1, 1), period_end=dt.date(2031, 12, 31))
+    question = sw.survey.questions[0]
+    with pytest.raises(ValidationFailed):  # an option the question does not have
+        promises.add_commitment(officer, sf.CLOSES, promise, title="T", description="D", bodies=[police],
+                                indicator_kind="survey_question", indicator_label="Unsafe at Järntorget",
+                                survey_question_id=question.id, survey_option=7, due_on=dt.date(2031, 6, 1))
+    with pytest.raises(ValidationFailed):  # a free-text question measures nothing
+        promises.add_commitment(officer, sf.CLOSES, promise, title="T", description="D", bodies=[police],
+                                indicator_kind="survey_question", indicator_label="x",
+                                survey_question_id=sw.survey.questions[4].id, survey_option=0,
+                                due_on=dt.date(2031, 6, 1))
+    commitment = promises.add_commitment(officer, sf.CLOSES, promise, title="Fewer feel unsafe", description="D",
+                                         bodies=[police], indicator_kind="survey_question",
+                                         indicator_label="Unsafe at Järntorget", survey_question_id=question.id,
+                                         survey_option=0, target=40, due_on=dt.date(2031, 6, 1))
+    assert (commitment.baseline, commitment.target) == (75.0, 40.0)  # the baseline is the counted share
+    series = queries.series_of(promise, commitment, [], dt.timezone.utc)
+    assert series.points[-1] == (sf.CLOSES.date(), 75.0) and series.maximum == 100
+    assert [s.id for s in queries.surveys_of(promise)] == [sw.survey.id]
     with pytest.raises(ValidationFailed):
-        promises.indicator_value("survey_question", 50)
+        promises.indicator_value("survey_question", 50)  # never typed in
 
 
 def test_commitments_past_due_are_overdue_until_done(w):

@@ -39,10 +39,13 @@ class Commitment(Answer):
     indicator: Indicator = Field(description="count, yes_no (0 or 1), percent (0-100), or survey_question "
                                              "(a survey question's result, in percent).")
     indicator_label: str
-    survey_question_id: int | None
+    survey_question_id: int | None = Field(description="For survey_question: the question (of the surveys API).")
+    survey_option: int | None = Field(description="For survey_question: the option (0-based) whose share is the "
+                                                  "indicator.")
     baseline: float | None
     target: float | None
-    current_value: float | None
+    current_value: float | None = Field(description="The latest value; for survey_question, the share in the "
+                                                    "latest counted survey that asks the question.")
     progress: int = Field(ge=0, le=100)
     state: State
     overdue: bool = Field(description="Not done and past due_on (in the place's calendar).")
@@ -92,6 +95,7 @@ class Promise(PromiseSummary):
     bodies: list[PromiseBody]
     neighbourhoods: list[PromiseNeighbourhood]
     proposals: list[int] = Field(description="Ids of the accepted proposals the promise answers.")
+    surveys: list[int] = Field(description="Ids of the surveys whose results the promise answers.")
     commitments: list[Commitment]
 
 

@@ -17,7 +17,7 @@ from assembly.api.v1 import _json_body, bp
 from assembly.db import db
 from assembly.errors import NotFound
 from assembly.params import MAX_ID, parse_int
-from assembly.promises import queries, services
+from assembly.promises import queries, services, survey_indicator
 from assembly.promises.models import Commitment, CommitmentEvent, Promise, PromiseBody
 from assembly.urls import external_url
 from assembly.web import now
@@ -55,11 +55,20 @@ def _commitment_fields(promise: Promise, commitment: Commitment) -> dict:
         "position": commitment.position, "title": commitment.title, "description": commitment.description,
         "responsible": [row.body.slug for row in commitment.responsible], "indicator": commitment.indicator_kind,
         "indicator_label": commitment.indicator_label, "survey_question_id": commitment.survey_question_id,
-        "baseline": commitment.baseline, "target": commitment.target, "current_value": commitment.current_value,
+        "survey_option": commitment.survey_option, "baseline": commitment.baseline, "target": commitment.target,
+        "current_value": _current(promise, commitment),
         "progress": commitment.progress, "state": state, "overdue": state == "overdue", "due_on": commitment.due_on,
         "budget": commitment.budget, "currency": commitment.currency, "done_at": commitment.done_at,
         "updated_at": commitment.updated_at, "event_count": commitment.event_count,
     }
+
+
+def _current(promise: Promise, commitment: Commitment) -> float | None:
+    if commitment.survey_question_id is None:
+        return commitment.current_value
+    found = survey_indicator.points(promise.neighbourhood_ids, commitment.survey_question_id,
+                                    commitment.survey_option, promise.municipality.timezone)
+    return found[-1][1] if found else commitment.baseline
 
 
 def _event(event: CommitmentEvent, slugs: dict[int, str]) -> schemas.CommitmentEvent:
@@ -110,6 +119,7 @@ def show_promise(promise_id: int) -> Response:
                                                      name=p.neighbourhood.name_in(promise.locale),
                                                      cosigned_at=p.cosigned_at) for p in promise.places],
         proposals=[p.id for p in queries.proposals_of(promise)],
+        surveys=[s.id for s in queries.surveys_of(promise)],
         commitments=[schemas.Commitment(**_commitment_fields(promise, c)) for c in promise.commitments])).dump())
 
 

@@ -1,6 +1,7 @@
 """Demo promises: the joint citizen promise of the police and the municipality for Järntorget in
 Örebro (seed 004: a survey put drugs and violence in public space first; lighting, toilets,
-cameras), with a commitment at every stage and one overdue; and the Tehran district 20 programme
+cameras), answering the 2025 safety survey, with a commitment at every stage, one overdue and one
+measured by a survey question (the share who feel unsafe at Järntorget, asked again in 2026); and the Tehran district 20 programme
 booklet for Dowlatabad (seed 001: police kiosks and stations, lighting, a neighbourhood house)
 with its timetable and budget."""
 from __future__ import annotations
@@ -17,6 +18,7 @@ from assembly.i18n import persian_digits
 from assembly.neighbourhoods.models import Body, BodyStaff, Membership, Neighbourhood
 from assembly.promises import services
 from assembly.proposals.models import Proposal
+from assembly.surveys.models import Survey
 
 DAY = dt.timedelta(days=1)
 
@@ -33,6 +35,7 @@ class DemoCommitment:
     due: int  # days from now
     budget: int | None = None
     steps: list[tuple[int, int, float | None, str]] = field(default_factory=list)  # (days ago, %, value, note)
+    survey: tuple[str, str, int] | None = None  # (survey title, question prompt, option number)
 
 
 JARNTORGET_SUMMARY = """\
@@ -44,6 +47,8 @@ förslaget om bättre belysning och kameror vid Järntorget.
 **Så följer vi upp.** Polisen och kommunen redovisar läget här var sjätte månad och följer upp
 löftet gemensamt innan perioden är slut. Följ med i hur det går!
 """
+
+SAFETY_SURVEY = "Trygghetsenkät 2025: Örebro centrum"
 
 JARNTORGET = [
     DemoCommitment("Arbeta mot narkotika i krogmiljön",
@@ -66,8 +71,10 @@ JARNTORGET = [
                    ["polisen", "tekniska"], "yes_no", "Kamerabevakning beviljad och i drift", 0, 1, 300),
     DemoCommitment("Öka tryggheten på kvällar och nätter",
                    "Fler polisiära närvaroinsatser och trygghetsvandringar med boende och fastighetsägare.",
-                   ["polisen", "tekniska"], "percent", "Andel som känner sig trygga kring Järntorget på kvällen",
-                   41, 55, 400, steps=[(30, 20, 46, "Trygghetsmätningen i höstas: 46 procent (41 året innan).")]),
+                   ["polisen", "tekniska"], "survey_question", "Andel som känner sig otrygga vid Järntorget",
+                   None, 45, 400, steps=[(20, 20, None, "Trygghetsenkäten i höstas: färre känner sig otrygga vid "
+                                                        "Järntorget än året innan.")],
+                   survey=(SAFETY_SURVEY, "Var i centrum känner du dig otrygg? (högst två)", 0)),
 ]
 
 DOWLATABAD_SUMMARY = """\
@@ -102,6 +109,10 @@ def _staff(body: Body) -> User:
                              .where(BodyStaff.body_id == body.id).order_by(User.id))
 
 
+def _survey(title: str) -> Survey | None:
+    return db.session.scalar(select(Survey).where(Survey.title == title))
+
+
 def _muhtar(neighbourhood: Neighbourhood) -> User:
     return db.session.scalar(select(User).join(Membership, Membership.user_id == User.id).where(
         Membership.neighbourhood_id == neighbourhood.id, Membership.role == "muhtar").order_by(User.id))
@@ -109,7 +120,8 @@ def _muhtar(neighbourhood: Neighbourhood) -> User:
 
 def _load(now: dt.datetime, *, hood_slug: str, kind: str, title: str, summary: str, bodies: list[str],
           start: dt.date, end: dt.date, every: int, proposal: str, commitments: list[DemoCommitment],
-          currency: str, created_days_ago: int, report: tuple[str, str], comment: str) -> None:
+          currency: str, created_days_ago: int, report: tuple[str, str], comment: str,
+          surveys: tuple[str, ...] = ()) -> None:
     hood = db.session.scalar(select(Neighbourhood).where(Neighbourhood.slug == hood_slug))
     if hood is None:
         return
@@ -120,21 +132,31 @@ def _load(now: dt.datetime, *, hood_slug: str, kind: str, title: str, summary: s
                                                          Proposal.title == proposal)).all()
     promise = services.create_promise(_staff(givers[0]), written, kind=kind, title=title, summary=summary,
                                       neighbourhoods=[hood], bodies=givers, period_start=start, period_end=end,
-                                      report_every_months=every, proposals=list(answered))
+                                      report_every_months=every, proposals=list(answered),
+                                      surveys=[_survey(title) for title in surveys if _survey(title)])
     made = []
     for spec in commitments:
         responsible = [by_slug[slug] for slug in spec.bodies]
+        question_id = option = None
+        if spec.survey is not None:
+            found = _survey(spec.survey[0])
+            if found is None:
+                continue
+            question_id = next(q.id for q in found.questions if q.prompt == spec.survey[1])
+            option = spec.survey[2]
         made.append(services.add_commitment(
             _staff(responsible[0]), written, promise, title=spec.title, description=spec.description,
             bodies=responsible, indicator_kind=spec.indicator, indicator_label=spec.label, baseline=spec.baseline,
             target=spec.target, due_on=(now + spec.due * DAY).date(), budget=spec.budget,
-            currency=currency if spec.budget is not None else None))
+            currency=currency if spec.budget is not None else None, survey_question_id=question_id,
+            survey_option=option))
     signed = written + 2 * DAY
     for body in givers:
         services.sign(_staff(body), signed, promise, body)
     services.cosign(_muhtar(hood), signed + DAY, promise, hood)
     services.publish(_staff(givers[0]), signed + DAY, promise)
-    steps = sorted(((step[0], commitment, step[1:]) for commitment, spec in zip(made, commitments)
+    specs = [spec for spec in commitments if spec.survey is None or _survey(spec.survey[0])]
+    steps = sorted(((step[0], commitment, step[1:]) for commitment, spec in zip(made, specs)
                     for step in spec.steps), key=lambda item: -item[0])  # oldest first
     for days, commitment, (percent, value, note) in steps:
         services.record_progress(_staff(commitment.responsible[0].body), now - days * DAY, commitment,
@@ -151,7 +173,7 @@ def load_promises(now: dt.datetime) -> None:
     _load(now, hood_slug="jarntorget", kind="promise", title="Medborgarlöfte för Järntorget och city",
           summary=JARNTORGET_SUMMARY, bodies=["polisen", "tekniska"], start=start,
           end=services.add_months(start, 24) - DAY, every=6, proposal="Bättre belysning och kameror vid Järntorget",
-          commitments=JARNTORGET, currency="SEK", created_days_ago=300,
+          commitments=JARNTORGET, currency="SEK", created_days_ago=300, surveys=(SAFETY_SURVEY,),
           report=("polisen", "**Halvårsuppföljning.** Krogutbildningen är i gång och de första krogarna är "
                              "certifierade. Belysningen är försenad av leveransproblem; kommunen återkommer med "
                              "ny tidplan."),

@@ -120,6 +120,7 @@ class PromiseForm(FlaskForm):
     bodies = SelectMultipleField(_l("Given by"), coerce=int,
                                  description=_l("Every body chosen signs the promise before it is published."))
     proposals = SelectMultipleField(_l("Accepted proposals it answers"), coerce=int)
+    surveys = SelectMultipleField(_l("Surveys whose results it answers"), coerce=int)
     period_start = DayField(_l("Period starts"), validators=[InputRequired(_l("This field is required."))])
     period_end = DayField(_l("Period ends"), validators=[InputRequired(_l("This field is required."))])
     report_every_months = IntegerField(_l("Follow-up report every … months"), validators=[
@@ -136,8 +137,9 @@ class CommitmentForm(FlaskForm):
     indicator_label = StringField(_l("Indicator"), validators=[DataRequired(_l("This field is required.")),
                                                                Length(max=200)],
                                   description=_l("E.g. the number of new street lamps."))
-    survey_question_id = SelectField(_l("Survey question"), coerce=int, validate_choice=False,
-                                     validators=[Optional()])
+    survey_question_id = SelectField(_l("Survey question and answer"), validators=[Optional()],
+                                     description=_l("For an indicator measured by a survey: the share of those "
+                                                    "who answered that chose this answer."))
     baseline = StringField(_l("Baseline"), validators=[Optional(), Length(max=30)])
     target = StringField(_l("Target"), validators=[Optional(), Length(max=30)])
     due_on = DayField(_l("Due"), validators=[InputRequired(_l("This field is required."))])

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from assembly.db import db
 from assembly.errors import NotFound
-from assembly.promises import services
+from assembly.promises import services, survey_indicator
 from assembly.promises.charts import Series
 from assembly.promises.models import (
     PROMISE_LIFECYCLE,
@@ -27,6 +27,7 @@ from assembly.promises.models import (
     PromiseFollow,
     PromiseNeighbourhood,
     PromiseProposal,
+    PromiseSurvey,
     ReportComment,
 )
 from assembly.proposals.models import Proposal
@@ -79,6 +80,12 @@ def events_of(commitment: Commitment) -> list[CommitmentEvent]:
 def proposals_of(promise: Promise) -> list[Proposal]:
     return list(db.session.scalars(select(Proposal).join(PromiseProposal, PromiseProposal.proposal_id == Proposal.id)
                                    .where(PromiseProposal.promise_id == promise.id).order_by(Proposal.id)))
+
+
+def surveys_of(promise: Promise) -> list:
+    return [row.survey for row in db.session.scalars(
+        select(PromiseSurvey).options(selectinload(PromiseSurvey.survey))
+        .where(PromiseSurvey.promise_id == promise.id).order_by(PromiseSurvey.id))]
 
 
 @dataclass
@@ -144,10 +151,15 @@ def scale_top(commitment: Commitment) -> float | None:
 
 def series_of(promise: Promise, commitment: Commitment, events: list[CommitmentEvent], zone) -> Series:
     """The indicator over time: the baseline at the start of the period, then each recorded value
-    on the day (in the place) it was recorded."""
+    on the day (in the place) it was recorded — or, for a survey question, its result in each
+    counted survey that asks it (`survey_indicator.points`)."""
     points: list[tuple[dt.date, float]] = []
     if commitment.baseline is not None:
         points.append((promise.period_start, commitment.baseline))
+    if commitment.indicator_kind == IndicatorKind.SURVEY_QUESTION.value:
+        points += [point for point in survey_indicator.points(promise.neighbourhood_ids, commitment.survey_question_id,
+                                                              commitment.survey_option, promise.municipality.timezone)
+                   if point[0] >= promise.period_start]
     for event in events:
         if event.kind != "committed" and event.data.get("value") is not None:
             points.append((event.created_at.astimezone(zone).date(), float(event.data["value"])))

@@ -21,6 +21,7 @@ from assembly.errors import InvalidTransition, NotAllowed, ValidationFailed
 from assembly.i18n import format_number
 from assembly.neighbourhoods.models import Body, Neighbourhood
 from assembly.notifications.services import notify_all, register_message
+from assembly.promises import survey_indicator
 from assembly.promises.models import (
     PROMISE_LIFECYCLE,
     Commitment,
@@ -35,6 +36,7 @@ from assembly.promises.models import (
     PromiseNeighbourhood,
     PromiseProposal,
     PromiseStatus,
+    PromiseSurvey,
     ReportComment,
 )
 from assembly.proposals.models import Follow, Proposal, ProposalStatus
@@ -119,9 +121,10 @@ def _text(value: str | None, field: str, limit: int, required: bool = True) -> s
 def create_promise(actor, now: dt.datetime, *, kind: str, title: str, summary: str,
                    neighbourhoods: list[Neighbourhood], bodies: list[Body], period_start: dt.date,
                    period_end: dt.date, report_every_months: int | None = None,
-                   proposals: list[Proposal] = ()) -> Promise:
+                   proposals: list[Proposal] = (), surveys: list = ()) -> Promise:
     """A draft promise of `bodies` (the actor must be staff of one of them) for `neighbourhoods`,
-    all of one municipality, answering `proposals` (accepted by their assembly)."""
+    all of one municipality, answering `proposals` (accepted by their assembly) and the results of
+    `surveys` (published surveys of those neighbourhoods)."""
     permissions.require(actor, "create_promise")
     if kind not in {k.value for k in PromiseKind}:
         raise ValidationFailed(_("Choose one of the offered kinds."), "kind")
@@ -146,6 +149,9 @@ def create_promise(actor, now: dt.datetime, *, kind: str, title: str, summary: s
         if proposal.neighbourhood_id not in hood_ids or proposal.status not in ANSWERABLE:
             raise ValidationFailed(_("Link only proposals that the assembly of one of these neighbourhoods "
                                      "accepted."), "proposals")
+    for survey in surveys:
+        if not survey.neighbourhood_ids & hood_ids or survey.status == "draft":
+            raise ValidationFailed(_("Link only published surveys of these neighbourhoods."), "surveys")
     promise = Promise(municipality_id=municipality_id, kind=kind, status=PromiseStatus.DRAFT.value,
                       locale=neighbourhoods[0].default_locale, title=title, summary=summary,
                       summary_html=render_markdown(summary), period_start=period_start, period_end=period_end,
@@ -156,6 +162,7 @@ def create_promise(actor, now: dt.datetime, *, kind: str, title: str, summary: s
     db.session.add_all([PromiseNeighbourhood(promise_id=promise.id, neighbourhood_id=n.id) for n in neighbourhoods])
     db.session.add_all([PromiseBody(promise_id=promise.id, body_id=b.id) for b in dict.fromkeys(bodies)])
     db.session.add_all([PromiseProposal(promise_id=promise.id, proposal_id=p.id) for p in dict.fromkeys(proposals)])
+    db.session.add_all([PromiseSurvey(promise_id=promise.id, survey_id=s.id) for s in dict.fromkeys(surveys)])
     db.session.flush()
     db.session.refresh(promise)
     record(actor, "promise.create", promise, now, title=title)
@@ -204,7 +211,7 @@ def indicator_value(kind: str, value, field: str = "value") -> float | None:
 def add_commitment(actor, now: dt.datetime, promise: Promise, *, title: str, description: str,
                    bodies: list[Body], indicator_kind: str, indicator_label: str, due_on: dt.date,
                    baseline=None, target=None, budget: int | None = None, currency: str | None = None,
-                   survey_question_id: int | None = None) -> Commitment:
+                   survey_question_id: int | None = None, survey_option: int | None = None) -> Commitment:
     """A commitment of a draft promise, by some of its signing bodies. Its terms are the first
     event of its timeline."""
     permissions.require(actor, "manage_promise", promise)
@@ -222,9 +229,12 @@ def add_commitment(actor, now: dt.datetime, promise: Promise, *, title: str, des
         if survey_question_id is None:
             raise ValidationFailed(_("Choose the survey question whose result measures this commitment."),
                                    "survey_question_id")
+        question = survey_indicator.checked(promise.neighbourhood_ids, survey_question_id, survey_option)
         baseline_value, target_value = _number(baseline, "baseline", 0, 100), _number(target, "target", 0, 100)
+        if baseline_value is None:
+            baseline_value = survey_indicator.baseline(question, survey_option)
     else:
-        survey_question_id = None
+        survey_question_id = survey_option = None
         baseline_value = indicator_value(indicator_kind, baseline, "baseline")
         target_value = indicator_value(indicator_kind, target, "target")
     if budget is not None and (budget < 0 or budget > 10 ** 15):
@@ -235,7 +245,8 @@ def add_commitment(actor, now: dt.datetime, promise: Promise, *, title: str, des
     position = 1 + max((c.position for c in promise.commitments), default=0)
     commitment = Commitment(promise_id=promise.id, position=position, title=title, description=description,
                             indicator_kind=indicator_kind, indicator_label=indicator_label,
-                            survey_question_id=survey_question_id, baseline=baseline_value, target=target_value,
+                            survey_question_id=survey_question_id, survey_option=survey_option,
+                            baseline=baseline_value, target=target_value,
                             current_value=baseline_value, progress=0, due_on=due_on, budget=budget,
                             currency=currency if budget is not None else None, updated_at=now, event_count=0)
     db.session.add(commitment)
@@ -245,7 +256,8 @@ def add_commitment(actor, now: dt.datetime, promise: Promise, *, title: str, des
     db.session.refresh(commitment)
     promise.commitments.append(commitment)
     _append(commitment, "committed", actor, None, now, None, title=title, description=description,
-            indicator=indicator_kind, indicator_label=indicator_label, baseline=baseline_value,
+            indicator=indicator_kind, indicator_label=indicator_label, survey_question=survey_question_id,
+            survey_option=survey_option, baseline=baseline_value,
             target=target_value, due_on=due_on.isoformat(), budget=budget, currency=commitment.currency,
             bodies=sorted(b.name for b in bodies))
     promise.updated_at = now

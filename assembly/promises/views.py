@@ -3,6 +3,7 @@ its PDF, and the forms of staff (progress, signatures, reports) and muhtars (co-
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -24,7 +25,7 @@ from assembly.i18n import localized_name
 from assembly.neighbourhoods.models import Body, Neighbourhood
 from assembly.printing import pdf_headers, qr_svg, render_pdf
 from assembly.rate_limits import person_key
-from assembly.promises import charts, queries, services
+from assembly.promises import charts, queries, services, survey_indicator
 from assembly.promises.forms import (
     CommentForm,
     CommitmentForm,
@@ -62,7 +63,7 @@ def show_value(commitment, value) -> str:
     if commitment.indicator_kind == IndicatorKind.YES_NO.value:
         return _("yes") if value >= 0.5 else _("no")
     if commitment.indicator_kind in (IndicatorKind.PERCENT.value, IndicatorKind.SURVEY_QUESTION.value):
-        return format_percent(round(value, 1))
+        return format_percent(Decimal(str(round(value, 1))))
     return format_number(int(value) if float(value).is_integer() else round(value, 2))
 
 
@@ -75,8 +76,7 @@ def _scale_label(commitment):
     return label
 
 
-def _chart(promise, commitment, events, zone, prefix: str) -> Markup:
-    series = queries.series_of(promise, commitment, events, zone)
+def _chart(commitment, series, prefix: str) -> Markup:
     latest = series.points[-1] if series.points else None
     description = _("Baseline %(baseline)s, target %(target)s, latest value %(latest)s.",
                     baseline=show_value(commitment, commitment.baseline),
@@ -92,14 +92,32 @@ def _commitment_rows(promise, today: dt.date, prefix: str = "") -> list[dict]:
     rows = []
     for commitment in promise.commitments:
         timeline = events.get(commitment.id, [])
+        series = queries.series_of(promise, commitment, timeline, zone)
+        survey = None
+        if commitment.survey_question_id is not None:
+            question, option = survey_indicator.describe(commitment.survey_question_id, commitment.survey_option)
+            slug = next((p.neighbourhood.slug for p in promise.places
+                         if p.neighbourhood_id in question.survey.neighbourhood_ids), None)
+            survey = {"question": question, "option": option,
+                      "url": slug and url_for("surveys.show_results", slug=slug, survey_id=question.survey_id)}
         rows.append({
             "commitment": commitment, "state": queries.state_of(commitment, today), "events": timeline,
-            "chart": _chart(promise, commitment, timeline, zone, prefix),
-            "points": queries.series_of(promise, commitment, timeline, zone).points,
+            "chart": _chart(commitment, series, prefix), "points": series.points,
+            "latest": series.points[-1][1] if series.points else commitment.current_value, "survey": survey,
             "bodies": [row.body for row in commitment.responsible],
             "indicator_kind": INDICATOR_LABELS[IndicatorKind(commitment.indicator_kind)],
         })
     return rows
+
+
+def _survey_links(promise) -> list[dict]:
+    links = []
+    for survey in queries.surveys_of(promise):
+        slug = next((p.neighbourhood.slug for p in promise.places if p.neighbourhood_id in survey.neighbourhood_ids),
+                    None)
+        if slug is not None:
+            links.append({"survey": survey, "url": url_for("surveys.show_results", slug=slug, survey_id=survey.id)})
+    return links
 
 
 def _helpers() -> dict:
@@ -151,6 +169,7 @@ def _page(promise: Promise, status: int = 200, **forms):
                       for row in rows}
     return render_template(
         "promises/show.html", promise=promise, rows=rows, reports=reports, proposals=queries.proposals_of(promise),
+        surveys=_survey_links(promise),
         overdue=[row for row in rows if row["state"] == "overdue"], today=today,
         next_report=services.next_report_due(promise, [r.report for r in reports], today),
         report_dates=services.report_dates(promise), staff_bodies=staff_bodies, muhtar_places=muhtar_places,
@@ -180,7 +199,8 @@ def _booklet_html(promise: Promise, locale: str, as_pdf: bool) -> str:
         short_url = external_url("promises.short", promise_id=promise.id)
         return render_template(
             "promises/booklet.html", promise=promise, rows=_commitment_rows(promise, today, prefix="print-"),
-            reports=reports, proposals=queries.proposals_of(promise), today=today, as_pdf=as_pdf,
+            reports=reports, proposals=queries.proposals_of(promise), surveys=_survey_links(promise), today=today,
+            as_pdf=as_pdf,
             report_dates=services.report_dates(promise), short_url=short_url, locale=locale,
             qr=qr_svg(short_url, label=_("The live page of this promise")), **_helpers())
 
@@ -337,6 +357,8 @@ def _promise_form(form: PromiseForm, municipality_id: int) -> tuple[PromiseForm,
     form.neighbourhoods.choices = [(n.id, localized_name(n.names, n.slug)) for n in found["neighbourhoods"]]
     form.bodies.choices = [(b.id, b.name) for b in found["bodies"]]
     form.proposals.choices = [(p.id, p.title) for p in found["proposals"]]
+    found["surveys"] = survey_indicator.surveys_for({n.id for n in found["neighbourhoods"]})
+    form.surveys.choices = [(s.id, s.title) for s in found["surveys"]]
     return form, found
 
 
@@ -353,12 +375,14 @@ def new():
         form.bodies.data = [own.id]
     if form.validate_on_submit():
         by_id = {"neighbourhoods": {n.id: n for n in found["neighbourhoods"]},
-                 "bodies": {b.id: b for b in found["bodies"]}, "proposals": {p.id: p for p in found["proposals"]}}
+                 "bodies": {b.id: b for b in found["bodies"]}, "proposals": {p.id: p for p in found["proposals"]},
+                 "surveys": {s.id: s for s in found["surveys"]}}
         promise = call_service(
             form, services.create_promise, current_user, now(), kind=form.kind.data, title=form.title.data,
             summary=form.summary.data, neighbourhoods=[by_id["neighbourhoods"][i] for i in form.neighbourhoods.data],
             bodies=[by_id["bodies"][i] for i in form.bodies.data],
-            proposals=[by_id["proposals"][i] for i in form.proposals.data], period_start=form.period_start.data,
+            proposals=[by_id["proposals"][i] for i in form.proposals.data],
+            surveys=[by_id["surveys"][i] for i in form.surveys.data], period_start=form.period_start.data,
             period_end=form.period_end.data, report_every_months=form.report_every_months.data)
         if promise is not None:
             return _done(_("The draft has been saved. Add its commitments, then every body signs it."), promise,
@@ -375,18 +399,24 @@ def add_commitment(promise_id: int):
     form = commitment_form(promise, CommitmentForm())
     if form.validate_on_submit():
         bodies = [s.body for s in promise.signatories if s.body_id in set(form.bodies.data)]
+        question_id, option = _survey_choice(form.survey_question_id.data)
         if call_service(form, services.add_commitment, current_user, now(), promise, title=form.title.data,
                         description=form.description.data, bodies=bodies, indicator_kind=form.indicator_kind.data,
                         indicator_label=form.indicator_label.data, due_on=form.due_on.data,
                         baseline=(form.baseline.data or "").strip() or None,
                         target=(form.target.data or "").strip() or None, budget=form.budget.data,
-                        currency=form.currency.data, survey_question_id=form.survey_question_id.data or None) \
-                is not None:
+                        currency=form.currency.data, survey_question_id=question_id, survey_option=option) is not None:
             return _done(_("The commitment has been added."), promise, "add-commitment")
     return _page(promise, 400, commitment=form)
 
 
 def commitment_form(promise: Promise, form: CommitmentForm) -> CommitmentForm:
     form.bodies.choices = [(s.body_id, s.body.name) for s in promise.signatories]
-    form.survey_question_id.choices = [(0, "–")]
+    form.survey_question_id.choices = [("", "–")] + survey_indicator.question_choices(promise.neighbourhood_ids)
     return form
+
+
+def _survey_choice(value: str | None) -> tuple[int | None, int | None]:
+    """"<question id>:<option number>" from the form."""
+    question, _sep, option = (value or "").partition(":")
+    return (int(question), int(option)) if question.isdigit() and option.isdigit() else (None, None)
