@@ -30,7 +30,8 @@ from assembly.promises.models import (
     PromiseSurvey,
     ReportComment,
 )
-from assembly.proposals.models import Proposal
+from assembly.neighbourhoods.models import Body, Neighbourhood
+from assembly.proposals.models import Proposal, ProposalStatus
 
 STATES = {"not_started": _l("Not started"), "in_progress": _l("In progress"), "done": _l("Done"),
           "overdue": _l("Overdue")}
@@ -171,8 +172,6 @@ def series_of(promise: Promise, commitment: Commitment, events: list[CommitmentE
 def choices_for(municipality_id: int) -> dict:
     """What a new promise of a municipality may name: its neighbourhoods, bodies and the accepted
     proposals of its neighbourhoods (the 200 newest)."""
-    from assembly.neighbourhoods.models import Body, Neighbourhood
-    from assembly.proposals.models import ProposalStatus
     hoods = list(db.session.scalars(select(Neighbourhood).where(Neighbourhood.municipality_id == municipality_id)
                                     .order_by(Neighbourhood.slug)))
     bodies = list(db.session.scalars(select(Body).where(Body.municipality_id == municipality_id).order_by(Body.name)))
