@@ -294,7 +294,8 @@ def test_results_page_csv_and_api_after_closing(app, client, clock, site):
         question.options = ["=HYPERLINK(\"http://evil\")", "B", "C"]
         for email in site["residents"]:
             person = db.session.scalar(select(User).where(User.email == email))
-            responses.respond(person, sf.DURING, survey, {str(question.id): 0})
+            responses.respond(person, sf.DURING, survey, {str(question.id): 0,
+                                                          str(survey.questions[1].id): f"Text from {email}"})
         responses.close_survey(survey, sf.CLOSES)
     clock.now = sf.CLOSES + dt.timedelta(hours=1)
     page = client.get(f"{base}/results")
@@ -309,6 +310,17 @@ def test_results_page_csv_and_api_after_closing(app, client, clock, site):
     assert api["questions"][0]["rows"][0]["percent"] == 100.0
     listed = client.get(f"/api/v1/neighbourhoods/{site['slug']}/surveys").get_json()["data"]
     assert [s["id"] for s in listed] == [site["survey"]]
+    # Free texts: hidden until the muhtar publishes one on the moderation page.
+    shown = f"Text from {site['residents'][0]}"
+    assert shown not in body
+    muhtar = app.test_client()
+    login(muhtar, site["muhtar"])
+    listing = muhtar.get(f"{base}/moderation").get_data(as_text=True)
+    key = re.search(r'name="text" value="([0-9a-f]{32})">\s*<button[^>]*value="publish"', listing.split(shown)[1]).group(1)
+    assert muhtar.post(f"{base}/moderation", data={"text": key, "decision": "publish"}).status_code == 303
+    assert muhtar.post(f"{base}/moderation", data={"text": key, "decision": "maybe"}).status_code == 400
+    after = client.get(f"{base}/results").get_data(as_text=True)
+    assert shown in after and f"Text from {site['residents'][1]}" not in after
 
 
 def test_roles_through_http(app, clock, site):
