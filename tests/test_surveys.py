@@ -19,7 +19,7 @@ from assembly.accounts.models import User
 from assembly.surveys.models import Survey, SurveyAnswer, SurveyParticipation, SurveyText
 from tests import factories
 from tests import survey_factories as sf
-from tests.support import committed, login
+from tests.support import committed, counting_statements, login
 
 
 def _participations(survey) -> int:
@@ -372,3 +372,37 @@ def test_the_counters_equal_a_recount(ctx):
     responses.enter_paper(w.muhtar, sf.DURING, w.survey, sf.full_answer(w), neighbourhood_id=None)
     responses.close_survey(w.survey, sf.CLOSES)
     assert [m for m in check_counters() if m.counter.startswith("surveys.")] == []
+
+
+def test_the_list_and_results_pages_cost_the_same_whatever_the_data(app, client, clock, monkeypatch):
+    """A constant number of statements: one more survey, more answers, more groups add none."""
+    monkeypatch.setitem(app.config, "SURVEY_MIN_GROUP", 1)
+    with committed(app):
+        w = sf.world(residents=2, hoods=2)
+        slug, survey_id = w.hood.slug, w.survey.id
+        for person in w.residents:
+            responses.respond(person, sf.DURING, w.survey, sf.full_answer(w))
+        responses.close_survey(w.survey, sf.CLOSES)
+    clock.now = sf.CLOSES + dt.timedelta(hours=1)
+
+    def cost() -> tuple[int, int]:
+        counts = []
+        for path in (f"/n/{slug}/surveys/", f"/n/{slug}/surveys/{survey_id}/results"):
+            with counting_statements(app, transaction_control=False) as statements:
+                assert client.get(path).status_code == 200
+            counts.append(len(statements))
+        return tuple(counts)
+
+    before = cost()
+    with committed(app):
+        survey = db.session.get(Survey, survey_id)
+        hood = survey.neighbourhoods[0]
+        muhtar = db.session.scalar(select(User).where(User.email == w.muhtar.email))
+        for _ in range(5):
+            responses.enter_paper(muhtar, sf.DURING, survey, {str(survey.questions[0].id): 1},
+                                  neighbourhood_id=sorted(survey.neighbourhood_ids)[1])
+        other = services.create_survey(muhtar, sf.BEFORE, hood, title="Second", audience="area", opens_at=sf.OPENS,
+                                       closes_at=sf.CLOSES)
+        services.add_question(muhtar, sf.BEFORE, other, kind="scale", prompt="Safe?")
+        services.publish(muhtar, sf.BEFORE, other)
+    assert cost() == before
