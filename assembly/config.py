@@ -78,6 +78,8 @@ def defaults(instance_path: Path) -> dict:
         "RATELIMIT_WRITE": "30 per minute;300 per hour",
         "RATELIMIT_VOTE": "60 per minute",
         "RATELIMIT_API": "600 per minute",
+        # Printable documents as PDF (about a second of a worker each), per person or address.
+        "RATELIMIT_PDF": "20 per minute;200 per hour",
         "LOAD_DEMO_DATA": True,
         "DEFAULT_TIMEZONE": "UTC",
         "BABEL_DEFAULT_LOCALE": "en",
@@ -132,7 +134,7 @@ _ENV_STRINGS = (
     "RATELIMIT_REGISTER_EMAIL", "RATELIMIT_RESET", "RATELIMIT_RESET_EMAIL", "RATELIMIT_JOIN",
     "RATELIMIT_JOIN_ADDRESS", "RATELIMIT_MUHTAR",
     "MAP_TILE_URL", "MAP_ATTRIBUTION", "RATELIMIT_WRITE", "RATELIMIT_VOTE",
-    "RATELIMIT_API",
+    "RATELIMIT_API", "RATELIMIT_PDF",
 )
 _ENV_INTS = (
     "SMTP_PORT", "LOGIN_SESSION_DAYS", "PASSWORD_RESET_HOURS", "INVITE_CODE_DAYS",

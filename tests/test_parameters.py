@@ -8,6 +8,7 @@ reads a number any other way, and every IntegerField of a form has bounds.
 """
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import inspect
 import io
@@ -33,6 +34,7 @@ from assembly.i18n import format_number
 from assembly.neighbourhoods import invitations
 from assembly.notifications.models import OutboxEmail
 from assembly.proposals import discussion
+from assembly.surveys import services as survey_services
 from assembly.proposals import services as proposals
 from assembly.proposals.models import Comment
 from assembly.proposals.services import ProposalInput
@@ -53,7 +55,10 @@ KNOWN_CONVERTERS = {None, "int", "any", "path"}
 # Pages the `everything` fixture below does not reach (they still get every wrong value, and must not fail).
 NOT_REACHED = {"assemblies.ballots_json": "exists once a ballot is closed",
                "assemblies.result_json": "exists once a ballot is closed",
-               "assemblies.check_count": "exists once a ballot is closed"}
+               "assemblies.check_count": "exists once a ballot is closed",
+               "surveys.results_csv": "exists once a survey is counted",
+               "surveys.series": "exists once a survey asking the series' question is counted",
+               "surveys.answer_by_email": "opens with the link of an e-mail, not a password reset token"}
 
 
 @pytest.fixture
@@ -77,11 +82,16 @@ def everything(app) -> dict:
         reset = re.search(r"/account/reset/([\w-]+)", mail).group(1)
         api_token = token_for(w.staff, w.body)
         promise = promise_factories.published(w, now)
+        survey = survey_services.create_survey(boss, now, w.hood, title="Safety", audience="area",
+                                               opens_at=now + dt.timedelta(days=1), closes_at=now + dt.timedelta(days=9))
+        question = survey_services.add_question(boss, now, survey, kind="scale", prompt="Safe?", series="safe")
+        survey_services.publish(boss, now, survey)
         db.session.commit()
         values = {"slug": w.hood.slug, "code": w.municipality.code, "body_id": w.body.id, "proposal_id": proposal.id,
                   "comment_id": comment.id, "assembly_id": session.id, "reference": case.reference,
                   "service_request_id": case.reference, "batch": batch, "token": reset, "format": "json",
-                  "action": "hide", "promise_id": promise.id, "commitment_id": promise.commitments[0].id,
+                  "action": "hide", "kind": "agenda", "survey_id": survey.id, "question_id": question.id,
+                  "series": "safe", "promise_id": promise.id, "commitment_id": promise.commitments[0].id,
                   "report_id": 1, **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
                                                       "token_id"), 1)}
         return {"values": values, "email": boss.email, "api_token": api_token}

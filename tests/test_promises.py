@@ -356,7 +356,7 @@ def test_the_booklet_pdf_in_each_language(database_url, tmp_path_factory, lang, 
             promise = pr.published(w, NOW)
             promise_id = promise.id
             db.session.commit()
-        response = app.test_client().get(f"/promises/{promise_id}/booklet.pdf?lang={lang}")
+        response = app.test_client().get(f"/promises/{promise_id}/booklet.pdf?language={lang}")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert f"promise-{promise_id}-{lang}.pdf" in response.headers["Content-Disposition"]
     found = pdf_text(response.data)

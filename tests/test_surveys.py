@@ -19,7 +19,7 @@ from assembly.accounts.models import User
 from assembly.surveys.models import Survey, SurveyAnswer, SurveyParticipation, SurveyText
 from tests import factories
 from tests import survey_factories as sf
-from tests.support import committed, login
+from tests.support import committed, counting_statements, login
 
 
 def _participations(survey) -> int:
@@ -294,7 +294,8 @@ def test_results_page_csv_and_api_after_closing(app, client, clock, site):
         question.options = ["=HYPERLINK(\"http://evil\")", "B", "C"]
         for email in site["residents"]:
             person = db.session.scalar(select(User).where(User.email == email))
-            responses.respond(person, sf.DURING, survey, {str(question.id): 0})
+            responses.respond(person, sf.DURING, survey, {str(question.id): 0,
+                                                          str(survey.questions[1].id): f"Text from {email}"})
         responses.close_survey(survey, sf.CLOSES)
     clock.now = sf.CLOSES + dt.timedelta(hours=1)
     page = client.get(f"{base}/results")
@@ -309,6 +310,17 @@ def test_results_page_csv_and_api_after_closing(app, client, clock, site):
     assert api["questions"][0]["rows"][0]["percent"] == 100.0
     listed = client.get(f"/api/v1/neighbourhoods/{site['slug']}/surveys").get_json()["data"]
     assert [s["id"] for s in listed] == [site["survey"]]
+    # Free texts: hidden until the muhtar publishes one on the moderation page.
+    shown = f"Text from {site['residents'][0]}"
+    assert shown not in body
+    muhtar = app.test_client()
+    login(muhtar, site["muhtar"])
+    listing = muhtar.get(f"{base}/moderation").get_data(as_text=True)
+    key = re.search(r'name="text" value="([0-9a-f]{32})">\s*<button[^>]*value="publish"', listing.split(shown)[1]).group(1)
+    assert muhtar.post(f"{base}/moderation", data={"text": key, "decision": "publish"}).status_code == 303
+    assert muhtar.post(f"{base}/moderation", data={"text": key, "decision": "maybe"}).status_code == 400
+    after = client.get(f"{base}/results").get_data(as_text=True)
+    assert shown in after and f"Text from {site['residents'][1]}" not in after
 
 
 def test_roles_through_http(app, clock, site):
@@ -360,3 +372,37 @@ def test_the_counters_equal_a_recount(ctx):
     responses.enter_paper(w.muhtar, sf.DURING, w.survey, sf.full_answer(w), neighbourhood_id=None)
     responses.close_survey(w.survey, sf.CLOSES)
     assert [m for m in check_counters() if m.counter.startswith("surveys.")] == []
+
+
+def test_the_list_and_results_pages_cost_the_same_whatever_the_data(app, client, clock, monkeypatch):
+    """A constant number of statements: one more survey, more answers, more groups add none."""
+    monkeypatch.setitem(app.config, "SURVEY_MIN_GROUP", 1)
+    with committed(app):
+        w = sf.world(residents=2, hoods=2)
+        slug, survey_id = w.hood.slug, w.survey.id
+        for person in w.residents:
+            responses.respond(person, sf.DURING, w.survey, sf.full_answer(w))
+        responses.close_survey(w.survey, sf.CLOSES)
+    clock.now = sf.CLOSES + dt.timedelta(hours=1)
+
+    def cost() -> tuple[int, int]:
+        counts = []
+        for path in (f"/n/{slug}/surveys/", f"/n/{slug}/surveys/{survey_id}/results"):
+            with counting_statements(app, transaction_control=False) as statements:
+                assert client.get(path).status_code == 200
+            counts.append(len(statements))
+        return tuple(counts)
+
+    before = cost()
+    with committed(app):
+        survey = db.session.get(Survey, survey_id)
+        hood = survey.neighbourhoods[0]
+        muhtar = db.session.scalar(select(User).where(User.email == w.muhtar.email))
+        for _ in range(5):
+            responses.enter_paper(muhtar, sf.DURING, survey, {str(survey.questions[0].id): 1},
+                                  neighbourhood_id=sorted(survey.neighbourhood_ids)[1])
+        other = services.create_survey(muhtar, sf.BEFORE, hood, title="Second", audience="area", opens_at=sf.OPENS,
+                                       closes_at=sf.CLOSES)
+        services.add_question(muhtar, sf.BEFORE, other, kind="scale", prompt="Safe?")
+        services.publish(muhtar, sf.BEFORE, other)
+    assert cost() == before

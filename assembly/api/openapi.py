@@ -219,7 +219,7 @@ def _paths() -> dict:
             **PUBLIC, "operationId": "listSurveys", "tags": ["Surveys"],
             "summary": "The published surveys of a neighbourhood, newest closing first (at most 100).",
             "parameters": [{"name": "slug", "in": "path", "required": True, "description": "The neighbourhood's slug.",
-                            "schema": {"type": "string"}}],
+                            "schema": {"type": "string", "pattern": "^[a-z0-9-]{1,60}$"}}],
             "responses": {"200": _json("The surveys.", schemas.SurveyList),
                           "404": _json("No neighbourhood with this slug.", schemas.Error), **_errors("429")},
         }},

@@ -10,6 +10,7 @@ from assembly.cases import wording
 from assembly.cases.models import ApiToken, Case, CaseEvent
 from assembly.i18n import current_locale, localized_name
 from assembly.neighbourhoods.models import Body, Category
+from assembly.surveys.services import shown_status
 from assembly.urls import external_url
 
 
@@ -94,7 +95,6 @@ def event(event_: CaseEvent) -> dict:
 # --- surveys ----------------------------------------------------------------------------------------
 
 def _survey_fields(survey_, slug: str, now: dt.datetime) -> dict:
-    from assembly.surveys.services import shown_status  # noqa: PLC0415 - keeps the API's imports of surveys here
     return {"id": survey_.id, "title": survey_.title, "status": shown_status(survey_, now),
             "audience": survey_.audience, "opens_at": survey_.opens_at, "closes_at": survey_.closes_at,
             "counted": survey_.closed_at is not None,

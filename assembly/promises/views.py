@@ -188,7 +188,9 @@ def show(promise_id: int):
 # --- the booklet --------------------------------------------------------------------------------------
 
 def _booklet_locale(promise: Promise) -> str:
-    asked = request.args.get("lang")
+    """The booklet's language: the promise's (its neighbourhood's), unless `?language=` asks for
+    another one (as for the other printed documents, docs/paper.md)."""
+    asked = request.args.get("language")
     return asked if asked in LOCALES else promise.locale
 
 
@@ -212,6 +214,7 @@ def booklet(promise_id: int):
 
 
 @bp.route("/promises/<int:promise_id>/booklet.pdf")
+@limiter.limit(lambda: current_app.config["RATELIMIT_PDF"], key_func=person_key)  # a PDF costs a worker a second
 def booklet_pdf(promise_id: int):
     promise = _promise(promise_id)
     locale = _booklet_locale(promise)

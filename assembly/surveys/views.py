@@ -356,32 +356,27 @@ def results_csv(slug: str, survey_id: int):
         "Content-Disposition": f'attachment; filename="{slug}-survey-{survey.id}-results.csv"'})
 
 
-@bp.route("/<int:survey_id>/moderation")
-@login_required
-def moderation(slug: str, survey_id: int):
-    neighbourhood, survey = _load(survey_id)
-    require("moderate_survey", survey)
-    texts = results.texts_to_moderate(current_user, survey)
-    return render_template("surveys/moderation.html", neighbourhood=neighbourhood, survey=survey, texts=texts,
-                           questions={q.id: q for q in survey.questions}, button=ButtonForm())
-
-
-@bp.route("/<int:survey_id>/moderation", methods=["POST"])
+@bp.route("/<int:survey_id>/moderation", methods=["GET", "POST"])
 @login_required
 @limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"], key_func=person_key)
-def moderate(slug: str, survey_id: int):
+def moderation(slug: str, survey_id: int):
+    """The free texts of a closed survey, each published or kept hidden by a muhtar."""
     neighbourhood, survey = _load(survey_id)
     require("moderate_survey", survey)
-    text_id = request.form.get("text", "")
-    decision = request.form.get("decision")
-    if not ButtonForm().validate_on_submit() or decision not in ("publish", "reject") or len(text_id) != 32:
-        abort(400)
-    if call_service(None, results.moderate_text, current_user, now(), survey, text_id,
-                    decision == "publish") is not None:
+    if request.method == "POST":
+        text_id = request.form.get("text", "")
+        decision = request.form.get("decision")
+        if not ButtonForm().validate_on_submit() or decision not in ("publish", "reject") or len(text_id) != 32:
+            abort(400)
+        if call_service(None, results.moderate_text, current_user, now(), survey, text_id,
+                        decision == "publish") is None:
+            abort(400)
         flash(_("The answer has been published.") if decision == "publish" else _("The answer will not be shown."),
               "success")
         return redirect(url_for(".moderation", slug=slug, survey_id=survey.id), 303)
-    abort(400)
+    texts = results.texts_to_moderate(current_user, survey)
+    return render_template("surveys/moderation.html", neighbourhood=neighbourhood, survey=survey, texts=texts,
+                           questions={q.id: q for q in survey.questions}, button=ButtonForm())
 
 
 @bp.route("/series/<series>")
