@@ -196,7 +196,7 @@ def urls(app, world: dict) -> list[str]:
         "code": [world["code"]], "reference": [world.get("reference", "NONE-2030-0001")],
         "service_request_id": [world.get("reference", "NONE-2030-0001")], "format": ["json", "xml"],
         "token": ["not-a-token"], "batch": ["not-a-batch"], "survey_id": [world["survey"]],
-        "series": ["least-safe"], "promise_id": [1], "commitment_id": [1],
+        "series": ["least-safe"], "kind": ["agenda", "results", "minutes"], "promise_id": [1], "commitment_id": [1],
     }
     found = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

@@ -143,6 +143,7 @@ class CommitmentForm(FlaskForm):
     baseline = StringField(_l("Baseline"), validators=[Optional(), Length(max=30)])
     target = StringField(_l("Target"), validators=[Optional(), Length(max=30)])
     due_on = DayField(_l("Due"), validators=[InputRequired(_l("This field is required."))])
-    budget = IntegerField(_l("Budget"), validators=[Optional(), NumberRange(0, 10 ** 15)])
+    budget = StringField(_l("Budget"), validators=[Optional(), Length(max=20)],
+                         description=_l("A whole amount, without separators."))
     currency = StringField(_l("Currency"), validators=[Optional(), Length(max=3)],
                            description=_l("Three letters, e.g. SEK, TRY or IRR."))

@@ -8,7 +8,7 @@ import datetime as dt
 import enum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
@@ -209,7 +209,7 @@ class Commitment(Base):
     current_value: Mapped[float | None] = mapped_column(Float)
     progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     due_on: Mapped[dt.date] = mapped_column(Date)
-    budget: Mapped[int | None] = mapped_column(Integer)  # whole units of the currency
+    budget: Mapped[int | None] = mapped_column(BigInteger)  # whole units of the currency (rials run to 10^11)
     currency: Mapped[str | None] = mapped_column(String(3))
     done_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime]

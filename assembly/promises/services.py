@@ -237,7 +237,7 @@ def add_commitment(actor, now: dt.datetime, promise: Promise, *, title: str, des
         survey_question_id = survey_option = None
         baseline_value = indicator_value(indicator_kind, baseline, "baseline")
         target_value = indicator_value(indicator_kind, target, "target")
-    if budget is not None and (budget < 0 or budget > 10 ** 15):
+    if budget is not None and (isinstance(budget, bool) or budget < 0 or budget > 10 ** 15):
         raise ValidationFailed(_("Give the budget as a whole amount, 0 or more."), "budget")
     currency = (currency or "").strip().upper() or None
     if budget is not None and (currency is None or not re.fullmatch(r"[A-Z]{3}", currency)):

@@ -18,7 +18,8 @@ from assembly.db import db
 from assembly.extensions import limiter
 from assembly.errors import NotFound
 from assembly.forms import ButtonForm
-from assembly.i18n import format_date, format_number, format_percent, use_place
+from assembly.i18n import format_date, format_number, format_percent, latin_digits, use_place
+from assembly.params import MAX_ID, parse_int
 from assembly.neighbourhoods import context
 from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.i18n import localized_name
@@ -41,6 +42,9 @@ from assembly.web import call_service, now, require
 
 bp = Blueprint("promises", __name__)
 bp.url_value_preprocessor(context.from_url)
+
+
+MAX_BUDGET = 10 ** 15
 
 
 def _write_limit():
@@ -403,11 +407,15 @@ def add_commitment(promise_id: int):
     if form.validate_on_submit():
         bodies = [s.body for s in promise.signatories if s.body_id in set(form.bodies.data)]
         question_id, option = _survey_choice(form.survey_question_id.data)
+        budget = parse_int(latin_digits((form.budget.data or "").strip()), 0, MAX_BUDGET) if form.budget.data else None
+        if form.budget.data and budget is None:
+            form.budget.errors = [_("Give the budget as a whole amount, 0 or more.")]
+            return _page(promise, 400, commitment=form)
         if call_service(form, services.add_commitment, current_user, now(), promise, title=form.title.data,
                         description=form.description.data, bodies=bodies, indicator_kind=form.indicator_kind.data,
                         indicator_label=form.indicator_label.data, due_on=form.due_on.data,
                         baseline=(form.baseline.data or "").strip() or None,
-                        target=(form.target.data or "").strip() or None, budget=form.budget.data,
+                        target=(form.target.data or "").strip() or None, budget=budget,
                         currency=form.currency.data, survey_question_id=question_id, survey_option=option) is not None:
             return _done(_("The commitment has been added."), promise, "add-commitment")
     return _page(promise, 400, commitment=form)
@@ -422,4 +430,4 @@ def commitment_form(promise: Promise, form: CommitmentForm) -> CommitmentForm:
 def _survey_choice(value: str | None) -> tuple[int | None, int | None]:
     """"<question id>:<option number>" from the form."""
     question, _sep, option = (value or "").partition(":")
-    return (int(question), int(option)) if question.isdigit() and option.isdigit() else (None, None)
+    return parse_int(question, 1, MAX_ID), parse_int(option, 0, 1000)

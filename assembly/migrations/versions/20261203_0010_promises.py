@@ -153,7 +153,7 @@ def upgrade() -> None:
     sa.Column('current_value', sa.Float(), nullable=True),
     sa.Column('progress', sa.Integer(), server_default='0', nullable=False),
     sa.Column('due_on', sa.Date(), nullable=False),
-    sa.Column('budget', sa.Integer(), nullable=True),
+    sa.Column('budget', sa.BigInteger(), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=True),
     sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
