@@ -16,7 +16,9 @@ from assembly.demo.assisted import load_assisted
 from assembly.demo.sessions import load_sessions
 from assembly.demo.cases import demo_api_token, load_cases
 from assembly.demo.meetings import load_meetings
+from assembly.demo.promises import load_promises
 from assembly.demo.proposals import BOUNDS, load_proposals
+from assembly.demo.surveys import load_surveys
 from assembly.neighbourhoods import invitations, residents, structure
 
 DEMO_PASSWORD = "demo-assembly-2026"
@@ -196,6 +198,7 @@ def load_demo(now: dt.datetime) -> str:
         for hood in spec.neighbourhoods:
             _load_neighbourhood(admin, people, municipality, hood, spec.locale, now)
     load_meetings(now, DEMO_DOMAIN)
+    load_promises(now)
     token = demo_api_token(now)
     return (f"demo loaded: {len(people.created)} accounts, password {DEMO_PASSWORD!r}; "
             f"admin {_email('admin')}\n"
@@ -223,3 +226,4 @@ def _load_neighbourhood(admin, people: _People, municipality, hood: DemoNeighbou
     load_sessions(neighbourhood, muhtar, now, DEMO_DOMAIN)
     load_cases(neighbourhood, muhtar, now)
     load_assisted(neighbourhood, muhtar, now)
+    load_surveys(neighbourhood, muhtar, now, DEMO_DOMAIN)
