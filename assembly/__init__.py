@@ -78,13 +78,15 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.cases.views import bp as cases_bp
     from assembly.documents.views import bp as documents_bp
     from assembly.extensions import csrf
+    from assembly.meetings.views import bp as meetings_bp
     from assembly.neighbourhoods.views import bp as neighbourhoods_bp
     from assembly.notifications.views import bp as notifications_bp
     from assembly.proposals.views import bp as proposals_bp
     from assembly.surveys.views import bp as surveys_bp
 
     for blueprint in (neighbourhoods_bp, accounts_bp, admin_bp, notifications_bp, proposals_bp, assemblies_bp,
-                      cases_bp, documents_bp, api_v1_bp, open311.bp, case_exchange_bp, surveys_bp):
+                      cases_bp, documents_bp, api_v1_bp, open311.bp, case_exchange_bp, meetings_bp,
+                      surveys_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_v1_bp)  # token-authenticated, no session cookie
     csrf.exempt(open311.bp)

@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, select
 from assembly.assemblies.models import Ballot, Participation
 from assembly.cases.models import Case, CaseEvent
 from assembly.db import db
+from assembly.meetings.models import Meeting, MeetingQuestion, QuestionSupport
 from assembly.neighbourhoods.models import Membership, MembershipRole, MembershipStatus, Neighbourhood
 from assembly.proposals.models import Comment, Proposal, Report, Support
 from assembly.surveys.models import Source, Survey, SurveyAnswer, SurveyParticipation
@@ -64,6 +65,12 @@ def check_counters() -> list[Mismatch]:
          .where(SurveyAnswer.source == Source.PAPER.value).group_by(SurveyAnswer.survey_id)),
         ("ballots.turnout", Ballot, Ballot.turnout,
          select(Participation.ballot_id.label("key"), func.count().label("n")).group_by(Participation.ballot_id)),
+        ("meetings.question_count", Meeting, Meeting.question_count,
+         select(MeetingQuestion.meeting_id.label("key"), func.count().label("n"))
+         .group_by(MeetingQuestion.meeting_id)),
+        ("meeting_questions.support_count", MeetingQuestion, MeetingQuestion.support_count,
+         select(QuestionSupport.question_id.label("key"), func.count().label("n"))
+         .group_by(QuestionSupport.question_id)),
         ("cases.event_count", Case, Case.event_count,
          select(CaseEvent.case_id.label("key"), func.count().label("n")).group_by(CaseEvent.case_id)),
     ]

@@ -4,6 +4,7 @@ from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotPaper
 from assembly.audit.models import AuditEvent
 from assembly.cases.models import ApiToken, Case, CaseEvent, CaseSequence, IdempotentRequest
 from assembly.db import Base
+from assembly.meetings.models import Meeting, MeetingBody, MeetingNeighbourhood, MeetingQuestion, QuestionSupport
 from assembly.neighbourhoods.models import (
     Body,
     BodyStaff,
@@ -37,6 +38,7 @@ __all__ = [
     "ApiToken", "Case", "CaseEvent", "CaseSequence", "IdempotentRequest",
     "AgendaItem", "Assembly", "Ballot", "BallotPaper", "BallotResult", "Participation",
     "Comment", "Follow", "ModerationAction", "Proposal", "ProposalEvent", "ProposalVersion", "Report", "Support",
+    "Meeting", "MeetingBody", "MeetingNeighbourhood", "MeetingQuestion", "QuestionSupport",
     "AuditEvent", "Base", "Body", "BodyStaff", "Category", "InviteCode", "LoginSession",
     "Membership", "Municipality", "Neighbourhood", "Notification", "OutboxEmail",
     "PasswordResetToken", "User",

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import literal, null, select, union_all
+from sqlalchemy import bindparam, literal, null, select, union_all
 
 from assembly.db import db
 from assembly.errors import NotAllowed
@@ -43,6 +43,15 @@ class Residence(NamedTuple):
     verified_at: dt.datetime | None
 
 
+# Memberships and body staff of one user, in one statement built once (asked on most requests).
+_ROLES = union_all(
+    select(Membership.role, Membership.status, Membership.neighbourhood_id, Membership.verified_at).where(
+        Membership.user_id == bindparam("roles_user"),
+        Membership.status.in_([MembershipStatus.VERIFIED.value, MembershipStatus.PENDING.value])),
+    select(literal(_STAFF), literal(_STAFF), BodyStaff.body_id, null()).where(BodyStaff.user_id == bindparam("roles_user")),
+)
+
+
 class Roles:
     """What one user is: loaded once per request, in one statement, when first asked."""
 
@@ -60,12 +69,7 @@ class Roles:
         if api_body_id is not None:  # a body's API token acts as staff of that body only
             self.staff_of = {api_body_id}
             return
-        memberships = select(Membership.role, Membership.status, Membership.neighbourhood_id,
-                             Membership.verified_at).where(
-            Membership.user_id == user.id,
-            Membership.status.in_([MembershipStatus.VERIFIED.value, MembershipStatus.PENDING.value]))
-        staff = select(literal(_STAFF), literal(_STAFF), BodyStaff.body_id, null()).where(BodyStaff.user_id == user.id)
-        for role, status, place_id, verified_at in db.session.execute(union_all(memberships, staff)):
+        for role, status, place_id, verified_at in db.session.execute(_ROLES, {"roles_user": user.id}):
             if role == _STAFF:
                 self.staff_of.add(place_id)
             elif role == MembershipRole.MUHTAR.value and status == MembershipStatus.VERIFIED.value:
@@ -176,6 +180,41 @@ def _comment(roles: Roles, obj: Any) -> bool:
     return _resident_of_object(roles, obj) or _muhtar_of_object(roles, obj)
 
 
+# --- meetings with bodies: the object is a Meeting, or a MeetingQuestion (its `meeting`) ----------
+
+def _meeting_of(obj: Any) -> Any:
+    return getattr(obj, "meeting", None) or obj
+
+
+def _organise_meeting(roles: Roles, obj: Any) -> bool:
+    """Staff of the organising body, or (a meeting of the muhtars) a muhtar of a covered neighbourhood."""
+    meeting = _meeting_of(obj)
+    if not roles.authenticated or meeting is None:
+        return False
+    if meeting.organising_body_id is not None:
+        return meeting.organising_body_id in roles.staff_of
+    return bool(meeting.neighbourhood_ids & roles.muhtar_of)
+
+
+def _create_meeting(roles: Roles, obj: Any) -> bool:
+    return roles.authenticated and bool(roles.muhtar_of or roles.staff_of)
+
+
+def _resident_of_covered(roles: Roles, obj: Any) -> bool:
+    meeting = _meeting_of(obj)
+    return (roles.authenticated and roles.residence is not None and meeting is not None
+            and roles.residence.neighbourhood_id in meeting.neighbourhood_ids)
+
+
+def _answer_meeting_question(roles: Roles, obj: Any) -> bool:
+    """The organiser, or the staff of the body the question was put to (never another body's)."""
+    return _organise_meeting(roles, obj) or (roles.authenticated and getattr(obj, "body_id", None) in roles.staff_of)
+
+
+def _view_meeting(roles: Roles, obj: Any) -> bool:
+    return getattr(obj, "status", None) != "draft" or _organise_meeting(roles, obj)
+
+
 def _survey_neighbourhoods(obj: Any) -> set[int]:
     return set(getattr(obj, "neighbourhood_ids", ()) or ())
 
@@ -241,6 +280,13 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     # body staff
     "act_for_body": _staff_of_body,
     "view_staff_desk": _any_staff,
+    # meetings with bodies
+    "view_meeting": _view_meeting,
+    "create_meeting": _create_meeting,
+    "organise_meeting": _organise_meeting,
+    "ask_meeting_question": _resident_of_covered,
+    "support_meeting_question": _resident_of_covered,
+    "answer_meeting_question": _answer_meeting_question,
     # admin
     "administer": _admin,
     "read_audit_log": _admin,

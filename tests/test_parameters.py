@@ -30,6 +30,9 @@ from assembly import params
 from assembly.accounts import services as accounts
 from assembly.assemblies import services as sessions
 from assembly.db import db
+from assembly.meetings import services as meetings
+from assembly.meetings.models import MeetingStatus
+from assembly.meetings.services import Invitation, MeetingInput
 from assembly.i18n import format_number
 from assembly.neighbourhoods import invitations
 from assembly.notifications.models import OutboxEmail
@@ -80,16 +83,22 @@ def everything(app) -> dict:
         mail = db.session.scalar(select(OutboxEmail.body_text).where(OutboxEmail.body_text.like("%/account/reset/%")))
         reset = re.search(r"/account/reset/([\w-]+)", mail).group(1)
         api_token = token_for(w.staff, w.body)
+        meeting = meetings.create_meeting(boss, now, w.municipality, MeetingInput(
+            title="Huzur", starts_at=now, ends_at=None, place=None, neighbourhood_ids=[w.hood.id],
+            invitations=[Invitation(w.body.id, "Ali Demir")]))
+        meetings.move(boss, now, meeting, MeetingStatus.OPEN)
+        question = meetings.ask(boss, now, meeting, body_id=w.body.id, text="Lambalar?")
         survey = survey_services.create_survey(boss, now, w.hood, title="Safety", audience="area",
                                                opens_at=now + dt.timedelta(days=1), closes_at=now + dt.timedelta(days=9))
-        question = survey_services.add_question(boss, now, survey, kind="scale", prompt="Safe?", series="safe")
+        survey_services.add_question(boss, now, survey, kind="scale", prompt="Safe?", series="safe")
         survey_services.publish(boss, now, survey)
         db.session.commit()
         values = {"slug": w.hood.slug, "code": w.municipality.code, "body_id": w.body.id, "proposal_id": proposal.id,
                   "comment_id": comment.id, "assembly_id": session.id, "reference": case.reference,
                   "service_request_id": case.reference, "batch": batch, "token": reset, "format": "json",
-                  "action": "hide", "kind": "agenda", "survey_id": survey.id, "question_id": question.id,
-                  "series": "safe", **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
+                  "meeting_id": meeting.id, "question_id": question.id, "to": "held",
+                  "action": "hide", "kind": "agenda", "survey_id": survey.id, "series": "safe",
+                  **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
                                                       "token_id"), 1)}
         return {"values": values, "email": boss.email, "api_token": api_token}
 

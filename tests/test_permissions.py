@@ -61,6 +61,15 @@ TABLE: dict[tuple[str, str], str] = {
     ("act_for_body", "body"):                      "NN NN NN NN NN YN NN",
     ("act_for_body", "item sent to the body"):     "NN NN NN NN NN YN NN",
     ("view_staff_desk", "nothing"):                "NN NN NN NN NN YY NN",
+    ("view_meeting", "meeting of the muhtars"):    "YY YY YY YY YY YY YY",
+    ("view_meeting", "draft meeting of the muhtars"): "NN NN NN NN YN NN NN",
+    ("create_meeting", "nothing"):                 "NN NN NN NN YY YY NN",
+    ("organise_meeting", "meeting of the muhtars"): "NN NN NN NN YN NN NN",
+    ("organise_meeting", "meeting of the body"):   "NN NN NN NN NN YN NN",
+    ("ask_meeting_question", "meeting of the muhtars"): "NN NN NN YN NN NN NN",
+    ("ask_meeting_question", "meeting of the body"): "NN NN NN YN NN NN NN",
+    ("support_meeting_question", "question to the body"): "NN NN NN YN NN NN NN",
+    ("answer_meeting_question", "question to the body"): "NN NN NN NN YN YN NN",
     ("administer", "nothing"):                     "NN NN NN NN NN NN YY",
     ("read_audit_log", "nothing"):                 "NN NN NN NN NN NN YY",
     ("appoint_muhtar", "neighbourhood"):           "NN NN NN NN NN NN YY",
@@ -113,6 +122,9 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
     def proposal(author_id=stranger_id, status="open"):
         return Proposal(neighbourhood_id=hood.id, author_id=author_id, status=status, title="T", body="B")
 
+    def meeting(status="open", organising_body_id=None):
+        return SimpleNamespace(status=status, organising_body_id=organising_body_id, neighbourhood_ids={hood.id})
+
     makers = {
         "nothing": lambda: None,
         "neighbourhood": lambda: hood,
@@ -127,6 +139,10 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
         "item sent to the body": lambda: SimpleNamespace(body_id=body.id),
         "survey of the neighbourhood": lambda: SimpleNamespace(neighbourhood_ids={hood.id}, body_id=None),
         "survey with the body": lambda: SimpleNamespace(neighbourhood_ids={hood.id}, body_id=body.id),
+        "meeting of the muhtars": lambda: meeting(),
+        "draft meeting of the muhtars": lambda: meeting(status="draft"),
+        "meeting of the body": lambda: meeting(organising_body_id=body.id),
+        "question to the body": lambda: SimpleNamespace(meeting=meeting(), body_id=body.id),
     }
     return makers[kind]()
 

@@ -34,6 +34,7 @@ from assembly.cases import api_tokens
 from assembly.cases.models import Case
 from assembly.db import db, utcnow
 from assembly.demo import DEMO_PASSWORD
+from assembly.meetings.models import Meeting, MeetingQuestion
 from assembly.neighbourhoods.models import Body, BodyStaff, InviteCode, Membership, Municipality, Neighbourhood
 from assembly.notifications.models import Notification, OutboxEmail
 from assembly.proposals import moderation
@@ -165,6 +166,10 @@ def _contexts(world: dict) -> list[dict]:
     contexts += [{"slug": row.Assembly.neighbourhood.slug, "assembly_id": row.Assembly.id} for row in meetings]
     cases = _first_of_each(scalars(select(Case).order_by(Case.id)), lambda c: c.status)
     contexts += [{"reference": c.reference} for c in cases] + [{"service_request_id": c.reference} for c in cases]
+    held = _first_of_each(scalars(select(Meeting).order_by(Meeting.id)), lambda m: m.status)
+    contexts += [{"meeting_id": m.id} for m in held]
+    asked = _first_of_each(scalars(select(MeetingQuestion).order_by(MeetingQuestion.id)), lambda q: q.follow_up)
+    contexts += [{"meeting_id": q.meeting_id, "question_id": q.id} for q in asked]
     batches = _first_of_each(scalars(select(InviteCode).order_by(InviteCode.id)),
                              lambda c: c.neighbourhood.municipality_id)
     contexts += [{"slug": code.neighbourhood.slug, "batch": code.batch} for code in batches]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from assembly.accounts.models import User
 from assembly.db import Base, intpk, one_of, utcnow
 from assembly.lifecycle import Lifecycle
+from assembly.meetings.models import MeetingQuestion
 from assembly.neighbourhoods.models import Body, Neighbourhood
 from assembly.proposals.models import Proposal
 
@@ -78,12 +79,15 @@ class CaseSequence(Base):
 
 
 class Case(Base):
-    """A forwarded item: an immutable snapshot of the proposal and its vote, at one body."""
+    """A forwarded item at one body: an immutable snapshot of where it came from — a proposal and
+    its vote, or a question asked at a meeting with bodies (exactly one of the two)."""
 
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("reference"),
         UniqueConstraint("proposal_id", "body_id"),
+        UniqueConstraint("meeting_question_id", "body_id"),
+        CheckConstraint("(proposal_id IS NULL) <> (meeting_question_id IS NULL)", name="one_origin"),
         CheckConstraint(one_of("status", CaseStatus), name="status"),
         CheckConstraint("decision IS NULL OR " + one_of("decision", Decision), name="decision"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
@@ -92,12 +96,14 @@ class Case(Base):
         Index("ix_cases_due", "status", "due_at"),
         Index("ix_cases_neighbourhood", "neighbourhood_id", "forwarded_at"),
         Index("ix_cases_proposal_id", "proposal_id"),
+        Index("ix_cases_meeting_question_id", "meeting_question_id"),
         Index("ix_cases_updated", "updated_at", "id"),
     )
 
     id: Mapped[intpk]
     reference: Mapped[str] = mapped_column(String(60))
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="RESTRICT"))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="RESTRICT"))
+    meeting_question_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_questions.id", ondelete="RESTRICT"))
     neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id", ondelete="RESTRICT"))
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="RESTRICT"))
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"))
@@ -126,7 +132,8 @@ class Case(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     event_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    proposal: Mapped[Proposal] = relationship()
+    proposal: Mapped[Proposal | None] = relationship()
+    meeting_question: Mapped[MeetingQuestion | None] = relationship()
     neighbourhood: Mapped[Neighbourhood] = relationship()
     body: Mapped[Body] = relationship()
     forwarded_by: Mapped[User | None] = relationship()

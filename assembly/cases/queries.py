@@ -110,7 +110,7 @@ def overdue_cases(body: Body, now: dt.datetime, limit: int = 100) -> list[Case]:
 def get_by_reference(reference: str) -> Case:
     case = db.session.scalar(
         select(Case).options(joinedload(Case.body), joinedload(Case.neighbourhood), joinedload(Case.proposal),
-                             joinedload(Case.referred_from))
+                             joinedload(Case.meeting_question), joinedload(Case.referred_from))
         .where(Case.reference == normalise_reference(reference)))
     if case is None:
         raise NotFound(_("There is no case with this reference number."))
@@ -126,8 +126,16 @@ def cases_of_proposal(proposal_id: int) -> list[Case]:
                                    .where(Case.proposal_id == proposal_id).order_by(Case.id)))
 
 
+def cases_of_question(question_id: int) -> list[Case]:
+    return list(db.session.scalars(select(Case).options(joinedload(Case.body))
+                                   .where(Case.meeting_question_id == question_id).order_by(Case.id)))
+
+
 def linked_cases(case: Case) -> list[Case]:
-    return [other for other in cases_of_proposal(case.proposal_id) if other.id != case.id]
+    """The other cases of the same origin (a proposal, or a meeting's question)."""
+    same = (cases_of_proposal(case.proposal_id) if case.proposal_id is not None
+            else cases_of_question(case.meeting_question_id))
+    return [other for other in same if other.id != case.id]
 
 
 def other_bodies(case) -> list[tuple[int, str]]:

@@ -24,11 +24,13 @@ from assembly.cases.models import CASE_LIFECYCLE, OPEN_STATUSES, Case, CaseEvent
 from assembly.db import db
 from assembly.errors import InvalidTransition, ValidationFailed
 from assembly.i18n import uses_solar_hijri
-from assembly.neighbourhoods.models import Body
+from assembly.meetings import followers as question_followers
+from assembly.meetings.models import MeetingQuestion
+from assembly.neighbourhoods.models import Body, Category
 from assembly.notifications.services import register_message
 from assembly.proposals import services as proposals
 from assembly.proposals.models import Proposal, ProposalStatus
-from assembly.text import clean_plain
+from assembly.text import clean_plain, render_markdown
 
 C = CaseStatus
 status_label = wording.status_label  # (status, decision, body kind): the words people read
@@ -99,8 +101,12 @@ def _append(case: Case, kind: str, actor, now: dt.datetime, note: str | None = N
     case.updated_at = now
     db.session.add(event)
     db.session.flush()
-    proposals.notify_followers(case.proposal, "case_event", now, reference=case.reference, status=case.status,
-                               decision=case.decision or "", body_kind=case.body.kind)
+    news = {"reference": case.reference, "status": case.status, "decision": case.decision or "",
+            "body_kind": case.body.kind}
+    if case.proposal_id is not None:
+        proposals.notify_followers(case.proposal, "case_event", now, **news)
+    else:  # a case made from a meeting's question: its author and supporters follow it
+        question_followers.notify_followers(case.meeting_question, "case_event", now, title=case.title, **news)
     return event
 
 
@@ -243,6 +249,42 @@ def forward(actor, now: dt.datetime, proposal: Proposal, body: Body, note: str |
     return case
 
 
+QUESTION_TITLE_MAX = 200
+
+
+def forward_question(actor, now: dt.datetime, question: MeetingQuestion, *, category_id: int | None,
+                     answer: str) -> Case:
+    """Make a case at the body a meeting's question was put to, with one action: the question is
+    what was forwarded, the body's answer at the meeting is the covering note, and the case links
+    back to the question (`meeting_question_id`). One case per question and body."""
+    permissions.require(actor, "answer_meeting_question", question)
+    body, neighbourhood = question.body, question.neighbourhood
+    category = db.session.get(Category, category_id) if category_id else None
+    if category is None or category.municipality_id != body.municipality_id:
+        raise ValidationFailed(_("Choose the category of the case."), "category_id")
+    text = question.text
+    title = text if len(text) <= QUESTION_TITLE_MAX else text[:QUESTION_TITLE_MAX - 1] + "…"
+    meeting = question.meeting
+    case = Case(
+        meeting_question_id=question.id, neighbourhood_id=neighbourhood.id, body_id=body.id,
+        category_id=category.id, status=C.FORWARDED.value, title=title, text=text,
+        text_html=render_markdown(text), vote_result={}, note=(answer or "")[:2000] or None,
+        forwarded_by_id=actor.id, forwarded_at=now, due_at=now + dt.timedelta(days=body.answer_days),
+        updated_at=now, event_count=0)
+    try:
+        with db.session.begin_nested():
+            case.reference = _next_reference(neighbourhood, now)
+            db.session.add(case)
+    except IntegrityError:
+        raise ValidationFailed(_("This question has already been forwarded to this body."), "follow_up") from None
+    set_committed_value(case, "body", body)
+    set_committed_value(case, "meeting_question", question)
+    _append(case, "forwarded", actor, now, case.note, body=body.name, meeting=meeting.title,
+            meeting_id=meeting.id, question=question.id)
+    record(actor, "case.forward", case, now, reference=case.reference, body=body.id, meeting_question=question.id)
+    return case
+
+
 def bodies_for(proposal: Proposal) -> list[Body]:
     return list(db.session.scalars(select(Body).where(
         Body.municipality_id == proposal.neighbourhood.municipality_id).order_by(Body.name)))
@@ -314,6 +356,7 @@ def _refer(actor, now: dt.datetime, case: Case, body: Body, note: str | None) ->
     is the size of `Case.note`) becomes its covering note."""
     linked = Case(
         reference=_next_reference(case.neighbourhood, now), proposal_id=case.proposal_id,
+        meeting_question_id=case.meeting_question_id,
         neighbourhood_id=case.neighbourhood_id, body_id=body.id, category_id=case.category_id,
         referred_from_id=case.id, status=C.FORWARDED.value, title=case.title, text=case.text,
         text_html=case.text_html, latitude=case.latitude, longitude=case.longitude, address_text=case.address_text,
@@ -326,6 +369,7 @@ def _refer(actor, now: dt.datetime, case: Case, body: Body, note: str | None) ->
         raise ValidationFailed(_("This item has already been forwarded to this body."), "refer_to") from None
     set_committed_value(linked, "body", body)
     set_committed_value(linked, "proposal", case.proposal)
+    set_committed_value(linked, "meeting_question", case.meeting_question)
     _append(linked, "forwarded", actor, now, note, body=body.name, referred_from=case.reference)
     return linked
 

@@ -14,6 +14,7 @@ from assembly.actors import SystemActor
 from assembly.db import db
 from assembly.demo.sessions import load_sessions
 from assembly.demo.cases import demo_api_token, load_cases
+from assembly.demo.meetings import load_meetings
 from assembly.demo.proposals import BOUNDS, load_proposals
 from assembly.demo.surveys import load_surveys
 from assembly.neighbourhoods import invitations, residents, structure
@@ -194,6 +195,7 @@ def load_demo(now: dt.datetime) -> str:
             structure.appoint_staff(admin, now, bodies[body_slug], people.user(login, name, spec.locale))
         for hood in spec.neighbourhoods:
             _load_neighbourhood(admin, people, municipality, hood, spec.locale, now)
+    load_meetings(now, DEMO_DOMAIN)
     token = demo_api_token(now)
     return (f"demo loaded: {len(people.created)} accounts, password {DEMO_PASSWORD!r}; "
             f"admin {_email('admin')}\n"

@@ -2,7 +2,7 @@
 was answered (sealed until closing, then shuffled into anonymous rows); free texts moderated.
 
 Revision ID: 0009_surveys
-Revises: 0008_perf
+Revises: 0011_meetings
 Create Date: 2026-12-03 06:20:00+00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0009_surveys'
-down_revision = '0008_perf'
+down_revision = '0011_meetings'
 branch_labels = None
 depends_on = None
 
