@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.admin.views import bp as admin_bp
     from assembly.api import errors as api_errors
     from assembly.api import open311
+    from assembly.api import v1_promises  # noqa: F401 - adds the promises' routes to the API blueprint
     from assembly.api.v1 import bp as api_v1_bp
     from assembly.assemblies.views import bp as assemblies_bp
     from assembly.assemblies.views import help_bp
@@ -85,11 +86,13 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.neighbourhoods.views import bp as neighbourhoods_bp
     from assembly.notifications.views import bp as notifications_bp
     from assembly.notifications.views import unsubscribe_one_click
+    from assembly.promises.views import bp as promises_bp
     from assembly.proposals.views import bp as proposals_bp
+    from assembly.surveys.views import bp as surveys_bp
 
     for blueprint in (neighbourhoods_bp, accounts_bp, admin_bp, notifications_bp, proposals_bp, assemblies_bp,
                       assisted_bp, cases_bp, consultations_bp, documents_bp, api_v1_bp, open311.bp, case_exchange_bp,
-                      meetings_bp, help_bp):
+                      meetings_bp, help_bp, promises_bp, surveys_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_v1_bp)  # token-authenticated, no session cookie
     csrf.exempt(open311.bp)
@@ -106,8 +109,10 @@ def _register_commands(app: Flask) -> None:
     from assembly.demo import cli as demo_cli
     from assembly.neighbourhoods import cli as setup_cli
     from assembly.notifications import cli as mail_cli
+    from assembly.promises import cli as promises_cli
     from assembly.sms import cli as sms_cli
+    from assembly.surveys import cli as surveys_cli
 
     for group in (cli.schema, setup_cli.group, demo_cli.group, mail_cli.group, sms_cli.group, assemblies_cli.group,
-                  cases_cli.group, integrity.checks, assemblies_cli.recount):
+                  cases_cli.group, promises_cli.group, integrity.checks, assemblies_cli.recount, surveys_cli.group):
         app.cli.add_command(group)

@@ -103,6 +103,9 @@ def defaults(instance_path: Path) -> dict:
         "INVITE_CODE_DAYS": 60,
         "COMMENT_EDIT_MINUTES": 15,
         "AUTO_HIDE_MIN_REPORTS": 3,
+        # Survey results broken down by group (verified / unverified / paper, per neighbourhood)
+        # hide a group with fewer questionnaires than this.
+        "SURVEY_MIN_GROUP": 10,
         "AUTO_HIDE_REPORT_PERCENT": 2,
         "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "MAP_ATTRIBUTION": "© OpenStreetMap contributors",
@@ -158,6 +161,7 @@ _ENV_INTS = (
     "MAX_CONTENT_LENGTH", "BALLOTS_FILE_MAX_BYTES", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM",
     "COMMENT_EDIT_MINUTES", "AUTO_HIDE_MIN_REPORTS", "TRUSTED_PROXIES", "WEB_CONCURRENCY", "HSTS_MAX_AGE",
     "SMS_QUIET_START", "SMS_QUIET_END", "SMS_CODE_MINUTES", "SMS_CODES_PER_HOUR", "SMS_CODE_MAX_ATTEMPTS",
+    "SURVEY_MIN_GROUP",
 )
 _ENV_DECIMALS = ("AUTO_HIDE_REPORT_PERCENT",)
 _ENV_BOOLS = ("LOAD_DEMO_DATA", "RATELIMIT_ENABLED", "SMTP_STARTTLS", "SQL_ECHO")
@@ -202,6 +206,8 @@ def _check_moderation(config: dict) -> None:
     for old, new in _REPLACED.items():
         if old in config or old in os.environ or f"ASSEMBLY_{old}" in os.environ:
             raise ConfigError(f"{old} was replaced by {new} (see docs/configuration.md)")
+    if config["SURVEY_MIN_GROUP"] < 1:
+        raise ConfigError("SURVEY_MIN_GROUP must be at least 1")
     if config["AUTO_HIDE_MIN_REPORTS"] < 1:
         raise ConfigError("AUTO_HIDE_MIN_REPORTS must be at least 1")
     if not 0 <= config["AUTO_HIDE_REPORT_PERCENT"] <= 100:

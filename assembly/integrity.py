@@ -17,6 +17,7 @@ from assembly.db import db
 from assembly.meetings.models import Meeting, MeetingQuestion, QuestionSupport
 from assembly.neighbourhoods.models import Membership, MembershipRole, MembershipStatus, Neighbourhood
 from assembly.proposals.models import Comment, Proposal, Report, Support
+from assembly.surveys.models import Source, Survey, SurveyAnswer, SurveyParticipation
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,12 @@ def check_counters() -> list[Mismatch]:
         ("comments.report_count", Comment, Comment.report_count,
          select(Report.comment_id.label("key"), func.count().label("n"))
          .where(Report.resolved_at.is_(None), Report.comment_id.is_not(None)).group_by(Report.comment_id)),
+        ("surveys.respondents", Survey, Survey.respondents,
+         select(SurveyParticipation.survey_id.label("key"), func.count().label("n"))
+         .group_by(SurveyParticipation.survey_id)),
+        ("surveys.paper_count", Survey, Survey.paper_count,
+         select(SurveyAnswer.survey_id.label("key"), func.count().label("n"))
+         .where(SurveyAnswer.source == Source.PAPER.value).group_by(SurveyAnswer.survey_id)),
         ("ballots.turnout", Ballot, Ballot.turnout,
          select(Participation.ballot_id.label("key"), func.count().label("n")).group_by(Participation.ballot_id)),
         ("meetings.question_count", Meeting, Meeting.question_count,

@@ -22,6 +22,27 @@ from assembly.neighbourhoods.models import (
     Neighbourhood,
 )
 from assembly.notifications.models import Notification, OutboxEmail
+from assembly.promises.models import (
+    Commitment,
+    CommitmentBody,
+    CommitmentEvent,
+    FollowUpReport,
+    Promise,
+    PromiseBody,
+    PromiseFollow,
+    PromiseNeighbourhood,
+    PromiseProposal,
+    PromiseSurvey,
+    ReportComment,
+)
+from assembly.surveys.models import (
+    Survey,
+    SurveyAnswer,
+    SurveyNeighbourhood,
+    SurveyParticipation,
+    SurveyQuestion,
+    SurveyText,
+)
 from assembly.proposals.models import (
     Comment,
     Follow,
@@ -45,4 +66,7 @@ __all__ = [
     "AuditEvent", "Base", "Body", "BodyStaff", "Category", "InviteCode", "LoginSession",
     "Membership", "Municipality", "Neighbourhood", "Notification", "OutboxEmail",
     "PasswordResetToken", "User", "FormSubmission",
+    "Commitment", "CommitmentBody", "CommitmentEvent", "FollowUpReport", "Promise", "PromiseBody", "PromiseFollow",
+    "PromiseNeighbourhood", "PromiseProposal", "PromiseSurvey", "ReportComment",
+    "Survey", "SurveyAnswer", "SurveyNeighbourhood", "SurveyParticipation", "SurveyQuestion", "SurveyText",
 ]

@@ -153,6 +153,22 @@ def _staff_of_body(roles: Roles, obj: Any) -> bool:
     return roles.authenticated and body_id in roles.staff_of
 
 
+def _staff_of_any_body(roles: Roles, obj: Any) -> bool:
+    """Staff of one of the object's bodies (a promise's signatories, a commitment's responsible
+    bodies): `obj.body_ids`."""
+    return roles.authenticated and bool(set(obj.body_ids) & roles.staff_of)
+
+
+def _muhtar_of_any_neighbourhood(roles: Roles, obj: Any) -> bool:
+    """Muhtar of one of the object's neighbourhoods (a promise's): `obj.neighbourhood_ids`."""
+    return roles.authenticated and bool(set(obj.neighbourhood_ids) & roles.muhtar_of)
+
+
+def _view_promise(roles: Roles, obj: Any) -> bool:
+    # Drafts are seen by the staff of the bodies that write them, and by the muhtars they ask.
+    return obj.public or _staff_of_any_body(roles, obj) or _muhtar_of_any_neighbourhood(roles, obj)
+
+
 def _any_muhtar(roles: Roles, obj: Any) -> bool:
     return bool(roles.muhtar_of)
 
@@ -227,6 +243,33 @@ def _view_meeting(roles: Roles, obj: Any) -> bool:
     return getattr(obj, "status", None) != "draft" or _organise_meeting(roles, obj)
 
 
+def _survey_neighbourhoods(obj: Any) -> set[int]:
+    return set(getattr(obj, "neighbourhood_ids", ()) or ())
+
+
+def _staff_in_municipality(roles: Roles, municipality_id: int | None) -> bool:
+    if not roles.staff_of or municipality_id is None:
+        return False
+    return db.session.scalar(select(Body.id).where(Body.id.in_(roles.staff_of),
+                                                   Body.municipality_id == municipality_id).limit(1)) is not None
+
+
+def _create_survey(roles: Roles, obj: Any) -> bool:
+    # The muhtar of the neighbourhood, or staff of a body of its municipality (who then need a
+    # muhtar to publish: see _survey_muhtar).
+    if not roles.authenticated:
+        return False
+    return _muhtar_of_object(roles, obj) or _staff_in_municipality(roles, getattr(obj, "municipality_id", None))
+
+
+def _survey_muhtar(roles: Roles, obj: Any) -> bool:
+    return roles.authenticated and bool(roles.muhtar_of & _survey_neighbourhoods(obj))
+
+
+def _manage_survey(roles: Roles, obj: Any) -> bool:
+    return _survey_muhtar(roles, obj) or (roles.authenticated and getattr(obj, "body_id", None) in roles.staff_of)
+
+
 RULES: dict[str, Callable[[Roles, Any], bool]] = {
     # everyone
     "view_neighbourhood": _view_public,
@@ -260,6 +303,12 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "view_muhtar_desk": _any_muhtar,
     "assist_residents": _muhtar_of_object,
     "act_on_behalf": _act_on_behalf,
+    # surveys: created by a muhtar, or by body staff together with the muhtars (who publish)
+    "create_survey": _create_survey,
+    "manage_survey": _manage_survey,
+    "publish_survey": _survey_muhtar,
+    "enter_paper_survey": _survey_muhtar,
+    "moderate_survey": _survey_muhtar,
     # body staff
     "act_for_body": _staff_of_body,
     "manage_consultations": _staff_of_body,
@@ -271,6 +320,13 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "ask_meeting_question": _resident_of_covered,
     "support_meeting_question": _resident_of_covered,
     "answer_meeting_question": _answer_meeting_question,
+    # promises and programmes: written and signed by bodies, co-signed and commented by muhtars
+    "view_promise": _view_promise,
+    "create_promise": _any_staff,
+    "manage_promise": _staff_of_any_body,  # a signatory's staff: draft, commitments, reports
+    "record_progress": _staff_of_any_body,  # a responsible body's staff, on that commitment only
+    "cosign_promise": _muhtar_of_any_neighbourhood,
+    "comment_promise": _muhtar_of_any_neighbourhood,
     # admin
     "administer": _admin,
     "read_audit_log": _admin,

@@ -8,6 +8,7 @@ reads a number any other way, and every IntegerField of a form has bounds.
 """
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import inspect
 import io
@@ -39,11 +40,13 @@ from assembly.neighbourhoods import invitations
 from assembly.neighbourhoods.models import Membership
 from assembly.notifications.models import OutboxEmail
 from assembly.proposals import discussion
+from assembly.surveys import services as survey_services
 from assembly.proposals import services as proposals
 from assembly.proposals.models import Comment
 from assembly.proposals.services import ProposalInput
 from tests import assembly_factories as af
 from tests import case_factories as cf
+from tests import promise_factories
 from tests import factories
 from tests.api_support import bearer, token_for
 from tests.assembly_factories import HOUR, OPENS
@@ -59,7 +62,10 @@ KNOWN_CONVERTERS = {None, "int", "any", "path"}
 NOT_REACHED = {"assemblies.ballots_json": "exists once a ballot is closed",
                "assemblies.result_json": "exists once a ballot is closed",
                "assemblies.check_count": "exists once a ballot is closed",
-               "notifications.unsubscribe": "exists for the signed token of an e-mail's unsubscribe link"}
+               "notifications.unsubscribe": "exists for the signed token of an e-mail's unsubscribe link",
+               "surveys.results_csv": "exists once a survey is counted",
+               "surveys.series": "exists once a survey asking the series' question is counted",
+               "surveys.answer_by_email": "opens with the link of an e-mail, not a password reset token"}
 
 
 @pytest.fixture
@@ -92,6 +98,11 @@ def everything(app) -> dict:
         meetings.move(boss, now, meeting, MeetingStatus.OPEN)
         question = meetings.ask(boss, now, meeting, body_id=w.body.id, text="Lambalar?")
         helped = db.session.scalar(select(Membership.id).where(Membership.user_id == w.author.id))
+        promise = promise_factories.published(w, now)
+        survey = survey_services.create_survey(boss, now, w.hood, title="Safety", audience="area",
+                                               opens_at=now + dt.timedelta(days=1), closes_at=now + dt.timedelta(days=9))
+        survey_services.add_question(boss, now, survey, kind="scale", prompt="Safe?", series="safe")
+        survey_services.publish(boss, now, survey)
         db.session.commit()
         values = {"slug": w.hood.slug, "code": w.municipality.code, "body_id": w.body.id, "proposal_id": proposal.id,
                   "comment_id": comment.id, "assembly_id": session.id, "reference": case.reference,
@@ -99,8 +110,9 @@ def everything(app) -> dict:
                   "consultation_id": consultation.id,
                   "document_id": [d.id for d in consultation.documents if d.stored_name][0],
                   "meeting_id": meeting.id, "question_id": question.id, "to": "held",
-                  "action": "hide", "kind": "agenda", "membership_id": helped,
-                  **dict.fromkeys(("item_id", "staff_id", "notification_id", "token_id"), 1)}
+                  "action": "hide", "kind": "agenda", "membership_id": helped, "survey_id": survey.id,
+                  "series": "safe", "promise_id": promise.id, "commitment_id": promise.commitments[0].id,
+                  "report_id": 1, **dict.fromkeys(("item_id", "staff_id", "notification_id", "token_id"), 1)}
         return {"values": values, "email": boss.email, "api_token": api_token}
 
 

@@ -73,6 +73,20 @@ TABLE: dict[tuple[str, str], str] = {
     ("ask_meeting_question", "meeting of the body"): "NN NN NN YN NN NN NN",
     ("support_meeting_question", "question to the body"): "NN NN NN YN NN NN NN",
     ("answer_meeting_question", "question to the body"): "NN NN NN NN YN YN NN",
+    ("create_survey", "neighbourhood"):            "NN NN NN NN YN YN NN",
+    ("manage_survey", "survey of the neighbourhood"): "NN NN NN NN YN NN NN",
+    ("manage_survey", "survey with the body"):     "NN NN NN NN YN YN NN",
+    ("publish_survey", "survey with the body"):    "NN NN NN NN YN NN NN",
+    ("enter_paper_survey", "survey of the neighbourhood"): "NN NN NN NN YN NN NN",
+    ("moderate_survey", "survey of the neighbourhood"): "NN NN NN NN YN NN NN",
+    ("view_promise", "published promise"):         "YY YY YY YY YY YY YY",
+    ("view_promise", "draft promise"):             "NN NN NN NN YN YN NN",
+    ("create_promise", "nothing"):                 "NN NN NN NN NN YY NN",
+    ("manage_promise", "draft promise"):           "NN NN NN NN NN YN NN",
+    ("manage_promise", "published promise"):       "NN NN NN NN NN YN NN",
+    ("record_progress", "commitment of the body"): "NN NN NN NN NN YN NN",
+    ("cosign_promise", "draft promise"):           "NN NN NN NN YN NN NN",
+    ("comment_promise", "published promise"):      "NN NN NN NN YN NN NN",
     ("administer", "nothing"):                     "NN NN NN NN NN NN YY",
     ("read_audit_log", "nothing"):                 "NN NN NN NN NN NN YY",
     ("appoint_muhtar", "neighbourhood"):           "NN NN NN NN NN NN YY",
@@ -150,6 +164,12 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
         "resident's membership": lambda: membership(stranger_id),
         "pending membership": lambda: membership(stranger_id, "pending"),
         "own membership": lambda: membership(actor_id),
+        # a promise for the neighbourhood signed by the body; a commitment the body answers for
+        "published promise": lambda: SimpleNamespace(public=True, body_ids={body.id}, neighbourhood_ids={hood.id}),
+        "draft promise": lambda: SimpleNamespace(public=False, body_ids={body.id}, neighbourhood_ids={hood.id}),
+        "commitment of the body": lambda: SimpleNamespace(body_ids={body.id}),
+        "survey of the neighbourhood": lambda: SimpleNamespace(neighbourhood_ids={hood.id}, body_id=None),
+        "survey with the body": lambda: SimpleNamespace(neighbourhood_ids={hood.id}, body_id=body.id),
     }
     return makers[kind]()
 

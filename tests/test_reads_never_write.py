@@ -38,8 +38,12 @@ from assembly.demo import DEMO_PASSWORD
 from assembly.meetings.models import Meeting, MeetingQuestion
 from assembly.neighbourhoods.models import Body, BodyStaff, InviteCode, Membership, Municipality, Neighbourhood
 from assembly.notifications.models import Notification, OutboxEmail
+from assembly.promises.models import Commitment, Promise
 from assembly.proposals import moderation
 from assembly.proposals.models import Comment, Proposal
+from assembly.surveys import responses as survey_responses
+from assembly.surveys import results as survey_results
+from assembly.surveys.models import Survey
 from tests import assembly_factories as af
 from tests import factories
 from tests.api_support import bearer
@@ -178,6 +182,16 @@ def _contexts(world: dict) -> list[dict]:
                                                                 Membership.status == "verified")
                                        .order_by(Membership.id)), lambda m: m.neighbourhood_id)
     contexts += [{"slug": m.neighbourhood.slug, "membership_id": m.id} for m in residents]
+    contexts += [{"promise_id": promise.id} for promise in scalars(select(Promise).order_by(Promise.id))]
+    commitments = _first_of_each(scalars(select(Commitment).order_by(Commitment.id)), lambda c: c.promise_id)
+    contexts += [{"promise_id": c.promise_id, "commitment_id": c.id} for c in commitments]
+    surveys = _first_of_each(scalars(select(Survey).order_by(Survey.id)), lambda s: (s.status, s.audience))
+    for survey in surveys:
+        slug = survey.neighbourhoods[0].slug
+        contexts += [{"slug": slug, "survey_id": survey.id}, {"survey_id": survey.id},
+                     {"slug": slug, "survey_id": survey.id, "token": survey_responses.email_token(survey, "a@b.se")}]
+    contexts += [{"slug": "jarntorget", "series": key} for key in survey_results.series_keys(
+        db.session.scalar(select(Neighbourhood.id).where(Neighbourhood.slug == "jarntorget")))]
     return contexts
 
 

@@ -36,7 +36,10 @@ from assembly.cases import services as cases
 from assembly.cli import upgrade_database
 from assembly.db import db
 from assembly.neighbourhoods.models import Body, Membership, Neighbourhood
+from assembly.surveys import responses as survey_responses
+from assembly.surveys import services as survey_services
 from tests import assembly_factories as af
+from tests import survey_factories as sf
 from tests import factories
 from tests import proposal_factories as pf
 from tests.assembly_factories import CLOSES, HOUR, OPENS
@@ -103,6 +106,9 @@ class Receipts:
 SECRET_YES_NO = [("yes", "no"), ("no", "yes"), ("yes", "abstain")]
 SECRET_RANKED = [(1, 2), (2, 1), (1, None)]
 OPEN_CONTROL = [("yes",), ("no",), ("abstain",)]
+# Survey questionnaires (single, multiple, scale, ranking, free text), handed out the same way.
+SURVEY_ANSWERS = [(0, [0, 1], 4, [2, 0, 1], "Mer ljus vid torget"), (1, [2], 2, [0, 1, 2], "Färre bilar"),
+                  (2, [3], 5, [1, 2, 0], "Tack för att ni frågar")]
 
 
 def _ranked(session: af.Session, ranks) -> list[list[str]]:
@@ -132,6 +138,11 @@ def build_world(app, monkeypatch, rotate: int) -> dict:
         for session in sessions.values():
             session.voters = voters
             voting.advance(session.assembly, OPENS)
+        survey = survey_services.create_survey(w.muhtar, SETUP, w.hood, title="Trygghet", audience="residents",
+                                               opens_at=OPENS, closes_at=CLOSES)
+        for spec in sf.QUESTIONS:
+            survey_services.add_question(w.muhtar, SETUP, survey, **spec)
+        survey_services.publish(w.muhtar, SETUP, survey)
         codes = {}
         for position, voter in enumerate(voters):
             ballot = (position + rotate) % len(voters)
@@ -144,6 +155,8 @@ def build_world(app, monkeypatch, rotate: int) -> dict:
             voting.cast_vote(voter, at, sessions["secret ranked"].assembly, ranked)
             voting.cast_vote(voter, at, sessions["open control"].assembly,
                              af.yes_no(sessions["open control"], *OPEN_CONTROL[ballot]))
+            survey_responses.respond(voter, at, survey, {str(q.id): answer for q, answer in
+                                                         zip(survey.questions, SURVEY_ANSWERS[ballot])})
         db.session.commit()
         return {
             "slug": w.hood.slug, "code": w.hood.municipality.code, "body": body.id,
@@ -156,6 +169,7 @@ def build_world(app, monkeypatch, rotate: int) -> dict:
             # The muhtar's page for acting in a voter's name (assisted participation).
             "memberships": list(db.session.scalars(select(Membership.id).where(
                 Membership.user_id.in_([v.id for v in voters]), Membership.role == "resident"))),
+            "survey": survey.id,
         }
 
 
@@ -166,6 +180,7 @@ def close_and_forward(app, world: dict) -> None:
         hood = db.session.scalar(select(Neighbourhood).where(Neighbourhood.slug == world["slug"]))
         for assembly_id in world["sessions"].values():
             voting.advance(services.get_assembly(muhtar, hood, assembly_id), CLOSES)
+        assert survey_responses.close_survey(survey_services.get_survey(muhtar, hood, world["survey"]), CLOSES)
         assembly = services.get_assembly(muhtar, hood, world["sessions"]["secret yes/no"])
         accepted = [item.proposal for item in assembly.items if item.outcome == "accepted"]
         assert accepted, "the secret yes/no ballot should accept an item"
@@ -186,7 +201,8 @@ def urls(app, world: dict) -> list[str]:
         "token": ["not-a-token"], "batch": ["not-a-batch"], "kind": ["agenda", "results", "minutes"],
         # No consultation in this world: its pages show only counts (see test_consultation_views).
         "consultation_id": [1], "document_id": [1],
-        "membership_id": world["memberships"],
+        "membership_id": world["memberships"], "survey_id": [world["survey"]], "series": ["least-safe"],
+        "promise_id": [1], "commitment_id": [1],
         # Meetings with bodies hold no ballots: an address that finds none is enough.
         "meeting_id": [1], "question_id": [1],
     }
@@ -211,6 +227,8 @@ _VOLATILE = [
     (re.compile(r'("csrf_token":\s*")[^"]*(")'), r"\1CSRF\2"),
     # A fresh one-time token in every form that must be stored once (assembly.submissions).
     (re.compile(r'(name="form_token"[^>]*value=")[^"]*(")'), r"\1TOKEN\2"),
+    # A free-text survey answer's key is drawn at random when the survey closes (in both worlds).
+    (re.compile(r'(name="text" value=")[0-9a-f]{32}(")'), r"\1KEY\2"),
 ]
 
 
@@ -234,8 +252,10 @@ def crawl(app, world: dict, clock: af.Clock, at: dt.datetime,
         client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
         for url in urls(app, world):
             response = client.get(url)
-            seen[role, url] = (response.status_code, response.mimetype,
-                               normalised(response.get_data(as_text=True)))
+            # A PDF is printed from an HTML page of the same address that is crawled too (its bytes
+            # carry the moment it was made): its status and type are compared, not its bytes.
+            body = "" if response.mimetype == "application/pdf" else normalised(response.get_data(as_text=True))
+            seen[role, url] = (response.status_code, response.mimetype, body)
     return seen
 
 
@@ -271,6 +291,12 @@ def test_no_page_links_a_voter_to_a_secret_ballot(backend, tmp_path, monkeypatch
     assert "Alice Voter" in first["closed", "muhtar", f"{secret}/attendance.csv"][2]
     assert first["voting", "voter", secret][0] == 200 and "You have voted." in first["voting", "voter", secret][2]
     assert f"/cases/{worlds[0]['reference']}" in {url for _, _, url in first}
+    # The survey's pages were reached, its results counted (3 questionnaires) and its texts moderable.
+    survey = f"/n/moda/surveys/{worlds[0]['survey']}"
+    assert first["voting", "voter", survey][0] == 200 and "You have answered." in first["voting", "voter", survey][2]
+    assert first["closed", "anonymous", f"{survey}/results"][0] == 200
+    assert "Färre bilar" in first["closed", "muhtar", f"{survey}/moderation"][2]
+    assert first["closed", "anonymous", f"/api/v1/surveys/{worlds[0]['survey']}"][0] == 200
     assert sum(status == 200 for status, _, _ in first.values()) > 100
     assert not [key for key, (status, _, _) in first.items() if status >= 500]
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from assembly.api import idempotency, schemas
+from assembly.api import promise_schemas as promise
 from assembly.cases import events
 from assembly.params import MAX_ID
 
@@ -50,9 +51,11 @@ Open311 errors use the Open311 format: `[{"code": 404, "description": "..."}]` o
 ANSWERS: tuple[type[BaseModel], ...] = (
     schemas.Error, schemas.BodyResponse, schemas.CasePage, schemas.CaseResponse, schemas.EventResponse,
     schemas.Open311Discovery, schemas.Open311Services, schemas.Open311Requests, schemas.Open311OneRequest,
-    schemas.Open311Errors, schemas.ConsultationList, schemas.ConsultationResponse,
+    schemas.Open311Errors, schemas.ConsultationList, schemas.ConsultationResponse, schemas.SurveyList,
+    schemas.SurveyResponse,
+    promise.PromisePage, promise.PromiseResponse, promise.CommitmentResponse, promise.CommitmentEventResponse,
 )
-REQUESTS: tuple[type[BaseModel], ...] = (schemas.EventInput,)
+REQUESTS: tuple[type[BaseModel], ...] = (schemas.EventInput, promise.ProgressInput)
 
 
 def _components() -> dict:
@@ -84,8 +87,9 @@ ERRORS = {
 }
 
 
-def _errors(*codes: str) -> dict:
-    return {code: _json(ERRORS[code], schemas.Error) for code in codes}
+def _errors(*codes: str, **texts: str) -> dict:
+    """Error answers; `texts` (e.g. e404="…") word a code for this operation."""
+    return {code: _json(texts.get(f"e{code}", ERRORS.get(code, "")), schemas.Error) for code in codes}
 
 
 def _open311(description: str, model: type[BaseModel]) -> dict:
@@ -123,6 +127,55 @@ IDEMPOTENCY_KEY = {
     "description": "A new unique key per request (e.g. a UUID); reuse it only to retry the same request.",
     "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH, "pattern": "^[!-~]+$"}}
 PUBLIC = {"security": []}
+PROMISE_ID = {"name": "promise_id", "in": "path", "required": True, "description": "The promise's id.",
+              "schema": {"type": "integer", "minimum": 1}}
+COMMITMENT_ID = {"name": "commitment_id", "in": "path", "required": True, "description": "The commitment's id.",
+                 "schema": {"type": "integer", "minimum": 1}}
+NO_PROMISE = "No such promise or commitment (or it is another body's draft)."
+
+
+def _promise_paths() -> dict:
+    return {
+        "/api/v1/promises": {"get": {
+            "operationId": "listPromises", "tags": ["Promises"],
+            "summary": "The promises and programmes your body gives (drafts too), ordered by id.",
+            "parameters": _query(promise.PromiseListQuery),
+            "responses": {"200": _json("One page of promises.", promise.PromisePage), **_errors("401", "422", "429")},
+        }},
+        "/api/v1/promises/{promise_id}": {"get": {
+            "operationId": "getPromise", "tags": ["Promises"],
+            "summary": "A published promise (or a draft of your body) with its commitments.",
+            "parameters": [PROMISE_ID],
+            "responses": {"200": _json("The promise.", promise.PromiseResponse),
+                          **_errors("401", "404", "429", e404=NO_PROMISE)},
+        }},
+        "/api/v1/promises/{promise_id}/commitments/{commitment_id}": {"get": {
+            "operationId": "getCommitment", "tags": ["Promises"],
+            "summary": "One commitment with its hash-chained progress timeline.",
+            "parameters": [PROMISE_ID, COMMITMENT_ID],
+            "responses": {"200": _json("The commitment.", promise.CommitmentResponse),
+                          **_errors("401", "404", "429", e404=NO_PROMISE)},
+        }},
+        "/api/v1/promises/{promise_id}/commitments/{commitment_id}/progress": {"post": {
+            "operationId": "recordProgress", "tags": ["Promises"],
+            "summary": "Record progress on a commitment your body is responsible for.",
+            "description": "Only a responsible body of the commitment may record (403 otherwise), on a published "
+                           "promise, while the commitment is not done; percent never goes down, 100 means done.",
+            "parameters": [PROMISE_ID, COMMITMENT_ID, IDEMPOTENCY_KEY],
+            "requestBody": {"required": True,
+                            "content": {"application/json": {"schema": _ref(promise.ProgressInput)}}},
+            "responses": {
+                "201": _json("The new timeline event (or, for a retry, the stored answer of the first request).",
+                             promise.CommitmentEventResponse,
+                             headers={"Idempotent-Replayed": {"description": "true when this is a stored answer.",
+                                                              "schema": {"type": "string", "enum": ["true"]}}}),
+                **_errors("400", "401", "403", "404", "409", "413", "422", "429", e404=NO_PROMISE,
+                          e403="Your body is not responsible for this commitment.",
+                          e409="The promise is not published, or the commitment is done (code "
+                               "invalid_transition)."),
+            },
+        }},
+    }
 
 
 def _paths() -> dict:
@@ -182,6 +235,26 @@ def _paths() -> dict:
             "responses": {"200": _json("The consultation.", schemas.ConsultationResponse),
                           "404": _json("There is no such consultation.", schemas.Error), **_errors("429")},
         }},
+        "/api/v1/neighbourhoods/{slug}/surveys": {"get": {
+            **PUBLIC, "operationId": "listSurveys", "tags": ["Surveys"],
+            "summary": "The published surveys of a neighbourhood, newest closing first (at most 100).",
+            "parameters": [{"name": "slug", "in": "path", "required": True, "description": "The neighbourhood's slug.",
+                            "schema": {"type": "string", "pattern": "^[a-z0-9-]{1,60}$"}}],
+            "responses": {"200": _json("The surveys.", schemas.SurveyList),
+                          "404": _json("No neighbourhood with this slug.", schemas.Error), **_errors("429")},
+        }},
+        "/api/v1/surveys/{survey_id}": {"get": {
+            **PUBLIC, "operationId": "getSurvey", "tags": ["Surveys"],
+            "summary": "A published survey with its questions and, once counted, its aggregated results.",
+            "description": "Counts and percentages per option, for everyone and per group (verified residents, "
+                           "not verified, paper, neighbourhood); a group smaller than the server's "
+                           "SURVEY_MIN_GROUP has only its size. Never a single questionnaire; free texts only "
+                           "once a muhtar has published them.",
+            "parameters": [{"name": "survey_id", "in": "path", "required": True, "description": "The survey's id.",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}],
+            "responses": {"200": _json("The survey.", schemas.SurveyResponse),
+                          "404": _json("No published survey with this id.", schemas.Error), **_errors("429")},
+        }},
         "/open311/v2/discovery.{format}": {"get": {
             **PUBLIC, "operationId": "open311Discovery", "tags": ["Open311"], "summary": "Open311 service discovery.",
             "parameters": [FORMAT],
@@ -214,6 +287,7 @@ def _paths() -> dict:
             "responses": {"200": _open311("The service request.", schemas.Open311OneRequest),
                           **_open311_errors("404", "429")},
         }},
+        **_promise_paths(),
     }
 
 
@@ -226,7 +300,9 @@ def _document() -> dict:
         "servers": [{"url": "/"}],
         "tags": [{"name": "API", "description": "For bodies, with a token of the body."},
                  {"name": "Consultations", "description": "Public and read only, no token."},
-                 {"name": "Open311", "description": "GeoReport v2, public and read only."}],
+                 {"name": "Promises", "description": "Citizen promises and programmes, with a token of a body."},
+                 {"name": "Open311", "description": "GeoReport v2, public and read only."},
+                 {"name": "Surveys", "description": "Surveys and their aggregated results, public and read only."}],
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                                       "description": "An API token of your body."}},

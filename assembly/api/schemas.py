@@ -160,6 +160,72 @@ class EventResponse(Answer):
     data: Event
 
 
+# --- surveys (public, aggregated results only) ----------------------------------------------------
+
+SURVEY_STATES = ("scheduled", "open", "closed")
+QUESTION_KINDS = ("single", "multiple", "scale", "ranking", "text")
+
+
+class SurveyOption(Answer):
+    option: str = Field(description="The option's text (for a 1–5 scale: the number).")
+    count: int = Field(description="Answers choosing it; for a ranking, how often it was ranked first.")
+    percent: float = Field(description="Of the people who answered the question, one decimal.")
+    mean_rank: float | None = Field(None, description="Ranking only: its average place (1 = first).")
+
+
+class SurveyGroup(Answer):
+    key: str = Field(examples=["verified", "unverified", "paper", "neighbourhood:jarntorget"])
+    hidden: bool = Field(description="True when the group is smaller than the server's SURVEY_MIN_GROUP: "
+                                     "then only its size is given.")
+    questionnaires: int
+    answered: int | None = None
+    rows: list[SurveyOption] | None = None
+    mean: float | None = None
+
+
+class SurveyQuestion(Answer):
+    id: int
+    position: int
+    kind: Literal[QUESTION_KINDS]  # type: ignore[valid-type]
+    prompt: str
+    series: str | None = Field(None, description="The same key marks the same question in other surveys.")
+    options: list[str]
+    max_choices: int | None = None
+    answered: int | None = Field(None, description="People who answered it (null until the survey is counted).")
+    rows: list[SurveyOption] | None = None
+    mean: float | None = Field(None, description="1–5 scale only: the average.")
+    groups: list[SurveyGroup] = Field(default_factory=list)
+    texts: list[str] = Field(default_factory=list, description="Free texts published by the muhtar.")
+
+
+class SurveySummary(Answer):
+    id: int
+    title: str
+    status: Literal[SURVEY_STATES]  # type: ignore[valid-type]
+    audience: Literal["residents", "area"]
+    opens_at: Timestamp
+    closes_at: Timestamp
+    counted: bool = Field(description="True once the survey has closed and its answers are counted.")
+    neighbourhoods: list[str] = Field(description="The slugs of the neighbourhoods asked.")
+    url: str = Field(json_schema_extra={"format": "uri"})
+
+
+class Survey(SurveySummary):
+    description: str
+    respondents_online: int
+    paper_questionnaires: int
+    questionnaires: int | None = Field(None, description="Questionnaires counted (null until counted).")
+    questions: list[SurveyQuestion]
+
+
+class SurveyList(Answer):
+    data: list[SurveySummary]
+
+
+class SurveyResponse(Answer):
+    data: Survey
+
+
 class ErrorDetail(Answer):
     code: str = Field(examples=["invalid_transition"])
     message: str

@@ -10,6 +10,7 @@ from assembly.cases import wording
 from assembly.cases.models import ApiToken, Case, CaseEvent
 from assembly.i18n import current_locale, localized_name
 from assembly.neighbourhoods.models import Body, Category
+from assembly.surveys.services import shown_status
 from assembly.urls import external_url
 
 
@@ -138,3 +139,51 @@ def consultation_with_answers(consultation, rows: list, now: dt.datetime) -> dic
         **_consultation_fields(consultation, now), text=consultation.text, text_html=consultation.text_html,
         documents=[_document(consultation, d) for d in consultation.documents],
         answers=[_answer(row) for row in rows])).dump()
+
+
+# --- surveys ----------------------------------------------------------------------------------------
+
+def _survey_fields(survey_, slug: str, now: dt.datetime) -> dict:
+    return {"id": survey_.id, "title": survey_.title, "status": shown_status(survey_, now),
+            "audience": survey_.audience, "opens_at": survey_.opens_at, "closes_at": survey_.closes_at,
+            "counted": survey_.closed_at is not None,
+            "neighbourhoods": [hood.slug for hood in survey_.neighbourhoods],
+            "url": external_url("surveys.show", slug=slug, survey_id=survey_.id)}
+
+
+def survey_list(surveys, slug: str, now: dt.datetime) -> dict:
+    return schemas.SurveyList(data=[schemas.SurveySummary(**_survey_fields(s, slug, now)) for s in surveys]).dump()
+
+
+def _options(rows) -> list[schemas.SurveyOption] | None:
+    if rows is None:
+        return None
+    return [schemas.SurveyOption(option=row["option"], count=row["count"], percent=float(row["percent"]),
+                                 mean_rank=None if row.get("mean_rank") is None else float(row["mean_rank"]))
+            for row in rows]
+
+
+def _number(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def survey(survey_, results_, now: dt.datetime) -> dict:
+    """A survey with its questions and, once counted, its aggregated results (never a questionnaire)."""
+    slug = survey_.neighbourhoods[0].slug
+    by_question = {r.question.id: r for r in results_.questions} if results_ is not None else {}
+    questions = []
+    for question in survey_.questions:
+        result = by_question.get(question.id)
+        total = result.total if result is not None else {}
+        questions.append(schemas.SurveyQuestion(
+            id=question.id, position=question.position, kind=question.kind, prompt=question.prompt,
+            series=question.series, options=list(question.options), max_choices=question.max_choices,
+            answered=total.get("answered"), rows=_options(total.get("rows")), mean=_number(total.get("mean")),
+            groups=[schemas.SurveyGroup(key=g["key"], hidden=g["hidden"], questionnaires=g["questionnaires"],
+                                        answered=g.get("answered"), rows=_options(g.get("rows")),
+                                        mean=_number(g.get("mean"))) for g in (result.groups if result else [])],
+            texts=list(result.texts) if result else []))
+    return schemas.SurveyResponse(data=schemas.Survey(
+        **_survey_fields(survey_, slug, now), description=survey_.description,
+        respondents_online=survey_.respondents, paper_questionnaires=survey_.paper_count,
+        questionnaires=results_.questionnaires if results_ is not None else None, questions=questions)).dump()

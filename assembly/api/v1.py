@@ -24,14 +24,22 @@ from assembly.extensions import limiter
 from assembly.i18n import ngettext
 from assembly.neighbourhoods.models import Body
 from assembly.params import MAX_ID, parse_int
+from sqlalchemy import select
+
+from assembly.neighbourhoods.models import Neighbourhood
+from assembly.surveys import results as survey_results
+from assembly.surveys import services as survey_services
+from assembly.surveys.models import Survey
 from assembly.web import now
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 register(bp)
 limiter.limit(lambda: current_app.config["RATELIMIT_API"], key_func=auth.rate_limit_key)(bp)
 
-# Consultations are public: anyone may read them, as on the site.
-PUBLIC_ENDPOINTS = frozenset({"api_v1.openapi_document", "api_v1.list_consultations", "api_v1.show_consultation"})
+# Consultations and surveys are public: anyone may read them, as on the site.
+PUBLIC_ENDPOINTS = frozenset({"api_v1.openapi_document", "api_v1.list_consultations", "api_v1.show_consultation",
+                              "api_v1.list_surveys", "api_v1.show_survey"})
+SLUG_RE = re.compile(r"[a-z0-9-]{1,60}")
 REFERENCE_RE = re.compile(r"[A-Za-z0-9-]{1,60}")
 DEFAULT_LIMIT, MAX_LIMIT = schemas.DEFAULT_LIMIT, schemas.MAX_LIMIT
 
@@ -134,6 +142,26 @@ def show_consultation(consultation_id: int) -> Response:
         raise ApiError(404, "not_found", _("There is no such consultation.")) from None
     return jsonify(serialize.consultation_with_answers(consultation, consultation_queries.answers(consultation),
                                                        now()))
+
+
+# --- surveys: public, aggregated results only ----------------------------------------------------
+
+@bp.get("/neighbourhoods/<slug>/surveys")
+def list_surveys(slug: str) -> Response:
+    hood = db.session.scalar(select(Neighbourhood).where(Neighbourhood.slug == slug)) if SLUG_RE.fullmatch(slug) \
+        else None
+    if hood is None:
+        raise ApiError(404, "not_found", _("There is no such neighbourhood."))
+    shown = [s for s in survey_services.list_surveys(None, hood) if s.status != "draft"]
+    return jsonify(serialize.survey_list(shown, hood.slug, now()))
+
+
+@bp.get("/surveys/<int:survey_id>")
+def show_survey(survey_id: int) -> Response:
+    found = db.session.get(Survey, survey_id)
+    if found is None or found.status == "draft":
+        raise ApiError(404, "not_found", _("There is no such survey."))
+    return jsonify(serialize.survey(found, survey_results.survey_results(found), now()))
 
 
 # --- parameters ------------------------------------------------------------------------------------

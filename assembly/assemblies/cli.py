@@ -14,6 +14,7 @@ from assembly.assemblies.services import due_assemblies
 from assembly.assemblies.voting import advance
 from assembly.db import db, utcnow
 from assembly.scheduling import exclusive
+from assembly.surveys.cli import tick_surveys
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,12 @@ def tick(loop, interval):
     """Open and close voting windows that are due and count closed ballots (run every
     minute from cron, or with --loop; safe on several servers at once)."""
     while True:
-        advanced, failed = tick_assemblies(utcnow())
-        if advanced or failed or not loop:
-            click.echo(f"advanced {advanced} sessions, {failed} failed")
+        now = utcnow()
+        advanced, failed = tick_assemblies(now)
+        closed, survey_failed = tick_surveys(now)  # surveys close on the same schedule
+        failed += survey_failed
+        if advanced or failed or closed or not loop:
+            click.echo(f"advanced {advanced} sessions, {failed} failed; closed {closed} surveys")
         if not loop:
             if failed:
                 raise SystemExit(1)

@@ -29,11 +29,15 @@ class EnvelopeError(RuntimeError):
 
 
 @functools.lru_cache(maxsize=64)
-def _ballot_key(master: str, ballot_id: int) -> AESGCM:
-    # Derived once per ballot and process: every vote, and every envelope opened at closing, needs it.
-    key = HKDF(algorithm=SHA256(), length=32, salt=None,
-               info=f"assembly/ballot-seal/v1/{ballot_id}".encode()).derive(master.encode())
+def _derived_key(master: str, info: str) -> AESGCM:
+    # Derived once per ballot (or survey) and process: every vote, and every envelope opened at
+    # closing, needs it.
+    key = HKDF(algorithm=SHA256(), length=32, salt=None, info=info.encode()).derive(master.encode())
     return AESGCM(key)
+
+
+def _ballot_key(master: str, ballot_id: int) -> AESGCM:
+    return _derived_key(master, f"assembly/ballot-seal/v1/{ballot_id}")
 
 
 def _associated_data(ballot_id: int, user_id: int) -> bytes:
@@ -56,20 +60,46 @@ def _encode(vote, size: int) -> bytes:
     return raw + b" " * (size - len(raw))  # JSON ignores trailing white space
 
 
-def seal(master: str, ballot_id: int, user_id: int, vote, size: int) -> bytes:
+def _seal(key: AESGCM, associated: bytes, content, size: int) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
-    sealed = _ballot_key(master, ballot_id).encrypt(nonce, _encode(vote, size), _associated_data(ballot_id, user_id))
-    return VERSION + nonce + sealed
+    return VERSION + nonce + key.encrypt(nonce, _encode(content, size), associated)
 
 
-def unseal(master: str, ballot_id: int, user_id: int, envelope: bytes):
+def _unseal(key: AESGCM, associated: bytes, envelope: bytes):
     envelope = bytes(envelope)
     if envelope[:1] != VERSION:
         raise EnvelopeError("unknown envelope version")
     nonce, sealed = envelope[1:1 + NONCE_BYTES], envelope[1 + NONCE_BYTES:]
     try:
-        plain = _ballot_key(master, ballot_id).decrypt(nonce, sealed, _associated_data(ballot_id, user_id))
+        plain = key.decrypt(nonce, sealed, associated)
     except InvalidTag:
         raise EnvelopeError("an envelope does not open: wrong BALLOT_SEAL_KEY, or changed in the database") \
             from None
     return json.loads(plain)
+
+
+def seal(master: str, ballot_id: int, user_id: int, vote, size: int) -> bytes:
+    return _seal(_ballot_key(master, ballot_id), _associated_data(ballot_id, user_id), vote, size)
+
+
+def unseal(master: str, ballot_id: int, user_id: int, envelope: bytes):
+    return _unseal(_ballot_key(master, ballot_id), _associated_data(ballot_id, user_id), envelope)
+
+
+# Survey answers wait in the same kind of envelope, under a key of their own per survey, bound to
+# the survey and the respondent's identity (an account or a confirmed e-mail address's hash).
+
+def _survey_key(master: str, survey_id: int) -> AESGCM:
+    return _derived_key(master, f"assembly/survey-seal/v1/{survey_id}")
+
+
+def _survey_data(survey_id: int, respondent: str) -> bytes:
+    return f"survey={survey_id};respondent={respondent}".encode()
+
+
+def seal_answers(master: str, survey_id: int, respondent: str, answers, size: int) -> bytes:
+    return _seal(_survey_key(master, survey_id), _survey_data(survey_id, respondent), answers, size)
+
+
+def unseal_answers(master: str, survey_id: int, respondent: str, envelope: bytes):
+    return _unseal(_survey_key(master, survey_id), _survey_data(survey_id, respondent), envelope)

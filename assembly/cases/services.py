@@ -5,18 +5,16 @@ Every public fact of a case is an event; the current status is a cache of the la
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from zoneinfo import ZoneInfo
 
 import jdatetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from assembly import permissions
+from assembly import permissions, timeline
 from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotResult
 from assembly.audit.services import record
 from assembly.cases import events, wording
@@ -35,7 +33,7 @@ from assembly.text import clean_plain, render_markdown
 
 C = CaseStatus
 status_label = wording.status_label  # (status, decision, body kind): the words people read
-GENESIS = "0" * 64
+GENESIS = timeline.GENESIS
 
 # After a decision, what may follow depends on it: an approved item is carried out, a
 # deferred one comes back to the agenda; any other decision ends the case at this body.
@@ -66,35 +64,32 @@ def is_overdue(case: Case, now: dt.datetime) -> bool:
     return case.status in OPEN_STATUSES and now > case.due_at
 
 
-# --- the hash chain -------------------------------------------------------------------------
+# --- the hash chain (the mechanism is `assembly.timeline`) ----------------------------------
 
 def canonical_event(event: CaseEvent, reference: str) -> bytes:
-    content = {
+    return timeline.canonical(_content(event, reference))
+
+
+def _content(event: CaseEvent, reference: str) -> dict:
+    return {
         "case": reference, "seq": event.seq, "kind": event.kind, "status": event.status,
         "actor": event.actor_name, "note": event.note or "", "data": event.data,
         "created_at": event.created_at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds"),
         "prev_hash": event.prev_hash,
     }
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def event_hash(event: CaseEvent, reference: str) -> str:
-    return hashlib.sha256(canonical_event(event, reference)).hexdigest()
+    return timeline.digest(_content(event, reference))
 
 
 def _append(case: Case, kind: str, actor, now: dt.datetime, note: str | None = None, **data) -> CaseEvent:
     """Add the next event. The unique (case, seq) constraint and the conditional counter
     update make two simultaneous writers to one case fail cleanly instead of forking the chain."""
-    seq = db.session.execute(
-        update(Case).where(Case.id == case.id, Case.event_count == case.event_count)
-        .values(event_count=Case.event_count + 1, updated_at=now, status=case.status)
-        .returning(Case.event_count).execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    seq = timeline.claim_seq(case, updated_at=now, status=case.status)
     if seq is None:
         raise InvalidTransition(_("The case was changed in the meantime. Please reload the page."))
-    set_committed_value(case, "event_count", seq)
-    previous = GENESIS if seq == 1 else db.session.scalar(
-        select(CaseEvent.hash).where(CaseEvent.case_id == case.id, CaseEvent.seq == seq - 1))
+    previous = timeline.previous_hash(CaseEvent, CaseEvent.case_id, case.id, seq)
     event = CaseEvent(case_id=case.id, seq=seq, kind=kind, status=case.status, actor_id=getattr(actor, "id", None),
                       actor_name=_actor_name(actor, case), note=note, data=_jsonable(data),
                       created_at=now.astimezone(dt.timezone.utc), prev_hash=previous)
@@ -127,34 +122,13 @@ def _jsonable(data: dict) -> dict:
 def verify_chain(case: Case, events: list[CaseEvent]) -> CaseEvent | int | None:
     """The first event that does not match the chain (an edited, deleted or reordered event),
     or the missing sequence number, or None when the chain is intact."""
-    previous = GENESIS
-    for expected, event in enumerate(events, start=1):
-        if event.seq != expected:
-            return expected
-        if event.prev_hash != previous or event_hash(event, case.reference) != event.hash:
-            return event
-        previous = event.hash
-    if len(events) != case.event_count:
-        return len(events) + 1
-    return None
+    return timeline.verify_chain(events, case.event_count, lambda event: event_hash(event, case.reference))
 
 
 def verify_all(batch: int = 500):
     """Yield (case, problem) for every case whose chain is broken."""
-    last_id = 0
-    while True:
-        cases = list(db.session.scalars(select(Case).where(Case.id > last_id).order_by(Case.id).limit(batch)))
-        if not cases:
-            return
-        events_by_case: dict[int, list[CaseEvent]] = {case.id: [] for case in cases}
-        for event in db.session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(events_by_case))
-                                        .order_by(CaseEvent.case_id, CaseEvent.seq)):
-            events_by_case[event.case_id].append(event)
-        for case in cases:
-            problem = verify_chain(case, events_by_case[case.id])
-            if problem is not None:
-                yield case, problem
-        last_id = cases[-1].id
+    return timeline.verify_all(Case, CaseEvent, CaseEvent.case_id,
+                               lambda event, case: event_hash(event, case.reference), batch)
 
 
 # --- forwarding ---------------------------------------------------------------------------------

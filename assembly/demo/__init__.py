@@ -17,7 +17,9 @@ from assembly.demo.sessions import load_sessions
 from assembly.demo.cases import demo_api_token, load_cases
 from assembly.demo.consultations import load_consultations
 from assembly.demo.meetings import load_meetings
+from assembly.demo.promises import load_promises
 from assembly.demo.proposals import BOUNDS, load_proposals
+from assembly.demo.surveys import load_surveys
 from assembly.neighbourhoods import invitations, residents, structure
 
 DEMO_PASSWORD = "demo-assembly-2026"
@@ -198,6 +200,7 @@ def load_demo(now: dt.datetime) -> str:
             _load_neighbourhood(admin, people, municipality, hood, spec.locale, now)
     load_consultations(now, DEMO_DOMAIN)
     load_meetings(now, DEMO_DOMAIN)
+    load_promises(now)
     token = demo_api_token(now)
     return (f"demo loaded: {len(people.created)} accounts, password {DEMO_PASSWORD!r}; "
             f"admin {_email('admin')}\n"
@@ -225,3 +228,4 @@ def _load_neighbourhood(admin, people: _People, municipality, hood: DemoNeighbou
     load_sessions(neighbourhood, muhtar, now, DEMO_DOMAIN)
     load_cases(neighbourhood, muhtar, now)
     load_assisted(neighbourhood, muhtar, now)
+    load_surveys(neighbourhood, muhtar, now, DEMO_DOMAIN)

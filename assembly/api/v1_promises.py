@@ -1,0 +1,174 @@
+"""The promises part of the JSON API (`/api/v1/promises…`), on the `api.v1` blueprint: promises and
+programmes with their commitments, a commitment's hash-chained timeline, and idempotent progress
+recorded by a responsible body. Registered by `create_app` (documented in docs/api.md and the
+OpenAPI document)."""
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+from flask_babel import gettext as _
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from assembly import permissions
+from assembly.api import auth, idempotency
+from assembly.api import promise_schemas as schemas
+from assembly.api.errors import ApiError, invalid
+from assembly.api.v1 import _json_body, bp
+from assembly.db import db
+from assembly.errors import NotFound
+from assembly.i18n import ngettext
+from assembly.params import MAX_ID, parse_int
+from assembly.promises import queries, services, survey_indicator
+from assembly.promises.models import Commitment, CommitmentEvent, Promise, PromiseBody
+from assembly.urls import external_url
+from assembly.web import now
+
+
+def _promise(promise_id: int) -> Promise:
+    try:
+        promise = queries.get_promise(promise_id)
+    except NotFound:
+        promise = None
+    if promise is None or not permissions.can(auth.current_actor(), "view_promise", promise):
+        raise ApiError(404, "not_found", _("There is no such promise (or it is another body's draft)."))
+    return promise
+
+
+def _commitment(promise: Promise, commitment_id: int) -> Commitment:
+    found = next((c for c in promise.commitments if c.id == commitment_id), None)
+    if found is None:
+        raise ApiError(404, "not_found", _("This promise has no such commitment."))
+    return found
+
+
+def _summary_fields(promise: Promise) -> dict:
+    return {"id": promise.id, "url": external_url("promises.show", promise_id=promise.id), "kind": promise.kind,
+            "status": promise.status, "locale": promise.locale, "title": promise.title,
+            "period_start": promise.period_start, "period_end": promise.period_end,
+            "published_at": promise.published_at, "updated_at": promise.updated_at}
+
+
+def _commitment_fields(promise: Promise, commitment: Commitment) -> dict:
+    today = services.local_today(promise, now())
+    state = queries.state_of(commitment, today)
+    return {
+        "id": commitment.id, "url": external_url("promises.show", promise_id=promise.id, _anchor=f"c{commitment.id}"),
+        "position": commitment.position, "title": commitment.title, "description": commitment.description,
+        "responsible": [row.body.slug for row in commitment.responsible], "indicator": commitment.indicator_kind,
+        "indicator_label": commitment.indicator_label, "survey_question_id": commitment.survey_question_id,
+        "survey_option": commitment.survey_option, "baseline": commitment.baseline, "target": commitment.target,
+        "current_value": _current(promise, commitment),
+        "progress": commitment.progress, "state": state, "overdue": state == "overdue", "due_on": commitment.due_on,
+        "budget": commitment.budget, "currency": commitment.currency, "done_at": commitment.done_at,
+        "updated_at": commitment.updated_at, "event_count": commitment.event_count,
+    }
+
+
+def _current(promise: Promise, commitment: Commitment) -> float | None:
+    if commitment.survey_question_id is None:
+        return commitment.current_value
+    found = survey_indicator.points(promise.neighbourhood_ids, commitment.survey_question_id,
+                                    commitment.survey_option, promise.municipality.timezone)
+    return found[-1][1] if found else commitment.baseline
+
+
+def _event(event: CommitmentEvent, slugs: dict[int, str]) -> schemas.CommitmentEvent:
+    return schemas.CommitmentEvent(seq=event.seq, kind=event.kind, body=slugs.get(event.body_id),
+                                   actor=event.actor_name, note=event.note, data=event.data,
+                                   created_at=event.created_at, prev_hash=event.prev_hash, hash=event.hash)
+
+
+def _slugs(promise: Promise) -> dict[int, str]:
+    return {s.body_id: s.body.slug for s in promise.signatories}
+
+
+@bp.get("/promises")
+def list_promises() -> Response:
+    """The promises the token's body gives (drafts included), by id."""
+    actor = auth.current_actor()
+    problems, limit, after = {}, schemas.DEFAULT_LIMIT, 0
+    if request.args.get("limit") is not None:
+        limit = parse_int(request.args["limit"], 1, schemas.MAX_LIMIT)
+        if limit is None:
+            problems["limit"] = [_("Give a whole number from 1 to %(num)d.", num=schemas.MAX_LIMIT)]
+    if request.args.get("after_id") is not None:
+        after = parse_int(request.args["after_id"], 0, MAX_ID)
+        if after is None:
+            problems["after_id"] = [_("Give the next_after_id of the previous page.")]
+    if problems:
+        raise invalid(problems)
+    found = list(db.session.scalars(
+        select(Promise).where(Promise.id > after, Promise.id.in_(
+            select(PromiseBody.promise_id).where(PromiseBody.body_id == actor.api_body_id)))
+        .order_by(Promise.id).limit(limit + 1)))
+    more = len(found) > limit
+    found = found[:limit]
+    return jsonify(schemas.PromisePage(data=[schemas.PromiseSummary(**_summary_fields(p)) for p in found],
+                                       next_after_id=found[-1].id if more else None).dump())
+
+
+@bp.get("/promises/<int:promise_id>")
+def show_promise(promise_id: int) -> Response:
+    promise = _promise(promise_id)
+    return jsonify(schemas.PromiseResponse(data=schemas.Promise(
+        **_summary_fields(promise), summary=promise.summary,
+        booklet_pdf=external_url("promises.booklet_pdf", promise_id=promise.id),
+        report_dates=services.report_dates(promise),
+        bodies=[schemas.PromiseBody(slug=s.body.slug, name=s.body.name, signed_at=s.signed_at)
+                for s in promise.signatories],
+        neighbourhoods=[schemas.PromiseNeighbourhood(slug=p.neighbourhood.slug,
+                                                     name=p.neighbourhood.name_in(promise.locale),
+                                                     cosigned_at=p.cosigned_at) for p in promise.places],
+        proposals=[p.id for p in queries.proposals_of(promise)],
+        surveys=[s.id for s in queries.surveys_of(promise)],
+        commitments=[schemas.Commitment(**_commitment_fields(promise, c)) for c in promise.commitments])).dump())
+
+
+@bp.get("/promises/<int:promise_id>/commitments/<int:commitment_id>")
+def show_commitment(promise_id: int, commitment_id: int) -> Response:
+    promise = _promise(promise_id)
+    commitment = _commitment(promise, commitment_id)
+    slugs = _slugs(promise)
+    return jsonify(schemas.CommitmentResponse(data=schemas.CommitmentWithEvents(
+        **_commitment_fields(promise, commitment),
+        events=[_event(e, slugs) for e in queries.events_of(commitment)])).dump())
+
+
+@bp.post("/promises/<int:promise_id>/commitments/<int:commitment_id>/progress")
+def record_progress(promise_id: int, commitment_id: int) -> Response:
+    actor = auth.current_actor()
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        raise ApiError(400, "idempotency_key_missing",
+                       _("Send an Idempotency-Key header (for example a new UUID) with every write."))
+    if not idempotency.valid_key(key):
+        raise ApiError(400, "idempotency_key_invalid",
+                       ngettext("An Idempotency-Key has 1 to %(num)s visible ASCII character.",
+                                "An Idempotency-Key has 1 to %(num)s visible ASCII characters.", idempotency.MAX_KEY_LENGTH))
+    promise = _promise(promise_id)
+    commitment = _commitment(promise, commitment_id)
+    payload = _json_body()
+    if not isinstance(payload, dict):
+        raise invalid({"percent": [_("Send a JSON object with at least the field percent.")]})
+    try:
+        given = schemas.ProgressInput.model_validate(payload)
+    except ValidationError as error:
+        problems: dict[str, list[str]] = {}
+        for item in error.errors():
+            name = str(item["loc"][0]) if item["loc"] else "percent"
+            problems.setdefault(name, []).append(_("This value is not valid here."))
+        raise invalid(problems) from None
+
+    def act() -> tuple[int, dict]:
+        event = services.record_progress(actor, now(), commitment, percent=given.percent, value=given.value,
+                                         note=given.note, evidence=given.evidence)
+        return 201, schemas.CommitmentEventResponse(data=_event(event, _slugs(promise))).dump()
+
+    request_hash = idempotency.fingerprint("POST", f"/promises/{promise.id}/commitments/{commitment.id}/progress",
+                                           payload)
+    answer = idempotency.once(actor.api_body_id, key, request_hash, now(), act)
+    response = jsonify(answer.body)
+    response.status_code = answer.status_code
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response

@@ -1,0 +1,1 @@
+"""Citizen promises and neighbourhood programmes (see docs/promises.md)."""
