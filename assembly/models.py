@@ -2,7 +2,7 @@
 from assembly.accounts.models import LoginSession, PasswordResetToken, User
 from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotPaper, BallotResult, Participation
 from assembly.audit.models import AuditEvent
-from assembly.cases.models import ApiToken, Case, CaseEvent, CaseSequence, IdempotentRequest
+from assembly.cases.models import ApiToken, Case, CaseConfirmation, CaseEvent, CaseSequence, IdempotentRequest
 from assembly.db import Base
 from assembly.neighbourhoods.models import (
     Body,
@@ -14,6 +14,7 @@ from assembly.neighbourhoods.models import (
     Neighbourhood,
 )
 from assembly.notifications.models import Notification, OutboxEmail
+from assembly.photos.models import Photo
 from assembly.proposals.models import (
     Comment,
     Follow,
@@ -26,7 +27,7 @@ from assembly.proposals.models import (
 )
 
 __all__ = [
-    "ApiToken", "Case", "CaseEvent", "CaseSequence", "IdempotentRequest",
+    "ApiToken", "Case", "CaseConfirmation", "CaseEvent", "Photo", "CaseSequence", "IdempotentRequest",
     "AgendaItem", "Assembly", "Ballot", "BallotPaper", "BallotResult", "Participation",
     "Comment", "Follow", "ModerationAction", "Proposal", "ProposalEvent", "ProposalVersion", "Report", "Support",
     "AuditEvent", "Base", "Body", "BodyStaff", "Category", "InviteCode", "LoginSession",
