@@ -41,7 +41,7 @@ def answer(actor, now: dt.datetime, case: Case, answer: str, note: str | None = 
         with db.session.begin_nested():
             db.session.add(confirmation)
     except IntegrityError:
-        raise ValidationFailed(_("You have already answered for this case."), "answer") from None
+        raise ValidationFailed(_("You have already answered for this case.")) from None
     if answer == FixAnswer.NO.value:
         services.reopen(actor, now, case, note)
     return confirmation
