@@ -146,7 +146,7 @@ def site(app):
     """A done case, set up and committed outside any request (pages get app contexts of their own)."""
     with committed(app):
         world = cf.world(code="FXD", hood_code="MODA")
-        t0 = factories.now()
+        t0 = factories.now() - dt.timedelta(hours=1)  # done before the pages are asked
         follower = factories.resident(world.hood)
         case = cf.forwarded(world, t0)
         proposals.follow(follower, t0, case.proposal)
