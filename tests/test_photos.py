@@ -187,7 +187,7 @@ def test_the_refusal_is_translated(app, site):
     response = author.post("/n/moda-photos/proposals/new?lang=sv", content_type="multipart/form-data",
                            data=_form(site["category"], files=[("x.jpg", b"not an image")]))
     assert response.status_code == 400
-    assert "“x.jpg” är inte ett foto vi kan läsa" in text(response)
+    assert "”x.jpg” är inte ett foto vi kan läsa" in text(response)
 
 
 def test_photos_can_be_added_while_editing_up_to_the_limit(app, site):
