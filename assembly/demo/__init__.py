@@ -14,6 +14,7 @@ from assembly.actors import SystemActor
 from assembly.db import db
 from assembly.demo.sessions import load_sessions
 from assembly.demo.cases import demo_api_token, load_cases
+from assembly.demo.photos import load_photos
 from assembly.demo.proposals import BOUNDS, load_proposals
 from assembly.neighbourhoods import invitations, residents, structure
 
@@ -219,3 +220,4 @@ def _load_neighbourhood(admin, people: _People, municipality, hood: DemoNeighbou
     load_proposals(neighbourhood, muhtar, now, DEMO_DOMAIN)
     load_sessions(neighbourhood, muhtar, now, DEMO_DOMAIN)
     load_cases(neighbourhood, muhtar, now)
+    load_photos(neighbourhood, muhtar, now)
