@@ -32,7 +32,9 @@ from assembly.db import db
 from assembly.i18n import format_number
 from assembly.neighbourhoods import invitations
 from assembly.notifications.models import OutboxEmail
+from assembly.photos import services as photos
 from assembly.proposals import discussion
+from assembly.proposals import photos as proposal_photos
 from assembly.proposals import services as proposals
 from assembly.proposals.models import Comment
 from assembly.proposals.services import ProposalInput
@@ -41,6 +43,7 @@ from tests import case_factories as cf
 from tests import factories
 from tests.api_support import bearer, token_for
 from tests.assembly_factories import HOUR, OPENS
+from tests.photo_support import jpeg
 from tests.support import login
 from tests.support import text, translated_app, translation
 
@@ -69,6 +72,8 @@ def everything(app) -> dict:
         proposal = proposals.create_proposal(boss, now, w.hood, ProposalInput(
             title="Lamps on the sea side", body="They are broken.", category_id=w.category.id), publish=True)
         comment = discussion.add_comment(boss, now, proposal, "Yes, the street is dark.")
+        [photo] = photos.attach(boss, now, proposal_photos.KIND, proposal,
+                                photos.prepare([photos.Upload("lamp.jpg", jpeg())]))
         session = sessions.create_assembly(boss, now, w.hood, title="Spring assembly")
         batch = invitations.issue_invite_codes(boss, now, w.hood, 1, 30)
         accounts.request_password_reset(w.author.email, now)
@@ -80,7 +85,7 @@ def everything(app) -> dict:
                   "comment_id": comment.id, "assembly_id": session.id, "reference": case.reference,
                   "service_request_id": case.reference, "batch": batch, "token": reset, "format": "json",
                   "action": "hide", **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
-                                                      "token_id"), 1)}
+                                                      "token_id"), 1), "photo_id": photo.id}
         return {"values": values, "email": boss.email, "api_token": api_token}
 
 

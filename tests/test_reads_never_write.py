@@ -35,6 +35,7 @@ from assembly.cases.models import Case
 from assembly.db import db, utcnow
 from assembly.demo import DEMO_PASSWORD
 from assembly.neighbourhoods.models import Body, BodyStaff, InviteCode, Membership, Municipality, Neighbourhood
+from assembly.photos.models import Photo
 from assembly.notifications.models import Notification, OutboxEmail
 from assembly.proposals import moderation
 from assembly.proposals.models import Comment, Proposal
@@ -162,6 +163,8 @@ def _contexts(world: dict) -> list[dict]:
     contexts += [{"slug": row.Assembly.neighbourhood.slug, "assembly_id": row.Assembly.id} for row in meetings]
     cases = _first_of_each(scalars(select(Case).order_by(Case.id)), lambda c: c.status)
     contexts += [{"reference": c.reference} for c in cases] + [{"service_request_id": c.reference} for c in cases]
+    shown_and_hidden = _first_of_each(scalars(select(Photo).order_by(Photo.id)), lambda p: p.hidden_at is None)
+    contexts += [{"photo_id": photo.id} for photo in shown_and_hidden]
     batches = _first_of_each(scalars(select(InviteCode).order_by(InviteCode.id)),
                              lambda c: c.neighbourhood.municipality_id)
     contexts += [{"slug": code.neighbourhood.slug, "batch": code.batch} for code in batches]
