@@ -1,7 +1,7 @@
 """Forwarding (muhtar), public case tracking, body scoreboards and the staff inbox."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from assembly.cases.forms import EVENT_FORMS, FixForm, ForwardForm, InboxFilterF
 from assembly.cases.models import CASE_LIFECYCLE, Case
 from assembly.db import db
 from assembly.errors import NotFound
+from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
 from assembly.i18n import current_locale, localized_name, use_timezone, wall_clock_to_utc
 from assembly.neighbourhoods import context
@@ -22,6 +23,7 @@ from assembly.neighbourhoods.models import Body, Category, Neighbourhood
 from assembly.params import MAX_ID, parse_int, query_int
 from assembly.proposals import photos as proposal_photos
 from assembly.proposals import services as proposal_services
+from assembly.rate_limits import person_key
 from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("cases", __name__)
@@ -161,6 +163,7 @@ def act(reference: str, kind: str):
 
 @bp.route("/cases/<reference>/fixed", methods=["POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"], key_func=person_key)
 def fixed(reference: str):
     """Is it really fixed? The author's or a follower's answer after the case was marked done."""
     case = _case(reference)

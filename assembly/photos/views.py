@@ -1,16 +1,22 @@
 """Serving photos, and the muhtar's hiding (and the uploader's removing) of one."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect
+from flask import Blueprint, current_app, flash, g, redirect
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
 from assembly.photos import services
 from assembly.photos.web import photo_response
+from assembly.rate_limits import person_key
 from assembly.web import call_service, now, require
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
+
+
+def _write_limit():
+    return limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"], key_func=person_key)
 
 
 def _serve(photo_id: int, thumb: bool):
@@ -45,6 +51,7 @@ def _flash_errors() -> None:
 
 @bp.route("/<int:photo_id>/hide", methods=["POST"])
 @login_required
+@_write_limit()
 def hide(photo_id: int):
     photo = services.get(photo_id)
     require("hide_photo", photo)
@@ -62,6 +69,7 @@ def hide(photo_id: int):
 
 @bp.route("/<int:photo_id>/restore", methods=["POST"])
 @login_required
+@_write_limit()
 def restore(photo_id: int):
     photo = services.get(photo_id)
     require("hide_photo", photo)
@@ -74,6 +82,7 @@ def restore(photo_id: int):
 
 @bp.route("/<int:photo_id>/remove", methods=["POST"])
 @login_required
+@_write_limit()
 def remove(photo_id: int):
     photo = services.get(photo_id)
     back = _back(photo)
