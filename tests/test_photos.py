@@ -13,18 +13,20 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from assembly.cases import services as cases
 from assembly.db import db
-from assembly.errors import NotAllowed, NotFound, ValidationFailed
+from assembly.errors import NotAllowed, NotFound
 from assembly.photos import processing
 from assembly.photos import services as photos
 from assembly.photos.models import Photo
 from assembly.photos.storage import LocalStore, S3Store
 from assembly.proposals import photos as proposal_photos
 from assembly.proposals.models import Proposal
+from tests import case_factories as cf
 from tests import factories
 from tests import proposal_factories as pf
 from tests.photo_support import GPS_IFD, bomb, exif_of, jpeg, png
-from tests.support import committed, login, text
+from tests.support import committed, counting_statements, login, text
 
 
 @pytest.fixture
@@ -343,3 +345,29 @@ def test_the_store_is_chosen_by_setting(tmp_path):
         create_app(app_config("sqlite://", PHOTO_STORAGE="s3"))
     with pytest.raises(ConfigError):
         create_app(app_config("sqlite://", PHOTO_STORAGE="ftp"))
+
+
+# --- the staff inbox: pins and photos at a cost that does not grow ---------------------------------
+
+def _inbox_statements(app, store, cases_count: int) -> list[str]:
+    with committed(app):
+        w = cf.world(code=f"IN{cases_count}", hood_code=f"MODA{cases_count}")
+        staff, body_id = w.staff, w.body.id
+        for number in range(cases_count):
+            proposal = cf.proposal(w, factories.now(), f"Lamp {number}")
+            proposal.latitude, proposal.longitude = 40.98 + number / 1000, 29.02
+            photos.attach(w.author, factories.now(), "proposal", proposal,
+                          photos.prepare([photos.Upload("a.jpg", jpeg()), photos.Upload("b.png", png())]))
+            cases.forward(w.muhtar, factories.now(), proposal, w.body, reason="Urgent.")
+    client = _client(app, staff)
+    with counting_statements(app, transaction_control=False) as statements:
+        page = client.get(f"/staff/bodies/{body_id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert html.count('class="photo-strip"') == cases_count and html.count("data-lat=") == cases_count
+    return statements
+
+
+def test_the_inbox_shows_pins_and_photos_in_the_same_number_of_statements(app, store):
+    few, many = _inbox_statements(app, store, 1), _inbox_statements(app, store, 4)
+    assert len(few) == len(many), "\n".join(many)
