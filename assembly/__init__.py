@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.assemblies.views import bp as assemblies_bp
     from assembly.cases.exchange_views import bp as case_exchange_bp
     from assembly.cases.views import bp as cases_bp
+    from assembly.documents.views import bp as documents_bp
     from assembly.extensions import csrf
     from assembly.neighbourhoods.views import bp as neighbourhoods_bp
     from assembly.notifications.views import bp as notifications_bp
@@ -85,7 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.proposals.views import bp as proposals_bp
 
     for blueprint in (neighbourhoods_bp, accounts_bp, admin_bp, notifications_bp, proposals_bp, assemblies_bp,
-                      cases_bp, api_v1_bp, open311.bp, case_exchange_bp, photos_bp):
+                      cases_bp, documents_bp, api_v1_bp, open311.bp, case_exchange_bp, photos_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_v1_bp)  # token-authenticated, no session cookie
     csrf.exempt(open311.bp)

@@ -78,6 +78,8 @@ def defaults(instance_path: Path) -> dict:
         "RATELIMIT_WRITE": "30 per minute;300 per hour",
         "RATELIMIT_VOTE": "60 per minute",
         "RATELIMIT_API": "600 per minute",
+        # Printable documents as PDF (about a second of a worker each), per person or address.
+        "RATELIMIT_PDF": "20 per minute;200 per hour",
         "LOAD_DEMO_DATA": True,
         "DEFAULT_TIMEZONE": "UTC",
         "BABEL_DEFAULT_LOCALE": "en",
@@ -143,7 +145,7 @@ _ENV_STRINGS = (
     "RATELIMIT_REGISTER_EMAIL", "RATELIMIT_RESET", "RATELIMIT_RESET_EMAIL", "RATELIMIT_JOIN",
     "RATELIMIT_JOIN_ADDRESS", "RATELIMIT_MUHTAR",
     "MAP_TILE_URL", "MAP_ATTRIBUTION", "RATELIMIT_WRITE", "RATELIMIT_VOTE",
-    "RATELIMIT_API", "PHOTO_STORAGE", "PHOTO_DIRECTORY", "PHOTO_S3_BUCKET", "PHOTO_S3_ENDPOINT_URL",
+    "RATELIMIT_API", "RATELIMIT_PDF", "PHOTO_STORAGE", "PHOTO_DIRECTORY", "PHOTO_S3_BUCKET", "PHOTO_S3_ENDPOINT_URL",
     "PHOTO_S3_REGION", "PHOTO_S3_ACCESS_KEY_ID", "PHOTO_S3_SECRET_ACCESS_KEY", "PHOTO_S3_PREFIX",
 )
 _ENV_INTS = (

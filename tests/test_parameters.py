@@ -84,8 +84,9 @@ def everything(app) -> dict:
         values = {"slug": w.hood.slug, "code": w.municipality.code, "body_id": w.body.id, "proposal_id": proposal.id,
                   "comment_id": comment.id, "assembly_id": session.id, "reference": case.reference,
                   "service_request_id": case.reference, "batch": batch, "token": reset, "format": "json",
-                  "action": "hide", **dict.fromkeys(("item_id", "membership_id", "staff_id", "notification_id",
-                                                      "token_id"), 1), "photo_id": photo.id}
+                  "action": "hide", "kind": "agenda", **dict.fromkeys(("item_id", "membership_id", "staff_id",
+                                                                       "notification_id", "token_id"), 1),
+                  "photo_id": photo.id}
         return {"values": values, "email": boss.email, "api_token": api_token}
 
 

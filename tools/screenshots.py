@@ -62,6 +62,7 @@ def screens(server, lang: str) -> list[tuple[str, str | None, str, str | None]]:
         ("count-check", None, f"/n/{slug}/assemblies/{closed}/check", None),
         ("session-dates", MUHTAR[lang], f"/n/{slug}/assemblies/new", None),
         ("case", None, f"/cases/{case.reference}", None),
+        ("forwarding-letter", None, f"/cases/{case.reference}/letter", None),
         ("requests", MUHTAR[lang], f"/n/{slug}/members", None),
         ("inbox", STAFF[lang], f"/staff/bodies/{body}", None),
     ]

@@ -14,7 +14,6 @@ from assembly.neighbourhoods.homes import home_timezone
 from assembly.neighbourhoods.forms import InviteCodeForm, IssueInvitesForm, JoinForm
 from assembly.params import query_int
 from assembly.rate_limits import person_key
-from assembly.urls import external_url
 from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("neighbourhoods", __name__)
@@ -192,17 +191,6 @@ def invites(slug: str):
         batch = call_service(form, invitations.issue_invite_codes, current_user, now(), neighbourhood,
                              form.count.data, form.valid_days.data)
         if batch is not None:
-            return redirect(url_for(".invite_letters", slug=slug, batch=batch))
+            return redirect(url_for("documents.invite_letters", slug=slug, batch=batch))
     return render_template("neighbourhoods/invites.html", neighbourhood=neighbourhood, form=form,
                            batches=invitations.invite_batches(current_user, neighbourhood)), form_status()
-
-
-@bp.route("/n/<slug>/invites/<batch>")
-@login_required
-def invite_letters(slug: str, batch: str):
-    neighbourhood = current_neighbourhood()
-    require("issue_invite_codes", neighbourhood)
-    codes = invitations.invite_batch(current_user, neighbourhood, batch)  # NotFound (404) for an unknown batch
-    join_url = external_url("neighbourhoods.redeem")  # on paper: the public address
-    return render_template("neighbourhoods/letters.html", neighbourhood=neighbourhood, codes=codes,
-                           join_url=join_url)

@@ -76,8 +76,14 @@ def _paths(role: str, slug: str, login: str | None):
         yield "session with results", f"{n}/assemblies/{sessions['closed' if 'closed' in sessions else 'minuted'].id}"
         yield "count check", f"{n}/assemblies/{sessions['closed' if 'closed' in sessions else 'minuted'].id}/check"
         yield "session voting", f"{n}/assemblies/{sessions['voting'].id}"
+        counted = sessions['closed' if 'closed' in sessions else 'minuted'].id
+        yield "printable agenda", f"{n}/assemblies/{counted}/print/agenda"
+        yield "printable results", f"{n}/assemblies/{counted}/print/results"
+        if "minuted" in sessions:
+            yield "printable minutes", f"{n}/assemblies/{sessions['minuted'].id}/print/minutes"
         yield "case lookup", "/cases"
         yield "case", f"/cases/{case.reference}"
+        yield "forwarding letter", f"/cases/{case.reference}/letter"
         yield "body scoreboard", f"/bodies/{case.body_id}"
         yield "login", "/account/login"
         yield "register", "/account/register"
@@ -139,6 +145,15 @@ def _paths(role: str, slug: str, login: str | None):
         yield "new neighbourhood", f"/admin/m/{code}/neighbourhoods/new"
         yield "new body", f"/admin/m/{code}/bodies/new"
         yield "new category", f"/admin/m/{code}/categories/new"
+
+
+# Printed documents are in the language of their neighbourhood, whatever the reader's (docs/paper.md).
+PRINTED = ("printable agenda", "printable results", "printable minutes", "forwarding letter", "letters to print")
+SPOKEN = {"caferaga": "tr", "dolatabad": "fa", "jarntorget": "sv"}
+
+
+def expected_language(name: str, lang: str) -> str:
+    return SPOKEN[NEIGHBOURHOOD[lang]] if name in PRINTED else lang
 
 
 def expected_status(name: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.pages import NEIGHBOURHOOD, PEOPLE, ROLES, expected_status, page_sets
+from tests.browser.pages import NEIGHBOURHOOD, PEOPLE, ROLES, expected_language, expected_status, page_sets
 from tests.browser.support import format_violations, goto, run_axe, submit
 
 
@@ -23,7 +23,8 @@ def test_no_wcag_violations(site, contexts, pages, axe_script, role, lang):
     problems = []
     for name, path in page_set.paths:
         goto(page, path, expected_status(name))
-        assert page.locator("html").get_attribute("lang") == lang, f"{path} is not in {lang}"
+        language = expected_language(name, lang)
+        assert page.locator("html").get_attribute("lang") == language, f"{path} is not in {language}"
         violations = run_axe(page)
         if violations:
             problems.append(format_violations(f"{name} ({path}, {lang}, {role})", violations))
