@@ -180,7 +180,8 @@ def urls(app, world: dict) -> list[str]:
         "proposal_id": world["proposals"], "comment_id": [1], "body_id": [world["body"]],
         "code": [world["code"]], "reference": [world.get("reference", "NONE-2030-0001")],
         "service_request_id": [world.get("reference", "NONE-2030-0001")], "format": ["json", "xml"],
-        "token": ["not-a-token"], "batch": ["not-a-batch"], "photo_id": [1],
+        "token": ["not-a-token"], "batch": ["not-a-batch"], "kind": ["agenda", "results", "minutes"],
+        "photo_id": [1],
     }
     found = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
