@@ -223,8 +223,10 @@ def crawl(app, world: dict, clock: af.Clock, at: dt.datetime,
         client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
         for url in urls(app, world):
             response = client.get(url)
+            textual = response.mimetype.startswith("text/") or response.mimetype.endswith(("json", "xml"))
             seen[role, url] = (response.status_code, response.mimetype,
-                               normalised(response.get_data(as_text=True)))
+                               normalised(response.get_data(as_text=True)) if textual else
+                               hashlib.sha256(response.get_data()).hexdigest())  # a photo, a PDF
     return seen
 
 
