@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import literal, null, select, union_all
+from sqlalchemy import bindparam, literal, null, select, union_all
 
 from assembly.db import db
 from assembly.errors import NotAllowed
@@ -44,6 +44,15 @@ class Residence(NamedTuple):
     verified_at: dt.datetime | None
 
 
+# Memberships and body staff of one user, in one statement built once (asked on most requests).
+_ROLES = union_all(
+    select(Membership.role, Membership.status, Membership.neighbourhood_id, Membership.verified_at).where(
+        Membership.user_id == bindparam("roles_user"),
+        Membership.status.in_([MembershipStatus.VERIFIED.value, MembershipStatus.PENDING.value])),
+    select(literal(_STAFF), literal(_STAFF), BodyStaff.body_id, null()).where(BodyStaff.user_id == bindparam("roles_user")),
+)
+
+
 class Roles:
     """What one user is: loaded once per request, in one statement, when first asked."""
 
@@ -61,12 +70,7 @@ class Roles:
         if api_body_id is not None:  # a body's API token acts as staff of that body only
             self.staff_of = {api_body_id}
             return
-        memberships = select(Membership.role, Membership.status, Membership.neighbourhood_id,
-                             Membership.verified_at).where(
-            Membership.user_id == user.id,
-            Membership.status.in_([MembershipStatus.VERIFIED.value, MembershipStatus.PENDING.value]))
-        staff = select(literal(_STAFF), literal(_STAFF), BodyStaff.body_id, null()).where(BodyStaff.user_id == user.id)
-        for role, status, place_id, verified_at in db.session.execute(union_all(memberships, staff)):
+        for role, status, place_id, verified_at in db.session.execute(_ROLES, {"roles_user": user.id}):
             if role == _STAFF:
                 self.staff_of.add(place_id)
             elif role == MembershipRole.MUHTAR.value and status == MembershipStatus.VERIFIED.value:

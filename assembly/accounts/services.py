@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assembly.accounts.models import LoginSession, PasswordResetToken, User
@@ -166,15 +166,15 @@ def start_login_session(user: User, now: dt.datetime) -> str:
     return token
 
 
+# Asked on every logged-in request that needs the user: built once (docs/benchmarks.md).
+_LOGGED_IN = (select(User).join(LoginSession, LoginSession.user_id == User.id)
+              .where(LoginSession.token_hash == bindparam("token_hash"), LoginSession.expires_at > bindparam("now")))
+
+
 def user_for_login_token(token: str, now: dt.datetime) -> User | None:
-    row = db.session.execute(
-        select(LoginSession, User)
-        .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.token_hash == hash_token(token), LoginSession.expires_at > now)
-    ).first()
-    if row is None:
+    user = db.session.scalars(_LOGGED_IN, {"token_hash": hash_token(token), "now": now}).first()
+    if user is None:
         return None
-    user = row.User
     user.login_token = token
     return user
 

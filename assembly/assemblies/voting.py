@@ -20,7 +20,7 @@ import secrets
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -117,15 +117,45 @@ def _seal_key() -> str:
     return current_app.config["BALLOT_SEAL_KEY"]
 
 
+# The vote's statements are built once, with bound parameters, not per request: building and
+# keying a statement costs more CPU than running it on SQLite (docs/benchmarks.md, the vote path).
+_BALLOT_BOX = (
+    select(Assembly).join(Neighbourhood, Neighbourhood.id == Assembly.neighbourhood_id)
+    .options(joinedload(Assembly.ballot), joinedload(Assembly.items).load_only(AgendaItem.id, AgendaItem.position))
+    .where(Assembly.id == bindparam("assembly_id"), Neighbourhood.slug == bindparam("slug"))
+)
+_CLAIM = (
+    update(Ballot).where(Ballot.id == bindparam("claim_ballot"), Ballot.closed_at.is_(None),
+                         Ballot.closes_at > bindparam("claim_now"),
+                         _eligible_now(bindparam("claim_user"), bindparam("claim_neighbourhood")))
+    .values(turnout=Ballot.turnout + 1).returning(Ballot.turnout).execution_options(synchronize_session=False)
+)
+_GIVE_BACK = (update(Ballot).where(Ballot.id == bindparam("back_ballot")).values(turnout=Ballot.turnout - 1)
+              .execution_options(synchronize_session=False))
+_RESEAL = (update(Participation).where(Participation.ballot_id == bindparam("p_ballot"),
+                                       Participation.user_id == bindparam("p_user"))
+           .values(sealed=bindparam("p_sealed")).execution_options(synchronize_session=False))
+_REWRITE = (update(BallotPaper).where(BallotPaper.ballot_id == bindparam("p_ballot"),
+                                      BallotPaper.voter_id == bindparam("p_user"))
+            .values(choices=bindparam("p_choices")).execution_options(synchronize_session=False))
+_PAPER = insert(BallotPaper).values(id=bindparam("paper_id"), ballot_id=bindparam("p_ballot"),
+                                    voter_id=bindparam("p_user"), choices=bindparam("p_choices"))
+_PARTICIPATIONS: dict[str, object] = {}  # per dialect: INSERT … ON CONFLICT DO NOTHING RETURNING id
+
+
+def _participation_insert():
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in _PARTICIPATIONS:
+        _PARTICIPATIONS[dialect] = db.insert(Participation).on_conflict_do_nothing().values(
+            ballot_id=bindparam("p_ballot"), user_id=bindparam("p_user"), voted_at=bindparam("p_at"),
+            sealed=bindparam("p_sealed"), receipt_hash=bindparam("p_receipt")).returning(Participation.id)
+    return _PARTICIPATIONS[dialect]
+
+
 def ballot_box(slug: str, assembly_id: int) -> Assembly | None:
     """What a vote needs, in one statement: the session (by its neighbourhood's slug), its
     ballot and its agenda items' ids — no proposals, no neighbourhood object."""
-    return db.session.scalars(
-        select(Assembly).join(Neighbourhood, Neighbourhood.id == Assembly.neighbourhood_id)
-        .options(joinedload(Assembly.ballot), joinedload(Assembly.items).load_only(AgendaItem.id,
-                                                                                    AgendaItem.position))
-        .where(Assembly.id == assembly_id, Neighbourhood.slug == slug)
-    ).unique().first()
+    return db.session.scalars(_BALLOT_BOX, {"slug": slug, "assembly_id": assembly_id}).unique().first()
 
 
 def cast_vote(actor, now: dt.datetime, assembly: Assembly, vote) -> str | None:
@@ -149,11 +179,9 @@ def cast_vote(actor, now: dt.datetime, assembly: Assembly, vote) -> str | None:
     items = list(assembly.items)
     vote = _validated_vote(ballot, items, vote)
     open_if_due(assembly, now)
-    claimed = db.session.execute(
-        update(Ballot).where(Ballot.id == ballot.id, Ballot.closed_at.is_(None), Ballot.closes_at > now,
-                             _eligible_now(actor.id, assembly.neighbourhood_id))
-        .values(turnout=Ballot.turnout + 1).returning(Ballot.turnout).execution_options(synchronize_session=False)
-    ).scalar()
+    write = db.session.connection()  # the DML of the vote runs in Core: no ORM persistence step per statement
+    claimed = write.execute(_CLAIM, {"claim_ballot": ballot.id, "claim_now": now, "claim_user": actor.id,
+                                     "claim_neighbourhood": assembly.neighbourhood_id}).scalar()
     if claimed is None:
         if db.session.scalar(select(_eligible_now(actor.id, assembly.neighbourhood_id))
                              .where(Ballot.id == ballot.id)) is False:
@@ -163,33 +191,27 @@ def cast_vote(actor, now: dt.datetime, assembly: Assembly, vote) -> str | None:
     code = new_receipt() if secret else None
     envelope = sealing.seal(_seal_key(), ballot.id, actor.id, vote, sealing.padded_size(
         [str(item.id) for item in items])) if secret else None
-    inserted = db.session.execute(
-        db.insert(Participation).on_conflict_do_nothing().values(
-            ballot_id=ballot.id, user_id=actor.id, voted_at=now, sealed=envelope,
-            receipt_hash=receipt_hash(code) if code else None).returning(Participation.id)
-    ).scalar()
+    inserted = write.execute(_participation_insert(), {
+        "p_ballot": ballot.id, "p_user": actor.id, "p_at": now, "p_sealed": envelope,
+        "p_receipt": receipt_hash(code) if code else None}).scalar()
     if inserted is None:
-        _change_vote(actor, ballot, vote, envelope)
+        _change_vote(write, actor, ballot, vote, envelope)
         set_committed_value(ballot, "turnout", claimed - 1)
         return None
     if not secret:
-        db.session.execute(insert(BallotPaper).values(id=secrets.token_hex(16), ballot_id=ballot.id,
-                                                      voter_id=actor.id, choices={"vote": vote}))
+        write.execute(_PAPER, {"paper_id": secrets.token_hex(16), "p_ballot": ballot.id, "p_user": actor.id,
+                               "p_choices": {"vote": vote}})
     set_committed_value(ballot, "turnout", claimed)
     return code
 
 
-def _change_vote(actor, ballot: Ballot, vote, envelope: bytes | None) -> None:
+def _change_vote(write, actor, ballot: Ballot, vote, envelope: bytes | None) -> None:
     """A second vote: the first is replaced, and the turnout claimed for it given back."""
     if envelope is not None:
-        statement = update(Participation).where(Participation.ballot_id == ballot.id,
-                                                Participation.user_id == actor.id).values(sealed=envelope)
+        write.execute(_RESEAL, {"p_ballot": ballot.id, "p_user": actor.id, "p_sealed": envelope})
     else:
-        statement = update(BallotPaper).where(BallotPaper.ballot_id == ballot.id,
-                                              BallotPaper.voter_id == actor.id).values(choices={"vote": vote})
-    db.session.execute(statement.execution_options(synchronize_session=False))
-    db.session.execute(update(Ballot).where(Ballot.id == ballot.id).values(turnout=Ballot.turnout - 1)
-                       .execution_options(synchronize_session=False))
+        write.execute(_REWRITE, {"p_ballot": ballot.id, "p_user": actor.id, "p_choices": {"vote": vote}})
+    write.execute(_GIVE_BACK, {"back_ballot": ballot.id})
 
 
 # --- closing and results ----------------------------------------------------------------------
