@@ -3,7 +3,7 @@ from assembly.accounts.models import LoginSession, PasswordResetToken, User
 from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotPaper, BallotResult, Participation
 from assembly.assisted.models import AssistedEntry
 from assembly.audit.models import AuditEvent
-from assembly.cases.models import ApiToken, Case, CaseEvent, CaseSequence, IdempotentRequest
+from assembly.cases.models import ApiToken, Case, CaseConfirmation, CaseEvent, CaseSequence, IdempotentRequest
 from assembly.db import Base
 from assembly.meetings.models import Meeting, MeetingBody, MeetingNeighbourhood, MeetingQuestion, QuestionSupport
 from assembly.neighbourhoods.models import (
@@ -37,6 +37,7 @@ from assembly.surveys.models import (
     SurveyQuestion,
     SurveyText,
 )
+from assembly.photos.models import Photo
 from assembly.proposals.models import (
     Comment,
     Follow,
@@ -51,7 +52,7 @@ from assembly.submissions import FormSubmission
 from assembly.sms.models import OutboxSms, PhoneCode
 
 __all__ = [
-    "ApiToken", "Case", "CaseEvent", "CaseSequence", "IdempotentRequest",
+    "ApiToken", "Case", "CaseConfirmation", "CaseEvent", "Photo", "CaseSequence", "IdempotentRequest",
     "AgendaItem", "Assembly", "Ballot", "BallotPaper", "BallotResult", "Participation",
     "Comment", "Follow", "ModerationAction", "Proposal", "ProposalEvent", "ProposalVersion", "Report", "Support",
     "Meeting", "MeetingBody", "MeetingNeighbourhood", "MeetingQuestion", "QuestionSupport",

@@ -5,6 +5,7 @@ own settings, page text, translations, and a snapshot of the whole database.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import html
@@ -12,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +31,9 @@ from assembly.extensions import babel, limiter
 from assembly.models import Base
 
 PASSWORD = "correct horse battery"
+# Photos stored by test apps (the demo's, uploads) go to a folder of the test run, not instance/.
+PHOTO_DIRECTORY = tempfile.mkdtemp(prefix="assembly-test-photos-")
+atexit.register(shutil.rmtree, PHOTO_DIRECTORY, True)
 REQUIRE_SERVICES = os.environ.get("ASSEMBLY_REQUIRE_SERVICES") == "1"
 
 
@@ -75,6 +80,7 @@ def app_config(url: str, **overrides) -> dict:
         "ARGON2_PARALLELISM": 1,
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
+        "PHOTO_DIRECTORY": PHOTO_DIRECTORY,
     }
     config.update(overrides)
     return config
