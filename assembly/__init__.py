@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from assembly import config as config_module
 from assembly import deployment, i18n, params, pipeline
 from assembly.extensions import babel, csrf, db, limiter, login_manager
+from assembly.photos import web as photo_uploads
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -55,6 +56,7 @@ def instance_path() -> str | None:
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    app.before_request(photo_uploads.upload_limit)  # before CSRF protection reads the form
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -87,12 +89,13 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.notifications.views import bp as notifications_bp
     from assembly.notifications.views import unsubscribe_one_click
     from assembly.promises.views import bp as promises_bp
+    from assembly.photos.views import bp as photos_bp
     from assembly.proposals.views import bp as proposals_bp
     from assembly.surveys.views import bp as surveys_bp
 
     for blueprint in (neighbourhoods_bp, accounts_bp, admin_bp, notifications_bp, proposals_bp, assemblies_bp,
                       assisted_bp, cases_bp, consultations_bp, documents_bp, api_v1_bp, open311.bp, case_exchange_bp,
-                      meetings_bp, help_bp, promises_bp, surveys_bp):
+                      meetings_bp, help_bp, promises_bp, surveys_bp, photos_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_v1_bp)  # token-authenticated, no session cookie
     csrf.exempt(open311.bp)

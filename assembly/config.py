@@ -114,6 +114,20 @@ def defaults(instance_path: Path) -> dict:
         "BALLOTS_FILE_MAX_BYTES": 16 * 1024 * 1024,
         # The PDF documents attached to consultations (back it up with the database).
         "CONSULTATION_FILES_DIR": str(instance_path / "consultations"),
+        # Photos (docs/photos.md): how many per proposal, how large each upload may be, how many
+        # pixels Pillow may decode (against decompression bombs), and where the files are kept.
+        "PHOTO_MAX_COUNT": 4,
+        "PHOTO_MAX_BYTES": 8 * 1024 * 1024,
+        "PHOTO_MAX_PIXELS": 40_000_000,
+        "PHOTO_STORAGE": "local",
+        "PHOTO_DIRECTORY": None,  # local storage: instance/photos when not set
+        "PHOTO_S3_BUCKET": None,
+        "PHOTO_S3_ENDPOINT_URL": None,
+        "PHOTO_S3_REGION": None,
+        "PHOTO_S3_ACCESS_KEY_ID": None,
+        "PHOTO_S3_SECRET_ACCESS_KEY": None,
+        "PHOTO_S3_PREFIX": "",
+        "PHOTO_CACHE_SECONDS": 600,
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,
         "ARGON2_PARALLELISM": 2,
@@ -155,6 +169,8 @@ _ENV_STRINGS = (
     "MAP_TILE_URL", "MAP_ATTRIBUTION", "RATELIMIT_WRITE", "RATELIMIT_VOTE",
     "RATELIMIT_API", "RATELIMIT_PDF", "SMS_BACKEND", "SMS_API_URL", "SMS_API_USERNAME", "SMS_API_PASSWORD",
     "SMS_FROM", "PHONE_DEFAULT_REGION", "RATELIMIT_SMS", "RATELIMIT_SMS_PHONE", "CONSULTATION_FILES_DIR",
+    "RATELIMIT_API", "RATELIMIT_PDF", "PHOTO_STORAGE", "PHOTO_DIRECTORY", "PHOTO_S3_BUCKET", "PHOTO_S3_ENDPOINT_URL",
+    "PHOTO_S3_REGION", "PHOTO_S3_ACCESS_KEY_ID", "PHOTO_S3_SECRET_ACCESS_KEY", "PHOTO_S3_PREFIX",
 )
 _ENV_INTS = (
     "SMTP_PORT", "LOGIN_SESSION_DAYS", "PASSWORD_RESET_HOURS", "INVITE_CODE_DAYS",
@@ -162,6 +178,7 @@ _ENV_INTS = (
     "COMMENT_EDIT_MINUTES", "AUTO_HIDE_MIN_REPORTS", "TRUSTED_PROXIES", "WEB_CONCURRENCY", "HSTS_MAX_AGE",
     "SMS_QUIET_START", "SMS_QUIET_END", "SMS_CODE_MINUTES", "SMS_CODES_PER_HOUR", "SMS_CODE_MAX_ATTEMPTS",
     "SURVEY_MIN_GROUP",
+    "PHOTO_MAX_COUNT", "PHOTO_MAX_BYTES", "PHOTO_MAX_PIXELS", "PHOTO_CACHE_SECONDS",
 )
 _ENV_DECIMALS = ("AUTO_HIDE_REPORT_PERCENT",)
 _ENV_BOOLS = ("LOAD_DEMO_DATA", "RATELIMIT_ENABLED", "SMTP_STARTTLS", "SQL_ECHO")
@@ -225,6 +242,20 @@ def _check_sms(config: dict) -> None:
     for name in ("SMS_CODE_MINUTES", "SMS_CODES_PER_HOUR", "SMS_CODE_MAX_ATTEMPTS"):
         if config[name] < 1:
             raise ConfigError(f"{name} must be 1 or more")
+
+
+def _check_photos(config: dict) -> None:
+    for name in ("PHOTO_MAX_BYTES", "PHOTO_MAX_PIXELS"):
+        if config[name] < 1:
+            raise ConfigError(f"{name} must be 1 or more")
+    for name in ("PHOTO_MAX_COUNT", "PHOTO_CACHE_SECONDS"):
+        if config[name] < 0:
+            raise ConfigError(f"{name} must be 0 or more")
+    if config["PHOTO_STORAGE"] not in ("local", "s3"):
+        raise ConfigError("PHOTO_STORAGE must be local or s3")
+    if config["PHOTO_STORAGE"] == "s3" and not config.get("PHOTO_S3_BUCKET"):
+        raise ConfigError("PHOTO_STORAGE=s3 needs PHOTO_S3_BUCKET (and PHOTO_S3_ENDPOINT_URL for a store "
+                          "other than AWS)")
 
 
 # The limiter's own store for one process (assembly.rate_limits.ProcessMemoryStorage): what
@@ -300,6 +331,7 @@ def finalise(config: dict) -> None:
         raise ConfigError("BALLOT_SEAL_KEY must differ from SECRET_KEY")
     _check_moderation(config)
     _check_sms(config)
+    _check_photos(config)
     config["BASE_URL"] = _base_url(config.get("BASE_URL"), env)
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=config["LOGIN_SESSION_DAYS"])
     config["RATELIMIT_HEADERS_ENABLED"] = True

@@ -9,7 +9,7 @@ from assembly.consultations.models import (
     ConsultationDocument,
     ConsultedNeighbourhood,
 )
-from assembly.cases.models import ApiToken, Case, CaseEvent, CaseSequence, IdempotentRequest
+from assembly.cases.models import ApiToken, Case, CaseConfirmation, CaseEvent, CaseSequence, IdempotentRequest
 from assembly.db import Base
 from assembly.meetings.models import Meeting, MeetingBody, MeetingNeighbourhood, MeetingQuestion, QuestionSupport
 from assembly.neighbourhoods.models import (
@@ -43,6 +43,7 @@ from assembly.surveys.models import (
     SurveyQuestion,
     SurveyText,
 )
+from assembly.photos.models import Photo
 from assembly.proposals.models import (
     Comment,
     Follow,
@@ -58,7 +59,7 @@ from assembly.sms.models import OutboxSms, PhoneCode
 
 __all__ = [
     "Consultation", "ConsultationAnswer", "ConsultationDocument", "ConsultedNeighbourhood",
-    "ApiToken", "Case", "CaseEvent", "CaseSequence", "IdempotentRequest",
+    "ApiToken", "Case", "CaseConfirmation", "CaseEvent", "Photo", "CaseSequence", "IdempotentRequest",
     "AgendaItem", "Assembly", "Ballot", "BallotPaper", "BallotResult", "Participation",
     "Comment", "Follow", "ModerationAction", "Proposal", "ProposalEvent", "ProposalVersion", "Report", "Support",
     "Meeting", "MeetingBody", "MeetingNeighbourhood", "MeetingQuestion", "QuestionSupport",

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, literal, null, select, union_all
 
 from assembly.db import db
 from assembly.errors import NotAllowed
+from assembly.meetings.models import QuestionSupport
 from assembly.neighbourhoods.models import (
     Body,
     BodyStaff,
@@ -25,6 +26,7 @@ from assembly.neighbourhoods.models import (
     MembershipStatus,
     Neighbourhood,
 )
+from assembly.proposals.models import Follow
 
 _STAFF = "body staff"  # the role column of the staff rows in the one roles statement
 
@@ -204,6 +206,32 @@ def _act_on_behalf(roles: Roles, obj: Any) -> bool:
             and obj.neighbourhood_id in roles.muhtar_of and obj.user_id != roles.user.id)
 
 
+def _attach_proposal_photo(roles: Roles, obj: Any) -> bool:
+    # The author, while the proposal is a draft or open (what was voted on stays as it was).
+    return _edit_proposal(roles, obj) and obj.status in ("draft", "open")
+
+
+def _view_proposal_photos(roles: Roles, obj: Any) -> bool:
+    # A hidden proposal hides its photos too, except from the muhtar who reviews it.
+    return _view_proposal(roles, obj) and (obj.hidden_at is None or _muhtar_of_object(roles, obj))
+
+
+def _confirm_fix(roles: Roles, obj: Any) -> bool:
+    """Is it fixed? The author of a done case's proposal, or someone who follows the proposal."""
+    if not roles.authenticated or getattr(obj, "status", None) != "done":
+        return False
+    proposal = obj.proposal
+    if proposal is None:  # a meeting's question: its author and supporters (a consultation answer: nobody)
+        question = obj.meeting_question
+        return question is not None and (question.author_id == roles.user.id or db.session.scalar(
+            select(QuestionSupport.id).where(QuestionSupport.question_id == question.id,
+                                             QuestionSupport.user_id == roles.user.id)) is not None)
+    if proposal.author_id == roles.user.id:
+        return True
+    return db.session.scalar(select(Follow.id).where(Follow.proposal_id == proposal.id,
+                                                    Follow.user_id == roles.user.id)) is not None
+
+
 def _comment(roles: Roles, obj: Any) -> bool:
     return _resident_of_object(roles, obj) or _muhtar_of_object(roles, obj)
 
@@ -274,6 +302,7 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     # everyone
     "view_neighbourhood": _view_public,
     "view_proposal": _view_proposal,
+    "view_proposal_photos": _view_proposal_photos,
     # any logged-in person
     "manage_own_account": _logged_in,
     "read_notifications": _logged_in,
@@ -291,11 +320,15 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     # authors
     "edit_proposal": _edit_proposal,
     "edit_comment": _author_of,
+    "attach_proposal_photo": _attach_proposal_photo,
+    # the author and the followers of a proposal whose case is done
+    "confirm_fix": _confirm_fix,
     # muhtar of the object's neighbourhood
     "review_memberships": _muhtar_of_object,
     "revoke_membership": _muhtar_of_object,
     "issue_invite_codes": _muhtar_of_object,
     "moderate": _muhtar_of_object,
+    "hide_photo": _muhtar_of_object,
     "manage_assemblies": _muhtar_of_object,
     "open_voting": _muhtar_of_object,
     "forward": _muhtar_of_object,

@@ -5,6 +5,7 @@ own settings, page text, translations, and a snapshot of the whole database.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import html
@@ -30,6 +31,9 @@ from assembly.extensions import babel, limiter
 from assembly.models import Base
 
 PASSWORD = "correct horse battery"
+# Photos stored by test apps (the demo's, uploads) go to a folder of the test run, not instance/.
+PHOTO_DIRECTORY = tempfile.mkdtemp(prefix="assembly-test-photos-")
+atexit.register(shutil.rmtree, PHOTO_DIRECTORY, True)
 REQUIRE_SERVICES = os.environ.get("ASSEMBLY_REQUIRE_SERVICES") == "1"
 
 
@@ -78,6 +82,7 @@ def app_config(url: str, **overrides) -> dict:
         "SERVER_NAME": None,
         # Uploaded consultation documents go to a scratch folder, never the checkout's instance/.
         "CONSULTATION_FILES_DIR": str(Path(tempfile.gettempdir()) / "assembly-test-consultation-files"),
+        "PHOTO_DIRECTORY": PHOTO_DIRECTORY,
     }
     config.update(overrides)
     return config

@@ -7,10 +7,14 @@ import io
 import pytest
 from sqlalchemy import select
 
+from assembly import permissions
 from assembly.assemblies.models import AgendaItem
+from assembly.cases import services as cases
 from assembly.cases.models import Case
+from assembly.consultations import services
 from assembly.consultations.models import Consultation, ConsultationAnswer
 from assembly.db import db
+from assembly.notifications.models import Notification
 from tests import consultation_factories as kf
 from tests.assembly_factories import CLOSES, HOUR, client_of, committed
 from tests.support import count, counting_statements, text
@@ -134,6 +138,23 @@ def test_the_answer_through_the_page_shows_on_the_public_page_and_becomes_a_case
     assert answer.neighbourhood_id == k.moda.hood.id and reference in shown
     case_page = text(client_of(app).get(f"/cases/{reference}"))
     assert "the consultation and every neighbourhood" in case_page
+
+
+def test_a_done_consultation_case_asks_nobody_if_it_is_fixed(app, clock, k):
+    _counted(app, k)
+    with committed(app):
+        made = db.session.get(Consultation, k.consultation_id)
+        _answer, case = services.send_answer(k.moda.muhtar, CLOSES + HOUR, made, k.moda.hood, comment="Evet.")
+        cases.receive(k.staff, CLOSES + 2 * HOUR, case)
+        cases.decide(k.staff, CLOSES + 3 * HOUR, case, decision="approved")
+        cases.complete(k.staff, CLOSES + 4 * HOUR, case, "Bütçeye işlendi.")
+        reference = case.reference
+        assert count(Notification, Notification.kind == "case_fixed_question") == 0
+        assert not permissions.can(k.moda.muhtar, "confirm_fix", case)
+    for who in (None, k.moda.muhtar, k.moda.residents[0]):
+        page = client_of(app, who).get(f"/cases/{reference}")
+        assert page.status_code == 200 and "Bütçeye işlendi." in text(page)
+        assert f"/cases/{reference}/fixed" not in page.get_data(as_text=True)
 
 
 def test_answering_after_the_deadline_is_refused_with_a_clear_error(app, clock, k):

@@ -39,8 +39,10 @@ from assembly.i18n import format_number
 from assembly.neighbourhoods import invitations
 from assembly.neighbourhoods.models import Membership
 from assembly.notifications.models import OutboxEmail
+from assembly.photos import services as photos
 from assembly.proposals import discussion
 from assembly.surveys import services as survey_services
+from assembly.proposals import photos as proposal_photos
 from assembly.proposals import services as proposals
 from assembly.proposals.models import Comment
 from assembly.proposals.services import ProposalInput
@@ -50,6 +52,7 @@ from tests import promise_factories
 from tests import factories
 from tests.api_support import bearer, token_for
 from tests.assembly_factories import HOUR, OPENS
+from tests.photo_support import jpeg
 from tests.support import login
 from tests.support import text, translated_app, translation
 
@@ -82,6 +85,8 @@ def everything(app) -> dict:
         proposal = proposals.create_proposal(boss, now, w.hood, ProposalInput(
             title="Lamps on the sea side", body="They are broken.", category_id=w.category.id), publish=True)
         comment = discussion.add_comment(boss, now, proposal, "Yes, the street is dark.")
+        [photo] = photos.attach(boss, now, proposal_photos.KIND, proposal,
+                                photos.prepare([photos.Upload("lamp.jpg", jpeg())]))
         session = sessions.create_assembly(boss, now, w.hood, title="Spring assembly")
         batch = invitations.issue_invite_codes(boss, now, w.hood, 1, 30)
         accounts.request_password_reset(w.author.email, now)
@@ -112,7 +117,8 @@ def everything(app) -> dict:
                   "meeting_id": meeting.id, "question_id": question.id, "to": "held",
                   "action": "hide", "kind": "agenda", "membership_id": helped, "survey_id": survey.id,
                   "series": "safe", "promise_id": promise.id, "commitment_id": promise.commitments[0].id,
-                  "report_id": 1, **dict.fromkeys(("item_id", "staff_id", "notification_id", "token_id"), 1)}
+                  "report_id": 1, "photo_id": photo.id,
+                  **dict.fromkeys(("item_id", "staff_id", "notification_id", "token_id"), 1)}
         return {"values": values, "email": boss.email, "api_token": api_token}
 
 

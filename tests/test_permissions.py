@@ -12,6 +12,7 @@ from assembly.db import db, utcnow
 from assembly.errors import NotAllowed
 from assembly.neighbourhoods import directory, residents, structure
 from assembly.neighbourhoods.models import BodyStaff
+from assembly.photos.models import Photo
 from assembly.proposals.models import Comment, Proposal
 from tests import factories
 
@@ -49,6 +50,17 @@ TABLE: dict[tuple[str, str], str] = {
     ("issue_invite_codes", "neighbourhood"):       "NN NN NN NN YN NN NN",
     ("moderate", "proposal"):                      "NN NN NN NN YN NN NN",
     ("moderate", "comment"):                       "NN NN NN NN YN NN NN",
+    ("hide_photo", "photo"):                       "NN NN NN NN YN NN NN",
+    ("attach_proposal_photo", "own proposal"):     "NN NN NN YN NN NN NN",
+    ("attach_proposal_photo", "own draft"):        "NN NN NN YN NN NN NN",
+    ("attach_proposal_photo", "own accepted proposal"): "NN NN NN NN NN NN NN",
+    ("attach_proposal_photo", "proposal"):         "NN NN NN NN NN NN NN",
+    ("view_proposal_photos", "proposal"):          "YY YY YY YY YY YY YY",
+    ("view_proposal_photos", "hidden proposal"):   "NN NN NN NN YN NN NN",
+    ("view_proposal_photos", "someone's draft"):   "NN NN NN NN NN NN NN",
+    ("confirm_fix", "done case of own proposal"):  "NN YY YY YY YY YY YY",
+    ("confirm_fix", "open case of own proposal"):  "NN NN NN NN NN NN NN",
+    ("confirm_fix", "done case"):                  "NN NN NN NN NN NN NN",
     ("manage_assemblies", "neighbourhood"):        "NN NN NN NN YN NN NN",
     ("manage_assemblies", "item of the neighbourhood"): "NN NN NN NN YN NN NN",
     ("open_voting", "item of the neighbourhood"):  "NN NN NN NN YN NN NN",
@@ -152,6 +164,14 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
         "someone's draft": lambda: proposal(status="draft"),
         "own draft": lambda: proposal(actor_id, "draft"),
         "own proposal": lambda: proposal(actor_id),
+        "own accepted proposal": lambda: proposal(actor_id, "accepted"),
+        "hidden proposal": lambda: Proposal(neighbourhood_id=hood.id, author_id=stranger_id, status="open",
+                                            title="T", body="B", hidden_at=utcnow(), hidden_reason="R"),
+        "photo": lambda: Photo(owner_kind="proposal", owner_id=1, neighbourhood_id=hood.id, uploader_id=stranger_id),
+        # A case (followers are in tests/test_fixed.py, which needs rows in the database).
+        "done case of own proposal": lambda: SimpleNamespace(status="done", proposal=proposal(actor_id)),
+        "open case of own proposal": lambda: SimpleNamespace(status="in_progress", proposal=proposal(actor_id)),
+        "done case": lambda: SimpleNamespace(status="done", proposal=proposal()),
         "comment": lambda: Comment(proposal=proposal(), author_id=stranger_id, body="C"),
         "own comment": lambda: Comment(proposal=proposal(), author_id=actor_id, body="C"),
         "item of the neighbourhood": lambda: SimpleNamespace(neighbourhood_id=hood.id),

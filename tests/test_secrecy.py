@@ -205,6 +205,7 @@ def urls(app, world: dict) -> list[str]:
         "promise_id": [1], "commitment_id": [1],
         # Meetings with bodies hold no ballots: an address that finds none is enough.
         "meeting_id": [1], "question_id": [1],
+        "photo_id": [1],
     }
     found = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -254,7 +255,13 @@ def crawl(app, world: dict, clock: af.Clock, at: dt.datetime,
             response = client.get(url)
             # A PDF is printed from an HTML page of the same address that is crawled too (its bytes
             # carry the moment it was made): its status and type are compared, not its bytes.
-            body = "" if response.mimetype == "application/pdf" else normalised(response.get_data(as_text=True))
+            textual = response.mimetype.startswith("text/") or response.mimetype.endswith(("json", "xml"))
+            if response.mimetype == "application/pdf":
+                body = ""
+            elif textual:
+                body = normalised(response.get_data(as_text=True))
+            else:  # a photo
+                body = hashlib.sha256(response.get_data()).hexdigest()
             seen[role, url] = (response.status_code, response.mimetype, body)
     return seen
 

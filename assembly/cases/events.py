@@ -179,8 +179,9 @@ KINDS: dict[str, EventKind] = {kind.name: kind for kind in (
               (PROGRESS, NOTE), frozenset({"progress"})),
     EventKind("done", "DoneEvent", "The work is done.", (NOTE,)),
 )}
-# Every kind of event in a case's timeline; "forwarded" is made by forwarding, not by the body.
-TIMELINE_KINDS = ("forwarded", *KINDS)
+# Every kind of event in a case's timeline; "forwarded" is made by forwarding, and "reopened" by a
+# resident who says a done case is not fixed (`cases.confirmations`), not by the body.
+TIMELINE_KINDS = ("forwarded", *KINDS, "reopened")
 
 
 def kind_of(name: str) -> EventKind:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SearchField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from assembly.cases import events
@@ -15,6 +15,19 @@ class ForwardForm(FlaskForm):
     note = TextAreaField(_l("Covering note"), validators=[Optional(), Length(max=2000)])
     reason = TextAreaField(_l("Public reason for forwarding an item the assembly did not accept"),
                            validators=[Optional(), Length(max=1000)])
+
+
+def _fix_choices():
+    return [("yes", _l("Yes, it is fixed")), ("no", _l("No, it is not fixed"))]
+
+
+class FixForm(FlaskForm):
+    """Is it really fixed? Asked of the proposal's author and followers when a case is done."""
+
+    answer = RadioField(_l("Is it really fixed?"), choices=_fix_choices,
+                        validators=[InputRequired(_l("Answer yes or no."))])
+    note = TextAreaField(_l("What is still wrong? (needed for a no; shown publicly)"),
+                         validators=[Optional(), Length(max=2000)])
 
 
 def decision_choices():

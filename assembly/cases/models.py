@@ -43,7 +43,9 @@ CASE_LIFECYCLE: Lifecycle[CaseStatus] = Lifecycle(
     transitions={C.FORWARDED: {C.RECEIVED}, C.RECEIVED: {C.SCHEDULED, C.DECIDED},
                  C.SCHEDULED: {C.SCHEDULED, C.DECIDED},
                  C.DECIDED: {C.SCHEDULED, C.DECIDED, C.IN_PROGRESS, C.DONE},  # deferred, or approved
-                 C.IN_PROGRESS: {C.IN_PROGRESS, C.DONE}, C.DONE: set()},
+                 C.IN_PROGRESS: {C.IN_PROGRESS, C.DONE},
+                 # Residents who say it is not fixed reopen it (cases.confirmations), never the body.
+                 C.DONE: {C.IN_PROGRESS}},
     # Open: the body still owes an answer, and the case can be overdue.
     groups={"open": (C.FORWARDED, C.RECEIVED, C.SCHEDULED)},
 )
@@ -176,6 +178,34 @@ class CaseEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
     case: Mapped[Case] = relationship()
+
+
+class FixAnswer(str, enum.Enum):
+    YES = "yes"
+    NO = "no"
+
+
+class CaseConfirmation(Base):
+    """A resident's answer to "is it really fixed?" after a case was marked done: once per person
+    and per time the case was done (`done_seq`, the sequence number of that "done" event). A "no"
+    carries a public note and reopens the case."""
+
+    __tablename__ = "case_confirmations"
+    __table_args__ = (
+        UniqueConstraint("case_id", "user_id", "done_seq"),
+        CheckConstraint(one_of("answer", FixAnswer), name="answer"),
+        CheckConstraint("answer = 'yes' OR note IS NOT NULL", name="no_has_note"),
+        Index("ix_case_confirmations_user_id", "user_id"),
+        Index("ix_case_confirmations_answers", "case_id", "answer", "created_at"),
+    )
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    done_seq: Mapped[int] = mapped_column(Integer)
+    answer: Mapped[str] = mapped_column(String(3))
+    note: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[dt.datetime]
 
 
 class ApiToken(Base):

@@ -13,11 +13,20 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from assembly import permissions
-from assembly.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseStatus, Decision
+from assembly.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseConfirmation,
+    CaseEvent,
+    CaseStatus,
+    Decision,
+    FixAnswer,
+)
 from assembly.db import db
 from assembly.i18n import latin_digits
 from assembly.errors import NotFound
 from assembly.neighbourhoods.models import Body, BodyStaff, Category, Municipality
+from assembly.proposals.models import Proposal
 
 
 PAGE_SIZE = 50
@@ -63,6 +72,14 @@ def inbox(actor, body: Body, filters: InboxFilters, now: dt.datetime) -> tuple[l
     return cases, total
 
 
+def proposals_with_visible_photos(cases: list[Case]) -> list[int]:
+    """The proposals of these cases that are not hidden (a hidden proposal hides its photos)."""
+    ids = {case.proposal_id for case in cases}
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Proposal.id).where(Proposal.id.in_(ids), Proposal.hidden_at.is_(None))))
+
+
 def cases_for_actions(actor, body: Body, case_ids: list[int]) -> list[Case]:
     cases = list(db.session.scalars(select(Case).where(Case.id.in_(case_ids), Case.body_id == body.id)
                                     .order_by(Case.id)))
@@ -81,6 +98,12 @@ class Scoreboard:
     overdue: int
     median_days_to_receive: float | None
     median_days_to_decide: float | None
+    done: int = 0       # cases marked done (and not reopened)
+    confirmed: int = 0  # of those, how many a resident confirmed as really fixed
+
+    @property
+    def confirmed_share(self) -> float | None:
+        return self.confirmed / self.done if self.done else None
 
 
 def _median_days(pairs) -> float | None:
@@ -90,15 +113,21 @@ def _median_days(pairs) -> float | None:
 
 def scoreboard(body: Body, now: dt.datetime) -> Scoreboard:
     """Public figures of one body. Medians read two timestamp columns of the body's cases."""
+    confirmed = select(CaseConfirmation.id).where(
+        CaseConfirmation.case_id == Case.id, CaseConfirmation.answer == FixAnswer.YES.value,
+        CaseConfirmation.created_at >= Case.done_at).exists()
     rows = db.session.execute(
-        select(Case.status, Case.due_at, Case.forwarded_at, Case.received_at, Case.decided_at)
+        select(Case.status, Case.due_at, Case.forwarded_at, Case.received_at, Case.decided_at,
+               and_(Case.status == CaseStatus.DONE.value, confirmed).label("confirmed"))
         .where(Case.body_id == body.id)).all()
     return Scoreboard(
         body=body, total=len(rows),
         open=sum(1 for row in rows if row.status in OPEN_STATUSES),
         overdue=sum(1 for row in rows if row.status in OPEN_STATUSES and now > row.due_at),
         median_days_to_receive=_median_days((row.forwarded_at, row.received_at) for row in rows),
-        median_days_to_decide=_median_days((row.forwarded_at, row.decided_at) for row in rows))
+        median_days_to_decide=_median_days((row.forwarded_at, row.decided_at) for row in rows),
+        done=sum(1 for row in rows if row.status == CaseStatus.DONE.value),
+        confirmed=sum(1 for row in rows if row.confirmed))
 
 
 def overdue_cases(body: Body, now: dt.datetime, limit: int = 100) -> list[Case]:

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 import jdatetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from assembly import permissions, timeline
+from assembly.accounts.models import User
 from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotResult
 from assembly.audit.services import record
 from assembly.cases import events, wording
@@ -25,10 +26,10 @@ from assembly.errors import InvalidTransition, ValidationFailed
 from assembly.i18n import uses_solar_hijri
 from assembly.meetings import followers as question_followers
 from assembly.meetings.models import MeetingQuestion
-from assembly.neighbourhoods.models import Body, Category
-from assembly.notifications.services import register_message
+from assembly.neighbourhoods.models import Body, BodyStaff, Category, Membership, MembershipRole, MembershipStatus
+from assembly.notifications.services import notify_all, register_message
 from assembly.proposals import services as proposals
-from assembly.proposals.models import Proposal, ProposalStatus
+from assembly.proposals.models import Follow, Proposal, ProposalStatus
 from assembly.text import clean_plain, render_markdown
 
 C = CaseStatus
@@ -48,11 +49,25 @@ def _event_message(p: dict) -> str:
              status=wording.status_label(p["status"], p.get("decision") or None, p.get("body_kind")))
 
 
+def _fixed_question(p: dict) -> str:
+    return _("Case %(reference)s (“%(title)s”) has been marked done. Is it really fixed? Answer on the case page.",
+             reference=p["reference"], title=p["title"])
+
+
+def _reopened_message(p: dict) -> str:
+    return _("Case %(reference)s (“%(title)s”) was reopened: a resident says it is not fixed. “%(note)s”",
+             reference=p["reference"], title=p["title"], note=p["note"])
+
+
 register_message("case_event", _event_message)
+register_message("case_fixed_question", _fixed_question)
+register_message("case_reopened", _reopened_message)
 
 
 def allowed_steps(case: Case) -> frozenset[str]:
     """The events (named after the status they lead to) that may follow now."""
+    if case.status == C.DONE.value:  # only residents reopen a done case (`reopen`)
+        return frozenset()
     moves = CASE_LIFECYCLE.transitions[CaseStatus(case.status)]
     if case.status == C.DECIDED.value:
         moves = moves & AFTER_DECISION.get(case.decision or "", frozenset())
@@ -83,7 +98,8 @@ def event_hash(event: CaseEvent, reference: str) -> str:
     return timeline.digest(_content(event, reference))
 
 
-def _append(case: Case, kind: str, actor, now: dt.datetime, note: str | None = None, **data) -> CaseEvent:
+def _append(case: Case, kind: str, actor, now: dt.datetime, note: str | None = None, *, notify: bool = True,
+            **data) -> CaseEvent:
     """Add the next event. The unique (case, seq) constraint and the conditional counter
     update make two simultaneous writers to one case fail cleanly instead of forking the chain."""
     seq = timeline.claim_seq(case, updated_at=now, status=case.status)
@@ -97,13 +113,14 @@ def _append(case: Case, kind: str, actor, now: dt.datetime, note: str | None = N
     case.updated_at = now
     db.session.add(event)
     db.session.flush()
-    news = {"reference": case.reference, "status": case.status, "decision": case.decision or "",
-            "body_kind": case.body.kind}
-    if case.proposal_id is not None:
-        proposals.notify_followers(case.proposal, "case_event", now, **news)
-    elif case.meeting_question_id is not None:  # its author and supporters follow it
-        question_followers.notify_followers(case.meeting_question, "case_event", now, title=case.title, **news)
-    # a consultation answer's case has no followers of its own
+    if notify:
+        news = {"reference": case.reference, "status": case.status, "decision": case.decision or "",
+                "body_kind": case.body.kind}
+        if case.proposal_id is not None:
+            proposals.notify_followers(case.proposal, "case_event", now, **news)
+        elif case.meeting_question_id is not None:  # its author and supporters follow it
+            question_followers.notify_followers(case.meeting_question, "case_event", now, title=case.title, **news)
+        # a consultation answer's case has no followers of its own
     return event
 
 
@@ -399,7 +416,41 @@ def complete(actor, now: dt.datetime, case: Case, note: str | None = None, *,
     _check(case, "done")
     values = events.clean("done", {"note": note})
     case.status, case.progress, case.done_at = C.DONE.value, 100, now
-    return _append(case, "done", actor, now, values["note"], effective_date=effective_date)
+    event = _append(case, "done", actor, now, values["note"], notify=False, effective_date=effective_date)
+    ask_if_fixed(case, now)
+    return event
+
+
+def ask_if_fixed(case: Case, now: dt.datetime) -> int:
+    """Ask the proposal's author and its followers, each once and in their own language, whether
+    the work marked done really fixed it (in place of the usual status notification)."""
+    proposal = case.proposal
+    if proposal is not None:
+        asked = select(User.id).where(or_(User.id == proposal.author_id, User.id.in_(
+            select(Follow.user_id).where(Follow.proposal_id == proposal.id))))
+    elif case.meeting_question_id is not None:  # a meeting's question: its author and supporters are asked
+        asked = question_followers.followers(case.meeting_question)
+    else:  # a consultation answer's case: an opinion on a draft has no followers and nothing to confirm
+        return 0
+    return notify_all(asked, "case_fixed_question", now, link=f"/cases/{case.reference}",
+                      reference=case.reference, title=case.title)
+
+
+def reopen(actor, now: dt.datetime, case: Case, note: str) -> CaseEvent:
+    """A resident's "not fixed": back to in progress, publicly on the timeline, and told to the
+    body's staff and the neighbourhood's muhtar. The caller (`confirmations.answer`) checks who
+    may say so and records the answer."""
+    CASE_LIFECYCLE.check(case.status, C.IN_PROGRESS)
+    case.status, case.done_at = C.IN_PROGRESS.value, None
+    event = _append(case, "reopened", actor, now, note)
+    flagged = select(User.id).where(or_(
+        User.id.in_(select(BodyStaff.user_id).where(BodyStaff.body_id == case.body_id)),
+        User.id.in_(select(Membership.user_id).where(
+            Membership.neighbourhood_id == case.neighbourhood_id, Membership.role == MembershipRole.MUHTAR.value,
+            Membership.status == MembershipStatus.VERIFIED.value))))
+    notify_all(flagged, "case_reopened", now, link=f"/cases/{case.reference}", reference=case.reference,
+               title=case.title, note=note)
+    return event
 
 
 def apply_event(actor, now: dt.datetime, case: Case, kind: str, fields: dict) -> CaseEvent:

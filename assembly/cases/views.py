@@ -1,26 +1,29 @@
 """Forwarding (muhtar), public case tracking, body scoreboards and the staff inbox."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.validators import InputRequired
 
 from assembly import permissions
-from assembly.cases import api_tokens, queries, services, wording
+from assembly.cases import api_tokens, confirmations, queries, services, wording
 from assembly.cases.events import KINDS, FieldType
-from assembly.cases.forms import EVENT_FORMS, ForwardForm, InboxFilterForm, LookupForm, TokenForm
+from assembly.cases.forms import EVENT_FORMS, FixForm, ForwardForm, InboxFilterForm, LookupForm, TokenForm
 from assembly.cases.models import CASE_LIFECYCLE, Case
 from assembly.db import db
 from assembly.errors import NotFound
-from assembly.forms import ButtonForm
+from assembly.extensions import limiter
+from assembly.forms import ButtonForm, ReasonForm
 from assembly.i18n import current_locale, localized_name, ngettext, use_timezone, wall_clock_to_utc
 from assembly.neighbourhoods import context
 from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.neighbourhoods.models import Body, Category, Neighbourhood
 from assembly.params import MAX_ID, parse_int, query_int
+from assembly.proposals import photos as proposal_photos
 from assembly.proposals import services as proposal_services
+from assembly.rate_limits import person_key
 from assembly.web import call_service, form_status, now, require
 
 bp = Blueprint("cases", __name__)
@@ -102,8 +105,9 @@ def _event_form(case, kind: str, submitted: bool = False):
     return form
 
 
-def _case_page(case, status: int = 200, failed: str | None = None, failed_form=None):
+def _case_page(case, status: int = 200, failed: str | None = None, failed_form=None, fix_form=None):
     staff = current_user.is_authenticated and permissions.can(current_user, "act_for_body", case)
+    may_answer = permissions.can(current_user, "confirm_fix", case)
     allowed = services.allowed_steps(case) if staff else frozenset()
     kind = case.body.kind
     forms = {step: failed_form if step == failed else _event_form(case, step) for step in KINDS}
@@ -114,6 +118,12 @@ def _case_page(case, status: int = 200, failed: str | None = None, failed_form=N
         receive=forms["received"], schedule=forms["scheduled"], decide=forms["decided"],
         progress=forms["in_progress"], done=forms["done"], failed=failed,
         timezone=case.neighbourhood.municipality.timezone,
+        photos=proposal_photos.photos_of([case.proposal_id])[case.proposal_id]
+        if case.proposal is not None and permissions.can(current_user, "view_proposal_photos", case.proposal)
+        else [],  # only a proposal has photos (not a meeting's question or a consultation answer)
+        may_answer=may_answer, my_answer=confirmations.answer_of(current_user, case) if may_answer else None,
+        confirmed=confirmations.confirmed_count(case) if case.status == "done" else 0,
+        fix_form=fix_form or FixForm(formdata=None), button=ButtonForm(), reason_form=ReasonForm(formdata=None),
     ), status
 
 
@@ -150,6 +160,25 @@ def act(reference: str, kind: str):
             flash(_("The case has been updated."), "success")
             return redirect(url_for(".show", reference=case.reference))
     return _case_page(case, 400, failed=kind, failed_form=form)
+
+
+@bp.route("/cases/<reference>/fixed", methods=["POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"], key_func=person_key)
+def fixed(reference: str):
+    """Is it really fixed? The author's or a follower's answer after the case was marked done."""
+    case = _case(reference)
+    require("confirm_fix", case)
+    form = FixForm()
+    if form.validate_on_submit():
+        if call_service(form, confirmations.answer, current_user, now(), case, form.answer.data,
+                        form.note.data) is not None:
+            flash(_("Thank you: your confirmation has been recorded.") if form.answer.data == "yes" else
+                  _("Thank you. The case has been reopened and the body and the muhtar have been told."), "success")
+            return redirect(url_for(".show", reference=case.reference))
+    for message in g.pop("page_errors", []):
+        flash(message, "error")
+    return _case_page(case, 400, fix_form=form)
 
 
 @bp.route("/bodies/<int:body_id>")
@@ -189,10 +218,14 @@ def inbox(body_id: int):
                                          category_id=category_id or None, overdue=bool(form.overdue.data),
                                          page=page or 1)
     cases, total = queries.inbox(current_user, body, filters, now())
+    photos = proposal_photos.photos_of(queries.proposals_with_visible_photos(cases))
     args = {k: v for k, v in request.args.items() if k not in {"page", "lang"}}
     return render_template("cases/inbox.html", body=body, form=form, cases=cases, total=total, page=filters.page,
                            pages=max(1, -(-total // queries.PAGE_SIZE)), page_args=args, button=ButtonForm(),
-                           status_label=label, is_overdue=lambda c: services.is_overdue(c, now()))
+                           status_label=label, is_overdue=lambda c: services.is_overdue(c, now()),
+                           photos=photos, points=[(c.latitude, c.longitude, f"{c.reference} {c.title}",
+                                                   url_for(".show", reference=c.reference))
+                                                  for c in cases if c.latitude is not None])
 
 
 def _bulk_receive(body: Body):

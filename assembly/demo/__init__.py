@@ -18,6 +18,7 @@ from assembly.demo.cases import demo_api_token, load_cases
 from assembly.demo.consultations import load_consultations
 from assembly.demo.meetings import load_meetings
 from assembly.demo.promises import load_promises
+from assembly.demo.photos import load_photos
 from assembly.demo.proposals import BOUNDS, load_proposals
 from assembly.demo.surveys import load_surveys
 from assembly.neighbourhoods import invitations, residents, structure
@@ -229,3 +230,4 @@ def _load_neighbourhood(admin, people: _People, municipality, hood: DemoNeighbou
     load_cases(neighbourhood, muhtar, now)
     load_assisted(neighbourhood, muhtar, now)
     load_surveys(neighbourhood, muhtar, now, DEMO_DOMAIN)
+    load_photos(neighbourhood, muhtar, now)

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FloatField, HiddenField, SearchField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FloatField,
+    HiddenField,
+    MultipleFileField,
+    SearchField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from assembly.proposals.discussion import COMMENT_MAX
@@ -39,6 +48,7 @@ class ProposalForm(FlaskForm):
     longitude = FloatField(_l("Longitude"), validators=[
         Optional(), NumberRange(-180, 180, _l("Enter a number between %(min)s and %(max)s."))],
         description=_l("e.g. 29.0247"))
+    photos = MultipleFileField(_l("Photos (optional)"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
     save_as_draft = BooleanField(_l("Save as a draft (only you can see it)"))
 
 

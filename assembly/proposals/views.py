@@ -10,11 +10,13 @@ from assembly.cases.queries import cases_of_proposal
 from assembly.cases.wording import status_label as case_status_label
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
-from assembly.i18n import localized_name
+from assembly.i18n import format_number, localized_name
 from assembly.neighbourhoods import context
 from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.params import MAX_ID, parse_int, query_int
+from assembly.photos import services as photo_services
 from assembly.proposals import discussion, moderation, services
+from assembly.proposals import photos as proposal_photos
 from assembly.proposals.forms import CommentForm, FilterForm, ProposalForm, ReportForm
 from assembly.proposals.models import PROPOSAL_LIFECYCLE
 from assembly.proposals.services import ProposalFilters, ProposalInput
@@ -97,8 +99,23 @@ def _input(form: ProposalForm) -> ProposalInput:
                          address_text=form.address_text.data)
 
 
+def _uploads(form: ProposalForm) -> list[photo_services.Upload]:
+    return photo_services.read_uploads(request.files.getlist(form.photos.name),
+                                       current_app.config["PHOTO_MAX_BYTES"])
+
+
+def _photo_help() -> str:
+    config = current_app.config
+    return _("Up to %(count)s photos (JPEG, PNG or WebP), each at most %(size)s. Location and camera "
+             "data are removed from them.", count=format_number(config["PHOTO_MAX_COUNT"]),
+             size=_("%(num)s MB", num=format_number(round(config["PHOTO_MAX_BYTES"] / (1024 * 1024), 1))))
+
+
 def _editor(neighbourhood, form, proposal=None):
+    form.photos.description = _photo_help()
+    existing = proposal_photos.photos_of([proposal.id])[proposal.id] if proposal else []
     return render_template("proposals/edit.html", neighbourhood=neighbourhood, form=form, proposal=proposal,
+                           photos=existing, button=ButtonForm(),
                            tile_url=current_app.config["MAP_TILE_URL"],
                            attribution=current_app.config["MAP_ATTRIBUTION"]), form_status()
 
@@ -113,8 +130,8 @@ def new(slug: str):
     form.category_id.choices = _category_prompt(neighbourhood)
     if form.validate_on_submit():
         outcome = call_once(
-            form, lambda: services.create_proposal(current_user, now(), neighbourhood, _input(form),
-                                                   publish=not form.save_as_draft.data),
+            form, lambda: proposal_photos.create_with_photos(current_user, now(), neighbourhood, _input(form),
+                                                             _uploads(form), publish=not form.save_as_draft.data),
             lambda proposal: url_for(".show", slug=neighbourhood.slug, proposal_id=proposal.id))
         if outcome is not None:
             proposal, again = outcome
@@ -135,7 +152,8 @@ def edit(slug: str, proposal_id: int):
     form.category_id.choices = _category_prompt(neighbourhood)
     del form.save_as_draft
     if form.validate_on_submit():
-        if call_service(form, services.update_proposal, current_user, now(), proposal, _input(form)) is not None:
+        if call_service(form, proposal_photos.update_with_photos, current_user, now(), proposal, _input(form),
+                        _uploads(form)) is not None:
             flash(_("Your changes have been saved."), "success")
             return _back(neighbourhood, proposal)
     return _editor(neighbourhood, form, proposal)
@@ -180,6 +198,7 @@ def _page(neighbourhood, proposal, *, comment_form=None, report_form=None, reaso
         discussable=services.discussable(proposal), threshold=neighbourhood.effective_support_threshold(),
         cases=cases_of_proposal(proposal.id), case_status_label=case_status_label,
         assisted=assisted.marks_for(proposal),
+        photos=proposal_photos.photos_of([proposal.id])[proposal.id],
     ), status
 
 

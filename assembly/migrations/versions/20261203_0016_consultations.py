@@ -4,7 +4,7 @@ from a meeting's question or from a consultation answer (exactly one origin, che
 database: the two-origin check of 0011_meetings becomes a three-origin one).
 
 Revision ID: 0016_consultations
-Revises: 0010_promises
+Revises: 0013_photos
 Create Date: 2026-12-03 06:13:10.743552+00:00
 
 The downgrade refuses to run while consultations exist: agenda items and cases of a
@@ -22,7 +22,7 @@ TWO_ORIGINS = "(proposal_id IS NULL) <> (meeting_question_id IS NULL)"  # as 001
 
 
 revision = '0016_consultations'
-down_revision = '0010_promises'
+down_revision = '0013_photos'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Photos attached to things residents write (proposals first; see services.register_owner)."""
