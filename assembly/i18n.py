@@ -354,6 +354,7 @@ def init_app(app: Flask) -> None:
         localized=localized_name,
     )
     app.jinja_env.globals["timezone_label"] = timezone_label
+    app.jinja_env.globals["list_separator"] = list_separator  # ", " — or "، " in Persian
 
     @app.context_processor
     def _i18n_context():

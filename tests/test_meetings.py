@@ -265,3 +265,27 @@ def test_the_counters_equal_a_recount(w):
     db.session.execute(QuestionSupport.__table__.delete())
     found = {(m.counter, m.row_id): (m.stored, m.recounted) for m in check_counters()}
     assert found[("meeting_questions.support_count", question.id)] == (1, 0)
+
+
+def test_a_case_from_a_question_asks_the_questions_followers_whether_it_is_fixed(w):
+    """'Is it fixed?' (issue 13, point 6) for a case made from a meeting's question: its author
+    and supporters are asked, and a "no" from one of them reopens it; others may not answer."""
+    from assembly.cases import confirmations
+    from assembly.cases import services as cases
+
+    mf.opened(w)
+    question = mf.question(w)
+    meetings.support(w.neighbour, now(), question)
+    meetings.move(w.muhtar, now(), w.meeting, MeetingStatus.HELD)
+    case = meetings.record_answer(w.muhtar, now(), question, answer="İnceleyeceğiz.", follow_up="case",
+                                  category_id=w.category.id)
+    for kind, fields in (("received", {}), ("decided", {"decision": "approved", "note": "Onaylandı."}),
+                         ("in_progress", {"progress": 50}), ("done", {})):
+        cases.apply_event(w.electricity_staff, now(), case, kind, fields)
+    asked = {n.user_id for n in db.session.scalars(select(Notification).where(
+        Notification.kind == "case_fixed_question"))}
+    assert asked == {question.author_id, w.neighbour.id}
+    with pytest.raises(NotAllowed):
+        confirmations.answer(factories.resident(w.moda), now(), case, "yes")
+    confirmations.answer(w.neighbour, now(), case, "no", "Lambalar hâlâ yanmıyor.")
+    assert case.status == "in_progress"

@@ -40,8 +40,11 @@ def screens(server, lang: str) -> list[tuple[str, str | None, str, str | None]]:
     from assembly.assemblies.models import Assembly
     from assembly.cases.models import Case
     from assembly.db import db
+    from assembly.meetings.models import MeetingNeighbourhood
     from assembly.neighbourhoods.models import Body, BodyStaff, Neighbourhood
+    from assembly.promises.models import PromiseNeighbourhood
     from assembly.proposals.models import Proposal
+    from assembly.surveys.models import Survey, SurveyNeighbourhood
 
     slug = NEIGHBOURHOOD[lang]
     with server.app.app_context():
@@ -56,7 +59,23 @@ def screens(server, lang: str) -> list[tuple[str, str | None, str, str | None]]:
         staff = db.session.scalar(select(User).where(User.email.like(f"{STAFF[lang]}@%")))
         body = db.session.scalar(select(Body.id).join(BodyStaff, BodyStaff.body_id == Body.id)
                                  .where(BodyStaff.user_id == staff.id))
-    return [
+        # The accountability pages, where the demo has them for this neighbourhood.
+        meeting = db.session.scalar(select(MeetingNeighbourhood.meeting_id).where(
+            MeetingNeighbourhood.neighbourhood_id == hood.id).order_by(MeetingNeighbourhood.meeting_id).limit(1))
+        survey = db.session.scalar(select(Survey.id).join(SurveyNeighbourhood).where(
+            SurveyNeighbourhood.neighbourhood_id == hood.id, Survey.status == "closed").order_by(Survey.id.desc())
+            .limit(1))
+        promise = db.session.scalar(select(PromiseNeighbourhood.promise_id).where(
+            PromiseNeighbourhood.neighbourhood_id == hood.id).order_by(PromiseNeighbourhood.promise_id).limit(1))
+    extra = []
+    if meeting:
+        extra.append(("meeting", None, f"/meetings/{meeting}", None))
+    if survey:
+        extra.append(("survey-results", None, f"/n/{slug}/surveys/{survey}/results", None))
+    if promise:
+        extra += [("promise", None, f"/promises/{promise}", None),
+                  ("booklet", None, f"/promises/{promise}/booklet", None)]
+    return extra + [
         ("neighbourhoods", None, "/", None),
         ("proposals", RESIDENT[lang], f"/n/{slug}/proposals", None),
         ("proposal", RESIDENT[lang], f"/n/{slug}/p/{discussed.id}", None),

@@ -74,7 +74,7 @@ def inbox(actor, body: Body, filters: InboxFilters, now: dt.datetime) -> tuple[l
 
 def proposals_with_visible_photos(cases: list[Case]) -> list[int]:
     """The proposals of these cases that are not hidden (a hidden proposal hides its photos)."""
-    ids = {case.proposal_id for case in cases}
+    ids = {case.proposal_id for case in cases if case.proposal_id is not None}  # not a meeting question's
     if not ids:
         return []
     return list(db.session.scalars(select(Proposal.id).where(Proposal.id.in_(ids), Proposal.hidden_at.is_(None))))
