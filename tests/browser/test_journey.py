@@ -312,7 +312,7 @@ def journey(site, contexts, cast: Cast):
     goto(staff, "/staff")
     staff.locator(f"a[href$='/staff/bodies/{ids['body']}']").click()
     staff.wait_for_url(re.compile(r"/staff/bodies/\d+$"))
-    staff.locator(f"a[href$='{case_path}']").click()
+    staff.get_by_role("link", name=reference, exact=True).click()  # the inbox row (the map lists it too)
     staff.wait_for_url(re.compile(re.escape(case_path) + "$"))
     received = staff.locator("form[action$='/events/received']")
     received.locator("textarea").fill("✓")
