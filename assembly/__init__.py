@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.assisted.views import bp as assisted_bp
     from assembly.cases.exchange_views import bp as case_exchange_bp
     from assembly.cases.views import bp as cases_bp
+    from assembly.consultations.views import bp as consultations_bp
     from assembly.documents.views import bp as documents_bp
     from assembly.extensions import csrf
     from assembly.meetings.views import bp as meetings_bp
@@ -93,8 +94,8 @@ def _register_blueprints(app: Flask) -> None:
     from assembly.surveys.views import bp as surveys_bp
 
     for blueprint in (neighbourhoods_bp, accounts_bp, admin_bp, notifications_bp, proposals_bp, assemblies_bp,
-                      assisted_bp, cases_bp, documents_bp, api_v1_bp, open311.bp, case_exchange_bp, meetings_bp,
-                      help_bp, promises_bp, surveys_bp, photos_bp):
+                      assisted_bp, cases_bp, consultations_bp, documents_bp, api_v1_bp, open311.bp, case_exchange_bp,
+                      meetings_bp, help_bp, promises_bp, surveys_bp, photos_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_v1_bp)  # token-authenticated, no session cookie
     csrf.exempt(open311.bp)

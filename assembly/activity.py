@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from assembly.assemblies.models import AgendaItem, Assembly, AssemblyStatus, Ballot
 from assembly.cases.models import Case, CaseStatus
+from assembly.consultations.models import Consultation
 from assembly.db import db
 from assembly.neighbourhoods.models import Body, Neighbourhood
 from assembly.proposals.models import Proposal, ProposalStatus
@@ -47,13 +48,15 @@ def next_session(neighbourhood: Neighbourhood) -> Assembly | None:
 
 
 def latest_results(neighbourhood: Neighbourhood) -> list:
-    """The agenda items decided last, each with its session."""
+    """The agenda items decided last (proposals and consultations), each with its session."""
     return db.session.execute(
-        select(AgendaItem.outcome, AgendaItem.proposal_id, Proposal.title, Proposal.hidden_at,
+        select(AgendaItem.outcome, AgendaItem.proposal_id, AgendaItem.consultation_id,
+               func.coalesce(Proposal.title, Consultation.title).label("title"), Proposal.hidden_at,
                Assembly.id.label("assembly_id"), Assembly.title.label("session"), Ballot.closes_at)
         .join(Assembly, Assembly.id == AgendaItem.assembly_id)
         .join(Ballot, Ballot.assembly_id == Assembly.id)
-        .join(Proposal, Proposal.id == AgendaItem.proposal_id)
+        .outerjoin(Proposal, Proposal.id == AgendaItem.proposal_id)
+        .outerjoin(Consultation, Consultation.id == AgendaItem.consultation_id)
         .where(Assembly.neighbourhood_id == neighbourhood.id, AgendaItem.outcome.is_not(None))
         .order_by(Ballot.closes_at.desc(), AgendaItem.position).limit(RESULTS_SHOWN)).all()
 

@@ -112,6 +112,8 @@ def defaults(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # A ballots file uploaded to be recounted (read, checked, never stored) may be this large.
         "BALLOTS_FILE_MAX_BYTES": 16 * 1024 * 1024,
+        # The PDF documents attached to consultations (back it up with the database).
+        "CONSULTATION_FILES_DIR": str(instance_path / "consultations"),
         # Photos (docs/photos.md): how many per proposal, how large each upload may be, how many
         # pixels Pillow may decode (against decompression bombs), and where the files are kept.
         "PHOTO_MAX_COUNT": 4,
@@ -166,7 +168,7 @@ _ENV_STRINGS = (
     "RATELIMIT_JOIN_ADDRESS", "RATELIMIT_MUHTAR",
     "MAP_TILE_URL", "MAP_ATTRIBUTION", "RATELIMIT_WRITE", "RATELIMIT_VOTE",
     "RATELIMIT_API", "RATELIMIT_PDF", "SMS_BACKEND", "SMS_API_URL", "SMS_API_USERNAME", "SMS_API_PASSWORD",
-    "SMS_FROM", "PHONE_DEFAULT_REGION", "RATELIMIT_SMS", "RATELIMIT_SMS_PHONE",
+    "SMS_FROM", "PHONE_DEFAULT_REGION", "RATELIMIT_SMS", "RATELIMIT_SMS_PHONE", "CONSULTATION_FILES_DIR",
     "RATELIMIT_API", "RATELIMIT_PDF", "PHOTO_STORAGE", "PHOTO_DIRECTORY", "PHOTO_S3_BUCKET", "PHOTO_S3_ENDPOINT_URL",
     "PHOTO_S3_REGION", "PHOTO_S3_ACCESS_KEY_ID", "PHOTO_S3_SECRET_ACCESS_KEY", "PHOTO_S3_PREFIX",
 )

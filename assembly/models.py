@@ -3,6 +3,12 @@ from assembly.accounts.models import LoginSession, PasswordResetToken, User
 from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotPaper, BallotResult, Participation
 from assembly.assisted.models import AssistedEntry
 from assembly.audit.models import AuditEvent
+from assembly.consultations.models import (
+    Consultation,
+    ConsultationAnswer,
+    ConsultationDocument,
+    ConsultedNeighbourhood,
+)
 from assembly.cases.models import ApiToken, Case, CaseConfirmation, CaseEvent, CaseSequence, IdempotentRequest
 from assembly.db import Base
 from assembly.meetings.models import Meeting, MeetingBody, MeetingNeighbourhood, MeetingQuestion, QuestionSupport
@@ -52,6 +58,7 @@ from assembly.submissions import FormSubmission
 from assembly.sms.models import OutboxSms, PhoneCode
 
 __all__ = [
+    "Consultation", "ConsultationAnswer", "ConsultationDocument", "ConsultedNeighbourhood",
     "ApiToken", "Case", "CaseConfirmation", "CaseEvent", "Photo", "CaseSequence", "IdempotentRequest",
     "AgendaItem", "Assembly", "Ballot", "BallotPaper", "BallotResult", "Participation",
     "Comment", "Follow", "ModerationAction", "Proposal", "ProposalEvent", "ProposalVersion", "Report", "Support",

@@ -221,7 +221,7 @@ def _confirm_fix(roles: Roles, obj: Any) -> bool:
     if not roles.authenticated or getattr(obj, "status", None) != "done":
         return False
     proposal = obj.proposal
-    if proposal is None:  # a case made from a meeting's question: its author and supporters
+    if proposal is None:  # a meeting's question: its author and supporters (a consultation answer: nobody)
         question = obj.meeting_question
         return question is not None and (question.author_id == roles.user.id or db.session.scalar(
             select(QuestionSupport.id).where(QuestionSupport.question_id == question.id,
@@ -332,6 +332,7 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "manage_assemblies": _muhtar_of_object,
     "open_voting": _muhtar_of_object,
     "forward": _muhtar_of_object,
+    "answer_consultation": _muhtar_of_object,
     "view_muhtar_desk": _any_muhtar,
     "assist_residents": _muhtar_of_object,
     "act_on_behalf": _act_on_behalf,
@@ -343,6 +344,7 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "moderate_survey": _survey_muhtar,
     # body staff
     "act_for_body": _staff_of_body,
+    "manage_consultations": _staff_of_body,
     "view_staff_desk": _any_staff,
     # meetings with bodies
     "view_meeting": _view_meeting,

@@ -16,7 +16,7 @@ from assembly.errors import NotAllowed, NotFound
 from assembly.extensions import db
 from assembly.params import InvalidParameter
 from assembly.urls import absolute_url, external_url
-from assembly.web import proposal_title
+from assembly.web import agenda_title, proposal_title
 
 log = logging.getLogger(__name__)
 
@@ -123,5 +123,6 @@ def install(app: Flask) -> None:
     app.context_processor(_template_helpers)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["proposal_title"] = proposal_title  # a global: macros see it too
+    app.jinja_env.globals["agenda_title"] = agenda_title
     app.jinja_env.globals["external_url"] = external_url
     app.jinja_env.globals["absolute_url"] = absolute_url

@@ -93,6 +93,11 @@ def proposal_title(proposal) -> str:
     return proposal.title
 
 
+def agenda_title(item) -> str:
+    """An agenda item's title as this reader may see it: a proposal's (maybe hidden), or a consultation's."""
+    return proposal_title(item.proposal) if item.proposal_id is not None else item.title
+
+
 def require(action: str, obj: Any = None) -> None:
     """Abort with 403 unless the policy module allows the current user."""
     if not permissions.can(current_user, action, obj):

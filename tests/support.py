@@ -80,6 +80,8 @@ def app_config(url: str, **overrides) -> dict:
         "ARGON2_PARALLELISM": 1,
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
+        # Uploaded consultation documents go to a scratch folder, never the checkout's instance/.
+        "CONSULTATION_FILES_DIR": str(Path(tempfile.gettempdir()) / "assembly-test-consultation-files"),
         "PHOTO_DIRECTORY": PHOTO_DIRECTORY,
     }
     config.update(overrides)

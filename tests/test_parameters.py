@@ -29,6 +29,8 @@ import assembly
 from assembly import params
 from assembly.accounts import services as accounts
 from assembly.assemblies import services as sessions
+from assembly.consultations import files
+from assembly.consultations import services as consultations
 from assembly.db import db
 from assembly.meetings import services as meetings
 from assembly.meetings.models import MeetingStatus
@@ -91,6 +93,10 @@ def everything(app) -> dict:
         mail = db.session.scalar(select(OutboxEmail.body_text).where(OutboxEmail.body_text.like("%/account/reset/%")))
         reset = re.search(r"/account/reset/([\w-]+)", mail).group(1)
         api_token = token_for(w.staff, w.body)
+        consultation = consultations.create_consultation(
+            w.staff, now, w.body, kind="budget", title="Budget line", text="Lamps.", deadline=now + 30 * HOUR,
+            neighbourhood_ids=[w.hood.id], links=[consultations.Link("Draft", "https://example.org/draft")],
+            files=[consultations.Upload("draft.pdf", b"%PDF-1.4\n%%EOF\n")], storage=files.folder())
         meeting = meetings.create_meeting(boss, now, w.municipality, MeetingInput(
             title="Huzur", starts_at=now, ends_at=None, place=None, neighbourhood_ids=[w.hood.id],
             invitations=[Invitation(w.body.id, "Ali Demir")]))
@@ -106,6 +112,8 @@ def everything(app) -> dict:
         values = {"slug": w.hood.slug, "code": w.municipality.code, "body_id": w.body.id, "proposal_id": proposal.id,
                   "comment_id": comment.id, "assembly_id": session.id, "reference": case.reference,
                   "service_request_id": case.reference, "batch": batch, "token": reset, "format": "json",
+                  "consultation_id": consultation.id,
+                  "document_id": [d.id for d in consultation.documents if d.stored_name][0],
                   "meeting_id": meeting.id, "question_id": question.id, "to": "held",
                   "action": "hide", "kind": "agenda", "membership_id": helped, "survey_id": survey.id,
                   "series": "safe", "promise_id": promise.id, "commitment_id": promise.commitments[0].id,

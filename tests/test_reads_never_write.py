@@ -32,6 +32,7 @@ from assembly.assemblies import voting
 from assembly.assemblies.models import Assembly, Ballot
 from assembly.cases import api_tokens
 from assembly.cases.models import Case
+from assembly.consultations.models import ConsultationDocument
 from assembly.db import db, utcnow
 from assembly.demo import DEMO_PASSWORD
 from assembly.meetings.models import Meeting, MeetingQuestion
@@ -168,6 +169,9 @@ def _contexts(world: dict) -> list[dict]:
     contexts += [{"slug": row.Assembly.neighbourhood.slug, "assembly_id": row.Assembly.id} for row in meetings]
     cases = _first_of_each(scalars(select(Case).order_by(Case.id)), lambda c: c.status)
     contexts += [{"reference": c.reference} for c in cases] + [{"service_request_id": c.reference} for c in cases]
+    consultations = list(scalars(select(ConsultationDocument).order_by(ConsultationDocument.id)))
+    contexts += [{"consultation_id": d.consultation_id, "document_id": d.id} for d in consultations if d.stored_name]
+    contexts += [{"consultation_id": d.consultation_id} for d in consultations[:1]]
     held = _first_of_each(scalars(select(Meeting).order_by(Meeting.id)), lambda m: m.status)
     contexts += [{"meeting_id": m.id} for m in held]
     asked = _first_of_each(scalars(select(MeetingQuestion).order_by(MeetingQuestion.id)), lambda q: q.follow_up)

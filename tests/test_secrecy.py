@@ -199,6 +199,8 @@ def urls(app, world: dict) -> list[str]:
         "code": [world["code"]], "reference": [world.get("reference", "NONE-2030-0001")],
         "service_request_id": [world.get("reference", "NONE-2030-0001")], "format": ["json", "xml"],
         "token": ["not-a-token"], "batch": ["not-a-batch"], "kind": ["agenda", "results", "minutes"],
+        # No consultation in this world: its pages show only counts (see test_consultation_views).
+        "consultation_id": [1], "document_id": [1],
         "membership_id": world["memberships"], "survey_id": [world["survey"]], "series": ["least-safe"],
         "promise_id": [1], "commitment_id": [1],
         # Meetings with bodies hold no ballots: an address that finds none is enough.

@@ -15,8 +15,9 @@ from pydantic.json_schema import models_json_schema
 from assembly.api import idempotency, schemas
 from assembly.api import promise_schemas as promise
 from assembly.cases import events
+from assembly.params import MAX_ID
 
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 REF = "#/components/schemas/{model}"
 
 DESCRIPTION = """\
@@ -26,7 +27,7 @@ docs/api.md in the source repository.
 
 **Authentication** (`/api/v1`): `Authorization: Bearer <token>`. Staff create and revoke a
 body's tokens on the body's staff page; a token is shown once and acts as staff of its body
-only. The Open311 endpoints and this document need no token.
+only. The consultations, the Open311 endpoints and this document need no token.
 
 **Pagination**: `GET /api/v1/cases` is ordered by `(updated_at, id)`. Pass the answer's
 `next_cursor` as `cursor` (with the same `status`) for the next page; `next_cursor` is null on
@@ -50,7 +51,8 @@ Open311 errors use the Open311 format: `[{"code": 404, "description": "..."}]` o
 ANSWERS: tuple[type[BaseModel], ...] = (
     schemas.Error, schemas.BodyResponse, schemas.CasePage, schemas.CaseResponse, schemas.EventResponse,
     schemas.Open311Discovery, schemas.Open311Services, schemas.Open311Requests, schemas.Open311OneRequest,
-    schemas.Open311Errors, schemas.SurveyList, schemas.SurveyResponse,
+    schemas.Open311Errors, schemas.ConsultationList, schemas.ConsultationResponse, schemas.SurveyList,
+    schemas.SurveyResponse,
     promise.PromisePage, promise.PromiseResponse, promise.CommitmentResponse, promise.CommitmentEventResponse,
 )
 REQUESTS: tuple[type[BaseModel], ...] = (schemas.EventInput, promise.ProgressInput)
@@ -215,6 +217,24 @@ def _paths() -> dict:
                 **_errors("400", "401", "404", "409", "413", "422", "429"),
             },
         }},
+        "/api/v1/consultations": {"get": {
+            **PUBLIC, "operationId": "listConsultations", "tags": ["Consultations"],
+            "summary": "Drafts (budget lines, zoning changes) that bodies put to neighbourhoods, newest first.",
+            "parameters": _query(schemas.ConsultationListQuery),
+            "responses": {"200": _json("The consultations.", schemas.ConsultationList),
+                          "422": _json("Invalid parameters (code validation_failed, with fields).", schemas.Error),
+                          **_errors("429")},
+        }},
+        "/api/v1/consultations/{consultation_id}": {"get": {
+            **PUBLIC, "operationId": "getConsultation", "tags": ["Consultations"],
+            "summary": "One consultation with its documents, the neighbourhoods' answers with their vote "
+                       "results, and the body's decision on each answer.",
+            "parameters": [{"name": "consultation_id", "in": "path", "required": True,
+                            "description": "The consultation's number.",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}],
+            "responses": {"200": _json("The consultation.", schemas.ConsultationResponse),
+                          "404": _json("There is no such consultation.", schemas.Error), **_errors("429")},
+        }},
         "/api/v1/neighbourhoods/{slug}/surveys": {"get": {
             **PUBLIC, "operationId": "listSurveys", "tags": ["Surveys"],
             "summary": "The published surveys of a neighbourhood, newest closing first (at most 100).",
@@ -279,6 +299,7 @@ def _document() -> dict:
                  "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}},
         "servers": [{"url": "/"}],
         "tags": [{"name": "API", "description": "For bodies, with a token of the body."},
+                 {"name": "Consultations", "description": "Public and read only, no token."},
                  {"name": "Promises", "description": "Citizen promises and programmes, with a token of a body."},
                  {"name": "Open311", "description": "GeoReport v2, public and read only."},
                  {"name": "Surveys", "description": "Surveys and their aggregated results, public and read only."}],

@@ -236,6 +236,66 @@ class Error(Answer):
     error: ErrorDetail
 
 
+# --- consultations (public) -----------------------------------------------------------------------
+
+class ConsultingBody(Answer):
+    slug: str
+    name: str
+    municipality: Municipality
+
+
+class ConsultationDocument(Answer):
+    title: str
+    type: Literal["link", "pdf"]
+    url: str = Field(json_schema_extra={"format": "uri"}, description="The link, or the PDF's download address.")
+    size: int | None = Field(description="Bytes of a PDF file; null for a link.")
+
+
+class ConsultationAnswer(Answer):
+    """A neighbourhood's answer, and what the body decided on it (the case it became)."""
+
+    neighbourhood: Neighbourhood
+    answered_at: Timestamp
+    comment: str = Field(description="The assembly's comment (Markdown).")
+    comment_html: str = Field(description="The same comment as sanitised HTML.")
+    vote_result: dict[str, Any] = Field(description="The count of the assembly's vote on the draft: session, "
+                                                    "outcome, counts, turnout, electorate, ballots digest.")
+    case: str | None = Field(description="Reference of the case at the body.", examples=["KDK-MODA-2026-0007"])
+    case_url: str | None = Field(json_schema_extra={"format": "uri"}, description="The case's public page.")
+    case_status: Status | None
+    decision: DecisionValue | None
+    decision_note: str | None = Field(description="The body's reasons with its latest decision.")
+
+
+class Consultation(Answer):
+    """A draft (budget line, zoning change) a body put to neighbourhoods."""
+
+    id: int
+    url: str = Field(json_schema_extra={"format": "uri"}, description="The public page.")
+    kind: Literal["budget", "zoning"]
+    title: str
+    body: ConsultingBody
+    deadline: Timestamp = Field(description="Answers are refused after this time.")
+    open: bool = Field(description="The deadline has not passed.")
+    created_at: Timestamp
+    neighbourhoods: list[Neighbourhood] = Field(description="The neighbourhoods consulted.")
+
+
+class ConsultationWithAnswers(Consultation):
+    text: str = Field(description="The draft (Markdown).")
+    text_html: str = Field(description="The same text as sanitised HTML.")
+    documents: list[ConsultationDocument]
+    answers: list[ConsultationAnswer]
+
+
+class ConsultationList(Answer):
+    data: list[Consultation]
+
+
+class ConsultationResponse(Answer):
+    data: ConsultationWithAnswers
+
+
 # --- what the JSON API accepts --------------------------------------------------------------------
 
 def _offset_timestamp(value: str) -> dt.datetime:
@@ -330,6 +390,16 @@ class CaseListQuery(BaseModel):
                                                         "offset is given).", json_schema_extra={"format": "date-time"})
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Cases per page.")
     cursor: str | None = Field(None, max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page.")
+
+
+class ConsultationListQuery(BaseModel):
+    """The parameters of GET /api/v1/consultations (read by `v1.list_consultations`)."""
+
+    municipality: str | None = Field(None, max_length=12, description="Only this municipality's (its code).")
+    # Not "neighbourhood": across the site that name is a neighbourhood's id (params.QUERY_INTEGERS).
+    neighbourhood_slug: str | None = Field(None, max_length=60, description="Only those put to the neighbourhood "
+                                                                            "with this slug.")
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="At most this many, newest first.")
 
 
 class Open311Query(BaseModel):

@@ -92,6 +92,55 @@ def event(event_: CaseEvent) -> dict:
     return schemas.EventResponse(data=_event(event_)).dump()
 
 
+# --- consultations ------------------------------------------------------------------------------------
+
+def _neighbourhood(hood) -> schemas.Neighbourhood:
+    return schemas.Neighbourhood(slug=hood.slug, code=hood.code, name=hood.name_in(current_locale()))
+
+
+def _consultation_fields(consultation, now: dt.datetime) -> dict:
+    body_ = consultation.body
+    return {
+        "id": consultation.id, "url": external_url("consultations.show", consultation_id=consultation.id),
+        "kind": consultation.kind, "title": consultation.title,
+        "body": schemas.ConsultingBody(slug=body_.slug, name=body_.name, municipality=schemas.Municipality(
+            code=body_.municipality.code, name=body_.municipality.name)),
+        "deadline": consultation.deadline, "open": now <= consultation.deadline,
+        "created_at": consultation.created_at,
+        "neighbourhoods": [_neighbourhood(c.neighbourhood) for c in consultation.neighbourhoods],
+    }
+
+
+def consultation_list(found: list, now: dt.datetime) -> dict:
+    return schemas.ConsultationList(data=[schemas.Consultation(**_consultation_fields(c, now)) for c in found]).dump()
+
+
+def _document(consultation, document) -> schemas.ConsultationDocument:
+    if document.url:
+        return schemas.ConsultationDocument(title=document.title, type="link", url=document.url, size=None)
+    return schemas.ConsultationDocument(
+        title=document.title, type="pdf", size=document.size,
+        url=external_url("consultations.document", consultation_id=consultation.id, document_id=document.id))
+
+
+def _answer(row) -> schemas.ConsultationAnswer:
+    answer, case_ = row.answer, row.case
+    return schemas.ConsultationAnswer(
+        neighbourhood=_neighbourhood(answer.neighbourhood), answered_at=answer.answered_at, comment=answer.comment,
+        comment_html=answer.comment_html, vote_result=answer.vote_result,
+        case=case_.reference if case_ else None,
+        case_url=external_url("cases.show", reference=case_.reference) if case_ else None,
+        case_status=case_.status if case_ else None, decision=case_.decision if case_ else None,
+        decision_note=row.decision_note)
+
+
+def consultation_with_answers(consultation, rows: list, now: dt.datetime) -> dict:
+    return schemas.ConsultationResponse(data=schemas.ConsultationWithAnswers(
+        **_consultation_fields(consultation, now), text=consultation.text, text_html=consultation.text_html,
+        documents=[_document(consultation, d) for d in consultation.documents],
+        answers=[_answer(row) for row in rows])).dump()
+
+
 # --- surveys ----------------------------------------------------------------------------------------
 
 def _survey_fields(survey_, slug: str, now: dt.datetime) -> dict:

@@ -17,7 +17,9 @@ from assembly.api.errors import ApiError, invalid, register
 from assembly.api.timestamps import parse_timestamp
 from assembly.cases import events, queries, services
 from assembly.cases.models import ApiToken, Case, CaseStatus
+from assembly.consultations import queries as consultation_queries
 from assembly.db import WRITE_INTENT, db
+from assembly.errors import NotFound
 from assembly.extensions import limiter
 from assembly.i18n import ngettext
 from assembly.neighbourhoods.models import Body
@@ -34,7 +36,9 @@ bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 register(bp)
 limiter.limit(lambda: current_app.config["RATELIMIT_API"], key_func=auth.rate_limit_key)(bp)
 
-PUBLIC_ENDPOINTS = frozenset({"api_v1.openapi_document", "api_v1.list_surveys", "api_v1.show_survey"})
+# Consultations and surveys are public: anyone may read them, as on the site.
+PUBLIC_ENDPOINTS = frozenset({"api_v1.openapi_document", "api_v1.list_consultations", "api_v1.show_consultation",
+                              "api_v1.list_surveys", "api_v1.show_survey"})
 SLUG_RE = re.compile(r"[a-z0-9-]{1,60}")
 REFERENCE_RE = re.compile(r"[A-Za-z0-9-]{1,60}")
 DEFAULT_LIMIT, MAX_LIMIT = schemas.DEFAULT_LIMIT, schemas.MAX_LIMIT
@@ -107,6 +111,37 @@ def add_event(reference: str) -> Response:
     if answer.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+@bp.get("/consultations")
+def list_consultations() -> Response:
+    args, problems = request.args, {}
+    texts = {}
+    for name, longest in (("municipality", 12), ("neighbourhood_slug", 60)):
+        value = args.get(name) or None
+        if value is not None and len(value) > longest:
+            problems[name] = [ngettext("At most %(num)s character.", "At most %(num)s characters.", longest)]
+        texts[name] = value
+    limit = DEFAULT_LIMIT
+    if args.get("limit") is not None:
+        limit = parse_int(args["limit"], 1, MAX_LIMIT)
+        if limit is None:
+            problems["limit"] = [_("Give a whole number from 1 to %(num)d.", num=MAX_LIMIT)]
+    if problems:
+        raise invalid(problems)
+    found = consultation_queries.listed(municipality_code=texts["municipality"],
+                                        neighbourhood_slug=texts["neighbourhood_slug"], limit=limit)
+    return jsonify(serialize.consultation_list(found, now()))
+
+
+@bp.get("/consultations/<int:consultation_id>")
+def show_consultation(consultation_id: int) -> Response:
+    try:
+        consultation = consultation_queries.get_consultation(consultation_id)
+    except NotFound:
+        raise ApiError(404, "not_found", _("There is no such consultation.")) from None
+    return jsonify(serialize.consultation_with_answers(consultation, consultation_queries.answers(consultation),
+                                                       now()))
 
 
 # --- surveys: public, aggregated results only ----------------------------------------------------

@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
+from assembly.consultations.models import Consultation
 from assembly.db import Base, intpk, one_of, utcnow
 from assembly.lifecycle import Lifecycle
 from assembly.neighbourhoods.models import Neighbourhood
@@ -82,18 +83,25 @@ class Assembly(Base):
 
 
 class AgendaItem(Base):
+    """One item of a session's agenda: a resident's proposal, or a body's consultation
+    (`assembly.consultations`) that the neighbourhood answers with this vote."""
+
     __tablename__ = "agenda_items"
     __table_args__ = (
         UniqueConstraint("assembly_id", "proposal_id"),
+        UniqueConstraint("assembly_id", "consultation_id"),
+        CheckConstraint("(proposal_id IS NULL) <> (consultation_id IS NULL)", name="one_subject"),
         CheckConstraint("outcome IS NULL OR outcome IN ('accepted', 'rejected')", name="outcome"),
         CheckConstraint("paper_yes IS NULL OR (paper_yes >= 0 AND paper_no >= 0 AND paper_abstain >= 0)",
                         name="paper_counts"),
         Index("ix_agenda_items_proposal_id", "proposal_id"),
+        Index("ix_agenda_items_consultation_id", "consultation_id"),
     )
 
     id: Mapped[intpk]
     assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id", ondelete="CASCADE"))
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="RESTRICT"))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="RESTRICT"))
+    consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultations.id", ondelete="RESTRICT"))
     position: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str | None] = mapped_column(String(10))
     # A count taken in the room (paper or show of hands), kept apart from online votes.
@@ -103,7 +111,13 @@ class AgendaItem(Base):
     paper_entered_at: Mapped[dt.datetime | None]
 
     assembly: Mapped[Assembly] = relationship(back_populates="items")
-    proposal: Mapped[Proposal] = relationship()
+    proposal: Mapped[Proposal | None] = relationship()
+    consultation: Mapped[Consultation | None] = relationship()
+
+    @property
+    def title(self) -> str:
+        """What the item is called on the agenda, the ballot and the published ballots file."""
+        return self.proposal.title if self.proposal_id is not None else self.consultation.title
 
 
 class Ballot(Base):

@@ -72,7 +72,8 @@ def move_status(assembly: Assembly, expected: AssemblyStatus, to: AssemblyStatus
 
 def get_assembly(viewer, neighbourhood: Neighbourhood, assembly_id: int) -> Assembly:
     assembly = db.session.scalar(
-        select(Assembly).options(selectinload(Assembly.items).joinedload(AgendaItem.proposal),
+        select(Assembly).options(selectinload(Assembly.items).options(joinedload(AgendaItem.proposal),
+                                                                      joinedload(AgendaItem.consultation)),
                                  joinedload(Assembly.ballot))
         .where(Assembly.id == assembly_id, Assembly.neighbourhood_id == neighbourhood.id)
     )
@@ -166,10 +167,24 @@ def update_assembly(actor, now: dt.datetime, assembly: Assembly, *, title: str,
     return assembly
 
 
-def add_agenda_item(actor, now: dt.datetime, assembly: Assembly, proposal_id: int) -> AgendaItem:
+def check_agenda_open(actor, assembly: Assembly, now: dt.datetime) -> None:
+    """The actor may change this agenda, and it can still change (voting has not started)."""
     permissions.require(actor, "manage_assemblies", assembly)
-    if assembly.status not in EDITABLE or _voting_started(assembly, now):
+    if not agenda_can_change(assembly, now):
         raise InvalidTransition(_("The agenda can no longer be changed."))
+
+
+def agenda_can_change(assembly: Assembly, now: dt.datetime) -> bool:
+    return assembly.status in EDITABLE and not _voting_started(assembly, now)
+
+
+def next_position(assembly: Assembly) -> int:
+    return (db.session.scalar(select(func.max(AgendaItem.position)).where(
+        AgendaItem.assembly_id == assembly.id)) or 0) + 1
+
+
+def add_agenda_item(actor, now: dt.datetime, assembly: Assembly, proposal_id: int) -> AgendaItem:
+    check_agenda_open(actor, assembly, now)
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None or proposal.neighbourhood_id != assembly.neighbourhood_id:
         raise NotFound(_("There is no such proposal."))
@@ -178,9 +193,7 @@ def add_agenda_item(actor, now: dt.datetime, assembly: Assembly, proposal_id: in
                                "proposal_id")
     if proposal.hidden_at is not None:
         raise ValidationFailed(_("A hidden proposal cannot go onto the agenda. Restore it first."), "proposal_id")
-    position = (db.session.scalar(select(func.max(AgendaItem.position)).where(
-        AgendaItem.assembly_id == assembly.id)) or 0) + 1
-    item = AgendaItem(assembly_id=assembly.id, proposal_id=proposal.id, position=position)
+    item = AgendaItem(assembly_id=assembly.id, proposal_id=proposal.id, position=next_position(assembly))
     try:
         with db.session.begin_nested():
             db.session.add(item)
@@ -204,7 +217,8 @@ def remove_agenda_item(actor, now: dt.datetime, assembly: Assembly, item_id: int
             raise ValidationFailed(_("An announced session keeps at least one item on its agenda."))
         ballot = assembly.ballot
         _check_k_fits(ballot.method, ballot.approval_k, len(assembly.items) - 1)
-    proposals.transition(item.proposal, ProposalStatus.OPEN, actor, now, _("Taken off the agenda."))
+    if item.proposal is not None:  # a consultation item just leaves the agenda
+        proposals.transition(item.proposal, ProposalStatus.OPEN, actor, now, _("Taken off the agenda."))
     db.session.delete(item)
     db.session.flush()
     db.session.expire(assembly, ["items"])

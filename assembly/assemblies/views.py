@@ -26,7 +26,7 @@ from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.params import MAX_ID, parse_int
 from assembly.rate_limits import person_key
 from assembly.urls import external_url, site_host
-from assembly.web import call_service, form_status, now, proposal_title, reads_first, require
+from assembly.web import agenda_title, call_service, form_status, now, reads_first, require
 
 bp = Blueprint("assemblies", __name__, url_prefix="/n/<slug>/assemblies")
 # Help pages for residents: how voting works, in plain words.
@@ -386,7 +386,7 @@ def check_count(slug: str, assembly_id: int):
             status = 200 if checked.problem is None else 400
     return render_template("assemblies/check.html", neighbourhood=neighbourhood, assembly=assembly, result=result,
                            checked=checked, problem=problem, button=ButtonForm(),
-                           titles={str(item.id): proposal_title(item.proposal) for item in assembly.items},
+                           titles={str(item.id): agenda_title(item) for item in assembly.items},
                            max_megabytes=current_app.config["BALLOTS_FILE_MAX_BYTES"] // (1024 * 1024)), status
 
 

@@ -229,7 +229,7 @@ def ballots_document(assembly: Assembly) -> dict:
     meta = {"assembly": assembly.title, "neighbourhood": assembly.neighbourhood.slug, "ballot": ballot.id,
             "secrecy": ballot.secrecy, "opens_at": ballot.opens_at.isoformat(),
             "closes_at": ballot.closes_at.isoformat(),
-            "items": {str(item.id): item.proposal.title for item in items}}
+            "items": {str(item.id): item.title for item in items}}
     if ballot.secrecy == Secrecy.SECRET.value:
         receipts = list(db.session.scalars(select(Participation.receipt_hash).where(
             Participation.ballot_id == ballot.id, Participation.receipt_hash.is_not(None))))
@@ -278,7 +278,7 @@ def close_ballot(assembly: Assembly, now: dt.datetime) -> BallotResult | None:
     accepted = set(result.accepted)
     for item in assembly.items:
         item.outcome = "accepted" if str(item.id) in accepted else "rejected"
-        if item.proposal.status == ProposalStatus.ON_AGENDA.value:
+        if item.proposal is not None and item.proposal.status == ProposalStatus.ON_AGENDA.value:
             to = ProposalStatus.ACCEPTED if item.outcome == "accepted" else ProposalStatus.REJECTED
             proposals.transition(item.proposal, to, None, now, assembly.title)
             proposals.notify_followers(item.proposal, "proposal_status", now, status=to.value)

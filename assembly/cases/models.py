@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
+from assembly.consultations.models import ConsultationAnswer
 from assembly.db import Base, intpk, one_of, utcnow
 from assembly.lifecycle import Lifecycle
 from assembly.meetings.models import MeetingQuestion
@@ -80,16 +81,26 @@ class CaseSequence(Base):
     last_number: Mapped[int] = mapped_column(Integer)
 
 
+# A case comes from exactly one origin. Written as a sum of CASEs so that SQLite and PostgreSQL
+# read it alike (the migration that adds an origin uses the same expression).
+ONE_ORIGIN = ("(CASE WHEN proposal_id IS NOT NULL THEN 1 ELSE 0 END)"
+              " + (CASE WHEN meeting_question_id IS NOT NULL THEN 1 ELSE 0 END)"
+              " + (CASE WHEN consultation_answer_id IS NOT NULL THEN 1 ELSE 0 END) = 1")
+
+
 class Case(Base):
-    """A forwarded item at one body: an immutable snapshot of where it came from — a proposal and
-    its vote, or a question asked at a meeting with bodies (exactly one of the two)."""
+    """A forwarded item at one body: an immutable snapshot of where it came from. The origin is
+    exactly one of: a resident's proposal and its vote, a question asked at a meeting with bodies,
+    or a neighbourhood's answer to a consultation (which alone has no category)."""
 
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("reference"),
         UniqueConstraint("proposal_id", "body_id"),
         UniqueConstraint("meeting_question_id", "body_id"),
-        CheckConstraint("(proposal_id IS NULL) <> (meeting_question_id IS NULL)", name="one_origin"),
+        UniqueConstraint("consultation_answer_id", "body_id"),
+        CheckConstraint(ONE_ORIGIN, name="one_origin"),
+        CheckConstraint("consultation_answer_id IS NOT NULL OR category_id IS NOT NULL", name="category"),
         CheckConstraint(one_of("status", CaseStatus), name="status"),
         CheckConstraint("decision IS NULL OR " + one_of("decision", Decision), name="decision"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
@@ -99,6 +110,7 @@ class Case(Base):
         Index("ix_cases_neighbourhood", "neighbourhood_id", "forwarded_at"),
         Index("ix_cases_proposal_id", "proposal_id"),
         Index("ix_cases_meeting_question_id", "meeting_question_id"),
+        Index("ix_cases_consultation_answer_id", "consultation_answer_id"),
         Index("ix_cases_updated", "updated_at", "id"),
     )
 
@@ -106,9 +118,11 @@ class Case(Base):
     reference: Mapped[str] = mapped_column(String(60))
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="RESTRICT"))
     meeting_question_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_questions.id", ondelete="RESTRICT"))
+    consultation_answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultation_answers.id", ondelete="RESTRICT"))
     neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id", ondelete="RESTRICT"))
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="RESTRICT"))
-    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"))
     referred_from_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(String(12), default=CaseStatus.FORWARDED.value)
     decision: Mapped[str | None] = mapped_column(String(10))
@@ -136,6 +150,7 @@ class Case(Base):
 
     proposal: Mapped[Proposal | None] = relationship()
     meeting_question: Mapped[MeetingQuestion | None] = relationship()
+    consultation_answer: Mapped[ConsultationAnswer | None] = relationship()
     neighbourhood: Mapped[Neighbourhood] = relationship()
     body: Mapped[Body] = relationship()
     forwarded_by: Mapped[User | None] = relationship()

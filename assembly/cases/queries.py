@@ -139,7 +139,8 @@ def overdue_cases(body: Body, now: dt.datetime, limit: int = 100) -> list[Case]:
 def get_by_reference(reference: str) -> Case:
     case = db.session.scalar(
         select(Case).options(joinedload(Case.body), joinedload(Case.neighbourhood), joinedload(Case.proposal),
-                             joinedload(Case.meeting_question), joinedload(Case.referred_from))
+                             joinedload(Case.meeting_question), joinedload(Case.consultation_answer),
+                             joinedload(Case.referred_from))
         .where(Case.reference == normalise_reference(reference)))
     if case is None:
         raise NotFound(_("There is no case with this reference number."))
@@ -161,10 +162,16 @@ def cases_of_question(question_id: int) -> list[Case]:
 
 
 def linked_cases(case: Case) -> list[Case]:
-    """The other cases of the same origin (a proposal, or a meeting's question)."""
-    same = (cases_of_proposal(case.proposal_id) if case.proposal_id is not None
-            else cases_of_question(case.meeting_question_id))
-    return [other for other in same if other.id != case.id]
+    """The other cases of the same origin (a proposal, a meeting's question or a consultation
+    answer), at other bodies or by referral."""
+    if case.proposal_id is not None:
+        origin = Case.proposal_id == case.proposal_id
+    elif case.meeting_question_id is not None:
+        origin = Case.meeting_question_id == case.meeting_question_id
+    else:
+        origin = Case.consultation_answer_id == case.consultation_answer_id
+    return list(db.session.scalars(select(Case).options(joinedload(Case.body))
+                                   .where(origin, Case.id != case.id).order_by(Case.id)))
 
 
 def other_bodies(case) -> list[tuple[int, str]]:
@@ -253,7 +260,9 @@ class RequestFilters:
 def service_requests(filters: RequestFilters, limit: int) -> list[Case]:
     """Cases as Open311 service requests, newest first. References, when given, override the
     other filters (as the specification says), except the jurisdiction."""
-    query = select(Case).options(joinedload(Case.body))
+    # A service request has a service (the category): forwarded proposals and meeting questions do,
+    # a consultation answer's case has none and is not an Open311 request.
+    query = select(Case).options(joinedload(Case.body)).where(Case.category_id.is_not(None))
     if filters.municipality_id is not None:
         query = query.join(Body, Body.id == Case.body_id).where(Body.municipality_id == filters.municipality_id)
     if filters.references:

@@ -19,6 +19,7 @@ from assembly.accounts.models import User
 from assembly.assemblies.models import AgendaItem, Assembly, Ballot, BallotResult
 from assembly.audit.services import record
 from assembly.cases import events, wording
+from assembly.consultations.models import ConsultationAnswer
 from assembly.cases.models import CASE_LIFECYCLE, OPEN_STATUSES, Case, CaseEvent, CaseSequence, CaseStatus, Decision
 from assembly.db import db
 from assembly.errors import InvalidTransition, ValidationFailed
@@ -117,8 +118,9 @@ def _append(case: Case, kind: str, actor, now: dt.datetime, note: str | None = N
                 "body_kind": case.body.kind}
         if case.proposal_id is not None:
             proposals.notify_followers(case.proposal, "case_event", now, **news)
-        else:  # a case made from a meeting's question: its author and supporters follow it
+        elif case.meeting_question_id is not None:  # its author and supporters follow it
             question_followers.notify_followers(case.meeting_question, "case_event", now, title=case.title, **news)
+        # a consultation answer's case has no followers of its own
     return event
 
 
@@ -174,12 +176,19 @@ def _next_reference(case_neighbourhood, now: dt.datetime) -> str:
 
 def _vote_snapshot(proposal: Proposal) -> dict:
     """The result of the last closed ballot that had this proposal on its agenda."""
+    return vote_snapshot(AgendaItem.proposal_id == proposal.id)
+
+
+def vote_snapshot(which) -> dict:
+    """The result of the last closed ballot with an agenda item matching `which` (a SQL
+    condition on `AgendaItem`): the session, outcome, turnout, quorum, the item's counts and
+    the digest of the ballots file, as cases keep it."""
     row = db.session.execute(
         select(AgendaItem, Assembly, BallotResult)
         .join(Assembly, Assembly.id == AgendaItem.assembly_id)
         .join(Ballot, Ballot.assembly_id == Assembly.id)
         .join(BallotResult, BallotResult.ballot_id == Ballot.id)
-        .where(AgendaItem.proposal_id == proposal.id, AgendaItem.outcome.is_not(None))
+        .where(which, AgendaItem.outcome.is_not(None))
         .order_by(BallotResult.computed_at.desc()).limit(1)
     ).first()
     if row is None:
@@ -276,6 +285,31 @@ def forward_question(actor, now: dt.datetime, question: MeetingQuestion, *, cate
     return case
 
 
+def forward_answer(actor, now: dt.datetime, answer: ConsultationAnswer, body: Body, *, title: str) -> Case:
+    """The case of a neighbourhood's answer to a consultation, at the consulting body: a snapshot
+    of the assembly's comment and vote, with the same reference numbers, deadline and timeline
+    as a forwarded proposal. The caller (`consultations.services.send_answer`) checks the rules;
+    one case per answer and body is the database's unique constraint."""
+    neighbourhood = answer.neighbourhood
+    case = Case(
+        consultation_answer_id=answer.id, neighbourhood_id=neighbourhood.id, body_id=body.id, category_id=None,
+        status=C.FORWARDED.value, title=title, text=answer.comment, text_html=answer.comment_html,
+        vote_result=answer.vote_result, forwarded_by_id=actor.id, forwarded_at=now,
+        due_at=now + dt.timedelta(days=body.answer_days), updated_at=now, event_count=0)
+    try:
+        with db.session.begin_nested():
+            case.reference = _next_reference(neighbourhood, now)
+            db.session.add(case)
+    except IntegrityError:
+        raise ValidationFailed(_("This neighbourhood has already answered this consultation.")) from None
+    set_committed_value(case, "body", body)
+    set_committed_value(case, "proposal", None)
+    _append(case, "forwarded", actor, now, None, body=body.name, consultation=answer.consultation_id)
+    record(actor, "case.forward", case, now, reference=case.reference, body=body.id,
+           consultation=answer.consultation_id)
+    return case
+
+
 def bodies_for(proposal: Proposal) -> list[Body]:
     return list(db.session.scalars(select(Body).where(
         Body.municipality_id == proposal.neighbourhood.municipality_id).order_by(Body.name)))
@@ -347,7 +381,7 @@ def _refer(actor, now: dt.datetime, case: Case, body: Body, note: str | None) ->
     is the size of `Case.note`) becomes its covering note."""
     linked = Case(
         reference=_next_reference(case.neighbourhood, now), proposal_id=case.proposal_id,
-        meeting_question_id=case.meeting_question_id,
+        meeting_question_id=case.meeting_question_id, consultation_answer_id=case.consultation_answer_id,
         neighbourhood_id=case.neighbourhood_id, body_id=body.id, category_id=case.category_id,
         referred_from_id=case.id, status=C.FORWARDED.value, title=case.title, text=case.text,
         text_html=case.text_html, latitude=case.latitude, longitude=case.longitude, address_text=case.address_text,
@@ -361,6 +395,7 @@ def _refer(actor, now: dt.datetime, case: Case, body: Body, note: str | None) ->
     set_committed_value(linked, "body", body)
     set_committed_value(linked, "proposal", case.proposal)
     set_committed_value(linked, "meeting_question", case.meeting_question)
+    set_committed_value(linked, "consultation_answer", case.consultation_answer)
     _append(linked, "forwarded", actor, now, note, body=body.name, referred_from=case.reference)
     return linked
 
@@ -393,8 +428,10 @@ def ask_if_fixed(case: Case, now: dt.datetime) -> int:
     if proposal is not None:
         asked = select(User.id).where(or_(User.id == proposal.author_id, User.id.in_(
             select(Follow.user_id).where(Follow.proposal_id == proposal.id))))
-    else:  # a case made from a meeting's question: its author and supporters are asked
+    elif case.meeting_question_id is not None:  # a meeting's question: its author and supporters are asked
         asked = question_followers.followers(case.meeting_question)
+    else:  # a consultation answer's case: an opinion on a draft has no followers and nothing to confirm
+        return 0
     return notify_all(asked, "case_fixed_question", now, link=f"/cases/{case.reference}",
                       reference=case.reference, title=case.title)
 

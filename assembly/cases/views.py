@@ -120,7 +120,7 @@ def _case_page(case, status: int = 200, failed: str | None = None, failed_form=N
         timezone=case.neighbourhood.municipality.timezone,
         photos=proposal_photos.photos_of([case.proposal_id])[case.proposal_id]
         if case.proposal_id is not None and permissions.can(current_user, "view_proposal_photos", case.proposal)
-        else [],
+        else [],  # only a proposal has photos (not a meeting's question or a consultation answer)
         may_answer=may_answer, my_answer=confirmations.answer_of(current_user, case) if may_answer else None,
         confirmed=confirmations.confirmed_count(case) if case.status == "done" else 0,
         fix_form=fix_form or FixForm(formdata=None), button=ButtonForm(), reason_form=ReasonForm(formdata=None),

@@ -15,6 +15,7 @@ from assembly.db import db
 from assembly.demo.assisted import load_assisted
 from assembly.demo.sessions import load_sessions
 from assembly.demo.cases import demo_api_token, load_cases
+from assembly.demo.consultations import load_consultations
 from assembly.demo.meetings import load_meetings
 from assembly.demo.promises import load_promises
 from assembly.demo.photos import load_photos
@@ -198,6 +199,7 @@ def load_demo(now: dt.datetime) -> str:
             structure.appoint_staff(admin, now, bodies[body_slug], people.user(login, name, spec.locale))
         for hood in spec.neighbourhoods:
             _load_neighbourhood(admin, people, municipality, hood, spec.locale, now)
+    load_consultations(now, DEMO_DOMAIN)
     load_meetings(now, DEMO_DOMAIN)
     load_promises(now)
     token = demo_api_token(now)

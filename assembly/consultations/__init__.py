@@ -1,0 +1,1 @@
+"""Consultations: a body's draft put to neighbourhoods, answered by their assemblies."""
