@@ -13,6 +13,7 @@ from sqlalchemy import event, select
 from assembly.accounts.models import User
 from assembly.db import db
 from assembly.notifications.models import Notification, OutboxEmail
+from assembly.notifications.services import UNSUBSCRIBE_MARK
 from assembly.proposals import services as proposals
 from assembly.proposals.models import Follow
 from assembly.rate_limits import ProcessMemoryStorage
@@ -157,7 +158,8 @@ def test_followers_are_notified_in_the_same_statements_for_3_and_40_followers(ct
     assert set(mails) == {user.email for user in immediate}
     for user in immediate:  # each in the reader's language, greeting the reader by name
         body = mails[user.email].body_text
-        assert user.display_name in body and "\x01" not in body
+        # the name is filled in; only the unsubscribe link is left to the mail worker, for each reader
+        assert user.display_name in body and "\x01" not in body.replace(UNSUBSCRIBE_MARK, "")
         assert ("Sayın" in body) == (user.locale == "tr"), body
 
 
