@@ -313,7 +313,8 @@ def main() -> int:
             support_hood, open_proposal, supporter = one(
                 "SELECT n.slug, p.id, u.email FROM proposals p JOIN neighbourhoods n ON n.id = p.neighbourhood_id "
                 "JOIN supports s ON s.proposal_id = p.id JOIN users u ON u.id = s.user_id "
-                "WHERE p.status = 'open' AND p.hidden_at IS NULL ORDER BY p.id, u.id LIMIT 1")
+                "WHERE p.status = 'open' AND p.hidden_at IS NULL AND u.email IS NOT NULL "  # who can log in here
+                "ORDER BY p.id, u.id LIMIT 1")
             assembly_id, ballot_id = one("SELECT a.id, b.id FROM assemblies a JOIN ballots b ON b.assembly_id = a.id "
                                          "JOIN neighbourhoods n ON n.id = a.neighbourhood_id "
                                          "WHERE n.slug = :s AND a.status = 'voting' ORDER BY a.id LIMIT 1", s=hood)
