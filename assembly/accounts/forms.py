@@ -20,8 +20,14 @@ def _new_password(label):
     ])
 
 
-class RegisterForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), validators=_email)
+def _phone_field():
+    return TelField(_l("Mobile phone number"), validators=[
+        DataRequired(_l("Please enter your phone number.")), Length(max=32)])
+
+
+class _NewAccountForm(FlaskForm):
+    """What every new account gives, whether it signs in with an e-mail address or a phone number."""
+
     display_name = StringField(_l("Display name"), validators=[
         DataRequired(_l("Please enter a display name.")), Length(max=80)])
     password = _new_password(_l("Password"))
@@ -29,36 +35,30 @@ class RegisterForm(FlaskForm):
         DataRequired(_l("Please repeat the password.")),
         EqualTo("password", _l("The two passwords do not match."))])
     locale = language_field(_l("Preferred language"))
+
+
+class RegisterForm(_NewAccountForm):
+    email = EmailField(_l("E-mail address"), validators=_email)
 
 
 # A login or a lost password: an e-mail address or a phone number (the service tells which).
 _login = [DataRequired(_l("Please enter your e-mail address or phone number.")), Length(max=254)]
 
 
-class PhoneRegisterForm(FlaskForm):
-    phone = TelField(_l("Mobile phone number"), validators=[
-        DataRequired(_l("Please enter your phone number.")), Length(max=32)])
-    display_name = StringField(_l("Display name"), validators=[
-        DataRequired(_l("Please enter a display name.")), Length(max=80)])
-    password = _new_password(_l("Password"))
-    confirm = PasswordField(_l("Repeat the password"), validators=[
-        DataRequired(_l("Please repeat the password.")),
-        EqualTo("password", _l("The two passwords do not match."))])
-    locale = language_field(_l("Preferred language"))
+class PhoneRegisterForm(_NewAccountForm):
+    phone = _phone_field()
 
 
 _code = [DataRequired(_l("Please enter the code from the SMS.")), Length(max=12)]
 
 
 class ConfirmPhoneForm(FlaskForm):
-    phone = TelField(_l("Mobile phone number"), validators=[
-        DataRequired(_l("Please enter your phone number.")), Length(max=32)])
+    phone = _phone_field()
     code = StringField(_l("Code from the SMS"), validators=_code)
 
 
 class LoginCodeRequestForm(FlaskForm):
-    phone = TelField(_l("Mobile phone number"), validators=[
-        DataRequired(_l("Please enter your phone number.")), Length(max=32)])
+    phone = _phone_field()
 
 
 class LoginCodeForm(FlaskForm):
