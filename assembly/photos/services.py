@@ -20,7 +20,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from assembly import permissions
@@ -28,7 +27,7 @@ from assembly.audit.services import record
 from assembly.db import db
 from assembly.errors import NotAllowed, NotFound, ValidationFailed
 from assembly.i18n import format_number
-from assembly.i18n import ngettext as i18n_ngettext  # the count in the reader's digits
+from assembly.i18n import ngettext
 from assembly.photos import processing
 from assembly.photos.models import Photo
 from assembly.photos.storage import store
@@ -100,7 +99,7 @@ def prepare(uploads: list[Upload], already: int = 0) -> list[processing.Encoded]
     limit = config["PHOTO_MAX_COUNT"]
     problems: list[str] = []
     if already + len(uploads) > limit:
-        problems.append(ngettext("You can attach at most %(num)d photo.", "You can attach at most %(num)d photos.",
+        problems.append(ngettext("You can attach at most %(num)s photo.", "You can attach at most %(num)s photos.",
                                  limit))
     encoded = []
     for upload in uploads:
@@ -136,8 +135,8 @@ def attach(actor, now: dt.datetime, kind: str, owner_obj, encoded: list[processi
                                   .where(Photo.owner_kind == kind, Photo.owner_id == owner_obj.id))
     if count_of(kind, owner_obj.id) + len(encoded) > current_app.config["PHOTO_MAX_COUNT"]:
         limit = current_app.config["PHOTO_MAX_COUNT"]
-        raise ValidationFailed(ngettext("You can attach at most %(num)d photo.",
-                                        "You can attach at most %(num)d photos.", limit), FIELD)
+        raise ValidationFailed(ngettext("You can attach at most %(num)s photo.",
+                                        "You can attach at most %(num)s photos.", limit), FIELD)
     photos = []
     for offset, item in enumerate(encoded):
         key = secrets.token_hex(16)
@@ -175,8 +174,8 @@ def hide(actor, now: dt.datetime, photo: Photo, reason: str | None) -> Photo:
     if not reason:
         raise ValidationFailed(_("Please give a reason."), "reason")
     if len(reason) > REASON_MAX:
-        raise ValidationFailed(i18n_ngettext("Give at most %(num)s character.", "Give at most %(num)s characters.",
-                                             REASON_MAX), "reason")
+        raise ValidationFailed(ngettext("Give at most %(num)s character.", "Give at most %(num)s characters.",
+                                        REASON_MAX), "reason")
     if photo.hidden_at is not None:
         raise ValidationFailed(_("This photo is already hidden."), "reason")
     photo.hidden_at, photo.hidden_reason, photo.hidden_by_id = now, reason, actor.id
