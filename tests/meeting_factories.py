@@ -59,12 +59,14 @@ def world(locale: str = "tr", timezone: str = "Europe/Istanbul") -> MeetingWorld
     now = factories.now()
     n = next(_seq)
     system = SystemActor()
-    owner = structure.create_municipality(system, now, code=f"KDK{n}", name="Kadıköy", timezone=timezone,
+    # "M" keeps the codes and addresses apart from other factories' Kadıköy (the consultation
+    # tests make both worlds in one test, each numbered by its own counter).
+    owner = structure.create_municipality(system, now, code=f"KDKM{n}", name="Kadıköy", timezone=timezone,
                                           default_locale=locale)
 
     def hood(slug: str, name: str) -> Neighbourhood:
-        return structure.create_neighbourhood(system, now, municipality=owner, slug=f"{slug}-{n}",
-                                              code=f"{slug.upper()}{n}", names={locale: name, "en": name},
+        return structure.create_neighbourhood(system, now, municipality=owner, slug=f"{slug}-m{n}",
+                                              code=f"{slug.upper()}M{n}", names={locale: name, "en": name},
                                               default_locale=locale)
 
     def body(slug: str, name: str, kind: str) -> Body:
