@@ -183,6 +183,17 @@ def test_one_question_gives_one_commitment(w):
     assert list(promises.verify_all()) == []
 
 
+def test_a_corrected_answer_may_become_a_commitment_and_the_followers_are_told_again(w):
+    question = _held(w)
+    meetings.record_answer(w.muhtar, now(), question, answer="Bakacağız.", follow_up="none")
+    commitment = _answer(w, question, mf.promise(w))
+    assert commitment is not None and question.follow_up == "commitment"
+    told = list(db.session.scalars(select(Notification).where(Notification.kind == "meeting_answer",
+                                                              Notification.user_id == w.resident.id)
+                                   .order_by(Notification.id)))
+    assert [n.params.get("commitment") for n in told] == [None, "Moda Parkı lambalarını onarmak"]
+
+
 def test_a_commitment_stays_one_and_a_case_stays_a_case(w):
     question = _held(w)
     made = mf.promise(w)

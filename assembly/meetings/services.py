@@ -275,7 +275,8 @@ def record_answer(actor, now: dt.datetime, question: MeetingQuestion, *, answer:
     body, forwarded with the same action; or a commitment of that body in one of its promises
     (`commitment`: the promise and the terms, see `promises.services.commit_at_meeting`). The answer
     may be corrected later; a question that became a case or a commitment stays one. The question's
-    followers are told of the first answer. Returns the case or the commitment made, if any."""
+    followers are told of the first answer, and of a commitment made on a corrected one. Returns
+    the case or the commitment made, if any."""
     permissions.require(actor, "answer_meeting_question", question)
     if not MEETING_LIFECYCLE.contains("recording", question.meeting.status):
         raise InvalidTransition(_("Answers are recorded once the meeting has been held."))
@@ -300,8 +301,9 @@ def record_answer(actor, now: dt.datetime, question: MeetingQuestion, *, answer:
     checked = None
     if making_commitment:
         try:
-            checked = promises.check_meeting_commitment(
-                actor, question, commitment or MeetingCommitment(None, "", "", "", None, None), answer=answer)
+            terms = commitment or MeetingCommitment(promise_id=None, title="", indicator_kind="", indicator_label="",
+                                                    target=None, due_on=None)
+            checked = promises.check_meeting_commitment(actor, question, terms, answer=answer)
         except ValidationFailed as failed:
             for field, messages in failed.reasons.items():
                 errors.setdefault(field, []).extend(messages)
@@ -321,7 +323,7 @@ def record_answer(actor, now: dt.datetime, question: MeetingQuestion, *, answer:
         made = promises.commit_at_meeting(actor, now, question, checked, answer=answer)
     question.follow_up = follow_up
     db.session.flush()
-    if first:
+    if first or isinstance(made, Commitment):  # a commitment made on a corrected answer is news too
         told = {}
         if isinstance(made, Commitment):
             told = {"commitment": made.title, "due_on": made.due_on.isoformat()}
