@@ -353,6 +353,9 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "ask_meeting_question": _resident_of_covered,
     "support_meeting_question": _resident_of_covered,
     "answer_meeting_question": _answer_meeting_question,
+    # what the body asked committed to at the meeting, recorded with its answer in one of its promises
+    # (the organiser or that body's staff; `promises.services` checks the promise is the body's)
+    "commit_at_meeting": _answer_meeting_question,
     # promises and programmes: written and signed by bodies, co-signed and commented by muhtars
     "view_promise": _view_promise,
     "create_promise": _any_staff,

@@ -13,9 +13,11 @@ from flask import current_app
 
 def external_url(endpoint: str, **values) -> str:
     """BASE_URL followed by the path of `endpoint` (a full name such as "cases.show"); values
-    that are no part of the route become the query string, None values are left out."""
-    return absolute_url(current_app.url_map.bind("").build(endpoint, {k: v for k, v in values.items()
-                                                                       if v is not None}))
+    that are no part of the route become the query string, None values are left out, and
+    `_anchor` is the fragment (as for `url_for`)."""
+    anchor = values.pop("_anchor", None)
+    path = current_app.url_map.bind("").build(endpoint, {k: v for k, v in values.items() if v is not None})
+    return absolute_url(path + (f"#{anchor}" if anchor else ""))
 
 
 def absolute_url(path: str) -> str:

@@ -15,6 +15,9 @@ from assembly.meetings.models import Meeting, MeetingQuestion, MeetingStatus
 from assembly.meetings.services import Invitation, MeetingInput
 from assembly.neighbourhoods import structure
 from assembly.neighbourhoods.models import Body, Category, Municipality, Neighbourhood
+from assembly.promises import services as promises
+from assembly.promises.models import Promise
+from assembly.promises.services import MeetingCommitment
 from tests import factories
 
 _seq = itertools.count(1)
@@ -56,12 +59,14 @@ def world(locale: str = "tr", timezone: str = "Europe/Istanbul") -> MeetingWorld
     now = factories.now()
     n = next(_seq)
     system = SystemActor()
-    owner = structure.create_municipality(system, now, code=f"KDK{n}", name="Kadıköy", timezone=timezone,
+    # "M" keeps the codes and addresses apart from other factories' Kadıköy (the consultation
+    # tests make both worlds in one test, each numbered by its own counter).
+    owner = structure.create_municipality(system, now, code=f"KDKM{n}", name="Kadıköy", timezone=timezone,
                                           default_locale=locale)
 
     def hood(slug: str, name: str) -> Neighbourhood:
-        return structure.create_neighbourhood(system, now, municipality=owner, slug=f"{slug}-{n}",
-                                              code=f"{slug.upper()}{n}", names={locale: name, "en": name},
+        return structure.create_neighbourhood(system, now, municipality=owner, slug=f"{slug}-m{n}",
+                                              code=f"{slug.upper()}M{n}", names={locale: name, "en": name},
                                               default_locale=locale)
 
     def body(slug: str, name: str, kind: str) -> Body:
@@ -95,3 +100,35 @@ def question(w: MeetingWorld, text: str = "Moda sahilinde sokak lambaları yanm�
              author: User | None = None) -> MeetingQuestion:
     return meetings.ask(author or w.resident, factories.now(), w.meeting, body_id=(body or w.electricity).id,
                         text=text)
+
+
+PROMISE_START = dt.date(2026, 1, 1)
+PROMISE_END = dt.date(2027, 12, 31)
+
+
+def promise(w: MeetingWorld, *, body: Body | None = None, staff: User | None = None,
+            hoods: list[Neighbourhood] | None = None, publish: bool = True,
+            title: str = "Aydınlık Moda sözü") -> Promise:
+    """A promise of one body (the electricity company unless said) for Moda (unless said), with one
+    commitment, signed and published (unless `publish=False`)."""
+    body, staff = body or w.electricity, staff or w.electricity_staff
+    now = factories.now()
+    made = promises.create_promise(staff, now, kind="promise", title=title, summary="Sokaklar aydınlık olsun.",
+                                   neighbourhoods=hoods or [w.moda], bodies=[body], period_start=PROMISE_START,
+                                   period_end=PROMISE_END, report_every_months=6)
+    promises.add_commitment(staff, now, made, title="Trafoları yenilemek", description="Üç trafo yenilenecek.",
+                            bodies=[body], indicator_kind="count", indicator_label="Yenilenen trafo",
+                            baseline=0, target=3, due_on=dt.date(2026, 9, 30))
+    if publish:
+        promises.sign(staff, now, made, body)
+        promises.publish(staff, now, made)
+    return made
+
+
+def terms(made: Promise | None, **changes) -> MeetingCommitment:
+    """What the electricity company committed to at the meeting, in `made`."""
+    values = dict(promise_id=made.id if made else None, title="Moda Parkı lambalarını onarmak",
+                  indicator_kind="count", indicator_label="Onarılan lamba", baseline="0", target="12",
+                  due_on=dt.date(2027, 3, 31))
+    values.update(changes)
+    return MeetingCommitment(**values)

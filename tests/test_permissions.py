@@ -85,6 +85,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("ask_meeting_question", "meeting of the body"): "NN NN NN YN NN NN NN",
     ("support_meeting_question", "question to the body"): "NN NN NN YN NN NN NN",
     ("answer_meeting_question", "question to the body"): "NN NN NN NN YN YN NN",
+    ("commit_at_meeting", "question to the body"): "NN NN NN NN YN YN NN",
     ("create_survey", "neighbourhood"):            "NN NN NN NN YN YN NN",
     ("manage_survey", "survey of the neighbourhood"): "NN NN NN NN YN NN NN",
     ("manage_survey", "survey with the body"):     "NN NN NN NN YN YN NN",

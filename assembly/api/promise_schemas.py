@@ -27,6 +27,14 @@ class PromiseNeighbourhood(Answer):
     cosigned_at: Timestamp | None = Field(description="When the neighbourhood's muhtar co-signed.")
 
 
+class MeetingOrigin(Answer):
+    """The question of a meeting with bodies that a commitment answers (made at that meeting)."""
+
+    meeting_id: int
+    question_id: int
+    url: str = Field(json_schema_extra={"format": "uri"}, description="The question on the meeting's public page.")
+
+
 class Commitment(Answer):
     """One commitment: what the responsible bodies do, how it is measured, by when."""
 
@@ -55,6 +63,8 @@ class Commitment(Answer):
     done_at: Timestamp | None
     updated_at: Timestamp
     event_count: int = Field(ge=0)
+    made_at_meeting: MeetingOrigin | None = Field(description="For a commitment the body made at a meeting "
+                                                              "with bodies, in answer to a question: that question.")
 
 
 class CommitmentEvent(Answer):

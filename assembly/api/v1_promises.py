@@ -48,7 +48,15 @@ def _summary_fields(promise: Promise) -> dict:
             "published_at": promise.published_at, "updated_at": promise.updated_at}
 
 
-def _commitment_fields(promise: Promise, commitment: Commitment) -> dict:
+def _origin(question) -> schemas.MeetingOrigin | None:
+    if question is None:
+        return None
+    return schemas.MeetingOrigin(meeting_id=question.meeting_id, question_id=question.id,
+                                 url=external_url("meetings.show", meeting_id=question.meeting_id,
+                                                  _anchor=f"question-{question.id}"))
+
+
+def _commitment_fields(promise: Promise, commitment: Commitment, origins: dict) -> dict:
     today = services.local_today(promise, now())
     state = queries.state_of(commitment, today)
     return {
@@ -61,6 +69,7 @@ def _commitment_fields(promise: Promise, commitment: Commitment) -> dict:
         "progress": commitment.progress, "state": state, "overdue": state == "overdue", "due_on": commitment.due_on,
         "budget": commitment.budget, "currency": commitment.currency, "done_at": commitment.done_at,
         "updated_at": commitment.updated_at, "event_count": commitment.event_count,
+        "made_at_meeting": _origin(origins.get(commitment.id)),
     }
 
 
@@ -110,6 +119,7 @@ def list_promises() -> Response:
 @bp.get("/promises/<int:promise_id>")
 def show_promise(promise_id: int) -> Response:
     promise = _promise(promise_id)
+    origins = queries.meeting_origins(promise)
     return jsonify(schemas.PromiseResponse(data=schemas.Promise(
         **_summary_fields(promise), summary=promise.summary,
         booklet_pdf=external_url("promises.booklet_pdf", promise_id=promise.id),
@@ -121,7 +131,7 @@ def show_promise(promise_id: int) -> Response:
                                                      cosigned_at=p.cosigned_at) for p in promise.places],
         proposals=[p.id for p in queries.proposals_of(promise)],
         surveys=[s.id for s in queries.surveys_of(promise)],
-        commitments=[schemas.Commitment(**_commitment_fields(promise, c)) for c in promise.commitments])).dump())
+        commitments=[schemas.Commitment(**_commitment_fields(promise, c, origins)) for c in promise.commitments])).dump())
 
 
 @bp.get("/promises/<int:promise_id>/commitments/<int:commitment_id>")
@@ -130,7 +140,7 @@ def show_commitment(promise_id: int, commitment_id: int) -> Response:
     commitment = _commitment(promise, commitment_id)
     slugs = _slugs(promise)
     return jsonify(schemas.CommitmentResponse(data=schemas.CommitmentWithEvents(
-        **_commitment_fields(promise, commitment),
+        **_commitment_fields(promise, commitment, queries.meeting_origins(promise)),
         events=[_event(e, slugs) for e in queries.events_of(commitment)])).dump())
 
 

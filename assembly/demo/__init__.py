@@ -200,8 +200,8 @@ def load_demo(now: dt.datetime) -> str:
         for hood in spec.neighbourhoods:
             _load_neighbourhood(admin, people, municipality, hood, spec.locale, now)
     load_consultations(now, DEMO_DOMAIN)
-    load_meetings(now, DEMO_DOMAIN)
     load_promises(now)
+    load_meetings(now, DEMO_DOMAIN)  # after the promises: an answer at Tehran's meeting goes into one
     token = demo_api_token(now)
     return (f"demo loaded: {len(people.created)} accounts, password {DEMO_PASSWORD!r}; "
             f"admin {_email('admin')}\n"

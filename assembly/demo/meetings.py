@@ -1,8 +1,9 @@
 """Demo meetings with bodies: a Huzur meeting of Kadıköy's Caferağa and Osmanağa with the police,
 the municipality and the electricity company (held, answered, one question become a case, minutes
 published), the next one open for questions, and the monthly meeting of Tehran district 20's
-neighbourhood councillors with the district mayor and the police chief (seeds 000 and 001).
-Every person is invented."""
+neighbourhood councillors with the district mayor and the police chief (seeds 000 and 001), where
+one answer became a commitment in the Dowlatabad programme booklet (loaded before the meetings,
+`assembly.demo.promises`), since followed by a first step of progress. Every person is invented."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,6 +18,8 @@ from assembly.meetings.models import MeetingStatus
 from assembly.meetings.services import Invitation, MeetingInput
 from assembly.neighbourhoods import structure
 from assembly.neighbourhoods.models import Body, Category, Municipality, Neighbourhood
+from assembly.promises import services as promises
+from assembly.promises.models import Promise, PromiseNeighbourhood
 
 DAY = dt.timedelta(days=1)
 
@@ -137,9 +140,14 @@ def _tehran(now: dt.datetime, domain: str) -> None:
                           text="خانه‌های جهادی محله سیزده آبان برای کمک به خانواده‌های کم‌برخوردار کجا تشکیل می‌شود؟")
     third = services.ask(_user("narges", domain), now - 17 * DAY, meeting, body_id=mayor.id,
                          text="برنامه دفترچه محله دولت‌آباد برای امسال چیست و چه زمانی اجرا می‌شود؟")
+    park = services.ask(_user("fatemeh", domain), now - 16 * DAY, meeting, body_id=mayor.id,
+                        text="پارک محله دولت‌آباد شب‌ها تاریک است و وسایل بازی کودکان شکسته؛ برای بهسازی آن "
+                             "برنامه‌ای هست؟")
     for login in ("narges", "ali", "fatemeh"):
         services.support(_user(login, domain), now - 15 * DAY, first)
     services.support(_user("reza", domain), now - 15 * DAY, second)
+    for login in ("ali", "narges"):
+        services.support(_user(login, domain), now - 14 * DAY, park)
     services.move(organiser, now - 8 * DAY, meeting, MeetingStatus.HELD)
     recorded = now - 8 * DAY + dt.timedelta(hours=3)
     services.record_answer(organiser, recorded, first,
@@ -152,10 +160,34 @@ def _tehran(now: dt.datetime, domain: str) -> None:
     services.record_answer(organiser, recorded, third,
                            answer="برنامه محلات بر اساس نظر شورایاران، بازدیدهای میدانی و اعتبار امسال تنظیم "
                                   "شده و در اختیار شورایاران قرار گرفته است.", follow_up="none")
+    booklet = _programme(district, "dolatabad")
+    committed = None
+    if booklet is not None:
+        committed = services.record_answer(
+            organiser, recorded, park,
+            answer="بهسازی پارک دولت‌آباد به دفترچه برنامه محله اضافه می‌شود: ۱۰ دستگاه وسایل بازی فرسوده "
+                   "تعویض و مسیرهای پارک روشن می‌شود.", follow_up="commitment",
+            commitment=promises.MeetingCommitment(
+                promise_id=booklet.id, title="بهسازی پارک محله دولت‌آباد", indicator_kind="count",
+                indicator_label="وسایل بازی تعویض‌شده", baseline="0", target="10",
+                due_on=(now + 75 * DAY).date(), budget=3_000_000_000, currency="IRR"))
     services.record_attendance(organiser, recorded, meeting, headcount=22, present_body_ids={mayor.id, police.id})
     services.save_minutes(organiser, recorded, meeting, (
         "شورایاران محلات دولت‌آباد و سیزده آبان در این نشست حضور داشتند.\n\n"
         "- تهیه و نصب ۵ کانکس پلیس در دستور کار مدیریت شهری است؛ محل استقرار با نظر پلیس تعیین می‌شود.\n"
         "- تشکیل خانه‌های جهادی برای کمک به اقشار کم‌برخوردار تسریع می‌شود.\n"
+        "- بهسازی پارک دولت‌آباد و تعویض ۱۰ دستگاه وسایل بازی به دفترچه برنامه محله اضافه شد.\n"
         "- رعایت زمان‌بندی برنامه‌های دفترچه محلات مورد تأکید قرار گرفت."))
     services.move(organiser, now - 7 * DAY, meeting, MeetingStatus.CLOSED)
+    if committed is not None:
+        promises.record_progress(_user("shahrdari.staff", domain), now - 2 * DAY, committed, percent=30, value=3,
+                                 note="سه دستگاه وسایل بازی تازه در پارک نصب شد.")
+
+
+def _programme(district: Municipality, slug: str) -> Promise | None:
+    """The demo's published programme booklet of that neighbourhood (when the promises were loaded)."""
+    return db.session.scalars(
+        select(Promise).join(PromiseNeighbourhood, PromiseNeighbourhood.promise_id == Promise.id)
+        .join(Neighbourhood, Neighbourhood.id == PromiseNeighbourhood.neighbourhood_id)
+        .where(Promise.municipality_id == district.id, Neighbourhood.slug == slug, Promise.status == "published")
+        .order_by(Promise.id)).first()

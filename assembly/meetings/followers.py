@@ -1,6 +1,7 @@
 """Who follows a meeting's question — its author and its supporters — and telling them, each in
 their own language (set-based, through the notifications outbox). Used by the meeting services
-(an answer was recorded) and by the case timeline (a case made from a question moved on)."""
+(an answer was recorded), by the case timeline (a case made from a question moved on) and by the
+promises (progress on a commitment made at the meeting in answer to the question)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,12 +12,16 @@ from assembly.meetings.models import MeetingQuestion, QuestionSupport
 from assembly.notifications.services import notify_all
 
 
-def followers(question: MeetingQuestion):
+def followers_of(question_id: int):
     """A SELECT of the user ids that follow the question."""
     authors = select(MeetingQuestion.author_id.label("user_id")).where(
-        MeetingQuestion.id == question.id, MeetingQuestion.author_id.is_not(None))
-    supporters = select(QuestionSupport.user_id).where(QuestionSupport.question_id == question.id)
+        MeetingQuestion.id == question_id, MeetingQuestion.author_id.is_not(None))
+    supporters = select(QuestionSupport.user_id).where(QuestionSupport.question_id == question_id)
     return select(union(authors, supporters).subquery().c.user_id)
+
+
+def followers(question: MeetingQuestion):
+    return followers_of(question.id)
 
 
 def question_link(question: MeetingQuestion) -> str:

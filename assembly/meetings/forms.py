@@ -8,6 +8,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from assembly.forms import WallClockField
 from assembly.meetings.models import FOLLOW_UP_LABELS, FollowUp
+from assembly.promises.forms import DayField
+from assembly.promises.models import INDICATOR_LABELS, IndicatorKind
+from assembly.promises.services import MEETING_INDICATORS
 from assembly.meetings.services import ANSWER_MAX, HEADCOUNT_MAX, MINUTES_MAX, QUESTION_MAX, TITLE_MAX
 
 _required = _l("This field is required.")
@@ -49,6 +52,24 @@ class AnswerForm(FlaskForm):
                            validators=[InputRequired(_required)])
     category_id = SelectField(_l("Category of the case"), coerce=int, validators=[Optional()],
                               description=_l("Only for a case: it is forwarded to the body at once."))
+    # Only for a commitment: the promise of the body it goes into, and its terms.
+    promise_id = SelectField(_l("Promise"), coerce=int, validators=[Optional()])
+    title = StringField(_l("What the body commits to"), validators=[Optional(), Length(max=200)],
+                        description=_l("A short title, e.g. “Repair the lamps of Moda Park”."))
+    description = TextAreaField(_l("What will be done"), validators=[Optional(), Length(max=5000)],
+                                description=_l("Leave empty to use the answer."))
+    indicator_kind = SelectField(_l("How it is measured"), choices=lambda: [
+        (kind, INDICATOR_LABELS[IndicatorKind(kind)]) for kind in MEETING_INDICATORS], validators=[Optional()])
+    indicator_label = StringField(_l("Indicator"), validators=[Optional(), Length(max=200)],
+                                  description=_l("E.g. the number of lamps repaired."))
+    baseline = StringField(_l("Baseline"), validators=[Optional(), Length(max=30)])
+    target = StringField(_l("Target"), validators=[Optional(), Length(max=30)],
+                         description=_l("For yes or no: 1 for yes."))
+    due_on = DayField(_l("Due"), validators=[Optional()])
+    budget = StringField(_l("Budget"), validators=[Optional(), Length(max=20)],
+                         description=_l("A whole amount, without separators."))
+    currency = StringField(_l("Currency"), validators=[Optional(), Length(max=3)],
+                           description=_l("Three letters, e.g. SEK, TRY or IRR."))
 
 
 class AttendanceForm(FlaskForm):

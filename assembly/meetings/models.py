@@ -63,16 +63,19 @@ class OrganiserKind(str, enum.Enum):
 
 
 class FollowUp(str, enum.Enum):
-    """What follows a question's answer. An extension point: a later kind (a commitment kept as a
-    promise) is a new value here, a branch in `services.record_answer`, and a new check value in a
-    migration; `case` links the question to the case made from it (`Case.meeting_question_id`)."""
+    """What follows a question's answer. A further kind is a new value here, a branch in
+    `services.record_answer`, and a new check value in a migration. `case` links the question to
+    the case made from it (`Case.meeting_question_id`); `commitment` to the commitment the body
+    made in one of its promises (`Commitment.meeting_question_id`, unique: one per question)."""
 
     NONE = "none"
     CASE = "case"
+    COMMITMENT = "commitment"
 
 
 FOLLOW_UP_LABELS = {FollowUp.NONE.value: _l("Nothing further"),
-                    FollowUp.CASE.value: _l("A case for the body")}
+                    FollowUp.CASE.value: _l("A case for the body"),
+                    FollowUp.COMMITMENT.value: _l("A commitment in a promise of the body")}
 
 
 class Meeting(Base):

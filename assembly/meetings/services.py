@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from assembly import permissions
@@ -18,7 +18,7 @@ from assembly.audit.services import record
 from assembly.cases import services as cases
 from assembly.cases.models import Case
 from assembly.db import db
-from assembly.i18n import ngettext
+from assembly.i18n import format_date, ngettext
 from assembly.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from assembly.meetings import followers
 from assembly.meetings.models import (
@@ -34,6 +34,9 @@ from assembly.meetings.models import (
 )
 from assembly.neighbourhoods.models import Body, Category, Municipality, Neighbourhood
 from assembly.notifications.services import register_message
+from assembly.promises import services as promises
+from assembly.promises.models import Commitment, Promise
+from assembly.promises.services import MeetingCommitment
 from assembly.text import clean_plain, render_markdown
 
 TITLE_MAX = 200
@@ -47,6 +50,10 @@ AGENDA_MAX = 999
 
 
 def _answer_message(p: dict) -> str:
+    if p.get("commitment"):
+        return _("%(body)s answered a question you follow at “%(meeting)s” and made a commitment, "
+                 "“%(commitment)s”, due %(due)s: %(answer)s", body=p["body"], meeting=p["meeting"],
+                 commitment=p["commitment"], due=format_date(dt.date.fromisoformat(p["due_on"])), answer=p["answer"])
     return _("%(body)s answered a question you follow at “%(meeting)s”: %(answer)s",
              body=p["body"], meeting=p["meeting"], answer=p["answer"])
 
@@ -262,10 +269,14 @@ def set_agenda(actor, now: dt.datetime, meeting: Meeting, positions: dict[int, i
 # --- at the meeting ------------------------------------------------------------------------------
 
 def record_answer(actor, now: dt.datetime, question: MeetingQuestion, *, answer: str, follow_up: str,
-                  category_id: int | None = None) -> Case | None:
-    """The body's answer to a question and what follows (`FollowUp`): nothing, or a case for that
-    body, forwarded with the same action. The answer may be corrected later; a question that became
-    a case stays one. The question's followers are told of the first answer."""
+                  category_id: int | None = None,
+                  commitment: MeetingCommitment | None = None) -> Case | Commitment | None:
+    """The body's answer to a question and what follows (`FollowUp`): nothing; a case for that
+    body, forwarded with the same action; or a commitment of that body in one of its promises
+    (`commitment`: the promise and the terms, see `promises.services.commit_at_meeting`). The answer
+    may be corrected later; a question that became a case or a commitment stays one. The question's
+    followers are told of the first answer, and of a commitment made on a corrected one. Returns
+    the case or the commitment made, if any."""
     permissions.require(actor, "answer_meeting_question", question)
     if not MEETING_LIFECYCLE.contains("recording", question.meeting.status):
         raise InvalidTransition(_("Answers are recorded once the meeting has been held."))
@@ -279,10 +290,23 @@ def record_answer(actor, now: dt.datetime, question: MeetingQuestion, *, answer:
         errors["follow_up"] = [_("Choose what follows the answer.")]
     elif question.follow_up == FollowUp.CASE.value and follow_up != FollowUp.CASE.value:
         errors["follow_up"] = [_("This question has become a case; that stays so.")]
+    elif question.follow_up == FollowUp.COMMITMENT.value and follow_up != FollowUp.COMMITMENT.value:
+        errors["follow_up"] = [_("This question has become a commitment; that stays so.")]
     making_case = follow_up == FollowUp.CASE.value and question.follow_up != FollowUp.CASE.value
     category = db.session.get(Category, category_id) if (making_case and category_id) else None
     if making_case and (category is None or category.municipality_id != question.meeting.municipality_id):
         errors["category_id"] = [_("Choose the category of the case.")]
+    making_commitment = (follow_up == FollowUp.COMMITMENT.value and "follow_up" not in errors
+                         and question.follow_up != FollowUp.COMMITMENT.value)
+    checked = None
+    if making_commitment:
+        try:
+            terms = commitment or MeetingCommitment(promise_id=None, title="", indicator_kind="", indicator_label="",
+                                                    target=None, due_on=None)
+            checked = promises.check_meeting_commitment(actor, question, terms, answer=answer)
+        except ValidationFailed as failed:
+            for field, messages in failed.reasons.items():
+                errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationFailed(errors)
     first = question.answered_at is None
@@ -293,13 +317,21 @@ def record_answer(actor, now: dt.datetime, question: MeetingQuestion, *, answer:
         question.follow_up = follow_up
         db.session.flush()
         made = cases.forward_question(actor, now, question, category_id=category_id, answer=answer)
+    elif making_commitment:
+        question.follow_up = follow_up
+        db.session.flush()
+        made = promises.commit_at_meeting(actor, now, question, checked, answer=answer)
     question.follow_up = follow_up
     db.session.flush()
-    if first:
+    if first or isinstance(made, Commitment):  # a commitment made on a corrected answer is news too
+        told = {}
+        if isinstance(made, Commitment):
+            told = {"commitment": made.title, "due_on": made.due_on.isoformat()}
         followers.notify_followers(question, "meeting_answer", now, meeting=question.meeting.title,
-                                   body=question.body.name, answer=_excerpt(answer))
+                                   body=question.body.name, answer=_excerpt(answer), **told)
     record(actor, "meeting.answer", question, now, meeting=question.meeting_id, question=question.id,
-           follow_up=follow_up, case=made.reference if made else None)
+           follow_up=follow_up, case=made.reference if isinstance(made, Case) else None,
+           commitment=made.id if isinstance(made, Commitment) else None)
     return made
 
 
@@ -394,3 +426,14 @@ def cases_by_question(meeting: Meeting) -> dict[int, list[Case]]:
             .where(MeetingQuestion.meeting_id == meeting.id).order_by(Case.id)):
         found.setdefault(case.meeting_question_id, []).append(case)
     return found
+
+
+def commitments_by_question(meeting: Meeting) -> dict[int, Commitment]:
+    """The commitments made at the meeting, by question, with their promises (in a fixed number of
+    statements: the page asks whether the reader may see each promise)."""
+    found = db.session.scalars(
+        select(Commitment).join(MeetingQuestion, MeetingQuestion.id == Commitment.meeting_question_id)
+        .options(selectinload(Commitment.promise).selectinload(Promise.signatories),
+                 selectinload(Commitment.promise).selectinload(Promise.places))
+        .where(MeetingQuestion.meeting_id == meeting.id).order_by(Commitment.id))
+    return {commitment.meeting_question_id: commitment for commitment in found}

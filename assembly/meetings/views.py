@@ -18,16 +18,20 @@ from assembly.db import db
 from assembly.errors import NotFound
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm
-from assembly.i18n import localized_name, utc_to_wall_clock, wall_clock_to_utc
+from assembly.i18n import format_date, latin_digits, localized_name, utc_to_wall_clock, wall_clock_to_utc
 from assembly.meetings import services
 from assembly.meetings.forms import AnswerForm, AttendanceForm, MeetingForm, MinutesForm, QuestionForm
-from assembly.meetings.models import FOLLOW_UP_LABELS, MEETING_LIFECYCLE, MeetingStatus
+from assembly.meetings.models import FOLLOW_UP_LABELS, MEETING_LIFECYCLE, FollowUp, MeetingStatus
 from assembly.meetings.services import Invitation, MeetingInput
 from assembly.neighbourhoods import context
 from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.neighbourhoods.models import Body, Category, Neighbourhood
 from assembly.params import MAX_ID, parse_int
 from assembly.printing import pdf_headers, qr_svg, render_pdf
+from assembly.promises import queries as promise_queries
+from assembly.promises import services as promise_services
+from assembly.promises.models import Commitment
+from assembly.promises.services import MeetingCommitment
 from assembly.rate_limits import person_key
 from assembly.urls import external_url, site_host
 from assembly.web import call_service, form_status, now, require
@@ -187,6 +191,7 @@ def _page(meeting, question_form: QuestionForm | None = None):
     return render_template(
         "meetings/show.html", meeting=meeting, questions=questions, question_form=question_form if can_ask else None,
         supported=services.supported_by(current_user, meeting), cases=services.cases_by_question(meeting),
+        commitments=services.commitments_by_question(meeting),
         button=ButtonForm(), status_label=MEETING_LIFECYCLE.label, follow_up_label=FOLLOW_UP_LABELS.get,
         organiser=permissions.can(current_user, "organise_meeting", meeting),
         moves=[state.value for state in MEETING_LIFECYCLE.transitions[MeetingStatus(meeting.status)]],
@@ -255,13 +260,31 @@ def agenda(meeting_id: int):
 
 # --- recording at the meeting ----------------------------------------------------------------------
 
-def _answer_form(meeting, question, form: AnswerForm) -> AnswerForm:
+def _answer_form(meeting, question, form: AnswerForm) -> tuple[AnswerForm, list]:
     categories = list(db.session.scalars(select(Category).where(
         Category.municipality_id == meeting.municipality_id).order_by(Category.slug)))
     form.category_id.choices = [(0, "—")] + [(c.id, localized_name(c.names, c.slug)) for c in categories]
     if request.method == "GET":  # the category whose cases usually go to this body
         form.category_id.data = next((c.id for c in categories if c.default_body_id == question.body_id), 0)
-    return form
+    found = promise_queries.open_promises_for(current_user, question)
+    form.promise_id.choices = [(0, "—")] + [
+        (p.id, _("%(title)s (%(start)s to %(end)s)", title=p.title, start=format_date(p.period_start),
+                 end=format_date(p.period_end))) for p in found]
+    if request.method == "GET" and len(found) == 1:
+        form.promise_id.data = found[0].id
+    return form, found
+
+
+def _terms(form: AnswerForm) -> MeetingCommitment:
+    budget_text = latin_digits((form.budget.data or "").strip())
+    budget = parse_int(budget_text, 0, promise_services.MAX_BUDGET) if budget_text else None
+    if budget_text and budget is None:
+        budget = -1  # refused by the service with its message
+    return MeetingCommitment(
+        promise_id=form.promise_id.data or None, title=form.title.data or "", description=form.description.data,
+        indicator_kind=form.indicator_kind.data or "", indicator_label=form.indicator_label.data or "",
+        baseline=(form.baseline.data or "").strip() or None, target=(form.target.data or "").strip() or None,
+        due_on=form.due_on.data, budget=budget, currency=form.currency.data)
 
 
 @bp.route("/meetings/<int:meeting_id>/questions/<int:question_id>/answer", methods=["GET", "POST"])
@@ -270,14 +293,19 @@ def answer(meeting_id: int, question_id: int):
     meeting = _meeting(meeting_id)
     question = _question(meeting, question_id)
     require("answer_meeting_question", question)
-    form = _answer_form(meeting, question, AnswerForm(obj=question if request.method == "GET" else None))
+    form, found = _answer_form(meeting, question, AnswerForm(obj=question if request.method == "GET" else None))
     if request.method == "GET":
         form.follow_up.data = question.follow_up or "none"
     if form.validate_on_submit():
+        commitment = _terms(form) if form.follow_up.data == FollowUp.COMMITMENT.value else None
         made = call_service(form, services.record_answer, current_user, now(), question, answer=form.answer.data,
-                            follow_up=form.follow_up.data, category_id=form.category_id.data or None)
+                            follow_up=form.follow_up.data, category_id=form.category_id.data or None,
+                            commitment=commitment)
         if not g.get("form_failed"):
-            if made is not None:
+            if isinstance(made, Commitment):
+                flash(_("The answer has been recorded and the commitment added to “%(promise)s”.",
+                        promise=made.promise.title), "success")
+            elif made is not None:
                 flash(_("The answer has been recorded and case %(reference)s forwarded to %(body)s.",
                         reference=made.reference, body=question.body.name), "success")
             else:
@@ -285,6 +313,7 @@ def answer(meeting_id: int, question_id: int):
             return _back(meeting, f"question-{question.id}")
     _flash_errors()
     return render_template("meetings/answer.html", meeting=meeting, question=question, form=form,
+                           promises=found, made=services.commitments_by_question(meeting).get(question.id),
                            recording=MEETING_LIFECYCLE.contains("recording", meeting.status)), form_status()
 
 
@@ -370,7 +399,8 @@ def _printable(meeting, as_pdf: bool) -> str:
     with force_locale(meeting.locale):
         link = external_url("meetings.show", meeting_id=meeting.id)
         return render_template("meetings/print.html", meeting=meeting, questions=services.questions_of(meeting),
-                               cases=services.cases_by_question(meeting), as_pdf=as_pdf, link=link,
+                               cases=services.cases_by_question(meeting),
+                               commitments=services.commitments_by_question(meeting), as_pdf=as_pdf, link=link,
                                qr=qr_svg(link, label=_("The meeting's page")), status_label=MEETING_LIFECYCLE.label,
                                follow_up_label=FOLLOW_UP_LABELS.get)
 

@@ -191,6 +191,8 @@ class Commitment(Base):
                         "survey_option IS NOT NULL AND survey_option >= 0)", name="survey_indicator"),
         Index("ix_commitments_due", "done_at", "due_on"),
         Index("ix_commitments_survey_question_id", "survey_question_id"),
+        # A commitment made at a meeting in answer to a question: at most one per question.
+        UniqueConstraint("meeting_question_id"),
     )
 
     id: Mapped[intpk]
@@ -214,6 +216,9 @@ class Commitment(Base):
     done_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime]
     event_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The question of a meeting with bodies that the commitment answers (made at the meeting).
+    meeting_question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting_questions.id", ondelete="RESTRICT"))
 
     promise: Mapped[Promise] = relationship(back_populates="commitments")
     responsible: Mapped[list[CommitmentBody]] = relationship(order_by="CommitmentBody.id")

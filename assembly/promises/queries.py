@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from assembly.db import db
 from assembly.errors import NotFound
+from assembly.meetings.models import MeetingQuestion
 from assembly.promises import services, survey_indicator
 from assembly.promises.charts import Series
 from assembly.promises.models import (
@@ -76,6 +77,30 @@ def events_by_commitment(promise: Promise) -> dict[int, list[CommitmentEvent]]:
 def events_of(commitment: Commitment) -> list[CommitmentEvent]:
     return list(db.session.scalars(select(CommitmentEvent).where(CommitmentEvent.commitment_id == commitment.id)
                                    .order_by(CommitmentEvent.seq)))
+
+
+def meeting_origins(promise: Promise) -> dict[int, MeetingQuestion]:
+    """The meeting questions that the promise's commitments made at a meeting answer, by
+    commitment id, each with its meeting."""
+    by_question = {c.meeting_question_id: c.id for c in promise.commitments if c.meeting_question_id is not None}
+    if not by_question:
+        return {}
+    return {by_question[question.id]: question for question in db.session.scalars(
+        select(MeetingQuestion).options(joinedload(MeetingQuestion.meeting))
+        .where(MeetingQuestion.id.in_(by_question)))}
+
+
+def open_promises_for(actor, question) -> list[Promise]:
+    """The promises a commitment made at the question's meeting may go into, for the form:
+    drafts and published promises of the body asked for one of the meeting's neighbourhoods that
+    the actor may read (`services.accepts_meeting_commitment`), the latest period first."""
+    candidates = db.session.scalars(
+        _loaded().join(PromiseBody, PromiseBody.promise_id == Promise.id)
+        .where(PromiseBody.body_id == question.body_id, Promise.status.in_(services.OPEN_STATUSES),
+               Promise.id.in_(select(PromiseNeighbourhood.promise_id).where(
+                   PromiseNeighbourhood.neighbourhood_id.in_(question.meeting.neighbourhood_ids))))
+        .order_by(Promise.period_end.desc(), Promise.id.desc()).limit(100))
+    return [promise for promise in candidates if services.accepts_meeting_commitment(actor, promise, question)]
 
 
 def proposals_of(promise: Promise) -> list[Proposal]:

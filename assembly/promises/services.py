@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, union
+from sqlalchemy import delete, func, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,7 +19,8 @@ from assembly import permissions, timeline
 from assembly.audit.services import record
 from assembly.db import db
 from assembly.errors import InvalidTransition, NotAllowed, ValidationFailed
-from assembly.i18n import format_number, ngettext
+from assembly.i18n import format_date, format_number, ngettext
+from assembly.meetings import followers as question_followers
 from assembly.neighbourhoods.models import Body, Neighbourhood
 from assembly.notifications.services import notify_all, register_message
 from assembly.promises import survey_indicator
@@ -43,6 +45,7 @@ from assembly.proposals.models import Follow, Proposal, ProposalStatus
 from assembly.text import clean_plain, render_markdown
 
 MAX_EVIDENCE = 5
+MAX_BUDGET = 10 ** 15  # whole units of the currency
 URL_RE = re.compile(r"^https?://[^\s<>\"']{1,490}$")
 # The statuses of a proposal that the assembly accepted (forwarded ones were accepted or sent on).
 ANSWERABLE = (ProposalStatus.ACCEPTED.value, ProposalStatus.FORWARDED.value)
@@ -61,9 +64,15 @@ def _published_message(p: dict) -> str:
     return _("“%(title)s” has been signed and published.", title=p["title"])
 
 
+def _meeting_commitment_message(p: dict) -> str:
+    return _("A new commitment in “%(title)s”, made at the meeting “%(meeting)s”: %(commitment)s.",
+             title=p["title"], meeting=p["meeting"], commitment=p["commitment"])
+
+
 register_message("promise_progress", _progress_message)
 register_message("promise_report", _report_message)
 register_message("promise_published", _published_message)
+register_message("promise_meeting_commitment", _meeting_commitment_message)
 
 
 # --- reading helpers --------------------------------------------------------------------------------
@@ -237,7 +246,7 @@ def add_commitment(actor, now: dt.datetime, promise: Promise, *, title: str, des
         survey_question_id = survey_option = None
         baseline_value = indicator_value(indicator_kind, baseline, "baseline")
         target_value = indicator_value(indicator_kind, target, "target")
-    if budget is not None and (isinstance(budget, bool) or budget < 0 or budget > 10 ** 15):
+    if budget is not None and (isinstance(budget, bool) or budget < 0 or budget > MAX_BUDGET):
         raise ValidationFailed(_("Give the budget as a whole amount, 0 or more."), "budget")
     currency = (currency or "").strip().upper() or None
     if budget is not None and (currency is None or not re.fullmatch(r"[A-Z]{3}", currency)):
@@ -261,6 +270,151 @@ def add_commitment(actor, now: dt.datetime, promise: Promise, *, title: str, des
             target=target_value, due_on=due_on.isoformat(), budget=budget, currency=commitment.currency,
             bodies=sorted(b.name for b in bodies))
     promise.updated_at = now
+    return commitment
+
+
+# --- a commitment made at a meeting with bodies ------------------------------------------------------
+
+# The indicators a commitment made at a meeting is measured by; one measured by a survey question is
+# added on the promise's page, where the survey's questions are chosen.
+MEETING_INDICATORS = (IndicatorKind.COUNT.value, IndicatorKind.YES_NO.value, IndicatorKind.PERCENT.value)
+OPEN_STATUSES = (PromiseStatus.DRAFT.value, PromiseStatus.PUBLISHED.value)
+
+
+@dataclass
+class MeetingCommitment:
+    """What the body asked committed to at the meeting, and the promise of that body it goes into.
+    Values come as typed (numbers as text); `description` defaults to the body's answer."""
+
+    promise_id: int | None
+    title: str
+    indicator_kind: str
+    indicator_label: str
+    target: str | float | None
+    due_on: dt.date | None
+    description: str | None = None
+    baseline: str | float | None = None
+    budget: int | None = None
+    currency: str | None = None
+
+
+@dataclass
+class CheckedCommitment:
+    promise: Promise
+    values: dict
+
+
+def meeting_day(question) -> dt.date:
+    """The day of the meeting in its place's calendar."""
+    meeting = question.meeting
+    return meeting.starts_at.astimezone(ZoneInfo(meeting.municipality.timezone)).date()
+
+
+def accepts_meeting_commitment(actor, promise: Promise, question) -> bool:
+    """May a commitment made at the question's meeting go into `promise`: a promise the actor may
+    read, still a draft or published, given by the body asked, for one of the meeting's
+    neighbourhoods."""
+    return (promise.status in OPEN_STATUSES and question.body_id in promise.body_ids
+            and bool(promise.neighbourhood_ids & question.meeting.neighbourhood_ids)
+            and permissions.can(actor, "view_promise", promise))
+
+
+def _collect(errors: dict, check, *args, **kwargs):
+    """Run one check of the terms; keep its message beside the others so that the form shows all."""
+    try:
+        return check(*args, **kwargs)
+    except ValidationFailed as failed:
+        for field, messages in failed.reasons.items():
+            errors.setdefault(field, []).extend(messages)
+        return None
+
+
+def check_meeting_commitment(actor, question, terms: MeetingCommitment, *, answer: str) -> CheckedCommitment:
+    """The terms of a commitment made at the meeting, checked all at once (every refusal is
+    raised together, each beside its field)."""
+    permissions.require(actor, "commit_at_meeting", question)
+    errors: dict[str | None, list[str]] = {}
+    body = question.body
+    promise = db.session.get(Promise, terms.promise_id) if terms.promise_id else None
+    if promise is None or not permissions.can(actor, "view_promise", promise):
+        errors["promise_id"] = [_("Choose the promise the commitment goes into.")]
+    elif question.body_id not in promise.body_ids:
+        errors["promise_id"] = [_("Choose a promise that %(body)s gives.", body=body.name)]
+    elif not promise.neighbourhood_ids & question.meeting.neighbourhood_ids:
+        errors["promise_id"] = [_("Choose a promise for one of the meeting's neighbourhoods.")]
+    elif promise.status not in OPEN_STATUSES:
+        errors["promise_id"] = [_("This promise has been closed; choose one that is still running.")]
+    title = _collect(errors, _text, terms.title, "title", 200)
+    description = _collect(errors, _text, terms.description or answer, "description", 5000)
+    indicator_label = _collect(errors, _text, terms.indicator_label, "indicator_label", 200)
+    kind = terms.indicator_kind
+    baseline = target = None
+    if kind not in MEETING_INDICATORS:
+        errors["indicator_kind"] = [_("Choose one of the offered kinds.")]
+    else:
+        baseline = _collect(errors, indicator_value, kind, terms.baseline, "baseline")
+        target = _collect(errors, indicator_value, kind, terms.target, "target")
+        if target is None and "target" not in errors:
+            errors["target"] = [_("Give the target the body committed to.")]
+    due_on = terms.due_on
+    if due_on is None:
+        errors["due_on"] = [_("This field is required.")]
+    elif promise is not None and "promise_id" not in errors and not promise.period_start <= due_on <= promise.period_end:
+        errors["due_on"] = [_("The due date must fall within the promise's period (%(start)s to %(end)s).",
+                              start=format_date(promise.period_start), end=format_date(promise.period_end))]
+    elif due_on < meeting_day(question):
+        errors["due_on"] = [_("The due date cannot be before the meeting.")]
+    budget, currency = terms.budget, (terms.currency or "").strip().upper() or None
+    if budget is not None and (isinstance(budget, bool) or budget < 0 or budget > MAX_BUDGET):
+        errors["budget"] = [_("Give the budget as a whole amount, 0 or more.")]
+    elif budget is not None and (currency is None or not re.fullmatch(r"[A-Z]{3}", currency)):
+        errors["currency"] = [_("Give the currency as a three-letter code, e.g. SEK or IRR.")]
+    if errors:
+        raise ValidationFailed(errors)
+    return CheckedCommitment(promise, {
+        "title": title, "description": description, "indicator_kind": kind, "indicator_label": indicator_label,
+        "baseline": baseline, "target": target, "due_on": due_on, "budget": budget,
+        "currency": currency if budget is not None else None})
+
+
+def commit_at_meeting(actor, now: dt.datetime, question, checked: CheckedCommitment, *, answer: str) -> Commitment:
+    """The commitment the body asked made at the meeting, in a promise it gives (a draft, or a
+    published promise, which thereby gains a commitment of that body alone), linked to the question
+    (`Commitment.meeting_question_id`). Its first, hash-chained step holds its terms and where it was
+    made. One commitment per question: the database's unique constraint refuses a second one, also
+    when two requests race. The caller (`meetings.services.record_answer`) records the answer in
+    the same transaction."""
+    permissions.require(actor, "commit_at_meeting", question)
+    promise, values, body, meeting = checked.promise, checked.values, question.body, question.meeting
+    # The promise's row is locked first, so that commitments added at once to one promise take
+    # their positions one after the other (the max is read after the lock, from committed rows).
+    db.session.execute(update(Promise).where(Promise.id == promise.id).values(updated_at=now)
+                       .execution_options(synchronize_session=False))
+    set_committed_value(promise, "updated_at", now)
+    position = 1 + (db.session.scalar(select(func.max(Commitment.position)).where(
+        Commitment.promise_id == promise.id)) or 0)
+    commitment = Commitment(promise_id=promise.id, position=position, survey_question_id=None, survey_option=None,
+                            current_value=values["baseline"], progress=0, updated_at=now, event_count=0,
+                            meeting_question_id=question.id, **values)
+    try:
+        with db.session.begin_nested():
+            db.session.add(commitment)
+    except IntegrityError:
+        raise ValidationFailed(_("This question has already become a commitment."), "follow_up") from None
+    db.session.add(CommitmentBody(commitment_id=commitment.id, body_id=body.id))
+    db.session.flush()
+    db.session.refresh(commitment)
+    if commitment not in promise.commitments:
+        promise.commitments.append(commitment)
+    _append(commitment, "committed", actor, None, now, answer or None, title=values["title"],
+            description=values["description"], indicator=values["indicator_kind"],
+            indicator_label=values["indicator_label"], baseline=values["baseline"], target=values["target"],
+            due_on=values["due_on"].isoformat(), budget=values["budget"], currency=values["currency"],
+            bodies=[body.name], meeting=meeting.id, meeting_title=meeting.title, question=question.id)
+    record(actor, "promise.commit_at_meeting", promise, now, commitment=commitment.id, meeting=meeting.id,
+           question=question.id, body=body.id)
+    if promise.public:
+        _notify(promise, "promise_meeting_commitment", now, commitment=values["title"], meeting=meeting.title)
     return commitment
 
 
@@ -390,7 +544,8 @@ def record_progress(actor, now: dt.datetime, commitment: Commitment, *, percent:
         commitment.done_at = now
     event = _append(commitment, kind, actor, body, now, note, percent=percent, value=number, evidence=links or None)
     record(actor, "promise.progress", promise, now, commitment=commitment.id, percent=percent)
-    _notify(promise, "promise_progress", now, commitment=commitment.title, percent=percent)
+    _notify(promise, "promise_progress", now, commitment=commitment.title, percent=percent,
+            question_id=commitment.meeting_question_id)
     return event
 
 
@@ -457,11 +612,14 @@ def unfollow(actor, now: dt.datetime, promise: Promise) -> None:
                                                    PromiseFollow.user_id == actor.id))
 
 
-def _notify(promise: Promise, kind: str, now: dt.datetime, **params) -> None:
-    """Those who follow the promise or one of the proposals it answers, each in their language."""
-    followers = union(
-        select(PromiseFollow.user_id).where(PromiseFollow.promise_id == promise.id),
-        select(Follow.user_id).join(PromiseProposal, PromiseProposal.proposal_id == Follow.proposal_id)
-        .where(PromiseProposal.promise_id == promise.id))
+def _notify(promise: Promise, kind: str, now: dt.datetime, *, question_id: int | None = None, **params) -> None:
+    """Those who follow the promise or one of the proposals it answers, each in their language (and,
+    for a commitment made at a meeting, those who follow the question it answers: `question_id`)."""
+    groups = [select(PromiseFollow.user_id).where(PromiseFollow.promise_id == promise.id),
+              select(Follow.user_id).join(PromiseProposal, PromiseProposal.proposal_id == Follow.proposal_id)
+              .where(PromiseProposal.promise_id == promise.id)]
+    if question_id is not None:
+        groups.append(question_followers.followers_of(question_id))
+    followers = union(*groups)
     notify_all(select(followers.subquery().c.user_id), kind, now, link=f"/promises/{promise.id}",
                title=promise.title, **params)

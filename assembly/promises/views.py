@@ -44,8 +44,6 @@ bp = Blueprint("promises", __name__)
 bp.url_value_preprocessor(context.from_url)
 
 
-MAX_BUDGET = 10 ** 15
-
 
 def _write_limit():
     return limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"], key_func=person_key)
@@ -93,6 +91,7 @@ def _chart(commitment, series, prefix: str) -> Markup:
 def _commitment_rows(promise, today: dt.date, prefix: str = "") -> list[dict]:
     zone = ZoneInfo(promise.municipality.timezone)
     events = queries.events_by_commitment(promise)
+    origins = queries.meeting_origins(promise)
     rows = []
     for commitment in promise.commitments:
         timeline = events.get(commitment.id, [])
@@ -110,6 +109,7 @@ def _commitment_rows(promise, today: dt.date, prefix: str = "") -> list[dict]:
             "latest": series.points[-1][1] if series.points else commitment.current_value, "survey": survey,
             "bodies": [row.body for row in commitment.responsible],
             "indicator_kind": INDICATOR_LABELS[IndicatorKind(commitment.indicator_kind)],
+            "origin": origins.get(commitment.id),
         })
     return rows
 
@@ -407,7 +407,7 @@ def add_commitment(promise_id: int):
     if form.validate_on_submit():
         bodies = [s.body for s in promise.signatories if s.body_id in set(form.bodies.data)]
         question_id, option = _survey_choice(form.survey_question_id.data)
-        budget = parse_int(latin_digits((form.budget.data or "").strip()), 0, MAX_BUDGET) if form.budget.data else None
+        budget = parse_int(latin_digits((form.budget.data or "").strip()), 0, services.MAX_BUDGET) if form.budget.data else None
         if form.budget.data and budget is None:
             form.budget.errors = [_("Give the budget as a whole amount, 0 or more.")]
             return _page(promise, 400, commitment=form)
