@@ -112,10 +112,12 @@ def _register_commands(app: Flask) -> None:
     from assembly.demo import cli as demo_cli
     from assembly.neighbourhoods import cli as setup_cli
     from assembly.notifications import cli as mail_cli
+    from assembly.photos import cli as photos_cli
     from assembly.promises import cli as promises_cli
     from assembly.sms import cli as sms_cli
     from assembly.surveys import cli as surveys_cli
 
     for group in (cli.schema, setup_cli.group, demo_cli.group, mail_cli.group, sms_cli.group, assemblies_cli.group,
-                  cases_cli.group, promises_cli.group, integrity.checks, assemblies_cli.recount, surveys_cli.group):
+                  cases_cli.group, promises_cli.group, integrity.checks, assemblies_cli.recount, surveys_cli.group,
+                  photos_cli.group):
         app.cli.add_command(group)

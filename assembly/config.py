@@ -114,8 +114,9 @@ def defaults(instance_path: Path) -> dict:
         "BALLOTS_FILE_MAX_BYTES": 16 * 1024 * 1024,
         # The PDF documents attached to consultations (back it up with the database).
         "CONSULTATION_FILES_DIR": str(instance_path / "consultations"),
-        # Photos (docs/photos.md): how many per proposal, how large each upload may be, how many
-        # pixels Pillow may decode (against decompression bombs), and where the files are kept.
+        # Photos (docs/photos.md): how many per proposal, question or progress step, how large each
+        # upload may be, how many pixels Pillow may decode (against decompression bombs), and where
+        # the files are kept.
         "PHOTO_MAX_COUNT": 4,
         "PHOTO_MAX_BYTES": 8 * 1024 * 1024,
         "PHOTO_MAX_PIXELS": 40_000_000,

@@ -26,6 +26,7 @@ from assembly.neighbourhoods.models import (
     MembershipStatus,
     Neighbourhood,
 )
+from assembly.photos.owners import OWNERS
 from assembly.proposals.models import Follow
 
 _STAFF = "body staff"  # the role column of the staff rows in the one roles statement
@@ -171,6 +172,21 @@ def _view_promise(roles: Roles, obj: Any) -> bool:
     return obj.public or _staff_of_any_body(roles, obj) or _muhtar_of_any_neighbourhood(roles, obj)
 
 
+def _attach_progress_photo(roles: Roles, obj: Any) -> bool:
+    """A progress step (CommitmentEvent): the staff of the body that recorded it."""
+    return roles.authenticated and getattr(obj, "body_id", None) in roles.staff_of
+
+
+def _view_progress_photos(roles: Roles, obj: Any) -> bool:
+    return _view_promise(roles, obj.commitment.promise)
+
+
+def _hide_progress_photo(roles: Roles, obj: Any) -> bool:
+    """The muhtar of one of the promise's neighbourhoods: the step stays on the hash chain, the
+    photo is hidden with a public reason."""
+    return _muhtar_of_any_neighbourhood(roles, obj.commitment.promise)
+
+
 def _any_muhtar(roles: Roles, obj: Any) -> bool:
     return bool(roles.muhtar_of)
 
@@ -214,6 +230,16 @@ def _attach_proposal_photo(roles: Roles, obj: Any) -> bool:
 def _view_proposal_photos(roles: Roles, obj: Any) -> bool:
     # A hidden proposal hides its photos too, except from the muhtar who reviews it.
     return _view_proposal(roles, obj) and (obj.hidden_at is None or _muhtar_of_object(roles, obj))
+
+
+def _hide_photo(roles: Roles, obj: Any) -> bool:
+    """A photo (assembly.photos): whoever its owner's kind lets hide photos (`Owner.hide_action`,
+    asked about the owner: a proposal, a meeting's question, a progress step)."""
+    kind = OWNERS.get(obj.owner_kind)
+    if not roles.authenticated or kind is None:
+        return False
+    owner = obj.owner
+    return owner is not None and RULES[kind.hide_action](roles, owner)
 
 
 def _confirm_fix(roles: Roles, obj: Any) -> bool:
@@ -271,6 +297,22 @@ def _view_meeting(roles: Roles, obj: Any) -> bool:
     return getattr(obj, "status", None) != "draft" or _organise_meeting(roles, obj)
 
 
+def _attach_question_photo(roles: Roles, obj: Any) -> bool:
+    """A question's author, while the meeting is open for questions and they live in a covered
+    neighbourhood (the photos come with the question)."""
+    return (_author_of(roles, obj) and _resident_of_covered(roles, obj)
+            and getattr(obj.meeting, "status", None) == "open")
+
+
+def _view_question_photos(roles: Roles, obj: Any) -> bool:
+    return _view_meeting(roles, obj.meeting)
+
+
+def _hide_question_photo(roles: Roles, obj: Any) -> bool:
+    """The meeting's organiser, or the muhtar of the neighbourhood the question came from."""
+    return _organise_meeting(roles, obj) or _muhtar_of_object(roles, obj)
+
+
 def _survey_neighbourhoods(obj: Any) -> set[int]:
     return set(getattr(obj, "neighbourhood_ids", ()) or ())
 
@@ -303,6 +345,8 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "view_neighbourhood": _view_public,
     "view_proposal": _view_proposal,
     "view_proposal_photos": _view_proposal_photos,
+    "view_question_photos": _view_question_photos,
+    "view_progress_photos": _view_progress_photos,
     # any logged-in person
     "manage_own_account": _logged_in,
     "read_notifications": _logged_in,
@@ -321,6 +365,7 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "edit_proposal": _edit_proposal,
     "edit_comment": _author_of,
     "attach_proposal_photo": _attach_proposal_photo,
+    "attach_question_photo": _attach_question_photo,
     # the author and the followers of a proposal whose case is done
     "confirm_fix": _confirm_fix,
     # muhtar of the object's neighbourhood
@@ -328,7 +373,8 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "revoke_membership": _muhtar_of_object,
     "issue_invite_codes": _muhtar_of_object,
     "moderate": _muhtar_of_object,
-    "hide_photo": _muhtar_of_object,
+    "hide_photo": _hide_photo,  # by the owner's kind: one of the hide_…_photo actions
+    "hide_proposal_photo": _muhtar_of_object,
     "manage_assemblies": _muhtar_of_object,
     "open_voting": _muhtar_of_object,
     "forward": _muhtar_of_object,
@@ -356,11 +402,14 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     # what the body asked committed to at the meeting, recorded with its answer in one of its promises
     # (the organiser or that body's staff; `promises.services` checks the promise is the body's)
     "commit_at_meeting": _answer_meeting_question,
+    "hide_question_photo": _hide_question_photo,
     # promises and programmes: written and signed by bodies, co-signed and commented by muhtars
     "view_promise": _view_promise,
     "create_promise": _any_staff,
     "manage_promise": _staff_of_any_body,  # a signatory's staff: draft, commitments, reports
     "record_progress": _staff_of_any_body,  # a responsible body's staff, on that commitment only
+    "attach_progress_photo": _attach_progress_photo,
+    "hide_progress_photo": _hide_progress_photo,
     "cosign_promise": _muhtar_of_any_neighbourhood,
     "comment_promise": _muhtar_of_any_neighbourhood,
     # admin

@@ -1,10 +1,18 @@
 """Images made for the photo tests with Pillow: real JPEG/PNG files, one carrying EXIF with a
-GPS position, one a decompression bomb (few bytes, a huge declared size)."""
+GPS position, one a decompression bomb (few bytes, a huge declared size); and the fixtures of the
+photo tests (a store of the test's own, an S3-compatible server), which a test module imports."""
 from __future__ import annotations
 
 import io
+import socket
+import subprocess
+import sys
+import time
 
+import pytest
 from PIL import Image
+
+from assembly.photos.storage import LocalStore
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
@@ -42,3 +50,42 @@ def bomb(side: int = 12000) -> bytes:
 def exif_of(data: bytes) -> dict:
     with Image.open(io.BytesIO(data)) as image:
         return dict(image.getexif())
+
+
+# --- fixtures (import them into the test module) -----------------------------------------------------
+
+@pytest.fixture
+def store(app, tmp_path):
+    """Photos of this test in a folder of its own."""
+    found = LocalStore(tmp_path / "photos")
+    app.extensions["assembly_photo_store"] = found
+    yield found
+    app.extensions.pop("assembly_photo_store", None)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    """A real S3-compatible server (moto's), in a process of its own."""
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the S3-compatible test server did not start")
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -12,7 +12,6 @@ from assembly.db import db, utcnow
 from assembly.errors import NotAllowed
 from assembly.neighbourhoods import directory, residents, structure
 from assembly.neighbourhoods.models import BodyStaff
-from assembly.photos.models import Photo
 from assembly.proposals.models import Comment, Proposal
 from tests import factories
 
@@ -51,6 +50,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("moderate", "proposal"):                      "NN NN NN NN YN NN NN",
     ("moderate", "comment"):                       "NN NN NN NN YN NN NN",
     ("hide_photo", "photo"):                       "NN NN NN NN YN NN NN",
+    ("hide_photo", "photo on a question"):         "NN NN NN NN YN YN NN",
+    ("hide_photo", "photo on a progress step"):    "NN NN NN NN YN NN NN",
+    ("hide_proposal_photo", "proposal"):           "NN NN NN NN YN NN NN",
     ("attach_proposal_photo", "own proposal"):     "NN NN NN YN NN NN NN",
     ("attach_proposal_photo", "own draft"):        "NN NN NN YN NN NN NN",
     ("attach_proposal_photo", "own accepted proposal"): "NN NN NN NN NN NN NN",
@@ -86,6 +88,13 @@ TABLE: dict[tuple[str, str], str] = {
     ("support_meeting_question", "question to the body"): "NN NN NN YN NN NN NN",
     ("answer_meeting_question", "question to the body"): "NN NN NN NN YN YN NN",
     ("commit_at_meeting", "question to the body"): "NN NN NN NN YN YN NN",
+    ("attach_question_photo", "own question"):     "NN NN NN YN NN NN NN",
+    ("attach_question_photo", "own question at a held meeting"): "NN NN NN NN NN NN NN",
+    ("attach_question_photo", "question to the body"): "NN NN NN NN NN NN NN",
+    ("view_question_photos", "question to the body"): "YY YY YY YY YY YY YY",
+    ("view_question_photos", "question at a draft meeting"): "NN NN NN NN YN NN NN",
+    ("hide_question_photo", "question to the body"): "NN NN NN NN YN NN NN",
+    ("hide_question_photo", "question at the body's meeting"): "NN NN NN NN YN YN NN",
     ("create_survey", "neighbourhood"):            "NN NN NN NN YN YN NN",
     ("manage_survey", "survey of the neighbourhood"): "NN NN NN NN YN NN NN",
     ("manage_survey", "survey with the body"):     "NN NN NN NN YN YN NN",
@@ -98,6 +107,10 @@ TABLE: dict[tuple[str, str], str] = {
     ("manage_promise", "draft promise"):           "NN NN NN NN NN YN NN",
     ("manage_promise", "published promise"):       "NN NN NN NN NN YN NN",
     ("record_progress", "commitment of the body"): "NN NN NN NN NN YN NN",
+    ("attach_progress_photo", "progress step of the body"): "NN NN NN NN NN YN NN",
+    ("view_progress_photos", "progress step of the body"): "YY YY YY YY YY YY YY",
+    ("view_progress_photos", "progress step of a draft promise"): "NN NN NN NN YN YN NN",
+    ("hide_progress_photo", "progress step of the body"): "NN NN NN NN YN NN NN",
     ("cosign_promise", "draft promise"):           "NN NN NN NN YN NN NN",
     ("comment_promise", "published promise"):      "NN NN NN NN YN NN NN",
     ("administer", "nothing"):                     "NN NN NN NN NN NN YY",
@@ -158,6 +171,16 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
     def membership(user_id, status="verified"):
         return SimpleNamespace(role="resident", status=status, neighbourhood_id=hood.id, user_id=user_id)
 
+    def question(author_id=stranger_id, **meeting_values):
+        return SimpleNamespace(meeting=meeting(**meeting_values), body_id=body.id, neighbourhood_id=hood.id,
+                               author_id=author_id)
+
+    def promise(public=True):
+        return SimpleNamespace(public=public, body_ids={body.id}, neighbourhood_ids={hood.id})
+
+    def progress_step(public=True):  # a CommitmentEvent recorded by the body
+        return SimpleNamespace(body_id=body.id, commitment=SimpleNamespace(promise=promise(public)))
+
     makers = {
         "nothing": lambda: None,
         "neighbourhood": lambda: hood,
@@ -168,7 +191,12 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
         "own accepted proposal": lambda: proposal(actor_id, "accepted"),
         "hidden proposal": lambda: Proposal(neighbourhood_id=hood.id, author_id=stranger_id, status="open",
                                             title="T", body="B", hidden_at=utcnow(), hidden_reason="R"),
-        "photo": lambda: Photo(owner_kind="proposal", owner_id=1, neighbourhood_id=hood.id, uploader_id=stranger_id),
+        # Photos: `owner` is what Photo.owner loads by the kind.
+        "photo": lambda: SimpleNamespace(owner_kind="proposal", owner=proposal(), neighbourhood_id=hood.id),
+        "photo on a question": lambda: SimpleNamespace(owner_kind="question", neighbourhood_id=hood.id,
+                                                       owner=question(organising_body_id=body.id)),
+        "photo on a progress step": lambda: SimpleNamespace(owner_kind="progress", neighbourhood_id=hood.id,
+                                                            owner=progress_step()),
         # A case (followers are in tests/test_fixed.py, which needs rows in the database).
         "done case of own proposal": lambda: SimpleNamespace(status="done", proposal=proposal(actor_id)),
         "open case of own proposal": lambda: SimpleNamespace(status="in_progress", proposal=proposal(actor_id)),
@@ -182,6 +210,12 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
         "draft meeting of the muhtars": lambda: meeting(status="draft"),
         "meeting of the body": lambda: meeting(organising_body_id=body.id),
         "question to the body": lambda: SimpleNamespace(meeting=meeting(), body_id=body.id),
+        "own question": lambda: question(actor_id),
+        "own question at a held meeting": lambda: question(actor_id, status="held"),
+        "question at a draft meeting": lambda: question(status="draft"),
+        "question at the body's meeting": lambda: question(organising_body_id=body.id),
+        "progress step of the body": progress_step,
+        "progress step of a draft promise": lambda: progress_step(public=False),
         "resident's membership": lambda: membership(stranger_id),
         "pending membership": lambda: membership(stranger_id, "pending"),
         "own membership": lambda: membership(actor_id),

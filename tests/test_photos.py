@@ -4,10 +4,8 @@ reason; the proposal form keeps what was typed when a photo is refused."""
 from __future__ import annotations
 
 import io
-import socket
-import subprocess
-import sys
-import time
+import re
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -20,22 +18,14 @@ from assembly.photos import processing
 from assembly.photos import services as photos
 from assembly.photos.models import Photo
 from assembly.photos.storage import LocalStore, S3Store
+from assembly.photos.web import PHOTO_ENDPOINTS
 from assembly.proposals import photos as proposal_photos
 from assembly.proposals.models import Proposal
 from tests import case_factories as cf
 from tests import factories
 from tests import proposal_factories as pf
-from tests.photo_support import GPS_IFD, bomb, exif_of, jpeg, png
+from tests.photo_support import GPS_IFD, bomb, exif_of, jpeg, png, s3_endpoint, store  # noqa: F401 - fixtures
 from tests.support import committed, counting_statements, login, text
-
-
-@pytest.fixture
-def store(app, tmp_path):
-    """Photos of this test in a folder of its own."""
-    found = LocalStore(tmp_path / "photos")
-    app.extensions["assembly_photo_store"] = found
-    yield found
-    app.extensions.pop("assembly_photo_store", None)
 
 
 def _client(app, user=None):
@@ -222,8 +212,10 @@ def test_attaching_is_refused_to_everyone_but_the_author(ctx, store):
     with pytest.raises(NotAllowed):
         photos.remove(w.muhtar, factories.now(), photo)
     photos.remove(w.author, factories.now(), photo)
-    assert store.get(f"{photo.storage_key}.jpg") is None
     assert photos.count_of("proposal", proposal.id) == 0
+    assert store.get(f"{photo.storage_key}.jpg") is not None  # until the removal is committed
+    db.session.commit()
+    assert store.get(f"{photo.storage_key}.jpg") is None and store.get(f"{photo.storage_key}-thumb.jpg") is None
 
 
 # --- hiding ---------------------------------------------------------------------------------------
@@ -281,34 +273,6 @@ def test_photos_of_a_hidden_proposal_are_not_served_to_the_public(ctx, store):
 
 
 # --- an S3-compatible store ------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    """A real S3-compatible server (moto's), in a process of its own."""
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the S3-compatible test server did not start")
-        yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
 
 def test_photos_go_to_and_come_from_an_s3_compatible_store(app, site, s3_endpoint, monkeypatch):
     s3 = S3Store("assembly-photos", endpoint_url=s3_endpoint, region="eu-north-1", access_key_id="test",
@@ -371,3 +335,17 @@ def _inbox_statements(app, store, cases_count: int) -> list[str]:
 def test_the_inbox_shows_pins_and_photos_in_the_same_number_of_statements(app, store):
     few, many = _inbox_statements(app, store, 1), _inbox_statements(app, store, 4)
     assert len(few) == len(many), "\n".join(many)
+
+
+# --- the documented nginx site lets every photo form's larger request through ------------------------
+
+def test_the_nginx_location_for_larger_requests_matches_every_photo_form(app):
+    operations = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text(encoding="utf-8")
+    pattern = re.search(r"location ~ (\^.*\$) \{\n\s+client_max_body_size 42m;", operations).group(1)
+    values = {"slug": "moda", "proposal_id": 12, "meeting_id": 3, "promise_id": 4, "commitment_id": 5}
+    assert {"proposals.new", "proposals.edit", "meetings.ask", "promises.progress"} <= PHOTO_ENDPOINTS
+    with app.test_request_context():
+        for endpoint in PHOTO_ENDPOINTS:
+            rule = next(app.url_map.iter_rules(endpoint))
+            path = rule.build({name: values[name] for name in rule.arguments})[1]
+            assert re.fullmatch(pattern, path), (endpoint, path, pattern)

@@ -176,7 +176,8 @@ def _contexts(world: dict) -> list[dict]:
     contexts += [{"meeting_id": m.id} for m in held]
     asked = _first_of_each(scalars(select(MeetingQuestion).order_by(MeetingQuestion.id)), lambda q: q.follow_up)
     contexts += [{"meeting_id": q.meeting_id, "question_id": q.id} for q in asked]
-    shown_and_hidden = _first_of_each(scalars(select(Photo).order_by(Photo.id)), lambda p: p.hidden_at is None)
+    shown_and_hidden = _first_of_each(scalars(select(Photo).order_by(Photo.id)),
+                                      lambda p: (p.owner_kind, p.hidden_at is None))
     contexts += [{"photo_id": photo.id} for photo in shown_and_hidden]
     batches = _first_of_each(scalars(select(InviteCode).order_by(InviteCode.id)),
                              lambda c: c.neighbourhood.municipality_id)

@@ -75,7 +75,9 @@ class CommitmentEvent(Answer):
     body: str | None = Field(description="Slug of the body that recorded the step (null for the terms).")
     actor: str
     note: str | None
-    data: dict[str, Any] = Field(description="percent, value and evidence links; for committed, the terms.")
+    data: dict[str, Any] = Field(description="percent, value, evidence links and photos (per photo the SHA-256 of "
+                                             "the stored photo and of its thumbnail: {photo, thumb}); for "
+                                             "committed, the terms.")
     created_at: Timestamp
     prev_hash: Hash
     hash: Hash

@@ -17,6 +17,7 @@ from assembly.errors import NotFound
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
 from assembly.i18n import current_locale, localized_name, ngettext, use_timezone, wall_clock_to_utc
+from assembly.meetings import photos as question_photos
 from assembly.neighbourhoods import context
 from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.neighbourhoods.models import Body, Category, Neighbourhood
@@ -105,6 +106,18 @@ def _event_form(case, kind: str, submitted: bool = False):
     return form
 
 
+def _origin_photos(case) -> list:
+    """The photos of what the case was made from, as its own page shows them: the proposal's or
+    the meeting question's (a consultation answer has none)."""
+    if case.proposal_id is not None:
+        if permissions.can(current_user, "view_proposal_photos", case.proposal):
+            return proposal_photos.photos_of([case.proposal_id])[case.proposal_id]
+    elif case.meeting_question_id is not None:
+        if permissions.can(current_user, "view_question_photos", case.meeting_question):
+            return question_photos.photos_of([case.meeting_question_id])[case.meeting_question_id]
+    return []
+
+
 def _case_page(case, status: int = 200, failed: str | None = None, failed_form=None, fix_form=None):
     staff = current_user.is_authenticated and permissions.can(current_user, "act_for_body", case)
     may_answer = permissions.can(current_user, "confirm_fix", case)
@@ -118,9 +131,7 @@ def _case_page(case, status: int = 200, failed: str | None = None, failed_form=N
         receive=forms["received"], schedule=forms["scheduled"], decide=forms["decided"],
         progress=forms["in_progress"], done=forms["done"], failed=failed,
         timezone=case.neighbourhood.municipality.timezone,
-        photos=proposal_photos.photos_of([case.proposal_id])[case.proposal_id]
-        if case.proposal_id is not None and permissions.can(current_user, "view_proposal_photos", case.proposal)
-        else [],  # only a proposal has photos (not a meeting's question or a consultation answer)
+        photos=_origin_photos(case),
         may_answer=may_answer, my_answer=confirmations.answer_of(current_user, case) if may_answer else None,
         confirmed=confirmations.confirmed_count(case) if case.status == "done" else 0,
         fix_form=fix_form or FixForm(formdata=None), button=ButtonForm(), reason_form=ReasonForm(formdata=None),

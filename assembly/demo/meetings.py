@@ -13,6 +13,8 @@ from sqlalchemy import select
 from assembly.accounts.models import User
 from assembly.actors import SystemActor
 from assembly.db import db
+from assembly.demo.photos import broken_bench, scene_upload
+from assembly.meetings import photos as question_photos
 from assembly.meetings import services
 from assembly.meetings.models import MeetingStatus
 from assembly.meetings.services import Invitation, MeetingInput
@@ -114,8 +116,10 @@ def _kadikoy(now: dt.datetime, domain: str) -> None:
         starts_at=_local(next_on, 18, dt.timedelta(hours=3)), ends_at=None, place="Osmanağa Muhtarlığı",
         neighbourhood_ids=_hoods("caferaga", "osmanaga"), invitations=table[:2]))
     services.move(osmanaga, now - 2 * DAY, upcoming, MeetingStatus.OPEN)
-    question = services.ask(_user("deniz", domain), now - DAY, upcoming, body_id=police.id,
-                            text="Yoğurtçu Parkı'nda akşamları içki içen gruplar var; bekçi devriyesi eklenebilir mi?")
+    question = question_photos.ask_with_photos(
+        _user("deniz", domain), now - DAY, upcoming, body_id=police.id,
+        text="Yoğurtçu Parkı'nda akşamları içki içen gruplar var; bekçi devriyesi eklenebilir mi?",
+        uploads=[scene_upload("yogurtcu-parki.jpg", broken_bench, "yogurtcu")])
     services.support(_user("ayse", domain), now - DAY, question)
 
 

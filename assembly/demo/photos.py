@@ -1,5 +1,6 @@
 """Demo photos and "is it fixed?" answers: small street scenes drawn with Pillow when the demo
-is loaded (no image files ship with the code), attached by their authors to open proposals;
+is loaded (no image files ship with the code), attached by their authors to open proposals (and,
+through `scene_upload`, to a meeting's question and to progress steps of the promises);
 in Osmanağa the muhtar hides one with a public reason. A done case is confirmed by its
 proposal's author, and another, marked done, is reopened by a resident who says it is not fixed."""
 from __future__ import annotations
@@ -84,6 +85,11 @@ def _jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=80)
     return out.getvalue()
+
+
+def scene_upload(name: str, scene, seed: str) -> photos.Upload:
+    """One of the SCENES, drawn with its own seed, as an upload named `name`."""
+    return photos.Upload(name, _jpeg(scene(random.Random(seed))))
 
 
 def _attach_photos(neighbourhood: Neighbourhood, muhtar: User, now: dt.datetime, rng: random.Random) -> int:

@@ -16,6 +16,8 @@ from assembly.accounts.models import User
 from assembly.db import db
 from assembly.i18n import persian_digits
 from assembly.neighbourhoods.models import Body, BodyStaff, Membership, Neighbourhood
+from assembly.demo.photos import scene_upload, street_at_night
+from assembly.promises import photos as progress_photos
 from assembly.promises import services
 from assembly.proposals.models import Proposal
 from assembly.surveys.models import Survey
@@ -158,9 +160,12 @@ def _load(now: dt.datetime, *, hood_slug: str, kind: str, title: str, summary: s
     specs = [spec for spec in commitments if spec.survey is None or _survey(spec.survey[0])]
     steps = sorted(((step[0], commitment, step[1:]) for commitment, spec in zip(made, specs)
                     for step in spec.steps), key=lambda item: -item[0])  # oldest first
-    for days, commitment, (percent, value, note) in steps:
-        services.record_progress(_staff(commitment.responsible[0].body), now - days * DAY, commitment,
-                                 percent=percent, value=value, note=note)
+    for number, (days, commitment, (percent, value, note)) in enumerate(steps):
+        # The latest step comes with photos of the work, in the step's fingerprints like its note.
+        uploads = [scene_upload(f"step-{i}.jpg", street_at_night, f"{title}-{i}") for i in (1, 2)] \
+            if number == len(steps) - 1 else []
+        progress_photos.record_with_photos(_staff(commitment.responsible[0].body), now - days * DAY, commitment,
+                                           uploads=uploads, percent=percent, value=value, note=note)
     first_due = services.report_dates(promise)[0]
     if first_due < now.date():
         body = by_slug[report[0]]

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    IntegerField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -40,6 +48,7 @@ class QuestionForm(FlaskForm):
     body_id = SelectField(_l("To"), coerce=int, validators=[InputRequired(_required)])
     text = TextAreaField(_l("Your question"), validators=[DataRequired(_required), Length(max=QUESTION_MAX)],
                          description=_l("One problem, where and since when, so the body can answer at the meeting."))
+    photos = MultipleFileField(_l("Photos (optional)"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
 
 
 def follow_up_choices():

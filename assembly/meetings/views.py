@@ -3,6 +3,7 @@ questions and supports, recording at the meeting, the calendar entry and the pri
 agenda/minutes (a page, and a PDF in the meeting's language)."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,9 @@ from assembly import i18n, permissions
 from assembly.db import db
 from assembly.errors import NotFound
 from assembly.extensions import limiter
-from assembly.forms import ButtonForm
+from assembly.forms import ButtonForm, ReasonForm
 from assembly.i18n import format_date, latin_digits, localized_name, utc_to_wall_clock, wall_clock_to_utc
+from assembly.meetings import photos as question_photos
 from assembly.meetings import services
 from assembly.meetings.forms import AnswerForm, AttendanceForm, MeetingForm, MinutesForm, QuestionForm
 from assembly.meetings.models import FOLLOW_UP_LABELS, MEETING_LIFECYCLE, FollowUp, MeetingStatus
@@ -27,6 +29,7 @@ from assembly.neighbourhoods import context
 from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.neighbourhoods.models import Body, Category, Neighbourhood
 from assembly.params import MAX_ID, parse_int
+from assembly.photos import services as photo_services
 from assembly.printing import pdf_headers, qr_svg, render_pdf
 from assembly.promises import queries as promise_queries
 from assembly.promises import services as promise_services
@@ -185,11 +188,13 @@ def _page(meeting, question_form: QuestionForm | None = None):
     asking = MEETING_LIFECYCLE.contains("asking", meeting.status)
     can_ask = asking and permissions.can(current_user, "ask_meeting_question", meeting)
     if can_ask:
-        question_form = question_form or QuestionForm()
+        question_form = question_form or QuestionForm(formdata=None)
         question_form.body_id.choices = [(row.body_id, f"{row.body.name} — {row.representative}")
                                          for row in meeting.invited]
+        question_form.photos.description = photo_services.upload_help()
     return render_template(
         "meetings/show.html", meeting=meeting, questions=questions, question_form=question_form if can_ask else None,
+        photos=question_photos.photos_of([q.id for q in questions]), reason_form=ReasonForm(formdata=None),
         supported=services.supported_by(current_user, meeting), cases=services.cases_by_question(meeting),
         commitments=services.commitments_by_question(meeting),
         button=ButtonForm(), status_label=MEETING_LIFECYCLE.label, follow_up_label=FOLLOW_UP_LABELS.get,
@@ -213,8 +218,10 @@ def ask(meeting_id: int):
     form = QuestionForm()
     form.body_id.choices = [(row.body_id, row.body.name) for row in meeting.invited]
     if form.validate_on_submit():
-        question = call_service(form, services.ask, current_user, now(), meeting, body_id=form.body_id.data,
-                                text=form.text.data)
+        uploads = photo_services.read_uploads(request.files.getlist(form.photos.name),
+                                              current_app.config["PHOTO_MAX_BYTES"])
+        question = call_service(form, question_photos.ask_with_photos, current_user, now(), meeting,
+                                body_id=form.body_id.data, text=form.text.data, uploads=uploads)
         if question is not None:
             flash(_("Your question has been added. Others from the neighbourhoods can support it."), "success")
             return _back(meeting, f"question-{question.id}")
@@ -394,11 +401,36 @@ def calendar(meeting_id: int):
                     headers={"Content-Disposition": f'inline; filename="meeting-{meeting.id}.ics"'})
 
 
+PRINTED_PHOTO_SIDE = 120  # CSS pixels: about 3 cm on paper
+
+
+def _printed_photos(questions, as_pdf: bool) -> dict[int, list[dict]]:
+    """The questions' photos as paper shows them: the public ones as thumbnails (inside a PDF as
+    data: addresses, the only images besides static files the PDF renderer may read), the hidden
+    ones as their public reason, whoever prints."""
+    printed: dict[int, list[dict]] = {}
+    for question_id, found in question_photos.photos_of([q.id for q in questions]).items():
+        for photo in found:
+            scale = PRINTED_PHOTO_SIDE / max(photo.width, photo.height)
+            item = {"photo": photo, "src": None, "width": round(photo.width * scale),
+                    "height": round(photo.height * scale)}
+            if photo.hidden_at is None:
+                if as_pdf:
+                    data = photo_services.file_of(photo, thumb=True)
+                    item["src"] = f"data:image/jpeg;base64,{base64.b64encode(data).decode()}" if data else None
+                else:
+                    item["src"] = url_for("photos.thumb", photo_id=photo.id)
+            printed.setdefault(question_id, []).append(item)
+    return printed
+
+
 def _printable(meeting, as_pdf: bool) -> str:
     """The agenda (and, once written, the minutes) in the meeting's language and time zone."""
     with force_locale(meeting.locale):
         link = external_url("meetings.show", meeting_id=meeting.id)
-        return render_template("meetings/print.html", meeting=meeting, questions=services.questions_of(meeting),
+        questions = services.questions_of(meeting)
+        return render_template("meetings/print.html", meeting=meeting, questions=questions,
+                               photos=_printed_photos(questions, as_pdf),
                                cases=services.cases_by_question(meeting),
                                commitments=services.commitments_by_question(meeting), as_pdf=as_pdf, link=link,
                                qr=qr_svg(link, label=_("The meeting's page")), status_label=MEETING_LIFECYCLE.label,

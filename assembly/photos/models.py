@@ -7,11 +7,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assembly.accounts.models import User
 from assembly.db import Base, intpk, utcnow
+from assembly.photos.owners import OWNERS
 
 
 class Photo(Base):
     """A re-encoded photo (and its thumbnail) attached to one owner, named by (owner_kind, owner_id):
-    a proposal, and whatever else registers itself with `photos.services.register_owner`.
+    a proposal, a meeting's question, a progress step, whatever registers itself with
+    `photos.owners.register_owner`.
     The files live in the configured store under `storage_key` (`photos.storage`)."""
 
     __tablename__ = "photos"
@@ -44,3 +46,10 @@ class Photo(Base):
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
 
     uploader: Mapped[User] = relationship(foreign_keys=[uploader_id])
+
+    @property
+    def owner(self):
+        """The thing the photo is attached to, loaded by its kind (from the session's identity map
+        when the page already holds it); None when the kind is unknown or the owner is gone."""
+        kind = OWNERS.get(self.owner_kind)
+        return kind.load(self.owner_id) if kind is not None else None

@@ -8,6 +8,7 @@ are not copied. The EXIF orientation is applied to the pixels first, so nothing 
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import warnings
 from dataclasses import dataclass
@@ -34,6 +35,15 @@ class Encoded:
     thumb: bytes
     width: int
     height: int
+
+    @property
+    def fingerprint(self) -> dict[str, str]:
+        """The SHA-256 of the stored photo and of its thumbnail (what a hash-chained step records)."""
+        return {"photo": digest(self.photo), "thumb": digest(self.thumb)}
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def decode(data: bytes, max_pixels: int) -> Image.Image:

@@ -1,22 +1,22 @@
 """Attaching photos to things people write, hiding them, and finding the ones a page shows.
 
 The API is generic: a photo belongs to an owner named by (kind, id). A domain that wants photos
-registers its kind once with `register_owner` — how to load an owner, which policy action lets
-someone attach to it, which lets someone see it — and then calls `prepare` and `attach`
-(see docs/photos.md, "Adding photos to something else"). Proposals are registered in
-`assembly.proposals.photos`.
+registers its kind once with `register_owner` (`photos.owners`) — how to load an owner, which
+policy actions let someone attach to it, see it and hide its photos — and then calls `prepare`
+and `attach` (see docs/photos.md, "Photos on something else"). Proposals are registered in
+`assembly.proposals.photos`, meetings' questions in `assembly.meetings.photos`, progress steps of
+commitments in `assembly.promises.photos`.
 
 Files are written to the store (`photos.storage`) before the database row is flushed, under a
-random key; a transaction that rolls back afterwards leaves an unreferenced file, never a row
-without its file.
+random key, through `photos.files`: should the transaction not commit, they are deleted again.
+A committed row therefore always has its files, and no file outlives a failed request.
 """
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -28,41 +28,16 @@ from assembly.db import db
 from assembly.errors import NotAllowed, NotFound, ValidationFailed
 from assembly.i18n import format_number
 from assembly.i18n import ngettext
-from assembly.photos import processing
+from assembly.photos import files, processing
 from assembly.photos.models import Photo
+from assembly.photos.owners import OWNERS, Owner, owner_of, register_owner
 from assembly.photos.storage import store
 from assembly.text import clean_plain
 
+__all__ = ["OWNERS", "Owner", "owner_of", "register_owner"]  # the registry, offered here to the domains
+
 FIELD = "photos"  # the form field errors are shown on
 REASON_MAX = 500
-
-
-@dataclass(frozen=True)
-class Owner:
-    """A kind of thing photos can be attached to."""
-
-    kind: str                              # stored in Photo.owner_kind (at most 20 characters)
-    load: Callable[[int], Any]             # the owner by its id, or None
-    attach_action: str                     # policy action on the owner: may attach photos
-    view_action: str                       # policy action on the owner: may see it (and its photos)
-    neighbourhood_id: Callable[[Any], int]  # whose muhtar may hide its photos
-    url: Callable[[Any], str]              # the page that shows the owner and its photos
-
-
-OWNERS: dict[str, Owner] = {}
-
-
-def register_owner(owner: Owner) -> None:
-    if len(owner.kind) > 20:
-        raise ValueError("an owner kind has at most 20 characters")
-    OWNERS[owner.kind] = owner
-
-
-def owner_of(kind: str) -> Owner:
-    try:
-        return OWNERS[kind]
-    except KeyError:
-        raise NotFound(_("There is no such photo.")) from None
 
 
 # --- uploads -----------------------------------------------------------------------------------
@@ -76,10 +51,10 @@ class Upload:
     data: bytes | None
 
 
-def read_uploads(files: Iterable, max_bytes: int) -> list[Upload]:
+def read_uploads(uploaded: Iterable, max_bytes: int) -> list[Upload]:
     """Read werkzeug FileStorage objects, at most `max_bytes` + 1 of each; empty file inputs are skipped."""
     uploads = []
-    for file in files:
+    for file in uploaded:
         name = clean_plain(getattr(file, "filename", "") or "")[:80]
         data = file.stream.read(max_bytes + 1)
         if not name and not data:
@@ -90,6 +65,14 @@ def read_uploads(files: Iterable, max_bytes: int) -> list[Upload]:
 
 def _megabytes(size: int) -> str:
     return _("%(num)s MB", num=format_number(round(size / (1024 * 1024), 1)))
+
+
+def upload_help() -> str:
+    """The description under a form's photo field: how many, which kinds, how large."""
+    config = current_app.config
+    return _("Up to %(count)s photos (JPEG, PNG or WebP), each at most %(size)s. Location and camera "
+             "data are removed from them.", count=format_number(config["PHOTO_MAX_COUNT"]),
+             size=_megabytes(config["PHOTO_MAX_BYTES"]))
 
 
 def prepare(uploads: list[Upload], already: int = 0) -> list[processing.Encoded]:
@@ -140,8 +123,8 @@ def attach(actor, now: dt.datetime, kind: str, owner_obj, encoded: list[processi
     photos = []
     for offset, item in enumerate(encoded):
         key = secrets.token_hex(16)
-        store().put(f"{key}.jpg", item.photo)
-        store().put(f"{key}-thumb.jpg", item.thumb)
+        files.put(db.session, store(), f"{key}.jpg", item.photo)
+        files.put(db.session, store(), f"{key}-thumb.jpg", item.thumb)
         photo = Photo(owner_kind=kind, owner_id=owner_obj.id, neighbourhood_id=owner.neighbourhood_id(owner_obj),
                       uploader_id=actor.id, position=positions + offset, storage_key=key, width=item.width,
                       height=item.height, byte_size=len(item.photo), thumb_byte_size=len(item.thumb), created_at=now)
@@ -152,17 +135,19 @@ def attach(actor, now: dt.datetime, kind: str, owner_obj, encoded: list[processi
 
 
 def remove(actor, now: dt.datetime, photo: Photo) -> None:
-    """The uploader takes back a photo while they may still attach to its owner."""
+    """The uploader takes back a photo while they may still attach to its owner (never one of a
+    kind that keeps its photos, such as a hash-chained progress step). The files go once the
+    removal is committed."""
     owner = owner_of(photo.owner_kind)
     target = owner.load(photo.owner_id)
     permissions.require(actor, owner.attach_action, target)
-    if photo.uploader_id != actor.id:  # the muhtar hides (with a public reason), never removes
+    if photo.uploader_id != actor.id or not owner.removable:  # the muhtar hides (with a public reason)
         raise NotAllowed(_("You are not allowed to do this."))
     key = photo.storage_key
     db.session.delete(photo)
     db.session.flush()
     for name in (f"{key}.jpg", f"{key}-thumb.jpg"):
-        store().delete(name)
+        files.delete_after_commit(db.session, store(), name)
 
 
 # --- moderation -----------------------------------------------------------------------------------

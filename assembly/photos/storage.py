@@ -3,8 +3,10 @@ store (setting PHOTO_STORAGE; docs/operations.md). Keys are random names the dat
 (`Photo.storage_key`); nothing a person typed is ever part of a file name or an object key."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -13,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask, current_app
 
 KEY = re.compile(r"^[0-9a-f]{32}(-thumb)?\.jpg$")
+PARTIAL = re.compile(r"^[0-9a-f]{32}(-thumb)?\.part$")  # a local file being written (or left by a crash)
 
 
 class PhotoStoreError(RuntimeError):
@@ -24,7 +27,7 @@ class LocalStore:
         self.folder = folder
 
     def _path(self, key: str) -> Path:
-        if not KEY.match(key):
+        if not (KEY.match(key) or PARTIAL.match(key)):
             raise ValueError(f"not a photo key: {key!r}")
         return self.folder / key[:2] / key
 
@@ -46,6 +49,21 @@ class LocalStore:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def listing(self) -> Iterator[tuple[str, dt.datetime]]:
+        """Every photo file (and unfinished `.part` file) with the time it was last written."""
+        if not self.folder.is_dir():
+            return
+        for folder in sorted(self.folder.iterdir()):
+            if not folder.is_dir() or len(folder.name) != 2:
+                continue
+            for path in sorted(folder.iterdir()):
+                if (KEY.match(path.name) or PARTIAL.match(path.name)) and path.name.startswith(folder.name):
+                    try:
+                        modified = path.stat().st_mtime
+                    except FileNotFoundError:  # deleted meanwhile
+                        continue
+                    yield path.name, dt.datetime.fromtimestamp(modified, dt.timezone.utc)
 
 
 class S3Store:
@@ -83,6 +101,17 @@ class S3Store:
     def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except (BotoCoreError, ClientError) as error:
+            raise PhotoStoreError(str(error)) from error
+
+    def listing(self) -> Iterator[tuple[str, dt.datetime]]:
+        """Every photo object under the prefix with the time it was stored."""
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for item in page.get("Contents", []):
+                    name = item["Key"][len(self.prefix):]
+                    if KEY.match(name):
+                        yield name, item["LastModified"].astimezone(dt.timezone.utc)
         except (BotoCoreError, ClientError) as error:
             raise PhotoStoreError(str(error)) from error
 

@@ -8,7 +8,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import Field, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    Field,
+    IntegerField,
+    MultipleFileField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.widgets import html_params
 
 from assembly import i18n
@@ -24,6 +32,8 @@ class ProgressForm(FlaskForm):
     note = TextAreaField(_l("What was done (public)"), validators=[Optional(), Length(max=2000)])
     evidence = TextAreaField(_l("Links to evidence, one per line"), validators=[Optional(), Length(max=2600)],
                              description=_l("Minutes, photos, statistics: public addresses starting with https://"))
+    photos = MultipleFileField(_l("Photos of the work (optional)"),
+                               render_kw={"accept": "image/jpeg,image/png,image/webp"})
 
 
 class SignForm(FlaskForm):

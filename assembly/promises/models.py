@@ -259,6 +259,8 @@ class CommitmentEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
+    commitment: Mapped[Commitment] = relationship()
+
 
 class FollowUpReport(Base):
     """A body's follow-up report for one scheduled date (every `report_every_months` from the

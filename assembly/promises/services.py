@@ -517,9 +517,13 @@ def acting_body(actor, commitment: Commitment) -> Body:
 
 
 def record_progress(actor, now: dt.datetime, commitment: Commitment, *, percent: int | None,
-                    value=None, note: str | None = None, evidence: list[str] | None = None) -> CommitmentEvent:
+                    value=None, note: str | None = None, evidence: list[str] | None = None,
+                    photos: list[dict[str, str]] | None = None) -> CommitmentEvent:
     """A step of a published promise's commitment: how far it is (0-100 %; 100 % is done), the
-    indicator's new value, a public note and links to evidence."""
+    indicator's new value, a public note, links to evidence, and the fingerprints (SHA-256 of the
+    photo and of its thumbnail, `processing.Encoded.fingerprint`) of the photos attached to the
+    step (`promises.photos`): in the step's hashed content, so that a photo file swapped later no
+    longer matches its step."""
     body = acting_body(actor, commitment)
     promise = commitment.promise
     if promise.status != PromiseStatus.PUBLISHED.value:
@@ -534,7 +538,7 @@ def record_progress(actor, now: dt.datetime, commitment: Commitment, *, percent:
     number = indicator_value(commitment.indicator_kind, value)
     note = _text(note, "note", 2000, required=False) or None
     links = _evidence(evidence)
-    if number is None and percent == commitment.progress and not note:
+    if number is None and percent == commitment.progress and not note and not photos:
         raise ValidationFailed(_("Say what has changed: the progress, the indicator's value or a note."), "note")
     kind = "done" if percent == 100 else "progress"
     commitment.progress = percent
@@ -542,7 +546,8 @@ def record_progress(actor, now: dt.datetime, commitment: Commitment, *, percent:
         commitment.current_value = number
     if percent == 100:
         commitment.done_at = now
-    event = _append(commitment, kind, actor, body, now, note, percent=percent, value=number, evidence=links or None)
+    event = _append(commitment, kind, actor, body, now, note, percent=percent, value=number, evidence=links or None,
+                    photos=[dict(fingerprint) for fingerprint in photos] if photos else None)
     record(actor, "promise.progress", promise, now, commitment=commitment.id, percent=percent)
     _notify(promise, "promise_progress", now, commitment=commitment.title, percent=percent,
             question_id=commitment.meeting_question_id)

@@ -17,7 +17,7 @@ from assembly.config import LOCALES
 from assembly.db import db
 from assembly.extensions import limiter
 from assembly.errors import NotFound
-from assembly.forms import ButtonForm
+from assembly.forms import ButtonForm, ReasonForm
 from assembly.i18n import format_date, format_number, format_percent, latin_digits, use_place
 from assembly.params import MAX_ID, parse_int
 from assembly.neighbourhoods import context
@@ -26,7 +26,9 @@ from assembly.i18n import localized_name
 from assembly.neighbourhoods.models import Body, Neighbourhood
 from assembly.printing import pdf_headers, qr_svg, render_pdf
 from assembly.rate_limits import person_key
+from assembly.photos import services as photo_services
 from assembly.promises import charts, queries, services, survey_indicator
+from assembly.promises import photos as progress_photos
 from assembly.promises.forms import (
     CommentForm,
     CommitmentForm,
@@ -171,6 +173,8 @@ def _page(promise: Promise, status: int = 200, **forms):
     progress_forms = {row["commitment"].id: (forms["progress"] if forms.get("progress_for") == row["commitment"].id
                                             else ProgressForm(formdata=None, percent=row["commitment"].progress))
                       for row in rows}
+    for progress_form in progress_forms.values():
+        progress_form.photos.description = photo_services.upload_help()
     return render_template(
         "promises/show.html", promise=promise, rows=rows, reports=reports, proposals=queries.proposals_of(promise),
         surveys=_survey_links(promise),
@@ -179,6 +183,8 @@ def _page(promise: Promise, status: int = 200, **forms):
         report_dates=services.report_dates(promise), staff_bodies=staff_bodies, muhtar_places=muhtar_places,
         can_record={row["commitment"].id: permissions.can(user, "record_progress", row["commitment"])
                     for row in rows},
+        photos=progress_photos.photos_of([event.id for row in rows for event in row["events"]]),
+        reason_form=ReasonForm(formdata=None),
         progress_forms=progress_forms, sign_form=sign_form, cosign_form=cosign_form, report_form=report_form,
         comment_form=comment_form, commitment_form=commitment, button=ButtonForm(), following=queries.is_following(user, promise),
         short_url=external_url("promises.short", promise_id=promise.id), **_helpers()), status
@@ -243,9 +249,11 @@ def progress(promise_id: int, commitment_id: int):
     form = ProgressForm()
     if form.validate_on_submit():
         links = (form.evidence.data or "").splitlines()
-        if call_service(form, services.record_progress, current_user, now(), commitment, percent=form.percent.data,
-                        value=(form.value.data or "").strip() or None, note=form.note.data,
-                        evidence=links) is not None:
+        uploads = photo_services.read_uploads(request.files.getlist(form.photos.name),
+                                              current_app.config["PHOTO_MAX_BYTES"])
+        if call_service(form, progress_photos.record_with_photos, current_user, now(), commitment, uploads=uploads,
+                        percent=form.percent.data, value=(form.value.data or "").strip() or None,
+                        note=form.note.data, evidence=links) is not None:
             return _done(_("The progress has been recorded."), promise, f"c{commitment.id}")
     return _page(promise, 400, progress=form, progress_for=commitment.id)
 

@@ -14,7 +14,7 @@ KIND = "proposal"
 
 photos.register_owner(photos.Owner(
     kind=KIND, load=lambda owner_id: db.session.get(Proposal, owner_id),
-    attach_action="attach_proposal_photo", view_action="view_proposal_photos",
+    attach_action="attach_proposal_photo", view_action="view_proposal_photos", hide_action="hide_proposal_photo",
     neighbourhood_id=lambda proposal: proposal.neighbourhood_id, url=services.proposal_link))
 
 

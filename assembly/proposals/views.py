@@ -10,7 +10,7 @@ from assembly.cases.queries import cases_of_proposal
 from assembly.cases.wording import status_label as case_status_label
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
-from assembly.i18n import format_number, localized_name
+from assembly.i18n import localized_name
 from assembly.neighbourhoods import context
 from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.params import MAX_ID, parse_int, query_int
@@ -104,15 +104,8 @@ def _uploads(form: ProposalForm) -> list[photo_services.Upload]:
                                        current_app.config["PHOTO_MAX_BYTES"])
 
 
-def _photo_help() -> str:
-    config = current_app.config
-    return _("Up to %(count)s photos (JPEG, PNG or WebP), each at most %(size)s. Location and camera "
-             "data are removed from them.", count=format_number(config["PHOTO_MAX_COUNT"]),
-             size=_("%(num)s MB", num=format_number(round(config["PHOTO_MAX_BYTES"] / (1024 * 1024), 1))))
-
-
 def _editor(neighbourhood, form, proposal=None):
-    form.photos.description = _photo_help()
+    form.photos.description = photo_services.upload_help()
     existing = proposal_photos.photos_of([proposal.id])[proposal.id] if proposal else []
     return render_template("proposals/edit.html", neighbourhood=neighbourhood, form=form, proposal=proposal,
                            photos=existing, button=ButtonForm(),

@@ -1,0 +1,89 @@
+"""Steps of a commitment's progress as owners of photos (`photos.owners`): the staff of the
+responsible body attach photos when they record a step — the street before the work, the new
+lamps after it. The muhtars of the promise's neighbourhoods may hide one with a public reason.
+
+The step is on a hash-chained timeline (`assembly.timeline`), and so are its photos: the step's
+hashed content lists each photo's fingerprint (SHA-256 of the stored photo and of its thumbnail,
+in order), written before the step's hash is computed. A photo can therefore be hidden — the
+step and its fingerprints stay as they were, so the chain holds — but never removed or swapped:
+`check_photos` (run by `flask promises verify`) reads every such file back and compares."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from sqlalchemy import func, select
+
+from assembly.db import db
+from assembly.photos import processing
+from assembly.photos import services as photos
+from assembly.photos import web as photo_web
+from assembly.photos.models import Photo
+from assembly.promises import services
+from assembly.promises.models import Commitment, CommitmentEvent
+
+KIND = "progress"
+
+photos.register_owner(photos.Owner(
+    kind=KIND, load=lambda owner_id: db.session.get(CommitmentEvent, owner_id),
+    attach_action="attach_progress_photo", view_action="view_progress_photos", hide_action="hide_progress_photo",
+    neighbourhood_id=lambda event: min(event.commitment.promise.neighbourhood_ids),
+    url=lambda event: f"/promises/{event.commitment.promise_id}", removable=False))
+photo_web.accepts_photos("promises.progress")
+
+
+def record_with_photos(actor, now: dt.datetime, commitment: Commitment, *, uploads: list[photos.Upload],
+                       **progress) -> CommitmentEvent:
+    """A progress step and its photos, all or nothing: the photos are checked and re-encoded first,
+    their fingerprints go into the step's hashed content, then they are attached to the step."""
+    encoded = photos.prepare(uploads)
+    event = services.record_progress(actor, now, commitment, photos=[item.fingerprint for item in encoded],
+                                     **progress)
+    photos.attach(actor, now, KIND, event, encoded)
+    return event
+
+
+def photos_of(event_ids) -> dict[int, list]:
+    """The photos of a page's progress steps, in one statement."""
+    return photos.photos_of(KIND, event_ids)
+
+
+def _compare(event: CommitmentEvent, attached: list) -> Iterator[str]:
+    recorded = event.data.get("photos") or []
+    by_position = {photo.position: photo for photo in attached}
+    for position, fingerprint in enumerate(recorded):
+        photo = by_position.pop(position, None)
+        if photo is None:
+            yield f"photo {position + 1} is missing"
+            continue
+        for part, thumb in (("photo", False), ("thumb", True)):
+            data = photos.file_of(photo, thumb)
+            label = f"photo {position + 1} (id {photo.id}){' thumbnail' if thumb else ''}"
+            if data is None:
+                yield f"{label}: the file is missing"
+            elif processing.digest(data) != fingerprint.get(part):
+                yield f"{label} does not match the fingerprint in its step"
+    for photo in by_position.values():
+        yield f"photo id {photo.id} is not in the step's fingerprints"
+
+
+def check_photos(batch: int = 500) -> Iterator[tuple[CommitmentEvent, str]]:
+    """Yield (step, problem) for every progress photo that is missing, swapped (its file no longer
+    matches the fingerprint in its hash-chained step) or attached afterwards, reading `batch` steps
+    and their photos at a time. The files are read from the store (with S3: downloaded)."""
+    last_id = 0
+    while True:
+        events = list(db.session.scalars(select(CommitmentEvent).where(CommitmentEvent.id > last_id)
+                                         .order_by(CommitmentEvent.id).limit(batch)))
+        if not events:
+            return
+        attached = photos_of([event.id for event in events])
+        for event in events:
+            for problem in _compare(event, attached[event.id]):
+                yield event, problem
+        last_id = events[-1].id
+
+
+def count() -> int:
+    """How many progress photos there are (for the command's summary)."""
+    return db.session.scalar(select(func.count()).select_from(Photo).where(Photo.owner_kind == KIND)) or 0
