@@ -25,6 +25,7 @@ from assembly.assemblies.forms import (
     vote_from_form,
 )
 from assembly.assemblies.models import ASSEMBLY_LIFECYCLE, Secrecy
+from assembly.assisted import services as assisted
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm
 from assembly.i18n import format_percent, utc_to_wall_clock, wall_clock_to_utc
@@ -270,6 +271,9 @@ def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status
         paper_item=paper_item, remove_item=remove_item, remove_errors=remove_errors, percent=_share_percent,
         announce_form=announce_form, announce_errors=announce_errors,
         window_warnings=services.window_warnings(assembly) if manage else [],
+        # Open ballots only: a secret one is never cast by the muhtar (assisted participation).
+        entered_by_muhtar=assisted.entered_count("vote", "assembly", assembly.id)
+        if ballot is not None and ballot.secrecy == Secrecy.OPEN.value and shown in ("voting", "closed", "minuted") else 0,
     ), status
 
 

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from assembly.assisted.services import ADDRESS_MAX, consent_labels
 from assembly.forms import WallClockField, language_field
+from assembly.meetings.services import QUESTION_MAX
 from assembly.proposals.discussion import COMMENT_MAX
 from assembly.proposals.services import BODY_MAX, TITLE_MAX
 
@@ -54,3 +55,24 @@ class CommentOnBehalfForm(ConsentForm):
         InputRequired(_l("Choose one of the offered proposals."))])
     body = TextAreaField(_l("Comment"), validators=[DataRequired(_l("Please write a comment.")),
                                                     Length(max=COMMENT_MAX)])
+
+
+class SurveyOnBehalfForm(ConsentForm):
+    """The consent; the answers are the questionnaire's own fields (surveys.forms.raw_answers)."""
+
+
+class VoteOnBehalfForm(ConsentForm):
+    """The consent; the vote is the ballot paper's own fields (assemblies.forms.vote_from_form)."""
+
+
+class MeetingQuestionOnBehalfForm(ConsentForm):
+    body_id = SelectField(_l("To"), coerce=int, validators=[
+        InputRequired(_l("Choose one of the bodies invited to the meeting."))])
+    text = TextAreaField(_l("The resident's question"), validators=[
+        DataRequired(_l("Please write the question.")), Length(max=QUESTION_MAX)],
+        description=_l("Write down what the resident asks, in their words: one problem, where and since when."))
+
+
+class MeetingSupportOnBehalfForm(ConsentForm):
+    question_id = SelectField(_l("Question"), coerce=int, validators=[
+        InputRequired(_l("Choose one of the offered questions."))])

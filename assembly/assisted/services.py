@@ -27,7 +27,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, distinct, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from assembly import permissions
@@ -266,6 +266,15 @@ def marks_for(proposal: Proposal) -> Marks:
         elif action == "support" and live:
             marks.supports += 1
     return marks
+
+
+def entered_count(action_name: str, object_type: str, object_id: int) -> int:
+    """How many residents the muhtar did `action_name` for on one object: a count, never who or
+    what (one statement). A survey's results show it instead of marking any answer."""
+    return db.session.scalar(
+        select(func.count(distinct(AssistedEntry.resident_id)))
+        .where(AssistedEntry.object_type == object_type, AssistedEntry.object_id == object_id,
+               AssistedEntry.action == action_name)) or 0
 
 
 def open_proposals(neighbourhood: Neighbourhood, limit: int = 200) -> list[Proposal]:

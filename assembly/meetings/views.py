@@ -19,7 +19,7 @@ from assembly.errors import NotFound
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm
 from assembly.i18n import localized_name, utc_to_wall_clock, wall_clock_to_utc
-from assembly.meetings import services
+from assembly.meetings import assisted, services
 from assembly.meetings.forms import AnswerForm, AttendanceForm, MeetingForm, MinutesForm, QuestionForm
 from assembly.meetings.models import FOLLOW_UP_LABELS, MEETING_LIFECYCLE, MeetingStatus
 from assembly.meetings.services import Invitation, MeetingInput
@@ -187,6 +187,7 @@ def _page(meeting, question_form: QuestionForm | None = None):
     return render_template(
         "meetings/show.html", meeting=meeting, questions=questions, question_form=question_form if can_ask else None,
         supported=services.supported_by(current_user, meeting), cases=services.cases_by_question(meeting),
+        assisted=assisted.marks_for(meeting),
         button=ButtonForm(), status_label=MEETING_LIFECYCLE.label, follow_up_label=FOLLOW_UP_LABELS.get,
         organiser=permissions.can(current_user, "organise_meeting", meeting),
         moves=[state.value for state in MEETING_LIFECYCLE.transitions[MeetingStatus(meeting.status)]],
@@ -370,7 +371,8 @@ def _printable(meeting, as_pdf: bool) -> str:
     with force_locale(meeting.locale):
         link = external_url("meetings.show", meeting_id=meeting.id)
         return render_template("meetings/print.html", meeting=meeting, questions=services.questions_of(meeting),
-                               cases=services.cases_by_question(meeting), as_pdf=as_pdf, link=link,
+                               cases=services.cases_by_question(meeting), assisted=assisted.marks_for(meeting),
+                               as_pdf=as_pdf, link=link,
                                qr=qr_svg(link, label=_("The meeting's page")), status_label=MEETING_LIFECYCLE.label,
                                follow_up_label=FOLLOW_UP_LABELS.get)
 

@@ -19,7 +19,7 @@ from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.notifications.services import queue_email
 from assembly.params import parse_int
 from assembly.rate_limits import person_key, submitted_email_key
-from assembly.surveys import responses, results, services
+from assembly.surveys import assisted, responses, results, services
 from assembly.surveys.forms import AnswerErrors, EmailLinkForm, QuestionForm, SurveyForm, raw_answers
 from assembly.surveys.models import SURVEY_LIFECYCLE, Audience, SurveyStatus
 from assembly.text import neutralise
@@ -182,6 +182,7 @@ def _page(neighbourhood, survey, *, question_form=None, answer_errors=None, emai
         email_possible=(shown == SurveyStatus.OPEN.value and survey.audience == Audience.AREA.value
                         and not current_user.is_authenticated and token is None),
         token=token, manage=manage, posted=request.form if answer_errors else None,
+        entered_by_muhtar=assisted.entered_by_muhtar(survey) if shown != SurveyStatus.DRAFT.value else 0,
     ), status
 
 
@@ -289,7 +290,8 @@ def show_results(slug: str, survey_id: int):
     found = results.survey_results(survey)
     return render_template("surveys/results.html", neighbourhood=neighbourhood, survey=survey, results=found,
                            status=_status(survey), status_label=SURVEY_LIFECYCLE.label, percent=_percent,
-                           kind_label=services.kind_label, source_label=results.source_label)
+                           kind_label=services.kind_label, source_label=results.source_label,
+                           entered_by_muhtar=assisted.entered_by_muhtar(survey) if found is not None else 0)
 
 
 @bp.route("/<int:survey_id>/results.csv")
