@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TelField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import BooleanField, EmailField, SelectField, StringField, TelField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from assembly.assisted.services import ADDRESS_MAX, consent_labels
 from assembly.forms import WallClockField, language_field
@@ -76,3 +76,12 @@ class MeetingQuestionOnBehalfForm(ConsentForm):
 class MeetingSupportOnBehalfForm(ConsentForm):
     question_id = SelectField(_l("Question"), coerce=int, validators=[
         InputRequired(_l("Choose one of the offered questions."))])
+
+
+class ContactForm(ConsentForm):
+    """A phone number or an e-mail address the resident now has (either, or both); the service
+    checks them as at sign-up."""
+
+    phone = TelField(_l("Mobile phone number"), validators=[Optional(), Length(max=32)])
+    email = EmailField(_l("E-mail address"), validators=[
+        Optional(), Email(_l("Please enter a valid e-mail address."), check_deliverability=False), Length(max=254)])

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from assembly import permissions
 from assembly.assemblies import services as assemblies
 from assembly.assemblies import voting
 from assembly.assemblies.forms import vote_from_form
@@ -14,6 +15,7 @@ from assembly.assemblies.models import Secrecy
 from assembly.assisted import services
 from assembly.assisted.forms import (
     CommentOnBehalfForm,
+    ContactForm,
     MeetingQuestionOnBehalfForm,
     MeetingSupportOnBehalfForm,
     ProposalOnBehalfForm,
@@ -53,7 +55,7 @@ def _index_page(neighbourhood, form: RegisterResidentForm):
     verified = residents.verified_residents(current_user, neighbourhood, after_id=after)
     return render_template("assisted/index.html", neighbourhood=neighbourhood, form=form, residents=verified,
                            entries=services.recent_entries(current_user, neighbourhood),
-                           consent_labels=services.consent_labels(), actions=services.ON_BEHALF_ACTIONS,
+                           consent_labels=services.consent_labels(), labels=services.entry_labels(),
                            next_after=verified[-1].id if len(verified) == 100 else None)
 
 
@@ -129,7 +131,20 @@ def _forms(neighbourhood, action: str | None = None):
     return forms
 
 
-def _act_page(neighbourhood, membership, forms):
+def _contact_form(neighbourhood, membership, posted: bool = False) -> ContactForm | None:
+    """The form for a phone number or an e-mail address the resident now has: for an account a
+    muhtar registered, while it lacks one of them and nobody has chosen its password."""
+    user = membership.user
+    if not permissions.can(current_user, "add_resident_contact", membership) \
+            or services.owner_chose_password(user) or (user.phone and user.email):
+        return None
+    form = ContactForm(prefix="contact", formdata=request.form if posted else None)
+    if not posted:
+        _offer_now(form, neighbourhood)
+    return form
+
+
+def _act_page(neighbourhood, membership, forms, contact: ContactForm | None = None):
     open_surveys = surveys.open_surveys(neighbourhood, now())
     ballots = assemblies.voting_now(neighbourhood, now())
     return render_template(
@@ -137,7 +152,7 @@ def _act_page(neighbourhood, membership, forms):
         actions=services.ON_BEHALF_ACTIONS, page_errors=_page_errors(), surveys=open_surveys,
         answered=survey_responses.answered_among(membership.user, [s.id for s in open_surveys]),
         meetings=meetings.open_for_questions(neighbourhood), ballots=ballots,
-        secret=Secrecy.SECRET.value)
+        secret=Secrecy.SECRET.value, contact=contact or _contact_form(neighbourhood, membership))
 
 
 @bp.route("/n/<slug>/assisted/<int:membership_id>")
@@ -175,6 +190,30 @@ def act_post(slug: str, membership_id: int, action: str):
 for _action in _FORMS:  # one address per action: …/assisted/<id>/proposal, …/support, …/comment
     bp.add_url_rule(f"/n/<slug>/assisted/<int:membership_id>/{_action}", endpoint=f"act_{_action}",
                     view_func=act_post, methods=["POST"], defaults={"action": _action})
+
+
+@bp.route("/n/<slug>/assisted/<int:membership_id>/contact", methods=["POST"])
+@login_required
+@_desk_limit
+def contact(slug: str, membership_id: int):
+    """A phone number or an e-mail address for an account a muhtar registered (checked as at sign-up)."""
+    neighbourhood, membership = _resident(membership_id)
+    require("add_resident_contact", membership)
+    form = _contact_form(neighbourhood, membership, posted=True)
+    if form is None:  # the account has both already, or is the resident's own now
+        flash(_("Nothing can be added to this account."), "error")
+        return redirect(url_for(".act", slug=slug, membership_id=membership.id))
+    if form.validate_on_submit():
+        consent = services.Consent(given=bool(form.consent.data), method=form.consent_method.data or None,
+                                   given_at=wall_clock_to_utc(form.consent_at.data,
+                                                              neighbourhood.municipality.timezone))
+        user = call_service(form, services.add_contact, current_user, now(), membership, consent,
+                            phone=form.phone.data, email=form.email.data)
+        if user is not None:
+            flash(_("Added to the account of %(name)s. A message tells them how to choose a password of their own.",
+                    name=user.display_name), "success")
+            return redirect(url_for(".act", slug=slug, membership_id=membership.id, _anchor="contact"))
+    return _act_page(neighbourhood, membership, _forms(neighbourhood), contact=form), 400
 
 
 # --- a survey's answers -------------------------------------------------------------------------------
