@@ -23,6 +23,8 @@ from tests import factories
 from tests import proposal_factories as pf
 from tests.support import committed, login, text, translation
 
+ADDED_EMAIL = ("Assembly: the muhtar of %(neighbourhood)s added an e-mail address to your account. If you did not "
+               "agree to it, tell the muhtar's office.")
 SMS = ("Assembly: the muhtar of %(neighbourhood)s added this number to your account. To log in yourself, choose a "
        "password with “Forgot your password?”.")
 
@@ -72,6 +74,20 @@ def test_an_e_mail_address_is_added_and_the_resident_told_how_to_log_in(w):
     mail = db.session.scalar(select(OutboxEmail).where(OutboxEmail.to_address == "ayse.teyze@example.org"))
     assert "/account/" in mail.body_text and "Ayşe Teyze" in mail.body_text
     assert accounts.find_user_by_email("ayse.teyze@example.org").id == user.id
+    # The phone the account had already is told too: nobody adds a way into an account unseen.
+    told = db.session.scalars(select(OutboxSms.body).where(OutboxSms.to_number == "+905321112233",
+                                                           OutboxSms.purpose == "notification")).all()
+    assert told == [translation("tr", ADDED_EMAIL) % {"neighbourhood": w.hood.name_in("tr")}]
+
+
+def test_a_phone_number_added_to_an_account_with_an_e_mail_address_is_told_there(w):
+    membership = _registered(w)
+    _add(w, membership, email="ayse@example.org")
+    _add(w, membership, phone="0532 987 65 43")
+    mails = db.session.scalars(select(OutboxEmail.body_text).where(OutboxEmail.to_address == "ayse@example.org")
+                               .order_by(OutboxEmail.id)).all()
+    assert len(mails) == 2 and w.hood.name_in("tr") in mails[1] and "Ayşe Teyze" in mails[1]
+    assert _count(AssistedEntry, AssistedEntry.action == "contact") == 2
 
 
 @pytest.mark.parametrize("phone, email, field", [

@@ -324,7 +324,9 @@ def add_contact(muhtar, now: dt.datetime, membership: Membership, consent: Conse
 def _tell_new_contact(user: User, neighbourhood: Neighbourhood, now: dt.datetime, *, number: str | None,
                       address: str | None) -> None:
     """Tell whoever holds the new number or address that it reaches the account now, and how to
-    choose a password (in the resident's language; an SMS waits for the end of the quiet hours)."""
+    choose a password; and the number or address the account had already, that one was added (so
+    that nobody can add a way into an account unseen). In the resident's language; an SMS waits
+    for the end of the quiet hours."""
     name = neighbourhood.name_in(user.locale)
     with force_locale(user.locale):
         if number is not None:
@@ -336,6 +338,16 @@ def _tell_new_contact(user: User, neighbourhood: Neighbourhood, now: dt.datetime
                                    login_link=external_url("accounts.login"),
                                    forgot_link=external_url("accounts.forgot_password"))
             queue_email(address, _("Your Assembly account"), body, now)
+        if address is not None and number is None and user.phone is not None:
+            queue_sms(user.phone, _("Assembly: the muhtar of %(neighbourhood)s added an e-mail address to your "
+                                    "account. If you did not agree to it, tell the muhtar's office.",
+                                    neighbourhood=name), "notification", now, user_id=user.id)
+        if number is not None and address is None and user.email is not None:
+            body = "\n\n".join([_("Hello %(name)s,", name=user.display_name),
+                                 _("The muhtar of %(neighbourhood)s added a mobile phone number to your Assembly "
+                                   "account. If you did not agree to it, tell the muhtar's office.",
+                                   neighbourhood=name)])
+            queue_email(user.email, _("Your Assembly account"), body + "\n", now)
 
 
 def entry_labels() -> dict[str, LazyString]:
