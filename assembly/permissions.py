@@ -222,6 +222,11 @@ def _act_on_behalf(roles: Roles, obj: Any) -> bool:
             and obj.neighbourhood_id in roles.muhtar_of and obj.user_id != roles.user.id)
 
 
+def _add_resident_contact(roles: Roles, obj: Any) -> bool:
+    # The same muhtar, and only for an account a muhtar registered (its `user` is `assisted`).
+    return _act_on_behalf(roles, obj) and bool(getattr(getattr(obj, "user", None), "assisted", False))
+
+
 def _attach_proposal_photo(roles: Roles, obj: Any) -> bool:
     # The author, while the proposal is a draft or open (what was voted on stays as it was).
     return _edit_proposal(roles, obj) and obj.status in ("draft", "open")
@@ -382,6 +387,7 @@ RULES: dict[str, Callable[[Roles, Any], bool]] = {
     "view_muhtar_desk": _any_muhtar,
     "assist_residents": _muhtar_of_object,
     "act_on_behalf": _act_on_behalf,
+    "add_resident_contact": _add_resident_contact,
     # surveys: created by a muhtar, or by body staff together with the muhtars (who publish)
     "create_survey": _create_survey,
     "manage_survey": _manage_survey,

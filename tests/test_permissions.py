@@ -73,6 +73,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("act_on_behalf", "resident's membership"):    "NN NN NN NN YN NN NN",
     ("act_on_behalf", "pending membership"):       "NN NN NN NN NN NN NN",
     ("act_on_behalf", "own membership"):           "NN NN NN NN NN NN NN",
+    ("add_resident_contact", "assisted resident's membership"): "NN NN NN NN YN NN NN",
+    ("add_resident_contact", "resident's membership"): "NN NN NN NN NN NN NN",
+    ("add_resident_contact", "pending assisted membership"): "NN NN NN NN NN NN NN",
     ("act_for_body", "body"):                      "NN NN NN NN NN YN NN",
     ("act_for_body", "item sent to the body"):     "NN NN NN NN NN YN NN",
     ("manage_consultations", "body"):              "NN NN NN NN NN YN NN",
@@ -168,8 +171,9 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
     def meeting(status="open", organising_body_id=None):
         return SimpleNamespace(status=status, organising_body_id=organising_body_id, neighbourhood_ids={hood.id})
 
-    def membership(user_id, status="verified"):
-        return SimpleNamespace(role="resident", status=status, neighbourhood_id=hood.id, user_id=user_id)
+    def membership(user_id, status="verified", assisted=False):
+        return SimpleNamespace(role="resident", status=status, neighbourhood_id=hood.id, user_id=user_id,
+                               user=SimpleNamespace(id=user_id, assisted=assisted))
 
     def question(author_id=stranger_id, **meeting_values):
         return SimpleNamespace(meeting=meeting(**meeting_values), body_id=body.id, neighbourhood_id=hood.id,
@@ -219,6 +223,8 @@ def _object(kind: str, hood, body, actor_id, stranger_id):
         "resident's membership": lambda: membership(stranger_id),
         "pending membership": lambda: membership(stranger_id, "pending"),
         "own membership": lambda: membership(actor_id),
+        "assisted resident's membership": lambda: membership(stranger_id, assisted=True),
+        "pending assisted membership": lambda: membership(stranger_id, "pending", assisted=True),
         # a promise for the neighbourhood signed by the body; a commitment the body answers for
         "published promise": lambda: SimpleNamespace(public=True, body_ids={body.id}, neighbourhood_ids={hood.id}),
         "draft promise": lambda: SimpleNamespace(public=False, body_ids={body.id}, neighbourhood_ids={hood.id}),

@@ -196,6 +196,15 @@ def _contexts(world: dict) -> list[dict]:
                      {"slug": slug, "survey_id": survey.id, "token": survey_responses.email_token(survey, "a@b.se")}]
     contexts += [{"slug": "jarntorget", "series": key} for key in survey_results.series_keys(
         db.session.scalar(select(Neighbourhood.id).where(Neighbourhood.slug == "jarntorget")))]
+    # The muhtar's pages for a resident's survey answers, meeting question and vote (assisted participation).
+    for m in residents:
+        here = {"slug": m.neighbourhood.slug, "membership_id": m.id}
+        contexts += [dict(here, survey_id=survey.id) for survey in surveys
+                     if m.neighbourhood_id in survey.neighbourhood_ids]
+        contexts += [dict(here, meeting_id=meeting.id) for meeting in held
+                     if m.neighbourhood_id in meeting.neighbourhood_ids]
+        contexts += [dict(here, assembly_id=row.Assembly.id) for row in meetings
+                     if row.Assembly.neighbourhood_id == m.neighbourhood_id]
     return contexts
 
 

@@ -32,6 +32,7 @@ from assembly import create_app
 from assembly.accounts.models import User
 from assembly.assemblies import services, voting
 from assembly.assemblies.models import BallotPaper
+from assembly.assisted import services as assisted
 from assembly.cases import services as cases
 from assembly.cli import upgrade_database
 from assembly.db import db
@@ -153,10 +154,20 @@ def build_world(app, monkeypatch, rotate: int) -> dict:
             ranked = _ranked(sessions["secret ranked"], SECRET_RANKED[ballot])
             receipts.expect(ranked)
             voting.cast_vote(voter, at, sessions["secret ranked"].assembly, ranked)
-            voting.cast_vote(voter, at, sessions["open control"].assembly,
-                             af.yes_no(sessions["open control"], *OPEN_CONTROL[ballot]))
-            survey_responses.respond(voter, at, survey, {str(q.id): answer for q, answer in
-                                                         zip(survey.questions, SURVEY_ANSWERS[ballot])})
+            open_vote = af.yes_no(sessions["open control"], *OPEN_CONTROL[ballot])
+            answers = {str(q.id): answer for q, answer in zip(survey.questions, SURVEY_ANSWERS[ballot])}
+            if position == 0:
+                # The first voter came to the muhtar's office: their survey answers and their open
+                # vote are entered by the muhtar (assisted participation), marked as such.
+                membership = db.session.scalar(select(Membership).where(Membership.user_id == voter.id,
+                                                                        Membership.role == "resident"))
+                consent = assisted.Consent(given=True, method="office", given_at=at)
+                assisted.on_behalf(w.muhtar, at, membership, "vote", consent, sessions["open control"].assembly,
+                                   vote=open_vote)
+                assisted.on_behalf(w.muhtar, at, membership, "survey_answer", consent, survey, answers=answers)
+                continue
+            voting.cast_vote(voter, at, sessions["open control"].assembly, open_vote)
+            survey_responses.respond(voter, at, survey, answers)
         db.session.commit()
         return {
             "slug": w.hood.slug, "code": w.hood.municipality.code, "body": body.id,
@@ -304,6 +315,12 @@ def test_no_page_links_a_voter_to_a_secret_ballot(backend, tmp_path, monkeypatch
     assert first["closed", "anonymous", f"{survey}/results"][0] == 200
     assert "Färre bilar" in first["closed", "muhtar", f"{survey}/moderation"][2]
     assert first["closed", "anonymous", f"/api/v1/surveys/{worlds[0]['survey']}"][0] == 200
+    # The answers the muhtar entered are counted, not marked: the same pages in both worlds say so.
+    assert "1 of the online answers was entered by the muhtar" in first["closed", "anonymous", f"{survey}/results"][2]
+    helped = f"/n/moda/assisted/{worlds[0]['memberships'][0]}"
+    assert first["voting", "muhtar", f"{helped}/surveys/{worlds[0]['survey']}"][0] == 200
+    assert "has already answered" in first["voting", "muhtar", f"{helped}/surveys/{worlds[0]['survey']}"][2]
+    assert first["voting", "muhtar", f"{helped}/assemblies/{worlds[0]['sessions']['open control']}"][0] == 200
     assert sum(status == 200 for status, _, _ in first.values()) > 100
     assert not [key for key, (status, _, _) in first.items() if status >= 500]
 

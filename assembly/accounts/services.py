@@ -64,7 +64,7 @@ DISPLAY_NAME_MAX = 80
 EMAIL_MAX = 254
 
 
-def _check_email(email: str) -> str:
+def check_email(email: str) -> str:
     # The command line registers administrators without a form, so the service checks the shape too.
     try:
         if len(email) > EMAIL_MAX:
@@ -100,7 +100,7 @@ class AddressTaken(ValidationFailed):
 
 def register(email: str, display_name: str, password: str, locale: str, now: dt.datetime) -> User:
     """Create an account (command line, tests); the public form goes through `sign_up`."""
-    email = _check_email(normalise_email(email))
+    email = check_email(normalise_email(email))
     if locale not in LOCALES:
         raise ValidationFailed(_("Choose one of the offered languages."), "locale")
     display_name = _check_display_name(display_name)

@@ -5,7 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from assembly.assemblies.models import BallotMethod
 from assembly.forms import WallClockField
+from assembly.params import MAX_ID, parse_int
 
 _number = [Optional(), NumberRange(0, 1000000, _l("Enter a number between %(min)s and %(max)s."))]
 
@@ -76,3 +78,20 @@ class AnnounceForm(FlaskForm):
 
     opens_at = WallClockField(_l("Voting opens"), validators=[Optional()])
     closes_at = WallClockField(_l("Voting closes"), validators=[Optional()])
+
+
+def vote_from_form(form, assembly) -> object:
+    """The vote as posted on the ballot paper (templates/assemblies/_ballot_fields.html), in the
+    shape `voting.cast_vote` checks."""
+    method = assembly.ballot.method
+    items = [str(item.id) for item in assembly.items]
+    if method == BallotMethod.YES_NO.value:
+        return {item: form.get(f"item-{item}") for item in items if form.get(f"item-{item}")}
+    if method == BallotMethod.APPROVAL.value:
+        return [item for item in form.getlist("approve") if item in items]
+    ranks: dict[int, list[str]] = {}
+    for item in items:
+        rank = parse_int(form.get(f"rank-{item}"), 1, MAX_ID)
+        if rank is not None:
+            ranks.setdefault(rank, []).append(item)
+    return [ranks[number] for number in sorted(ranks)]

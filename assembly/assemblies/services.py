@@ -101,6 +101,16 @@ def upcoming_meetings(neighbourhood: Neighbourhood, since: dt.datetime, limit: i
     ))
 
 
+def voting_now(neighbourhood: Neighbourhood, now: dt.datetime, limit: int = 50) -> list[Assembly]:
+    """The sessions whose online vote is open at `now` (by the clock, as `shown_status` says)."""
+    return list(db.session.scalars(
+        select(Assembly).join(Ballot, Ballot.assembly_id == Assembly.id).options(joinedload(Assembly.ballot))
+        .where(Assembly.neighbourhood_id == neighbourhood.id,
+               Assembly.status.in_([A.ANNOUNCED.value, A.VOTING.value]), Ballot.closed_at.is_(None),
+               Ballot.opens_at <= now, Ballot.closes_at > now)
+        .order_by(Ballot.closes_at, Assembly.id).limit(limit)))
+
+
 CANDIDATE_LIMIT = 200
 
 

@@ -15,15 +15,23 @@ from flask_login import current_user, login_required
 
 from assembly import permissions, tally
 from assembly.assemblies import services, verification, voting
-from assembly.assemblies.forms import AgendaForm, AnnounceForm, AssemblyForm, BallotForm, MinutesForm, PaperCountForm
-from assembly.assemblies.models import ASSEMBLY_LIFECYCLE, BallotMethod, Secrecy
+from assembly.assemblies.forms import (
+    AgendaForm,
+    AnnounceForm,
+    AssemblyForm,
+    BallotForm,
+    MinutesForm,
+    PaperCountForm,
+    vote_from_form,
+)
+from assembly.assemblies.models import ASSEMBLY_LIFECYCLE, Secrecy
+from assembly.assisted import services as assisted
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm
 from assembly.i18n import format_percent, utc_to_wall_clock, wall_clock_to_utc
 from assembly.text import neutralise
 from assembly.neighbourhoods import context
 from assembly.neighbourhoods.context import current_neighbourhood
-from assembly.params import MAX_ID, parse_int
 from assembly.rate_limits import person_key
 from assembly.urls import external_url, site_host
 from assembly.web import agenda_title, call_service, form_status, now, reads_first, require
@@ -263,6 +271,9 @@ def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status
         paper_item=paper_item, remove_item=remove_item, remove_errors=remove_errors, percent=_share_percent,
         announce_form=announce_form, announce_errors=announce_errors,
         window_warnings=services.window_warnings(assembly) if manage else [],
+        # Open ballots only: a secret one is never cast by the muhtar (assisted participation).
+        entered_by_muhtar=assisted.entered_count("vote", "assembly", assembly.id)
+        if ballot is not None and ballot.secrecy == Secrecy.OPEN.value and shown in ("voting", "closed", "minuted") else 0,
     ), status
 
 
@@ -289,21 +300,6 @@ def check_receipt(slug: str, assembly_id: int):
     return _page(neighbourhood, assembly, receipt_check=(code, voting.receipt_counted(result, code)))
 
 
-def _vote_from(form, assembly) -> object:
-    method = assembly.ballot.method
-    items = [str(item.id) for item in assembly.items]
-    if method == BallotMethod.YES_NO.value:
-        return {item: form.get(f"item-{item}") for item in items if form.get(f"item-{item}")}
-    if method == BallotMethod.APPROVAL.value:
-        return [item for item in form.getlist("approve") if item in items]
-    ranks: dict[int, list[str]] = {}
-    for item in items:
-        rank = parse_int(form.get(f"rank-{item}"), 1, MAX_ID)
-        if rank is not None:
-            ranks.setdefault(rank, []).append(item)
-    return [ranks[number] for number in sorted(ranks)]
-
-
 @bp.route("/<int:assembly_id>/vote", methods=["POST"])
 @reads_first
 @login_required
@@ -319,7 +315,7 @@ def vote(slug: str, assembly_id: int):
         return _refused(slug, assembly_id)
 
     def cast():
-        return {"receipt": voting.cast_vote(current_user, now(), assembly, _vote_from(request.form, assembly))}
+        return {"receipt": voting.cast_vote(current_user, now(), assembly, vote_from_form(request.form, assembly))}
 
     outcome = call_service(None, cast)
     if outcome is None:

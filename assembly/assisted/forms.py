@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TelField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import BooleanField, EmailField, SelectField, StringField, TelField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from assembly.assisted.services import ADDRESS_MAX, consent_labels
 from assembly.forms import WallClockField, language_field
+from assembly.meetings.services import QUESTION_MAX
 from assembly.proposals.discussion import COMMENT_MAX
 from assembly.proposals.services import BODY_MAX, TITLE_MAX
 
@@ -54,3 +55,33 @@ class CommentOnBehalfForm(ConsentForm):
         InputRequired(_l("Choose one of the offered proposals."))])
     body = TextAreaField(_l("Comment"), validators=[DataRequired(_l("Please write a comment.")),
                                                     Length(max=COMMENT_MAX)])
+
+
+class SurveyOnBehalfForm(ConsentForm):
+    """The consent; the answers are the questionnaire's own fields (surveys.forms.raw_answers)."""
+
+
+class VoteOnBehalfForm(ConsentForm):
+    """The consent; the vote is the ballot paper's own fields (assemblies.forms.vote_from_form)."""
+
+
+class MeetingQuestionOnBehalfForm(ConsentForm):
+    body_id = SelectField(_l("To"), coerce=int, validators=[
+        InputRequired(_l("Choose one of the bodies invited to the meeting."))])
+    text = TextAreaField(_l("The resident's question"), validators=[
+        DataRequired(_l("Please write the question.")), Length(max=QUESTION_MAX)],
+        description=_l("Write down what the resident asks, in their words: one problem, where and since when."))
+
+
+class MeetingSupportOnBehalfForm(ConsentForm):
+    question_id = SelectField(_l("Question"), coerce=int, validators=[
+        InputRequired(_l("Choose one of the offered questions."))])
+
+
+class ContactForm(ConsentForm):
+    """A phone number or an e-mail address the resident now has (either, or both); the service
+    checks them as at sign-up."""
+
+    phone = TelField(_l("Mobile phone number"), validators=[Optional(), Length(max=32)])
+    email = EmailField(_l("E-mail address"), validators=[
+        Optional(), Email(_l("Please enter a valid e-mail address."), check_deliverability=False), Length(max=254)])

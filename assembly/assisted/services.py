@@ -24,29 +24,41 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, distinct, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from assembly import permissions
 from assembly.accounts.models import User
-from assembly.accounts.services import _check_display_name, find_user_by_phone, hash_password
+from assembly.accounts.services import (
+    _check_display_name,
+    check_email,
+    find_user_by_email,
+    find_user_by_phone,
+    hash_password,
+    normalise_email,
+)
 from assembly.assemblies import voting
 from assembly.assemblies.models import Assembly, Secrecy
 from assembly.assisted.models import CONSENT_METHODS, AssistedEntry
 from assembly.audit.services import record
 from assembly.config import LOCALES
 from assembly.db import db
-from assembly.errors import NotAllowed, NotFound, ValidationFailed
+from assembly.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from assembly.i18n import ngettext, utc_to_wall_clock
 from assembly.neighbourhoods.models import Membership, MembershipRole, MembershipStatus, Neighbourhood
 from assembly.neighbourhoods.residents import claim_residence, count_resident
+from assembly.notifications.services import queue_email
 from assembly.proposals import discussion
 from assembly.proposals import services as proposals
 from assembly.proposals.models import Comment, Proposal, Support
-from assembly.sms.services import normalise_phone
+from assembly.sms.services import normalise_phone, queue_sms
+from assembly.urls import external_url
 
 CONSENT_MAX_DAYS = 30
 
@@ -237,6 +249,113 @@ def register_resident(muhtar, now: dt.datetime, neighbourhood: Neighbourhood, *,
     return membership
 
 
+# --- a phone number or an e-mail address, later --------------------------------------------------
+
+CONTACT = "contact"  # the AssistedEntry.action (and assisted.contact in the audit log) of add_contact
+
+
+def owner_chose_password(user: User) -> bool:
+    """The resident has taken the account over (chosen a password with a code or a link): it is
+    theirs now, and the muhtar no longer changes how it is reached."""
+    return user.password_changed_at > user.created_at
+
+
+def add_contact(muhtar, now: dt.datetime, membership: Membership, consent: Consent, *, phone: str | None,
+                email: str | None) -> User:
+    """Add the mobile phone number or e-mail address a resident now has to the account a muhtar
+    registered for them, with their consent; checked as at sign-up (the form of the number or
+    address, and that no other account has it). Only what is missing is added, never changed, and
+    only while nobody has chosen the account's password: then the resident can choose one with
+    "Forgot your password?" and a code or link sent there."""
+    permissions.require(muhtar, "add_resident_contact", membership)
+    user = membership.user
+    if owner_chose_password(user):
+        raise DomainError(_("%(name)s has chosen a password of their own: the account is theirs, and only they "
+                            "decide how it is reached.", name=user.display_name))
+    neighbourhood = membership.neighbourhood
+    method, consent_on = checked_consent(consent, now, neighbourhood.municipality.timezone)
+    errors: dict[str | None, list[str]] = {}
+    number = address = None
+    if (phone or "").strip():
+        if user.phone is not None:
+            errors["phone"] = [_("The account already has a phone number.")]
+        else:
+            try:
+                number = normalise_phone(phone)
+            except ValidationFailed as error:
+                errors.update(error.reasons)
+            else:
+                if find_user_by_phone(number) is not None:
+                    errors["phone"] = [_("This phone number already belongs to an account.")]
+    if (email or "").strip():
+        if user.email is not None:
+            errors["email"] = [_("The account already has an e-mail address.")]
+        else:
+            try:
+                address = check_email(normalise_email(email))
+            except ValidationFailed as error:
+                errors.update(error.reasons)
+            else:
+                if find_user_by_email(address) is not None:
+                    errors["email"] = [_("This e-mail address already belongs to an account.")]
+    if not errors and number is None and address is None:
+        errors[None] = [_("Give a mobile phone number or an e-mail address.")]
+    if errors:
+        raise ValidationFailed(errors)
+    try:
+        with db.session.begin_nested():
+            if number is not None:
+                user.phone, user.phone_confirmed_at = number, now  # vouched for by the muhtar, as at registration
+            if address is not None:
+                user.email = address
+    except IntegrityError:  # given to another account at the same moment
+        raise ValidationFailed(_("This phone number or e-mail address already belongs to an account.")) from None
+    entry = AssistedEntry(neighbourhood_id=neighbourhood.id, muhtar_id=muhtar.id, resident_id=user.id,
+                          action=CONTACT, object_type="user", object_id=user.id, consent_method=method,
+                          consent_on=consent_on, created_at=now)
+    db.session.add(entry)
+    db.session.flush()
+    record(muhtar, f"assisted.{CONTACT}", membership, now, user=user.id, phone=number is not None,
+           email=address is not None, consent=method, consent_on=consent_on.isoformat(), entry=entry.id)
+    _tell_new_contact(user, neighbourhood, now, number=number, address=address)
+    return user
+
+
+def _tell_new_contact(user: User, neighbourhood: Neighbourhood, now: dt.datetime, *, number: str | None,
+                      address: str | None) -> None:
+    """Tell whoever holds the new number or address that it reaches the account now, and how to
+    choose a password; and the number or address the account had already, that one was added (so
+    that nobody can add a way into an account unseen). In the resident's language; an SMS waits
+    for the end of the quiet hours."""
+    name = neighbourhood.name_in(user.locale)
+    with force_locale(user.locale):
+        if number is not None:
+            queue_sms(number, _("Assembly: the muhtar of %(neighbourhood)s added this number to your account. To "
+                                "log in yourself, choose a password with “Forgot your password?”.",
+                                neighbourhood=name), "notification", now, user_id=user.id)
+        if address is not None:
+            body = render_template("mail/assisted_contact.txt", user=user, neighbourhood=name,
+                                   login_link=external_url("accounts.login"),
+                                   forgot_link=external_url("accounts.forgot_password"))
+            queue_email(address, _("Your Assembly account"), body, now)
+        if address is not None and number is None and user.phone is not None:
+            queue_sms(user.phone, _("Assembly: the muhtar of %(neighbourhood)s added an e-mail address to your "
+                                    "account. If you did not agree to it, tell the muhtar's office.",
+                                    neighbourhood=name), "notification", now, user_id=user.id)
+        if number is not None and address is None and user.email is not None:
+            body = "\n\n".join([_("Hello %(name)s,", name=user.display_name),
+                                 _("The muhtar of %(neighbourhood)s added a mobile phone number to your Assembly "
+                                   "account. If you did not agree to it, tell the muhtar's office.",
+                                   neighbourhood=name)])
+            queue_email(user.email, _("Your Assembly account"), body + "\n", now)
+
+
+def entry_labels() -> dict[str, LazyString]:
+    """What each kind of entry on the muhtar's list says."""
+    return {name: action.label for name, action in ON_BEHALF_ACTIONS.items()} | {
+        CONTACT: _l("Add a phone number or an e-mail address")}
+
+
 # --- reading --------------------------------------------------------------------------------------
 
 @dataclass
@@ -266,6 +385,15 @@ def marks_for(proposal: Proposal) -> Marks:
         elif action == "support" and live:
             marks.supports += 1
     return marks
+
+
+def entered_count(action_name: str, object_type: str, object_id: int) -> int:
+    """How many residents the muhtar did `action_name` for on one object: a count, never who or
+    what (one statement). A survey's results show it instead of marking any answer."""
+    return db.session.scalar(
+        select(func.count(distinct(AssistedEntry.resident_id)))
+        .where(AssistedEntry.object_type == object_type, AssistedEntry.object_id == object_id,
+               AssistedEntry.action == action_name)) or 0
 
 
 def open_proposals(neighbourhood: Neighbourhood, limit: int = 200) -> list[Proposal]:

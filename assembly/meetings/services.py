@@ -399,6 +399,15 @@ def meetings_of(actor, neighbourhood: Neighbourhood, limit: int = 50) -> list[Me
     return [meeting for meeting in found if permissions.can(actor, "view_meeting", meeting)]
 
 
+def open_for_questions(neighbourhood: Neighbourhood, limit: int = 50) -> list[Meeting]:
+    """The meetings covering the neighbourhood whose residents may ask and support questions now."""
+    return list(db.session.scalars(
+        select(Meeting).join(MeetingNeighbourhood, MeetingNeighbourhood.meeting_id == Meeting.id)
+        .where(MeetingNeighbourhood.neighbourhood_id == neighbourhood.id,
+               Meeting.status.in_(MEETING_LIFECYCLE.values("asking")))
+        .order_by(Meeting.starts_at, Meeting.id).limit(limit)))
+
+
 def questions_of(meeting: Meeting) -> list[MeetingQuestion]:
     """The agenda: the organiser's numbered questions in order, then the others, most supported first."""
     questions = list(db.session.scalars(

@@ -21,7 +21,7 @@ from assembly.extensions import limiter
 from assembly.forms import ButtonForm, ReasonForm
 from assembly.i18n import format_date, latin_digits, localized_name, utc_to_wall_clock, wall_clock_to_utc
 from assembly.meetings import photos as question_photos
-from assembly.meetings import services
+from assembly.meetings import assisted, services
 from assembly.meetings.forms import AnswerForm, AttendanceForm, MeetingForm, MinutesForm, QuestionForm
 from assembly.meetings.models import FOLLOW_UP_LABELS, MEETING_LIFECYCLE, FollowUp, MeetingStatus
 from assembly.meetings.services import Invitation, MeetingInput
@@ -197,6 +197,7 @@ def _page(meeting, question_form: QuestionForm | None = None):
         photos=question_photos.photos_of([q.id for q in questions]), reason_form=ReasonForm(formdata=None),
         supported=services.supported_by(current_user, meeting), cases=services.cases_by_question(meeting),
         commitments=services.commitments_by_question(meeting),
+        assisted=assisted.marks_for(meeting),
         button=ButtonForm(), status_label=MEETING_LIFECYCLE.label, follow_up_label=FOLLOW_UP_LABELS.get,
         organiser=permissions.can(current_user, "organise_meeting", meeting),
         moves=[state.value for state in MEETING_LIFECYCLE.transitions[MeetingStatus(meeting.status)]],
@@ -431,7 +432,7 @@ def _printable(meeting, as_pdf: bool) -> str:
         questions = services.questions_of(meeting)
         return render_template("meetings/print.html", meeting=meeting, questions=questions,
                                photos=_printed_photos(questions, as_pdf),
-                               cases=services.cases_by_question(meeting),
+                               cases=services.cases_by_question(meeting), assisted=assisted.marks_for(meeting),
                                commitments=services.commitments_by_question(meeting), as_pdf=as_pdf, link=link,
                                qr=qr_svg(link, label=_("The meeting's page")), status_label=MEETING_LIFECYCLE.label,
                                follow_up_label=FOLLOW_UP_LABELS.get)

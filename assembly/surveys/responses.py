@@ -121,6 +121,14 @@ def has_answered(actor, survey: Survey) -> bool:
         SurveyParticipation.survey_id == survey.id, SurveyParticipation.user_id == actor.id)) is not None
 
 
+def answered_among(user, survey_ids: list[int]) -> set[int]:
+    """Which of these surveys the user has answered (who, never what: one statement)."""
+    if not survey_ids:
+        return set()
+    return set(db.session.scalars(select(SurveyParticipation.survey_id).where(
+        SurveyParticipation.user_id == user.id, SurveyParticipation.survey_id.in_(survey_ids))))
+
+
 def has_answered_by_email(survey: Survey, hashed: str) -> bool:
     return db.session.scalar(select(SurveyParticipation.id).where(
         SurveyParticipation.survey_id == survey.id, SurveyParticipation.email_hash == hashed)) is not None

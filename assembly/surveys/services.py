@@ -89,6 +89,16 @@ def list_surveys(viewer, neighbourhood: Neighbourhood, limit: int = 100) -> list
     return [s for s in surveys if s.status != SurveyStatus.DRAFT.value or permissions.can(viewer, "manage_survey", s)]
 
 
+def open_surveys(neighbourhood: Neighbourhood, now: dt.datetime, limit: int = 50) -> list[Survey]:
+    """The surveys asked in `neighbourhood` that are open for answers at `now` (as `shown_status` says)."""
+    return list(db.session.scalars(
+        select(Survey).join(SurveyNeighbourhood, SurveyNeighbourhood.survey_id == Survey.id)
+        .where(SurveyNeighbourhood.neighbourhood_id == neighbourhood.id,
+               Survey.status == SurveyStatus.SCHEDULED.value, Survey.closed_at.is_(None),
+               Survey.opens_at <= now, Survey.closes_at > now)
+        .order_by(Survey.closes_at, Survey.id).limit(limit)))
+
+
 def neighbourhood_choices(actor, neighbourhood: Neighbourhood) -> list[Neighbourhood]:
     """Where the actor may ask: a muhtar their own neighbourhoods of the municipality; body staff
     every neighbourhood of their body's municipality."""

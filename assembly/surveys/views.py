@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 
-from types import SimpleNamespace
-
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -21,9 +19,9 @@ from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.notifications.services import queue_email
 from assembly.params import parse_int
 from assembly.rate_limits import person_key, submitted_email_key
-from assembly.surveys import responses, results, services
-from assembly.surveys.forms import EmailLinkForm, QuestionForm, SurveyForm
-from assembly.surveys.models import SURVEY_LIFECYCLE, Audience, QuestionKind, SurveyStatus
+from assembly.surveys import assisted, responses, results, services
+from assembly.surveys.forms import AnswerErrors, EmailLinkForm, QuestionForm, SurveyForm, raw_answers
+from assembly.surveys.models import SURVEY_LIFECYCLE, Audience, SurveyStatus
 from assembly.text import neutralise
 from assembly.urls import external_url
 from assembly.web import call_service, form_status, now, require
@@ -161,60 +159,9 @@ def publish(slug: str, survey_id: int):
 
 # --- the survey page and answering ---------------------------------------------------------------------
 
-def raw_answers(form, survey) -> dict:
-    """The questionnaire as posted, in the shape `services.clean_answers` checks (numbers
-    range-checked here; anything else is passed on as a value the check refuses)."""
-    raw: dict[str, object] = {}
-    for question in survey.questions:
-        name = f"q{question.id}"
-        n = len(question.options)
-        if question.kind == QuestionKind.SINGLE.value:
-            value = form.get(name, "")
-            raw[str(question.id)] = parse_int(value, 0, max(n - 1, 0)) if value else None
-            if value and raw[str(question.id)] is None:
-                raw[str(question.id)] = -1
-        elif question.kind == QuestionKind.MULTIPLE.value:
-            chosen = [parse_int(v, 0, max(n - 1, 0)) for v in form.getlist(name)]
-            raw[str(question.id)] = [-1 if c is None else c for c in chosen]
-        elif question.kind == QuestionKind.SCALE.value:
-            value = form.get(name, "")
-            raw[str(question.id)] = (parse_int(value, 1, 5) or -1) if value else None
-        elif question.kind == QuestionKind.RANKING.value:
-            places = {index: form.get(f"{name}-{index}", "") for index in range(n)}
-            if not any(places.values()):
-                raw[str(question.id)] = None
-                continue
-            ranks = {index: parse_int(value, 1, n) for index, value in places.items()}
-            if any(rank is None for rank in ranks.values()) or len(set(ranks.values())) != n:
-                raw[str(question.id)] = [-1]
-            else:
-                raw[str(question.id)] = [index for index, _rank in sorted(ranks.items(), key=lambda item: item[1])]
-        else:
-            raw[str(question.id)] = form.get(name, "")
-    return raw
-
-
 def _posted_neighbourhood(survey) -> int | None:
     value = parse_int(request.form.get("neighbourhood"), 1, 2**31 - 1)
     return value if value in survey.neighbourhood_ids else (None if value is None else -1)
-
-
-class _Errors:
-    """Collects a refused questionnaire's messages by field (`q<question id>`, `neighbourhood`),
-    for `call_service`; messages without a field go to the page's errors."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, SimpleNamespace] = {}
-
-    def __getattr__(self, name: str) -> SimpleNamespace:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return self.fields.setdefault(name, SimpleNamespace(errors=[]))
-
-    def as_dict(self) -> dict[str, list[str]]:
-        found = {name: list(field.errors) for name, field in self.fields.items()}
-        found["page"] = list(g.pop("page_errors", []))
-        return found
 
 
 def _page(neighbourhood, survey, *, question_form=None, answer_errors=None, email_form=None, status=200,
@@ -234,7 +181,8 @@ def _page(neighbourhood, survey, *, question_form=None, answer_errors=None, emai
         answer_errors=answer_errors or {}, email_form=email_form or EmailLinkForm(formdata=None),
         email_possible=(shown == SurveyStatus.OPEN.value and survey.audience == Audience.AREA.value
                         and not current_user.is_authenticated and token is None),
-        token=token, manage=manage,
+        token=token, manage=manage, posted=request.form if answer_errors else None,
+        entered_by_muhtar=assisted.entered_by_muhtar(survey) if shown != SurveyStatus.DRAFT.value else 0,
     ), status
 
 
@@ -247,7 +195,7 @@ def show(slug: str, survey_id: int):
 def _answer(neighbourhood, survey, *, email_hash=None, token=None):
     if not ButtonForm().validate_on_submit():
         return _page(neighbourhood, survey, status=400, token=token)
-    errors = _Errors()
+    errors = AnswerErrors()
     first = call_service(errors, responses.respond, current_user, now(), survey, raw_answers(request.form, survey),
                          email_hash=email_hash, neighbourhood_id=_posted_neighbourhood(survey))
     if first is None:
@@ -313,7 +261,7 @@ def paper(slug: str, survey_id: int):
     require("enter_paper_survey", survey)
     errors, status = {}, 200
     if request.method == "POST":
-        collected = _Errors()
+        collected = AnswerErrors()
         if not ButtonForm().validate_on_submit():
             g.setdefault("page_errors", []).append(_("The form has expired. Please submit it again."))
         elif call_service(collected, responses.enter_paper, current_user, now(), survey,
@@ -323,7 +271,8 @@ def paper(slug: str, survey_id: int):
             return redirect(url_for(".paper", slug=slug, survey_id=survey.id), 303)
         errors, status = collected.as_dict(), 400
     return render_template("surveys/paper.html", neighbourhood=neighbourhood, survey=survey, button=ButtonForm(),
-                           answer_errors=errors, status=_status(survey), status_label=SURVEY_LIFECYCLE.label), status
+                           answer_errors=errors, posted=request.form if errors else None, status=_status(survey),
+                           status_label=SURVEY_LIFECYCLE.label), status
 
 
 # --- results ----------------------------------------------------------------------------------------------
@@ -341,7 +290,8 @@ def show_results(slug: str, survey_id: int):
     found = results.survey_results(survey)
     return render_template("surveys/results.html", neighbourhood=neighbourhood, survey=survey, results=found,
                            status=_status(survey), status_label=SURVEY_LIFECYCLE.label, percent=_percent,
-                           kind_label=services.kind_label, source_label=results.source_label)
+                           kind_label=services.kind_label, source_label=results.source_label,
+                           entered_by_muhtar=assisted.entered_by_muhtar(survey) if found is not None else 0)
 
 
 @bp.route("/<int:survey_id>/results.csv")

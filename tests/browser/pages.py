@@ -13,8 +13,10 @@ from assembly.accounts.models import User
 from assembly.assemblies.models import Assembly
 from assembly.cases.models import Case
 from assembly.db import db
-from assembly.neighbourhoods.models import Body, BodyStaff, InviteCode, Neighbourhood
+from assembly.meetings.models import Meeting, MeetingNeighbourhood
+from assembly.neighbourhoods.models import Body, BodyStaff, InviteCode, Membership, Neighbourhood
 from assembly.proposals.models import Proposal
+from assembly.surveys.models import Survey, SurveyNeighbourhood
 
 ROLES = ("visitor", "resident", "muhtar", "staff", "admin")
 
@@ -118,6 +120,25 @@ def _paths(role: str, slug: str, login: str | None):
         yield "closed session", f"{n}/assemblies/{closed.id}"
         yield "minutes", f"{n}/assemblies/{closed.id}/minutes"
         yield "forward", f"{n}/p/{accepted.id}/forward"
+        # Assisted participation: the desk, a resident's page, and what can be entered in their name.
+        helped = _first(select(Membership).join(User, User.id == Membership.user_id).where(
+            Membership.neighbourhood_id == hood.id, Membership.role == "resident", Membership.status == "verified",
+            User.assisted.is_(True)).order_by(Membership.id))
+        yield "assisted participation", f"{n}/assisted"
+        if helped is not None:
+            act = f"{n}/assisted/{helped.id}"
+            yield "act for a resident", act
+            survey = _first(select(Survey).join(SurveyNeighbourhood, SurveyNeighbourhood.survey_id == Survey.id)
+                            .where(SurveyNeighbourhood.neighbourhood_id == hood.id, Survey.status == "scheduled")
+                            .order_by(Survey.id))
+            if survey is not None:
+                yield "answers for a resident", f"{act}/surveys/{survey.id}"
+            meeting = _first(select(Meeting).join(MeetingNeighbourhood, MeetingNeighbourhood.meeting_id == Meeting.id)
+                             .where(MeetingNeighbourhood.neighbourhood_id == hood.id, Meeting.status == "open"))
+            if meeting is not None:
+                yield "a meeting question for a resident", f"{act}/meetings/{meeting.id}"
+            if "voting" in sessions:
+                yield "a vote for a resident", f"{act}/assemblies/{sessions['voting'].id}"
     elif role == "staff":
         user = _user(login)
         body = db.session.scalar(select(Body).join(BodyStaff, BodyStaff.body_id == Body.id)
