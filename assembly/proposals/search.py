@@ -64,7 +64,10 @@ def _pattern(term: str) -> str:
 
 
 def _like(term: str, table=Proposal):
-    return table.search_key.like(_pattern(term), escape="\\")
+    # The pattern is written into the statement, not bound: PostgreSQL then plans each word with
+    # its own frequency. Bound, a statement run often is planned once for any word (a generic
+    # plan), and for a rare word that plan read the whole list by id (2.8 to 4.5 s at 10^6).
+    return table.search_key.like(literal(_pattern(term), literal_execute=True), escape="\\")
 
 
 def _fts_phrase(terms: list[str]) -> str:
