@@ -2,11 +2,10 @@
 
 Every proposal carries a search key (`assembly.text.fold`: Turkish İ/ı, Arabic and Persian letter
 forms, digits and diacritics folded in Python), and a query is folded the same way; the
-database only finds the keys that contain every word of the query. The index is a trigram
-index on the key, made by migration 0008:
+database only finds the keys that contain every word of the query, through these indexes:
 
-- SQLite: the FTS5 table `proposal_search` (trigram tokenizer, case-sensitive, since the key is
-  already folded), kept in step with `proposals.search_key` by three triggers;
+- SQLite (migration 0008): the FTS5 table `proposal_search` (trigram tokenizer, case-sensitive,
+  since the key is already folded), kept in step with `proposals.search_key` by three triggers;
 - PostgreSQL (migration 0022): the words of every key in `proposal_search_words` (neighbourhood,
   word, proposal), whose primary key lists the proposals holding a word newest first, and every
   indexed word in `proposal_search_vocabulary` with a `pg_trgm` GIN index. A query word becomes
