@@ -161,6 +161,31 @@ def build(url: str, proposals: int, supports: int) -> dict:
             "category": category.id}
 
 
+def reuse(url: str) -> dict | None:
+    """The world of a database `build` filled before (`--database`), brought to the newest
+    migration first (so a new migration's backfill runs on the big data), or None if empty."""
+    from assembly import create_app
+    from assembly.cli import upgrade_database
+    from assembly.db import db
+
+    upgrade_database(url)
+    app = create_app({"DATABASE_URL": url, "LOAD_DEMO_DATA": False, "ARGON2_MEMORY_COST": 1024,
+                      "ARGON2_TIME_COST": 1, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        hood = db.session.scalar(text("SELECT id FROM neighbourhoods WHERE slug = 'big'"))
+        if hood is None:
+            app.extensions["assembly_db"].engine.dispose()
+            return None
+        found = db.session.execute(text(
+            "SELECT (SELECT max(id) FROM proposals WHERE neighbourhood_id = :hood), "
+            "(SELECT min(id) FROM users WHERE email LIKE '%@big.example'), "
+            "(SELECT max(id) FROM assemblies WHERE neighbourhood_id = :hood), "
+            "(SELECT max(category_id) FROM proposals WHERE id = (SELECT max(id) FROM proposals "
+            "WHERE neighbourhood_id = :hood))"), {"hood": hood}).one()
+    return {"app": app, "last_proposal": found[0], "first_user": found[1], "assembly": found[2],
+            "category": found[3]}
+
+
 def _insert(session, dialect: str, target: str, count_param: str, select_sql: str, params: dict) -> None:
     count = {"users": params.get("users"), "proposals": params.get("proposals"), "pairs": params.get("pairs")}
     values = {**params, "count": count[count_param]}
@@ -206,6 +231,10 @@ def pages(world: dict) -> dict:
         "search: one match (number 98765)": ("/n/big/proposals?q=number+98765", None),
         "search: 2 % (kaldırım)": ("/n/big/proposals?q=KALDIRIM", None),
         "search: 2 %, Persian (كوچه)": ("/n/big/proposals?q=%D9%83%D9%88%DA%86%D9%87", None),
+        "search: rare, 20 matches (98765)": ("/n/big/proposals?q=98765", None),
+        "search: part of many words (123)": ("/n/big/proposals?q=123", None),
+        "search: 3 letters of a 2 % word (par)": ("/n/big/proposals?q=par", None),
+        "search: every proposal and 2 % (street kaldırım)": ("/n/big/proposals?q=street+kaldirim", None),
         "search: every proposal (street)": ("/n/big/proposals?q=street", None),
         "search: every proposal, newest (street)": ("/n/big/proposals?q=street&sort=newest", None),
         "search: two letters only (ab)": ("/n/big/proposals?q=ab", None),
@@ -248,21 +277,35 @@ def main(argv=None) -> None:
     parser.add_argument("--full", action="store_true", help="10^6 proposals and 10^7 supports")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="sqlite")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--database", metavar="URL",
+                        help="keep the large data in this (existing, empty or already filled) database instead of "
+                             "a scratch one: the first run builds it, later runs upgrade it to the newest migration "
+                             "and measure again without building; drop it yourself afterwards")
     args = parser.parse_args(argv)
     for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
-        run(backend, args.full, args.repeat)
+        run(backend, args.full, args.repeat, args.database)
 
 
-def run(backend: str, full: bool, repeat: int) -> dict:
+@contextmanager
+def _given(url: str):
+    yield url
+
+
+def run(backend: str, full: bool, repeat: int, database: str | None = None) -> dict:
     big = (1_000_000, 10_000_000) if full else (100_000, 1_000_000)
     sizes = [(1_000, 10_000), big]
     measured = {}
     for proposals, supports in sizes:
-        with scratch_database(backend) as url:
+        kept = database if proposals == big[0] else None
+        with (_given(kept) if kept else scratch_database(backend)) as url:
             started = time.perf_counter()
-            world = build(url, proposals, supports)
-            built = time.perf_counter() - started
-            print(f"{backend}: built {proposals:,} proposals / {supports:,} supports in {built:.0f} s", flush=True)
+            world = reuse(url) if kept else None
+            if world is None:
+                world = build(url, proposals, supports)
+                print(f"{backend}: built {proposals:,} proposals / {supports:,} supports in "
+                      f"{time.perf_counter() - started:.0f} s", flush=True)
+            else:
+                print(f"{backend}: reused {url} (upgraded in {time.perf_counter() - started:.0f} s)", flush=True)
             measured[proposals] = measure(world, repeat)
             world["app"].extensions["assembly_db"].engine.dispose()
     small, large = (measured[size[0]] for size in sizes)

@@ -363,3 +363,44 @@ def test_0006_turns_the_hidden_status_into_hidden_at_and_finishes_votes_it_held_
     states = _proposal_states(url, "status, status_before_hidden")
     assert states[world["open"]] == ("hidden", "open") and states[world["voted"]] == ("hidden", "accepted")
     assert states[world["withdrawn"]] == ("hidden", "withdrawn") and states[world["restored"]] == ("accepted", None)
+
+
+# --- 0022: PostgreSQL's word index for search ------------------------------------------------------
+
+def _search_titles(url: str, query: str) -> set[str]:
+    from assembly.neighbourhoods.models import Neighbourhood
+    from assembly.proposals import services
+    from assembly.proposals.services import ProposalFilters
+
+    app = create_app(app_config(url))
+    try:
+        with app.app_context():
+            hood = db.session.scalar(select(Neighbourhood).where(Neighbourhood.slug == "words"))
+            return {p.title for p in services.list_proposals(None, hood, ProposalFilters(query=query)).items}
+    finally:
+        app.extensions["assembly_db"].engine.dispose()
+
+
+@BACKENDS
+def test_0022_indexes_the_proposals_already_there(committed_database):
+    from tests import proposal_factories as pf
+
+    url = committed_database
+    app = create_app(app_config(url))
+    try:
+        with app.app_context():
+            w = pf.world(slug="words")
+            first = pf.proposal(w, title="Kaldırım taşları", body="Kırık")
+            pf.proposal(w, title="Çeşme", body="Akmıyor")
+            first_id = first.id
+            db.session.commit()
+    finally:
+        app.extensions["assembly_db"].engine.dispose()
+    alembic_command.downgrade(alembic_config(url), "0017_meeting_commitment")
+    # An edit made before the upgrade, with no word index to follow it.
+    _execute(url, "UPDATE proposals SET search_key = 'kaldirim taslari yeni sokak' WHERE id = :id", id=first_id)
+    upgrade_database(url)
+    assert _search_titles(url, "SOKAK") == {"Kaldırım taşları"}
+    assert _search_titles(url, "kırık") == set()
+    assert _search_titles(url, "çeşme") == {"Çeşme"}
+    assert _search_titles(url, "akmiyor") == {"Çeşme"}
