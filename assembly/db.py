@@ -85,10 +85,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 # otherwise; a writer therefore takes the write lock up front (BEGIN IMMEDIATE), where the busy
 # timeout makes concurrent writers queue instead of fail. Read-only requests keep plain BEGIN.
 WRITE_INTENT: ContextVar[bool] = ContextVar("assembly_write_intent", default=True)
+# A hot write view marked `web.reads_first` (the vote) reads before it writes, and checks again
+# inside its writes everything they depend on: its reads need neither the write lock nor one
+# snapshot, so on SQLite they run outside a transaction (each statement its own, as SQLite does
+# by itself) and the view saves a BEGIN and a COMMIT. Cleared by `Database.begin_writing`.
+READS_UNLOCKED: ContextVar[bool] = ContextVar("assembly_reads_unlocked", default=False)
 
 
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if WRITE_INTENT.get() else "BEGIN")
+    if WRITE_INTENT.get():
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif not READS_UNLOCKED.get():
+        conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -116,13 +124,18 @@ class Database:
         app.extensions["assembly_db"] = DatabaseState(engine)
         app.teardown_appcontext(self._close_session)
         app.before_request(self._declare_intent)
-        app.teardown_request(lambda _exc: WRITE_INTENT.set(True))
+        app.teardown_request(self._forget_intent)
 
     @staticmethod
     def _declare_intent() -> None:
         # GET requests may still write a little (a language switch, opening a voting window);
         # they then just risk a retry-worthy lock error instead of holding the lock for every read.
         WRITE_INTENT.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @staticmethod
+    def _forget_intent(_exc) -> None:
+        WRITE_INTENT.set(True)
+        READS_UNLOCKED.set(False)
 
     @staticmethod
     def state(app: Flask | None = None) -> DatabaseState:
@@ -160,9 +173,15 @@ class Database:
         """
         if WRITE_INTENT.get():
             return
-        if "db_session" in g and g.db_session.get_bind().dialect.name == "sqlite":
-            g.db_session.commit()  # nothing was written: this only ends the read transaction
+        session = g.get("db_session")
+        if session is not None and session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+            connection = session.connection()
+            if READS_UNLOCKED.get() and not connection.connection.dbapi_connection.in_transaction:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")  # the reads ran outside a transaction
+            else:
+                session.commit()  # nothing was written: this only ends the read transaction
         WRITE_INTENT.set(True)
+        READS_UNLOCKED.set(False)
 
     def insert(self, model):
         """An INSERT of this database's dialect, which offers ON CONFLICT (PostgreSQL and SQLite)."""

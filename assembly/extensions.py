@@ -5,11 +5,12 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from assembly.db import db
-from assembly.rate_limits import client_key
+from assembly.rate_limits import client_key, counted_by_hot_limit
 
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=True)
+limiter.request_filter(counted_by_hot_limit)
 
 __all__ = ["babel", "csrf", "db", "limiter", "login_manager"]

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, literal, null, select, union_all
+from sqlalchemy import bindparam, literal, null, or_, select, union_all
 
 from assembly.db import db
 from assembly.errors import NotAllowed
@@ -49,8 +49,8 @@ class Residence(NamedTuple):
 # Memberships and body staff of one user, in one statement built once (asked on most requests).
 _ROLES = union_all(
     select(Membership.role, Membership.status, Membership.neighbourhood_id, Membership.verified_at).where(
-        Membership.user_id == bindparam("roles_user"),
-        Membership.status.in_([MembershipStatus.VERIFIED.value, MembershipStatus.PENDING.value])),
+        Membership.user_id == bindparam("roles_user"),  # two comparisons, not IN: no list expanded per run
+        or_(Membership.status == MembershipStatus.VERIFIED.value, Membership.status == MembershipStatus.PENDING.value)),
     select(literal(_STAFF), literal(_STAFF), BodyStaff.body_id, null()).where(BodyStaff.user_id == bindparam("roles_user")),
 )
 
@@ -72,7 +72,7 @@ class Roles:
         if api_body_id is not None:  # a body's API token acts as staff of that body only
             self.staff_of = {api_body_id}
             return
-        for role, status, place_id, verified_at in db.session.execute(_ROLES, {"roles_user": user.id}):
+        for role, status, place_id, verified_at in db.session.connection().execute(_ROLES, {"roles_user": user.id}):
             if role == _STAFF:
                 self.staff_of.add(place_id)
             elif role == MembershipRole.MUHTAR.value and status == MembershipStatus.VERIFIED.value:

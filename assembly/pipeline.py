@@ -45,20 +45,25 @@ def _commit_or_rollback(response):
 
 
 def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
-    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    # Each header unless the view set its own, in one pass over the response's headers (every
+    # request pays for this: docs/benchmarks.md, the fixed cost of a request).
+    headers = response.headers
+    present = {key.lower() for key in headers.keys()}
+    config = current_app.config
+    for key, value in config["SECURITY_HEADERS"]:
+        if key.lower() not in present:
+            headers.add(key, value)
     # In production always (browsers heed it only over HTTPS); elsewhere on HTTPS requests only.
-    hsts = current_app.config["HSTS_MAX_AGE"]
-    if hsts and (request.is_secure or current_app.config["ASSEMBLY_ENV"] == "production"):
-        response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
-    if _logged_in_without_loading():
-        response.headers.setdefault("Cache-Control", "private, no-store")
-    response.vary.add("Accept-Language")
-    response.vary.add("Cookie")
+    hsts = config["HSTS_MAX_AGE"]
+    if hsts and "strict-transport-security" not in present \
+            and (config["ASSEMBLY_ENV"] == "production" or request.is_secure):
+        headers.add("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
+    if "cache-control" not in present and _logged_in_without_loading():
+        headers.add("Cache-Control", "private, no-store")
+    if "vary" in present:
+        response.vary.update(("Accept-Language", "Cookie"))
+    else:
+        headers.add("Vary", "Accept-Language, Cookie")
     return response
 
 
@@ -113,6 +118,14 @@ def _template_helpers() -> dict:
 def install(app: Flask) -> None:
     """Hooks run around every request, in this order: commit or roll back, then the headers."""
     app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(app.config.get("MAP_TILE_URL"))
+    app.config["SECURITY_HEADERS"] = (
+        ("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"]),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    )
     app.after_request(_security_headers)
     app.after_request(_commit_or_rollback)  # registered last, so it runs first
     app.register_error_handler(HTTPException, _error_page)

@@ -16,22 +16,33 @@ not reach; what a logged-in person does counts per person; the muhtar's desk cou
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
 import threading
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import current_app, request, session
+from flask import after_this_request, current_app, request, session
 from flask_login import current_user
+from limits import RateLimitItem, parse_many
 from limits.storage import Storage
+from werkzeug.exceptions import TooManyRequests
+
+T = TypeVar("T")
 
 _CONTEXT = b"assembly rate-limit key\0"
 
 
 def hashed_key(kind: str, value: str) -> str:
     """`kind:` and 32 hex digits of HMAC-SHA256(SECRET_KEY, kind and value)."""
-    secret = current_app.config["SECRET_KEY"]
+    return _hashed_key(current_app.config["SECRET_KEY"], kind, value)
+
+
+@functools.lru_cache(maxsize=4096)  # the same people and addresses come back: one HMAC each per process
+def _hashed_key(secret: str | bytes, kind: str, value: str) -> str:
     secret = secret if isinstance(secret, bytes) else secret.encode()
     message = _CONTEXT + kind.encode() + b"\0" + value.encode("utf-8", "surrogatepass")
     return f"{kind}:{hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]}"
@@ -79,9 +90,65 @@ def person_key() -> str:
     """Per person when logged in, else per client address: a whole neighbourhood may vote from
     one office's or one provider's address. Keyed on the user's id, not the login session,
     so logging in again does not give a fresh allowance."""
-    if current_user.is_authenticated:
-        return hashed_key("person", str(current_user.id))
+    user = current_user._get_current_object()
+    if user.is_authenticated:
+        return hashed_key("person", str(user.id))
     return client_key()
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(limits: str) -> tuple[RateLimitItem, ...]:
+    return tuple(sorted(parse_many(limits)))
+
+
+def hot_limit(setting: str, key_func: Callable[[], str] = person_key):
+    """A rate limit for a hot view (the vote), counted in the limiter's storage and strategy with
+    the same keys as `limiter.limit(…)` would use, but without Flask-Limiter's per-request
+    resolution of every limit that might apply: one counter increment per limit in `setting`.
+    Over the limit: 429 (the translated page) with `Retry-After`; every answer carries the
+    `X-RateLimit-*` headers, as the limiter's own do. The view's blueprint must have no limit of
+    its own: Flask-Limiter leaves the view to this decorator (`counted_by_hot_limit`)."""
+
+    def decorator(view: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(view)
+        def limited(*args: Any, **kwargs: Any) -> T:
+            from assembly.extensions import limiter  # the limiter's module imports this one
+
+            if not limiter.enabled:
+                return view(*args, **kwargs)
+            strategy = limiter.limiter
+            identifiers = [key_func(), request.endpoint]
+            prefix = current_app.config.get("RATELIMIT_KEY_PREFIX")
+            if prefix:
+                identifiers.insert(0, prefix)
+            items = _parsed(current_app.config[setting])
+            breached = next((item for item in items if not strategy.hit(item, *identifiers)), None)
+            shown = breached or items[0]
+
+            @after_this_request
+            def headers(response):
+                reset, remaining = strategy.get_window_stats(shown, *identifiers)
+                reset = int(reset + 1)
+                response.headers.add("X-RateLimit-Limit", str(shown.amount))
+                response.headers.add("X-RateLimit-Remaining", str(remaining))
+                response.headers.add("X-RateLimit-Reset", str(reset))
+                response.headers.add("Retry-After", str(max(0, int(reset - time.time()))))
+                return response
+
+            if breached is not None:
+                raise TooManyRequests()
+            return view(*args, **kwargs)
+
+        limited.hot_limited = True
+        return limited
+
+    return decorator
+
+
+def counted_by_hot_limit() -> bool:
+    """Flask-Limiter's request filter: a view under `hot_limit` counts its own limits, so the
+    limiter does not resolve its (empty) list of limits for every such request."""
+    return getattr(current_app.view_functions.get(request.endpoint or ""), "hot_limited", False)
 
 
 class ProcessMemoryStorage(Storage):

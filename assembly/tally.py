@@ -490,6 +490,13 @@ def _check(checker, rules: Rules, ballot: Any, index: int) -> None:
 
 
 _TALLIES = {"yes_no": _tally_yes_no, "approval": _tally_approval, "ranked": _tally_ranked}
+_CHECKS = {"yes_no": _check_yes_no, "approval": _check_approval, "ranked": _check_ranked}
+
+
+def check_ballot(rules: Rules, ballot: Any) -> None:
+    """Raise InvalidBallot if this one ballot breaks the rules: the check `tally` makes of each
+    ballot, without counting (a vote is checked as it is cast)."""
+    _check(_CHECKS[rules.method], rules, ballot, 0)
 
 
 def tally(rules: Rules, ballots: Iterable[Any]) -> Result:

@@ -15,7 +15,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from assembly import permissions, submissions
-from assembly.db import WRITE_INTENT, utcnow
+from assembly.db import READS_UNLOCKED, WRITE_INTENT, utcnow
 from assembly.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from assembly.extensions import db, login_manager
 
@@ -30,15 +30,26 @@ def now() -> dt.datetime:
 
 
 def reads_first(view: Callable[..., T]) -> Callable[..., T]:
-    """Mark a hot write view whose many reads need not hold SQLite's write lock (see
+    """Mark a hot write view whose reads need not hold SQLite's write lock, nor run in one
+    transaction: its writes check again everything they depend on (see `db.READS_UNLOCKED` and
     `Database.begin_writing`, called by `call_service`). Apply outermost, above login_required."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         WRITE_INTENT.set(False)
+        READS_UNLOCKED.set(True)
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def identity_only(view: Callable[..., T]) -> Callable[..., T]:
+    """Mark a hot view that needs to know only who is logged in (id, administrator, language,
+    name), not the account: Flask-Login gives it an `accounts.services.Identity`, read as one
+    Core row with the login session (the same check), instead of the ORM entity. Anything else
+    read of it loads the account after all."""
+    view.identity_only = True
+    return view
 
 
 def call_service(form: FlaskForm | None, service: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
@@ -100,7 +111,8 @@ def agenda_title(item) -> str:
 
 def require(action: str, obj: Any = None) -> None:
     """Abort with 403 unless the policy module allows the current user."""
-    if not permissions.can(current_user, action, obj):
-        if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # the user, not the proxy: the policy reads it several times
+    if not permissions.can(user, action, obj):
+        if not user.is_authenticated:
             abort(login_manager.unauthorized())
         abort(403)

@@ -141,6 +141,23 @@ def test_register_service_checks_what_the_form_checks(ctx, email, name, field):
     assert count(User) == 0
 
 
+def test_the_light_identity_checks_the_login_session_like_the_account_and_loads_the_rest_when_read(ctx):
+    person = factories.user(name="Zeynep", locale="tr", admin=True)
+    token = accounts.start_login_session(person, utcnow())
+    identity = accounts.identity_for_login_token(token, utcnow())
+    assert (identity.id, identity.is_admin, identity.locale, identity.display_name) == (person.id, True, "tr", "Zeynep")
+    assert identity.is_authenticated and identity.get_id() == token and identity.api_body_id is None
+    assert identity.email == person.email  # not in the row: read from the account, loaded once
+    assert accounts.account_of(identity) is person and accounts.account_of(person) is person
+    accounts.set_user_locale(identity, "sv")  # a change goes to the account
+    assert person.locale == "sv"
+    later = utcnow() + dt.timedelta(days=15)  # the login session has expired (LOGIN_SESSION_DAYS: 14)
+    assert accounts.identity_for_login_token(token, later) is None
+    assert accounts.identity_for_login_token("not a token", utcnow()) is None
+    accounts.end_login_session(token)
+    assert accounts.identity_for_login_token(token, utcnow()) is None
+
+
 def test_update_profile_refuses_an_overlong_name(ctx):
     person = factories.user(name="Emre")
     with pytest.raises(ValidationFailed) as refused:

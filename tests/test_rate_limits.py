@@ -312,3 +312,49 @@ def test_the_health_check_answers_503_when_the_store_is_unreachable(database_url
         response = app.test_client().get("/healthz")
         assert response.status_code == 503
         assert response.get_json() == {"status": "unavailable", "database": "ok", "limiter_store": "unreachable"}
+
+
+# --- the vote: a hot path that counts its limit itself (rate_limits.hot_limit) ----------------------------
+
+@pytest.mark.parametrize("limited", [{"RATELIMIT_VOTE": "2 per minute"}], indirect=True)
+def test_votes_count_per_person_with_the_limiters_keys_and_headers(limited, clock):
+    from tests import assembly_factories as af
+
+    with af.committed(limited):
+        s = af.voting_open("yes_no", "open", items=1, voters=2)
+        url, item, voters = s.url, s.items[0], s.voters
+    clock.now = af.OPENS + af.HOUR
+    first, second = (af.client_of(limited, voter) for voter in voters)
+    for client in (first, second):
+        client.environ_base["REMOTE_ADDR"] = PEER  # one office: the limit counts people, not addresses
+
+    def vote(client, choice="yes"):
+        return client.post(f"{url}/vote", data={f"item-{item}": choice})
+
+    answers = [vote(first), vote(first, "no")]
+    assert [answer.status_code for answer in answers] == [303, 303]
+    assert [answer.headers["X-RateLimit-Remaining"] for answer in answers] == ["1", "0"]
+    assert answers[0].headers["X-RateLimit-Limit"] == "2" and int(answers[0].headers["Retry-After"]) <= 60
+    refused = vote(first, "abstain")
+    assert refused.status_code == 429 and 0 <= int(refused.headers["Retry-After"]) <= 60
+    assert "<h1>Too many attempts</h1>" in refused.get_data(as_text=True)
+    assert vote(second).status_code == 303
+    with limited.test_request_context():
+        person = hashed_key("person", str(voters[0].id))
+    # the key Flask-Limiter's own decorator would use: prefix, person, endpoint, then the limit
+    assert any(f"/{person}/assemblies.vote/2/1/minute" in key for key in _stored(limited)), _stored(limited)
+    with limited.app_context():
+        assert af.stored_counts(s.ballot.id)["participations"] == 2  # the refused third vote stored nothing
+
+
+def test_without_rate_limits_the_vote_is_not_counted(client, app, clock):
+    from tests import assembly_factories as af
+
+    with af.committed(app):
+        s = af.voting_open("yes_no", "open", items=1, voters=1)
+        url, item, voter = s.url, s.items[0], s.voters[0]
+    clock.now = af.OPENS + af.HOUR
+    voting = af.client_of(app, voter)
+    for choice in ("yes", "no", "abstain") * 30:
+        answer = voting.post(f"{url}/vote", data={f"item-{item}": choice})
+        assert answer.status_code == 303 and "X-RateLimit-Limit" not in answer.headers

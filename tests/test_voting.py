@@ -301,6 +301,28 @@ def test_an_open_vote_through_the_page_shows_the_voters_own_choices(app, clock):
     assert "You can choose at most 2 items." in text(too_many)
 
 
+def test_a_vote_lands_on_its_light_confirmation_and_leaves_the_session_cookie_alone(app, clock):
+    with committed(app):
+        s = af.voting_open("yes_no", "open", items=2, voters=2)
+        url, items, (voter, other) = s.url, s.items, s.voters
+    clock.now = OPENS + HOUR
+    client = client_of(app, voter)
+    for choice in ("yes", "no"):  # a first vote and a changed one
+        response = client.post(f"{url}/vote", data={f"item-{items[0]}": choice})
+        assert response.status_code == 303 and response.headers["Location"] == f"{url}/voted"
+        assert "Set-Cookie" not in response.headers  # no flash message: the cookie is not signed again
+        landing = client.get(response.headers["Location"])
+        assert landing.status_code == 200 and "no-store" in landing.headers["Cache-Control"]
+        page = text(landing)
+        assert "Your vote has been recorded." in page and s.assembly.title in page
+        assert f'href="{url}#vote"' in landing.get_data(as_text=True)
+    # Only a voter is told so: someone who has not voted is sent to the session page, a visitor to log in.
+    not_yet = client_of(app, other).get(f"{url}/voted")
+    assert not_yet.status_code == 302 and not_yet.headers["Location"].endswith(f"{url}#vote")
+    assert "/account/login" in client_of(app).get(f"{url}/voted").headers["Location"]
+    assert client.get(f"/n/{s.w.hood.slug}/assemblies/{s.assembly.id + 1000}/voted").status_code == 302
+
+
 def test_ranks_from_the_page_become_a_ranked_ballot(app, clock):
     with committed(app):
         s = af.voting_open("ranked", "open", items=4, k=1, voters=1)

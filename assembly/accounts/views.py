@@ -37,7 +37,10 @@ bp.add_app_template_filter(display_phone, "phone")
 
 @login_manager.user_loader
 def load_user(token: str):
-    """The user of a login session (server-side: the cookie holds only its token)."""
+    """The user of a login session (server-side: the cookie holds only its token). A view
+    marked `web.identity_only` (the vote) gets the light `services.Identity` instead."""
+    if getattr(current_app.view_functions.get(request.endpoint), "identity_only", False):
+        return services.identity_for_login_token(token, now())
     return services.user_for_login_token(token, now())
 
 

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -64,13 +65,13 @@ def new_receipt() -> str:
     return normalise_receipt(raw)
 
 
-def rules_of(ballot: Ballot, items: list[AgendaItem]) -> tally.Rules:
+def rules_of(ballot: Ballot | BallotRules, items) -> tally.Rules:
     return tally.Rules(method=ballot.method, items=tuple(str(item.id) for item in items),
                        electorate=ballot.electorate or 0, quorum_percent=ballot.quorum_percent,
                        majority=ballot.majority, k=ballot.approval_k or 1)
 
 
-def eligible(user, assembly: Assembly) -> bool:
+def eligible(user, assembly: Assembly | BallotBox) -> bool:
     """A verified resident of the neighbourhood since before voting opened (from the user's
     roles, loaded once per request; `cast_vote` checks it again in the database as it writes)."""
     ballot = assembly.ballot
@@ -104,9 +105,9 @@ def own_open_vote(user, ballot: Ballot):
     return paper.choices["vote"] if paper else None
 
 
-def _validated_vote(ballot: Ballot, items: list[AgendaItem], vote) -> object:
+def _validated_vote(ballot: Ballot | BallotRules, items, vote) -> object:
     try:
-        tally.tally(rules_of(ballot, items), [vote])
+        tally.check_ballot(rules_of(ballot, items), vote)
     except tally.TallyError as error:
         if error.code == "too_many_approvals":
             raise ValidationFailed(ngettext("You can choose at most %(num)s item.", "You can choose at most %(num)s items.", ballot.approval_k)) from None
@@ -120,19 +121,24 @@ def _seal_key() -> str:
 
 # The vote's statements are built once, with bound parameters, not per request: building and
 # keying a statement costs more CPU than running it on SQLite (docs/benchmarks.md, the vote path).
-_BALLOT_BOX = (
-    select(Assembly).join(Neighbourhood, Neighbourhood.id == Assembly.neighbourhood_id)
-    .options(joinedload(Assembly.ballot), joinedload(Assembly.items).load_only(AgendaItem.id, AgendaItem.position))
-    .where(Assembly.id == bindparam("assembly_id"), Neighbourhood.slug == bindparam("slug"))
+_A, _B, _I, _N = Assembly.__table__.c, Ballot.__table__.c, AgendaItem.__table__.c, Neighbourhood.__table__.c
+_BALLOT_BOX = (  # plain table columns: a Core statement and rows, no ORM compilation or entities
+    select(_A.id, _A.neighbourhood_id, _A.status, _B.id, _B.method, _B.secrecy, _B.opens_at, _B.closes_at,
+           _B.quorum_percent, _B.majority, _B.approval_k, _B.electorate, _I.id)
+    .select_from(Assembly.__table__)
+    .join(Neighbourhood.__table__, _N.id == _A.neighbourhood_id)
+    .outerjoin(Ballot.__table__, _B.assembly_id == _A.id)
+    .outerjoin(AgendaItem.__table__, _I.assembly_id == _A.id)
+    .where(_A.id == bindparam("assembly_id"), _N.slug == bindparam("slug"))
+    .order_by(_I.position)
 )
 _CLAIM = (
     update(Ballot).where(Ballot.id == bindparam("claim_ballot"), Ballot.closed_at.is_(None),
                          Ballot.closes_at > bindparam("claim_now"),
                          _eligible_now(bindparam("claim_user"), bindparam("claim_neighbourhood")))
-    .values(turnout=Ballot.turnout + 1).returning(Ballot.turnout).execution_options(synchronize_session=False)
+    .values(turnout=Ballot.turnout + bindparam("claim_counted")).returning(Ballot.turnout)
+    .execution_options(synchronize_session=False)
 )
-_GIVE_BACK = (update(Ballot).where(Ballot.id == bindparam("back_ballot")).values(turnout=Ballot.turnout - 1)
-              .execution_options(synchronize_session=False))
 _RESEAL = (update(Participation).where(Participation.ballot_id == bindparam("p_ballot"),
                                        Participation.user_id == bindparam("p_user"))
            .values(sealed=bindparam("p_sealed")).execution_options(synchronize_session=False))
@@ -153,22 +159,88 @@ def _participation_insert():
     return _PARTICIPATIONS[dialect]
 
 
-def ballot_box(slug: str, assembly_id: int) -> Assembly | None:
-    """What a vote needs, in one statement: the session (by its neighbourhood's slug), its
-    ballot and its agenda items' ids — no proposals, no neighbourhood object."""
-    return db.session.scalars(_BALLOT_BOX, {"slug": slug, "assembly_id": assembly_id}).unique().first()
+class BallotRules(NamedTuple):
+    """What a vote needs of its ballot: its window and the rules a vote is checked against."""
+
+    id: int
+    method: str
+    secrecy: str
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    quorum_percent: int
+    majority: str
+    approval_k: int | None
+    electorate: int | None
 
 
-def cast_vote(actor, now: dt.datetime, assembly: Assembly, vote) -> str | None:
+class ItemId(NamedTuple):
+    id: int
+
+
+class BallotBox(NamedTuple):
+    """What a vote needs of a session, as plain values: its id, neighbourhood and status, its
+    ballot's rules, its agenda items' ids in their order. `cast_vote` takes it in place of the
+    session, and the policy module reads its `neighbourhood_id` as it reads a session's."""
+
+    id: int
+    neighbourhood_id: int
+    status: str
+    ballot: BallotRules | None
+    items: tuple[ItemId, ...]
+
+
+def ballot_box(slug: str, assembly_id: int) -> BallotBox | None:
+    """What a vote needs, in one statement (one row per agenda item): the session by its
+    neighbourhood's slug, its ballot and its items' ids — no ORM entity, no proposal."""
+    rows = db.session.connection().execute(_BALLOT_BOX, {"slug": slug, "assembly_id": assembly_id}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    ballot = BallotRules(*first[3:12]) if first[3] is not None else None
+    items = tuple(ItemId(row[12]) for row in rows if row[12] is not None)
+    return BallotBox(first[0], first[1], first[2], ballot, items)
+
+
+_P = Participation.__table__.c
+_VOTED = (
+    select(_A.title).select_from(Assembly.__table__)
+    .join(Neighbourhood.__table__, _N.id == _A.neighbourhood_id)
+    .join(Ballot.__table__, _B.assembly_id == _A.id)
+    .join(Participation.__table__, (_P.ballot_id == _B.id) & (_P.user_id == bindparam("user_id")))
+    .where(_A.id == bindparam("assembly_id"), _N.slug == bindparam("slug"))
+)
+
+
+def voted_title(user, slug: str, assembly_id: int) -> str | None:
+    """The session's title if `user` has voted in its ballot, else None (the page a vote lands on)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.execute(_VOTED, {"user_id": user.id, "slug": slug, "assembly_id": assembly_id}).scalar()
+
+
+def _open_if_due(assembly: Assembly | BallotBox, now: dt.datetime) -> None:
+    """`services.open_if_due` for a vote that arrives before the scheduled tick opened voting:
+    a ballot box is read as the session entity only then (once per ballot)."""
+    if isinstance(assembly, BallotBox):
+        ballot = assembly.ballot
+        if ballot is None or assembly.status != AssemblyStatus.ANNOUNCED.value or now < ballot.opens_at:
+            return
+        assembly = db.session.get(Assembly, assembly.id)
+    open_if_due(assembly, now)
+
+
+def cast_vote(actor, now: dt.datetime, assembly: Assembly | BallotBox, vote) -> str | None:
     """Record or change the actor's vote. Returns a new receipt code for a first secret vote.
 
-    The ballot row is claimed first (`closed_at` still empty, window still open, the voter
-    still a resident verified since voting opened): that row lock serialises this vote
-    against the closing transaction, which sets `closed_at` before it reads the votes. One
-    participation per voter is the database's unique constraint (`INSERT … ON CONFLICT DO
-    NOTHING`); a second vote of the same person replaces the first, secret or not (re-voting
-    also lets a pressured voter quietly change what they were made to vote). Three or four
-    statements and no read: the caller commits once.
+    One participation per voter is the database's unique constraint: `INSERT … ON CONFLICT DO
+    NOTHING` tells a first vote from a changed one without reading. Then the ballot row is
+    claimed (`closed_at` still empty, window still open, the voter still a resident verified
+    since voting opened) and the turnout counted for a first vote: that row lock serialises
+    this vote against the closing transaction, which sets `closed_at` before it reads the
+    votes; a refused claim rolls the participation back with the rest. A second vote of the
+    same person replaces the first, secret or not (re-voting also lets a pressured voter
+    quietly change what they were made to vote). Two or three statements and no read: the
+    caller commits once.
     """
     permissions.require(actor, "vote", assembly)
     ballot = assembly.ballot
@@ -179,40 +251,35 @@ def cast_vote(actor, now: dt.datetime, assembly: Assembly, vote) -> str | None:
         raise NotAllowed(_("Only residents who were verified when voting opened can vote."))
     items = list(assembly.items)
     vote = _validated_vote(ballot, items, vote)
-    open_if_due(assembly, now)
-    write = db.session.connection()  # the DML of the vote runs in Core: no ORM persistence step per statement
-    claimed = write.execute(_CLAIM, {"claim_ballot": ballot.id, "claim_now": now, "claim_user": actor.id,
-                                     "claim_neighbourhood": assembly.neighbourhood_id}).scalar()
-    if claimed is None:
-        if db.session.scalar(select(_eligible_now(actor.id, assembly.neighbourhood_id))
-                             .where(Ballot.id == ballot.id)) is False:
-            raise NotAllowed(_("Only residents who were verified when voting opened can vote."))
-        raise InvalidTransition(_("Voting has closed. Your vote was not recorded."))
+    _open_if_due(assembly, now)
     secret = ballot.secrecy == Secrecy.SECRET.value
     code = new_receipt() if secret else None
     envelope = sealing.seal(_seal_key(), ballot.id, actor.id, vote, sealing.padded_size(
         [str(item.id) for item in items])) if secret else None
-    inserted = write.execute(_participation_insert(), {
+    write = db.session.connection()  # the DML of the vote runs in Core: no ORM persistence step per statement
+    first = write.execute(_participation_insert(), {
         "p_ballot": ballot.id, "p_user": actor.id, "p_at": now, "p_sealed": envelope,
-        "p_receipt": receipt_hash(code) if code else None}).scalar()
-    if inserted is None:
-        _change_vote(write, actor, ballot, vote, envelope)
-        set_committed_value(ballot, "turnout", claimed - 1)
+        "p_receipt": receipt_hash(code) if code else None}).scalar() is not None
+    turnout = write.execute(_CLAIM, {"claim_ballot": ballot.id, "claim_now": now, "claim_user": actor.id,
+                                     "claim_neighbourhood": assembly.neighbourhood_id,
+                                     "claim_counted": 1 if first else 0}).scalar()
+    if turnout is None:
+        if db.session.scalar(select(_eligible_now(actor.id, assembly.neighbourhood_id))
+                             .where(Ballot.id == ballot.id)) is False:
+            raise NotAllowed(_("Only residents who were verified when voting opened can vote."))
+        raise InvalidTransition(_("Voting has closed. Your vote was not recorded."))
+    if isinstance(ballot, Ballot):  # the entity a caller may read on: as written, without a reload
+        set_committed_value(ballot, "turnout", turnout)
+    if not first:  # the first vote is replaced
+        if envelope is not None:
+            write.execute(_RESEAL, {"p_ballot": ballot.id, "p_user": actor.id, "p_sealed": envelope})
+        else:
+            write.execute(_REWRITE, {"p_ballot": ballot.id, "p_user": actor.id, "p_choices": {"vote": vote}})
         return None
     if not secret:
         write.execute(_PAPER, {"paper_id": secrets.token_hex(16), "p_ballot": ballot.id, "p_user": actor.id,
                                "p_choices": {"vote": vote}})
-    set_committed_value(ballot, "turnout", claimed)
     return code
-
-
-def _change_vote(write, actor, ballot: Ballot, vote, envelope: bytes | None) -> None:
-    """A second vote: the first is replaced, and the turnout claimed for it given back."""
-    if envelope is not None:
-        write.execute(_RESEAL, {"p_ballot": ballot.id, "p_user": actor.id, "p_sealed": envelope})
-    else:
-        write.execute(_REWRITE, {"p_ballot": ballot.id, "p_user": actor.id, "p_choices": {"vote": vote}})
-    write.execute(_GIVE_BACK, {"back_ballot": ballot.id})
 
 
 # --- closing and results ----------------------------------------------------------------------
