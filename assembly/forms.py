@@ -1,6 +1,8 @@
 """Form pieces shared across domains."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -90,3 +92,35 @@ class WallClockField(Field):
             self.data = i18n.parse_wall_clock(valuelist[0])
         except i18n.DateEntryError as error:
             raise ValueError(str(error)) from None
+
+
+class LazyForm:
+    """A form built the first time the page uses it.
+
+    A page offers the forms of every action its reader might take, and most readers are shown
+    none of them (a visitor sees no moderation, no staff steps, no reply box); each form costs
+    its fields and a CSRF token, and a token changes a visitor's session (a new cookie) for
+    nothing. `LazyForm(lambda: ReasonForm(formdata=None))` stands in for the form in a template."""
+
+    __slots__ = ("_make", "_form")
+
+    def __init__(self, make: Callable[[], FlaskForm]) -> None:
+        self._make = make
+        self._form = None
+
+    def _built(self) -> FlaskForm:
+        if self._form is None:
+            self._form = self._make()
+        return self._form
+
+    def __getattr__(self, name: str):
+        return getattr(self._built(), name)
+
+    def __getitem__(self, name: str):
+        return self._built()[name]
+
+    def __iter__(self):
+        return iter(self._built())
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._built()

@@ -18,7 +18,7 @@ from assembly.assemblies import services, verification, voting
 from assembly.assemblies.forms import AgendaForm, AnnounceForm, AssemblyForm, BallotForm, MinutesForm, PaperCountForm
 from assembly.assemblies.models import ASSEMBLY_LIFECYCLE, BallotMethod, Secrecy
 from assembly.extensions import limiter
-from assembly.forms import ButtonForm
+from assembly.forms import ButtonForm, LazyForm
 from assembly.i18n import format_percent, utc_to_wall_clock, wall_clock_to_utc
 from assembly.text import neutralise
 from assembly.neighbourhoods import context
@@ -254,12 +254,14 @@ def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status
     return render_template(
         "assemblies/show.html", neighbourhood=neighbourhood, assembly=assembly, ballot=ballot, result=result,
         items_by_id={str(item.id): item for item in assembly.items}, agenda_form=agenda_form,
-        button=ButtonForm(), status=shown, status_label=ASSEMBLY_LIFECYCLE.label, method_label=services.method_label,
+        button=LazyForm(ButtonForm), status=shown, status_label=ASSEMBLY_LIFECYCLE.label,
+        method_label=services.method_label,
         method_explanation=services.method_explanation,
         can_vote=ballot is not None and shown == "voting" and voting.eligible(current_user, assembly),
         has_voted=ballot is not None and voting.has_voted(current_user, ballot),
         own_vote=voting.own_open_vote(current_user, ballot) if ballot else None, vote_error=vote_error,
-        receipt=receipt, receipt_check=receipt_check, paper_form=paper_form or PaperCountForm(formdata=None),
+        receipt=receipt, receipt_check=receipt_check,
+        paper_form=paper_form or LazyForm(lambda: PaperCountForm(formdata=None)),
         paper_item=paper_item, remove_item=remove_item, remove_errors=remove_errors, percent=_share_percent,
         announce_form=announce_form, announce_errors=announce_errors,
         window_warnings=services.window_warnings(assembly) if manage else [],

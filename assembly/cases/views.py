@@ -15,7 +15,7 @@ from assembly.cases.models import CASE_LIFECYCLE, Case
 from assembly.db import db
 from assembly.errors import NotFound
 from assembly.extensions import limiter
-from assembly.forms import ButtonForm, ReasonForm
+from assembly.forms import ButtonForm, LazyForm, ReasonForm
 from assembly.i18n import current_locale, localized_name, ngettext, use_timezone, wall_clock_to_utc
 from assembly.neighbourhoods import context
 from assembly.neighbourhoods.context import current_neighbourhood
@@ -110,7 +110,8 @@ def _case_page(case, status: int = 200, failed: str | None = None, failed_form=N
     may_answer = permissions.can(current_user, "confirm_fix", case)
     allowed = services.allowed_steps(case) if staff else frozenset()
     kind = case.body.kind
-    forms = {step: failed_form if step == failed else _event_form(case, step) for step in KINDS}
+    forms = {step: failed_form if step == failed else LazyForm(lambda step=step: _event_form(case, step))
+             for step in KINDS}
     return render_template(
         "cases/show.html", case=case, events=queries.events_of(case), linked=queries.linked_cases(case),
         overdue=services.is_overdue(case, now()), status_label=wording.for_kind(kind), staff=staff, allowed=allowed,
@@ -123,7 +124,8 @@ def _case_page(case, status: int = 200, failed: str | None = None, failed_form=N
         else [],  # only a proposal has photos (not a meeting's question or a consultation answer)
         may_answer=may_answer, my_answer=confirmations.answer_of(current_user, case) if may_answer else None,
         confirmed=confirmations.confirmed_count(case) if case.status == "done" else 0,
-        fix_form=fix_form or FixForm(formdata=None), button=ButtonForm(), reason_form=ReasonForm(formdata=None),
+        fix_form=fix_form or LazyForm(lambda: FixForm(formdata=None)), button=LazyForm(ButtonForm),
+        reason_form=LazyForm(lambda: ReasonForm(formdata=None)),
     ), status
 
 

@@ -10,7 +10,7 @@ from assembly.assemblies.models import ASSEMBLY_LIFECYCLE
 from assembly.assemblies.services import shown_status
 from assembly.cases.wording import status_label as case_status_label
 from assembly.extensions import limiter
-from assembly.forms import ButtonForm, ReasonForm
+from assembly.forms import ButtonForm, LazyForm, ReasonForm
 from assembly.neighbourhoods import context, directory, invitations, residents
 from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.neighbourhoods.homes import home_timezone
@@ -58,7 +58,8 @@ def show(slug: str):
     membership = directory.current_membership(current_user) if current_user.is_authenticated else None
     return render_template("neighbourhoods/show.html", neighbourhood=neighbourhood,
                            muhtars=directory.muhtars_of(neighbourhood), membership=membership,
-                           join_form=JoinForm(), code_form=InviteCodeForm(), button=ButtonForm(),
+                           join_form=LazyForm(JoinForm), code_form=LazyForm(InviteCodeForm),
+                           button=LazyForm(ButtonForm),
                            **_life(neighbourhood))
 
 

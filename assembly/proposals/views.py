@@ -9,7 +9,7 @@ from assembly.assisted import services as assisted
 from assembly.cases.queries import cases_of_proposal
 from assembly.cases.wording import status_label as case_status_label
 from assembly.extensions import limiter
-from assembly.forms import ButtonForm, ReasonForm
+from assembly.forms import ButtonForm, LazyForm, ReasonForm
 from assembly.i18n import format_number, localized_name
 from assembly.neighbourhoods import context
 from assembly.neighbourhoods.context import current_neighbourhood
@@ -192,8 +192,10 @@ def _page(neighbourhood, proposal, *, comment_form=None, report_form=None, reaso
         following=services.follows(current_user, proposal), history=moderation.history(proposal),
         # Earlier versions may hold what was hidden.
         versions=services.versions(proposal) if proposal.edited_at and proposal.hidden_at is None else [],
-        comment_form=comment_form or CommentForm(formdata=None), report_form=report_form or ReportForm(formdata=None),
-        reason_form=reason_form or ReasonForm(formdata=None), failed=failed, button=ButtonForm(),
+        comment_form=comment_form or LazyForm(lambda: CommentForm(formdata=None)),
+        report_form=report_form or LazyForm(lambda: ReportForm(formdata=None)),
+        reason_form=reason_form or LazyForm(lambda: ReasonForm(formdata=None)), failed=failed,
+        button=LazyForm(ButtonForm),
         now=now(), can_still_edit=discussion.can_still_edit, status_label=PROPOSAL_LIFECYCLE.label,
         discussable=services.discussable(proposal), threshold=neighbourhood.effective_support_threshold(),
         cases=cases_of_proposal(proposal.id), case_status_label=case_status_label,
