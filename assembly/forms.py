@@ -6,10 +6,10 @@ from collections.abc import Callable
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import Field, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
-from wtforms.widgets import html_params
+from wtforms.widgets import Select, html_params
 
 from assembly import i18n
 from assembly.config import LOCALES
@@ -124,3 +124,36 @@ class LazyForm:
 
     def __contains__(self, name: str) -> bool:
         return name in self._built()
+
+
+class QuickSelect(Select):
+    """WTForms' select widget, written for a list of many options: without the `inspect.signature`
+    of `render_option` it works out on every render (for overrides with an old signature), and an
+    option without attributes of its own written directly (the same HTML as `html_params` gives:
+    the attributes in name order, the value escaped)."""
+
+    @classmethod
+    def _dispatch_render_option(cls):
+        return cls.render_option
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw:
+            return super().render_option(choice, **kwargs)
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        selected = "selected " if choice.selected else ""
+        return Markup(f'<option {selected}value="{escape(value)}">{escape(choice.label or choice.value)}</option>')
+
+
+class FilterSelectField(SelectField):
+    """A select of a filter form (a GET), with `Optional()` among its validators.
+
+    Without a value it is valid (`Optional` stops and clears the errors), so the check of the
+    value against the choices is skipped: it would word an error only to have it cleared, which
+    loads WTForms' catalogue of messages for the request."""
+
+    widget = QuickSelect()
+
+    def pre_validate(self, form) -> None:
+        if self.raw_data:
+            super().pre_validate(form)

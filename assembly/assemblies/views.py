@@ -242,7 +242,7 @@ def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status
           receipt_check=None, paper_form=None, paper_item=None, remove_item=None, remove_errors=(),
           announce_form=None, announce_errors=()):
     ballot = assembly.ballot
-    result = voting.result_of(assembly)
+    result = voting.result_of(assembly, with_document=False)
     shown = services.shown_status(assembly, now())
     manage = permissions.can(current_user, "manage_assemblies", assembly)
     if announce_form is None and manage and assembly.status == "draft":

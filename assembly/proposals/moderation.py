@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -233,6 +233,13 @@ class HistoryEntry:
     reason: str | None
 
 
+_HISTORY_ACTIONS = ("hide", "auto_hide", "restore")
+_ACTIONS = (select(ModerationAction).options(joinedload(ModerationAction.moderator))
+            .where(ModerationAction.proposal_id == bindparam("proposal_id"), ModerationAction.comment_id.is_(None),
+                   ModerationAction.action.in_(_HISTORY_ACTIONS))
+            .order_by(ModerationAction.id))  # built once: the proposal page shows the history
+
+
 def history(proposal: Proposal) -> list[HistoryEntry]:
     """The proposal's status changes, and the hiding and showing of the proposal itself, in time order."""
     entries = [HistoryEntry(event.created_at, PROPOSAL_LIFECYCLE.label(event.to_status), event.actor, event.reason)
@@ -241,12 +248,7 @@ def history(proposal: Proposal) -> list[HistoryEntry]:
                if services.FORMER_HIDDEN_STATUS not in (event.from_status, event.to_status)]
     labels = {"hide": _("Hidden by moderation"), "auto_hide": _("Hidden automatically after reports"),
               "restore": _("Restored")}
-    actions = db.session.scalars(
-        select(ModerationAction).options(joinedload(ModerationAction.moderator))
-        .where(ModerationAction.proposal_id == proposal.id, ModerationAction.comment_id.is_(None),
-               ModerationAction.action.in_(labels))
-        .order_by(ModerationAction.id)
-    )
+    actions = db.session.scalars(_ACTIONS, {"proposal_id": proposal.id})
     entries += [HistoryEntry(action.created_at, labels[action.action], action.moderator, action.reason or None)
                 for action in actions]
     return sorted(entries, key=lambda entry: entry.at)  # stable: status changes first at the same moment
