@@ -405,6 +405,14 @@ def shown_status(assembly: Assembly, now: dt.datetime) -> str:
     return A.VOTING.value if now < ballot.closes_at else A.CLOSED.value
 
 
+def status_changes_at(assembly: Assembly, now: dt.datetime) -> dt.datetime | None:
+    """When `shown_status` next moves by the clock alone: the vote opening, then closing."""
+    ballot = assembly.ballot
+    if ballot is None or assembly.status not in (A.ANNOUNCED.value, A.VOTING.value):
+        return None
+    return next((moment for moment in (ballot.opens_at, ballot.closes_at) if now < moment), None)
+
+
 def due_assemblies(now: dt.datetime) -> list[Assembly]:
     """Sessions whose window has opened or closed without anyone looking."""
     return list(db.session.scalars(

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from assembly import permissions, tally
+from assembly import page_cache, permissions, tally
 from assembly.assemblies import services, verification, voting
 from assembly.assemblies.forms import AgendaForm, AnnounceForm, AssemblyForm, BallotForm, MinutesForm, PaperCountForm
 from assembly.assemblies.models import ASSEMBLY_LIFECYCLE, BallotMethod, Secrecy
@@ -244,6 +244,7 @@ def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status
     ballot = assembly.ballot
     result = voting.result_of(assembly, with_document=False)
     shown = services.shown_status(assembly, now())
+    page_cache.valid_until(services.status_changes_at(assembly, now()))
     manage = permissions.can(current_user, "manage_assemblies", assembly)
     if announce_form is None and manage and assembly.status == "draft":
         announce_form = _announce_form(neighbourhood, assembly)
@@ -273,6 +274,7 @@ def _share_percent(share: str) -> str:
 
 
 @bp.route("/<int:assembly_id>")
+@page_cache.for_visitors
 def show(slug: str, assembly_id: int):
     neighbourhood, assembly = _load(slug, assembly_id)
     return _page(neighbourhood, assembly)

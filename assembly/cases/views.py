@@ -7,11 +7,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.validators import InputRequired
 
-from assembly import permissions
+from assembly import page_cache, permissions
 from assembly.cases import api_tokens, confirmations, queries, services, wording
 from assembly.cases.events import KINDS, FieldType
 from assembly.cases.forms import EVENT_FORMS, FixForm, ForwardForm, InboxFilterForm, LookupForm, TokenForm
-from assembly.cases.models import CASE_LIFECYCLE, Case
+from assembly.cases.models import CASE_LIFECYCLE, OPEN_STATUSES, Case
 from assembly.db import db
 from assembly.errors import NotFound
 from assembly.extensions import limiter
@@ -112,6 +112,8 @@ def _case_page(case, status: int = 200, failed: str | None = None, failed_form=N
     kind = case.body.kind
     forms = {step: failed_form if step == failed else LazyForm(lambda step=step: _event_form(case, step))
              for step in KINDS}
+    if case.status in OPEN_STATUSES and now() <= case.due_at:
+        page_cache.valid_until(case.due_at)  # overdue from then on
     return render_template(
         "cases/show.html", case=case, events=queries.events_of(case), linked=queries.linked_cases(case),
         overdue=services.is_overdue(case, now()), status_label=wording.for_kind(kind), staff=staff, allowed=allowed,
@@ -130,6 +132,7 @@ def _case_page(case, status: int = 200, failed: str | None = None, failed_form=N
 
 
 @bp.route("/cases/<reference>")
+@page_cache.for_visitors
 def show(reference: str):
     case = _case(reference)
     return _case_page(case)

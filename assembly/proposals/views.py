@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from assembly import page_cache
 from assembly.assisted import services as assisted
 from assembly.cases.queries import cases_of_proposal
 from assembly.cases.wording import status_label as case_status_label
@@ -61,6 +62,7 @@ def _flash_errors() -> None:
 # --- lists and feeds -------------------------------------------------------------------
 
 @bp.route("/proposals")
+@page_cache.for_visitors
 def index(slug: str):
     neighbourhood = current_neighbourhood()
     category_id, page_number = query_int("category"), query_int("page")
@@ -81,6 +83,7 @@ def index(slug: str):
 
 
 @bp.route("/feed.atom")
+@page_cache.for_visitors
 def feed(slug: str):
     neighbourhood = current_neighbourhood()
     category_id = query_int("category") or None
@@ -205,6 +208,7 @@ def _page(neighbourhood, proposal, *, comment_form=None, report_form=None, reaso
 
 
 @bp.route("/p/<int:proposal_id>")
+@page_cache.for_visitors
 def show(slug: str, proposal_id: int):
     neighbourhood, proposal = _proposal(slug, proposal_id)
     return _page(neighbourhood, proposal)
