@@ -506,11 +506,14 @@ def map_points(neighbourhood: Neighbourhood, limit: int = MAP_POINTS) -> list:
     return db.read(_MAP_POINTS, {"neighbourhood_id": neighbourhood.id, "limit": limit}).all()
 
 
-_CATEGORIES = select(Category).where(Category.municipality_id == bindparam("municipality_id")).order_by(Category.slug)
+_CATEGORIES = (select(Category.id, Category.slug, Category.names)
+               .where(Category.municipality_id == bindparam("municipality_id")).order_by(Category.slug))
 
 
-def categories_of(neighbourhood: Neighbourhood) -> list[Category]:
-    return list(db.session.scalars(_CATEGORIES, {"municipality_id": neighbourhood.municipality_id}))
+def categories_of(neighbourhood: Neighbourhood) -> list:
+    """The categories a proposal of the neighbourhood may have: rows of id, slug and names (the
+    choices of the list's filter and of the writing form)."""
+    return db.read(_CATEGORIES, {"municipality_id": neighbourhood.municipality_id}).all()
 
 
 _FEED = (select(Proposal).options(*_WITH_AUTHOR_AND_CATEGORY)
