@@ -57,6 +57,18 @@ def muhtars_of(neighbourhood: Neighbourhood) -> list[Membership]:
     return list(db.session.scalars(_MUHTARS, {"neighbourhood_id": neighbourhood.id}))
 
 
+_MUHTAR_NAMES = (select(User.display_name).join(Membership, Membership.user_id == User.id)
+                 .where(Membership.neighbourhood_id == bindparam("neighbourhood_id"),
+                        Membership.role == MembershipRole.MUHTAR.value,
+                        Membership.status == MembershipStatus.VERIFIED.value)
+                 .order_by(Membership.id))
+
+
+def muhtar_names(neighbourhood: Neighbourhood) -> list[str]:
+    """The names of the neighbourhood's muhtars, as its page shows them (in the order appointed)."""
+    return list(db.read(_MUHTAR_NAMES, {"neighbourhood_id": neighbourhood.id}).scalars())
+
+
 def current_membership(user) -> Membership | None:
     """The user's verified or pending residence, if any."""
     return db.session.scalar(

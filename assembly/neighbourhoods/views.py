@@ -60,7 +60,7 @@ def show(slug: str):
     neighbourhood = current_neighbourhood()
     membership = directory.current_membership(current_user) if current_user.is_authenticated else None
     return render_template("neighbourhoods/show.html", neighbourhood=neighbourhood,
-                           muhtars=directory.muhtars_of(neighbourhood), membership=membership,
+                           muhtars=directory.muhtar_names(neighbourhood), membership=membership,
                            join_form=LazyForm(JoinForm), code_form=LazyForm(InviteCodeForm),
                            button=LazyForm(ButtonForm),
                            **_life(neighbourhood))
@@ -75,7 +75,7 @@ def join(slug: str):
     if not form.validate_on_submit() or call_service(
             form, residents.request_membership, current_user, now(), neighbourhood, form.address.data) is None:
         return render_template("neighbourhoods/show.html", neighbourhood=neighbourhood,
-                               muhtars=directory.muhtars_of(neighbourhood),
+                               muhtars=directory.muhtar_names(neighbourhood),
                                membership=directory.current_membership(current_user),
                                join_form=form, code_form=InviteCodeForm(formdata=None), button=ButtonForm(),
                                **_life(neighbourhood)), 400
