@@ -181,8 +181,11 @@ def _key() -> tuple | None:
     if request.method != "GET" or "lang" in request.args or "Authorization" in request.headers:
         return None
     cookie = current_app.config["SESSION_COOKIE_NAME"]
-    if any(name != cookie for name in request.cookies) or g.get("_login_user") is not None:
-        return None  # a remember-me cookie or a token may log someone in
+    if any(name != cookie for name in request.cookies):
+        return None  # a remember-me cookie may log someone in
+    user = g.get("_login_user")  # loaded already (an API token, say): only an anonymous one will do
+    if user is not None and user.is_authenticated:
+        return None
     if any(name != "csrf_token" for name in session):
         return None  # logged in, a language chosen, messages waiting to be shown
     return (request.scheme, request.host, request.root_path, request.path, request.query_string,

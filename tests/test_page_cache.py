@@ -121,6 +121,15 @@ def test_a_logged_in_reader_gets_a_page_of_their_own(app, site):
     assert "Withdraw the proposal" not in visit(app, site["proposal"])[0].get_data(as_text=True)
 
 
+def test_a_request_with_a_remember_me_cookie_is_rendered_for_it(app, site):
+    visit(app, site["list"])
+    client = app.test_client()
+    client.set_cookie("remember_token", "1|not-a-real-one")
+    with counting_statements(app) as statements:
+        assert client.get(site["list"], headers={"Accept-Language": "en"}).status_code == 200
+    assert statements
+
+
 def test_a_message_waiting_in_the_session_is_shown_not_a_kept_page(app, site):
     visit(app, site["list"])
     client = app.test_client()
