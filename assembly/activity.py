@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, nulls_last, select
+from sqlalchemy import bindparam, func, nulls_last, select
 from sqlalchemy.orm import joinedload
 
 from assembly.assemblies.models import AgendaItem, Assembly, AssemblyStatus, Ballot
@@ -29,47 +29,50 @@ class Activity:
     outcomes: list
 
 
+# Built once, with bound parameters: the neighbourhood page runs them on every view.
+_OPEN = (select(Proposal.id, Proposal.title, Proposal.support_count, Proposal.ready_at, Proposal.published_at)
+         .where(Proposal.neighbourhood_id == bindparam("neighbourhood_id"), Proposal.status == ProposalStatus.OPEN.value,
+                Proposal.hidden_at.is_(None))
+         .order_by(Proposal.published_at.desc(), Proposal.id.desc()).limit(OPEN_SHOWN))
+_NEXT = (select(Assembly).options(joinedload(Assembly.ballot))
+         .where(Assembly.neighbourhood_id == bindparam("neighbourhood_id"),
+                Assembly.status.in_((AssemblyStatus.ANNOUNCED.value, AssemblyStatus.VOTING.value)))
+         .order_by(nulls_last(Assembly.meeting_start.asc()), Assembly.id).limit(1))
+_RESULTS = (select(AgendaItem.outcome, AgendaItem.proposal_id, AgendaItem.consultation_id,
+                   func.coalesce(Proposal.title, Consultation.title).label("title"), Proposal.hidden_at,
+                   Assembly.id.label("assembly_id"), Assembly.title.label("session"), Ballot.closes_at)
+            .join(Assembly, Assembly.id == AgendaItem.assembly_id)
+            .join(Ballot, Ballot.assembly_id == Assembly.id)
+            .outerjoin(Proposal, Proposal.id == AgendaItem.proposal_id)
+            .outerjoin(Consultation, Consultation.id == AgendaItem.consultation_id)
+            .where(Assembly.neighbourhood_id == bindparam("neighbourhood_id"), AgendaItem.outcome.is_not(None))
+            .order_by(Ballot.closes_at.desc(), AgendaItem.position).limit(RESULTS_SHOWN))
+_MOMENT = func.coalesce(Case.done_at, Case.decided_at)
+_OUTCOMES = (select(Case.reference, Case.title, Case.status, Case.decision, Body.name.label("body"),
+                    _MOMENT.label("at"))
+             .join(Body, Body.id == Case.body_id)
+             .where(Case.neighbourhood_id == bindparam("neighbourhood_id"), Case.status.in_(_DECIDED))
+             .order_by(_MOMENT.desc(), Case.id.desc()).limit(OUTCOMES_SHOWN))
+
+
 def open_proposals(neighbourhood: Neighbourhood) -> list:
     """The newest open proposals that are shown (the list index `ix_proposals_list` serves it)."""
-    return db.session.execute(
-        select(Proposal.id, Proposal.title, Proposal.support_count, Proposal.ready_at, Proposal.published_at)
-        .where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.status == ProposalStatus.OPEN.value,
-               Proposal.hidden_at.is_(None))
-        .order_by(Proposal.published_at.desc(), Proposal.id.desc()).limit(OPEN_SHOWN)).all()
+    return db.read(_OPEN, {"neighbourhood_id": neighbourhood.id}).all()
 
 
 def next_session(neighbourhood: Neighbourhood) -> Assembly | None:
     """The announced or voting session whose meeting comes first (one without a meeting last)."""
-    return db.session.scalar(
-        select(Assembly).options(joinedload(Assembly.ballot))
-        .where(Assembly.neighbourhood_id == neighbourhood.id,
-               Assembly.status.in_((AssemblyStatus.ANNOUNCED.value, AssemblyStatus.VOTING.value)))
-        .order_by(nulls_last(Assembly.meeting_start.asc()), Assembly.id).limit(1))
+    return db.session.scalar(_NEXT, {"neighbourhood_id": neighbourhood.id})
 
 
 def latest_results(neighbourhood: Neighbourhood) -> list:
     """The agenda items decided last (proposals and consultations), each with its session."""
-    return db.session.execute(
-        select(AgendaItem.outcome, AgendaItem.proposal_id, AgendaItem.consultation_id,
-               func.coalesce(Proposal.title, Consultation.title).label("title"), Proposal.hidden_at,
-               Assembly.id.label("assembly_id"), Assembly.title.label("session"), Ballot.closes_at)
-        .join(Assembly, Assembly.id == AgendaItem.assembly_id)
-        .join(Ballot, Ballot.assembly_id == Assembly.id)
-        .outerjoin(Proposal, Proposal.id == AgendaItem.proposal_id)
-        .outerjoin(Consultation, Consultation.id == AgendaItem.consultation_id)
-        .where(Assembly.neighbourhood_id == neighbourhood.id, AgendaItem.outcome.is_not(None))
-        .order_by(Ballot.closes_at.desc(), AgendaItem.position).limit(RESULTS_SHOWN)).all()
+    return db.read(_RESULTS, {"neighbourhood_id": neighbourhood.id}).all()
 
 
 def latest_outcomes(neighbourhood: Neighbourhood) -> list:
     """The cases of the neighbourhood decided or finished last, with the body that answered."""
-    moment = func.coalesce(Case.done_at, Case.decided_at)
-    return db.session.execute(
-        select(Case.reference, Case.title, Case.status, Case.decision, Body.name.label("body"),
-               moment.label("at"))
-        .join(Body, Body.id == Case.body_id)
-        .where(Case.neighbourhood_id == neighbourhood.id, Case.status.in_(_DECIDED))
-        .order_by(moment.desc(), Case.id.desc()).limit(OUTCOMES_SHOWN)).all()
+    return db.read(_OUTCOMES, {"neighbourhood_id": neighbourhood.id}).all()
 
 
 def activity(neighbourhood: Neighbourhood) -> Activity:

@@ -129,6 +129,10 @@ def defaults(instance_path: Path) -> dict:
         "PHOTO_S3_SECRET_ACCESS_KEY": None,
         "PHOTO_S3_PREFIX": "",
         "PHOTO_CACHE_SECONDS": 600,
+        # Public pages kept for visitors (assembly.page_cache): at most this long, and this much per
+        # worker process. 0 turns the keeping off.
+        "PAGE_CACHE_SECONDS": 300,
+        "PAGE_CACHE_BYTES": 32 * 1024 * 1024,
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,
         "ARGON2_PARALLELISM": 2,
@@ -180,6 +184,7 @@ _ENV_INTS = (
     "SMS_QUIET_START", "SMS_QUIET_END", "SMS_CODE_MINUTES", "SMS_CODES_PER_HOUR", "SMS_CODE_MAX_ATTEMPTS",
     "SURVEY_MIN_GROUP",
     "PHOTO_MAX_COUNT", "PHOTO_MAX_BYTES", "PHOTO_MAX_PIXELS", "PHOTO_CACHE_SECONDS",
+    "PAGE_CACHE_SECONDS", "PAGE_CACHE_BYTES",
 )
 _ENV_DECIMALS = ("AUTO_HIDE_REPORT_PERCENT",)
 _ENV_BOOLS = ("LOAD_DEMO_DATA", "RATELIMIT_ENABLED", "SMTP_STARTTLS", "SQL_ECHO")

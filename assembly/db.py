@@ -151,6 +151,17 @@ class Database:
             g.db_session = self.state().session_factory()
         return g.db_session
 
+    def read(self, statement, parameters: dict | None = None):
+        """Rows of a Core SELECT (columns, not ORM entities) on the request's transaction.
+
+        For the reads of pages: the session's ORM steps per statement (the execution context of
+        the ORM, the result's ORM processing) are skipped; changes not flushed yet are flushed
+        first, as the session itself would."""
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            session.flush()
+        return session.connection().execute(statement, parameters)
+
     @staticmethod
     def _close_session(_exc) -> None:
         session = g.pop("db_session", None)

@@ -1,13 +1,15 @@
 """Form pieces shared across domains."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import Field, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
-from wtforms.widgets import html_params
+from wtforms.widgets import Select, html_params
 
 from assembly import i18n
 from assembly.config import LOCALES
@@ -90,3 +92,68 @@ class WallClockField(Field):
             self.data = i18n.parse_wall_clock(valuelist[0])
         except i18n.DateEntryError as error:
             raise ValueError(str(error)) from None
+
+
+class LazyForm:
+    """A form built the first time the page uses it.
+
+    A page offers the forms of every action its reader might take, and most readers are shown
+    none of them (a visitor sees no moderation, no staff steps, no reply box); each form costs
+    its fields and a CSRF token, and a token changes a visitor's session (a new cookie) for
+    nothing. `LazyForm(lambda: ReasonForm(formdata=None))` stands in for the form in a template."""
+
+    __slots__ = ("_make", "_form")
+
+    def __init__(self, make: Callable[[], FlaskForm]) -> None:
+        self._make = make
+        self._form = None
+
+    def _built(self) -> FlaskForm:
+        if self._form is None:
+            self._form = self._make()
+        return self._form
+
+    def __getattr__(self, name: str):
+        return getattr(self._built(), name)
+
+    def __getitem__(self, name: str):
+        return self._built()[name]
+
+    def __iter__(self):
+        return iter(self._built())
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._built()
+
+
+class QuickSelect(Select):
+    """WTForms' select widget, written for a list of many options: without the `inspect.signature`
+    of `render_option` it works out on every render (for overrides with an old signature), and an
+    option without attributes of its own written directly (the same HTML as `html_params` gives:
+    the attributes in name order, the value escaped)."""
+
+    @classmethod
+    def _dispatch_render_option(cls):
+        return cls.render_option
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw:
+            return super().render_option(choice, **kwargs)
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        selected = "selected " if choice.selected else ""
+        return Markup(f'<option {selected}value="{escape(value)}">{escape(choice.label or choice.value)}</option>')
+
+
+class FilterSelectField(SelectField):
+    """A select of a filter form (a GET), with `Optional()` among its validators.
+
+    Without a value it is valid (`Optional` stops and clears the errors), so the check of the
+    value against the choices is skipped: it would word an error only to have it cleared, which
+    loads WTForms' catalogue of messages for the request."""
+
+    widget = QuickSelect()
+
+    def pre_validate(self, form) -> None:
+        if self.raw_data:
+            super().pre_validate(form)

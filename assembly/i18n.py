@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import re
+import weakref
 from collections.abc import Callable
 from decimal import Decimal
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -16,9 +19,12 @@ from babel.dates import get_timezone_location
 from babel.numbers import format_decimal
 from babel.numbers import format_percent as babel_format_percent
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
-from flask_babel import get_locale, get_translations, refresh
+from flask_babel import Babel, Domain, get_locale, get_translations, refresh
 from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
+from werkzeug.utils import cached_property
 
 from assembly.config import LOCALES, RTL_LOCALES
 
@@ -141,8 +147,120 @@ def timezone_label(zone: str | None = None) -> str:
     return persian_digits(name) if current_locale() == "fa" else name
 
 
+# --- the request's language and catalogue, looked up once ------------------------------------------
+# Flask-Babel works both out again for every message: the request's state through three lookups on
+# `g`, then the catalogue by the locale's identifier, built from the `Locale` object each time. A page
+# translates dozens of messages, so the state keeps both for the locale they were found for: the
+# same `Locale` object while neither `refresh()` (a neighbourhood's page, a changed setting) nor
+# `force_locale` (an e-mail in its reader's language) has replaced it.
+
+def _babel_state() -> SimpleNamespace | None:
+    """Flask-Babel's per-request state (`g._flask_babel`), as Flask-Babel itself makes it."""
+    if not has_app_context():
+        return None
+    state = g.get("_flask_babel")
+    if state is None:
+        state = g._flask_babel = SimpleNamespace()
+    return state
+
+
+class CatalogueDomain(Domain):
+    """Flask-Babel's message domain, keeping the catalogue found for the request's locale."""
+
+    def get_translations(self):
+        state = _babel_state()
+        if state is None:
+            return super().get_translations()
+        locale = vars(state).get("babel_locale") or get_locale()
+        kept = vars(state).get("assembly_catalogue")
+        if kept is not None and kept[0] is locale and kept[1] is self:
+            return kept[2]
+        translations = super().get_translations()
+        state.assembly_catalogue = (locale, self, translations, _finished_messages(translations))
+        return translations
+
+
+def _catalogue() -> tuple:
+    """(locale, domain, translations, finished template messages) of the request, as kept above."""
+    state = _babel_state()
+    if state is not None:
+        kept = vars(state).get("assembly_catalogue")
+        if kept is not None and kept[0] is vars(state).get("babel_locale") \
+                and kept[1] is vars(state).get("babel_domain"):
+            return kept
+        translations = get_translations()
+        kept = vars(state).get("assembly_catalogue")
+        if kept is not None and kept[2] is translations:
+            return kept
+    else:
+        translations = get_translations()
+    return (None, None, translations, _finished_messages(translations))
+
+
+class AssemblyBabel(Babel):
+    """Flask-Babel with the domain above."""
+
+    @cached_property
+    def domain_instance(self):
+        return CatalogueDomain(domain=self.domain)
+
+
 def current_locale() -> str:
-    return str(get_locale() or "en")
+    state = _babel_state()
+    if state is None:
+        return "en"
+    locale = vars(state).get("babel_locale") or get_locale()
+    kept = vars(state).get("assembly_locale")
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    name = str(locale or "en")
+    state.assembly_locale = (locale, name)
+    return name
+
+
+# --- messages in templates ------------------------------------------------------------------------
+# What Jinja's i18n extension does with Flask-Babel's callables (`newstyle`: the translation is
+# Markup when the template escapes, then always formatted with `%`), with the request's catalogue
+# looked up once and, for a message without variables, the finished text kept per catalogue (a
+# page's fixed wording: headings, labels, links).
+
+_KEPT_PER_CATALOGUE = 4096
+_template_messages: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _finished_messages(translations) -> dict:
+    found = _template_messages.get(translations)
+    if found is None:
+        found = _template_messages[translations] = {}
+    return found
+
+
+@pass_context
+def template_gettext(__context, __string: str, **variables):
+    _locale, _domain, translations, finished = _catalogue()
+    autoescape = __context.eval_ctx.autoescape
+    if not variables and type(__string) is str:
+        key = (__string, autoescape)
+        text = finished.get(key)
+        if text is None:
+            text = translations.ugettext(__string)
+            text = (Markup(text) if autoescape else text) % variables
+            if len(finished) < _KEPT_PER_CATALOGUE:
+                finished[key] = text
+        return text
+    text = translations.ugettext(__string)
+    if autoescape:
+        text = Markup(text)
+    return text % variables
+
+
+@pass_context
+def template_ngettext(__context, __singular: str, __plural: str, __num, **variables):
+    variables.setdefault("num", __num)
+    text = _catalogue()[2].ungettext(__singular, __plural, __num)
+    if __context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
 
 
 def text_direction(locale: str | None = None) -> str:
@@ -251,6 +369,14 @@ def parse_wall_clock(text: str, locale: str | None = None) -> dt.datetime | None
     return dt.datetime.combine(date, dt.time(hour, minute))
 
 
+# Formatted values are kept (bounded, least recently used dropped): a page shows the same dates and
+# counts to every reader, and Babel parses the locale's pattern and builds its data on every call.
+# The keys hold everything the text depends on: the locale, the format, and the value itself (a
+# moment as its wall-clock time, fold and zone, since equal instants in two zones compare equal).
+_KEPT_VALUES = 4096
+
+
+@functools.lru_cache(maxsize=_KEPT_VALUES)
 def _jalali(value: dt.date) -> str:
     day = jdatetime.date.fromgregorian(date=value)
     return persian_digits(f"{day.day} {PERSIAN_MONTHS[day.month - 1]} {day.year}")
@@ -261,7 +387,11 @@ def format_date(value: dt.date | dt.datetime | str | None, fmt: str = "medium", 
         return ""
     if isinstance(value, (dt.datetime, str)):
         value = _local(value, zone).date()
-    locale = current_locale()
+    return _date_text(current_locale(), fmt, value)
+
+
+@functools.lru_cache(maxsize=_KEPT_VALUES)
+def _date_text(locale: str, fmt: str, value: dt.date) -> str:
     if locale == "fa":
         return _jalali(value)
     return babel_format_date(value, format=fmt, locale=locale)
@@ -272,7 +402,12 @@ def format_datetime(value: dt.datetime | str | None, fmt: str = "medium", zone: 
     if value is None or value == "":
         return ""
     local = _local(value, zone)
-    locale = current_locale()
+    return _moment_text(current_locale(), fmt, local.replace(tzinfo=None), local.fold, local.tzinfo)
+
+
+@functools.lru_cache(maxsize=_KEPT_VALUES)
+def _moment_text(locale: str, fmt: str, wall_clock: dt.datetime, fold: int, zone: dt.tzinfo) -> str:
+    local = wall_clock.replace(tzinfo=zone, fold=fold)
     if locale == "fa":
         return f"{_jalali(local.date())}، {persian_digits(local.strftime('%H:%M'))}"
     if fmt == "medium":  # a readable date with hours and minutes, no seconds
@@ -291,11 +426,19 @@ def local_iso(value: dt.datetime | str | None, zone: str | None = None) -> str:
 def format_number(value: int | float | None) -> str:
     if value is None:
         return ""
-    locale = current_locale()
+    if type(value) is int:  # counts, the common case, are kept (1 and 1.0, or True, are not the same text)
+        return _integer_text(current_locale(), value)
+    return _number_text(current_locale(), value)
+
+
+def _number_text(locale: str, value) -> str:
     if locale == "fa":
         # Babel gives Persian separators (٬ ٫) but keeps Latin digits.
         return persian_digits(format_decimal(value, locale=locale, numbering_system="default"))
     return format_decimal(value, locale=locale)
+
+
+_integer_text = functools.lru_cache(maxsize=_KEPT_VALUES)(_number_text)
 
 
 def format_percent(value) -> str:
@@ -326,8 +469,12 @@ def format_coordinates(latitude, longitude) -> str:
     Swedish, where the decimal sign is a comma)."""
     if latitude is None or longitude is None:
         return ""
-    locale = current_locale()
-    parts = [format_decimal(Decimal(str(value)).quantize(Decimal("0.00001")), format="0.#####", locale=locale,
+    return _coordinates_text(current_locale(), str(latitude), str(longitude))
+
+
+@functools.lru_cache(maxsize=_KEPT_VALUES)
+def _coordinates_text(locale: str, latitude: str, longitude: str) -> str:
+    parts = [format_decimal(Decimal(value).quantize(Decimal("0.00001")), format="0.#####", locale=locale,
                             numbering_system="default") for value in (latitude, longitude)]
     if locale == "fa":
         return list_separator(locale).join(persian_digits(part) for part in parts)
@@ -353,6 +500,7 @@ def init_app(app: Flask) -> None:
         coordinates=format_coordinates,
         localized=localized_name,
     )
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
     app.jinja_env.globals["timezone_label"] = timezone_label
     app.jinja_env.globals["list_separator"] = list_separator  # ", " — or "، " in Persian
 

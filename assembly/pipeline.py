@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from assembly import permissions, submissions
+from assembly import page_cache, permissions, submissions
 from assembly.errors import NotAllowed, NotFound
 from assembly.extensions import db
 from assembly.params import InvalidParameter
@@ -112,7 +112,11 @@ def _template_helpers() -> dict:
     def can(action: str, obj: Any = None) -> bool:
         return permissions.can(current_user, action, obj)
 
-    return {"can": can, "page_errors": g.get("page_errors", []), "form_token": submissions.new_token}
+    def form_token() -> str:
+        page_cache.personal()  # a token of this page's own: never given to another visitor
+        return submissions.new_token()
+
+    return {"can": can, "page_errors": g.get("page_errors", []), "form_token": form_token}
 
 
 def install(app: Flask) -> None:

@@ -80,7 +80,8 @@ def build(url: str, proposals: int, supports: int) -> dict:
 
     upgrade_database(url)
     app = create_app({"DATABASE_URL": url, "LOAD_DEMO_DATA": False, "ARGON2_MEMORY_COST": 1024,
-                      "ARGON2_TIME_COST": 1, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+                      "ARGON2_TIME_COST": 1, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+                      "PAGE_CACHE_SECONDS": 0})  # the cost of rendering each URL, not of a kept page
     per_user = max(1, supports // USERS)
     per_proposal = supports // proposals
     with app.app_context():

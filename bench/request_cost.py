@@ -16,7 +16,9 @@ Compared:
   for what every request pays (anonymous, and logged in with a session cookie);
 - the vote (a re-vote, the path of a voter who changes their mind), and a browser's vote:
   the POST plus the page its 303 lands on (followed from its `Location`);
-- the public pages.
+- the public pages, each rendered in full (the app with PAGE_CACHE_SECONDS=0), and as a visitor
+  gets them when they are kept (`assembly.page_cache`: the data version read on a connection of
+  its own, which the statement count does not see).
 
 Prints one row per route: CPU µs per request, SQL statements per request, ratio to its floor.
 Asserts nothing.
@@ -199,7 +201,8 @@ def measure(url: str, requests: int) -> list[tuple[str, float, float, str]]:
     create_tables(url)
     os.environ.update(assembly_env(url))
     os.environ["BENCH_DATABASE_URL"] = url
-    app = create_app({"DATABASE_URL": url})
+    app = create_app({"DATABASE_URL": url, "PAGE_CACHE_SECONDS": 0})  # every page rendered in full
+    kept = create_app({"DATABASE_URL": url})  # a visitor's pages kept (assembly.page_cache)
     noop = "/bench/no-op"
     app.add_url_rule(noop, "bench_noop", lambda: "ok")
     bare = bare_app()
@@ -247,7 +250,10 @@ def measure(url: str, requests: int) -> list[tuple[str, float, float, str]]:
     for name, path in pages.items():
         add(name, app, lambda n, path=path: environ(path), "bare route (floor)")
     add("session page (muhtar)", app, lambda n: environ(session_path, cookie=muhtar_cookie), "bare route (floor)")
-    app.extensions["assembly_db"].engine.dispose()
+    for name, path in pages.items():
+        add(f"{name}, kept for visitors", kept, lambda n, path=path: environ(path), "bare route (floor)")
+    for each in (app, kept):
+        each.extensions["assembly_db"].engine.dispose()
     return rows
 
 

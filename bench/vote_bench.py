@@ -239,8 +239,10 @@ def bench_backend(url: str, seconds: float, clients: int) -> dict:
     return results
 
 
-def bench_pages(url: str, seconds: float, clients: int, pages: dict[str, str]) -> dict:
-    """Throughput of each page (a visitor) against the trivial endpoint, same server settings."""
+def bench_pages(url: str, seconds: float, clients: int, pages: dict[str, str], kept: bool = True) -> dict:
+    """Throughput of each page (a visitor) against the trivial endpoint, same server settings:
+    as visitors get them (`kept`: the pages kept for visitors, assembly.page_cache), or each
+    rendered in full (PAGE_CACHE_SECONDS=0)."""
     results = {}
 
     def getter(port: int, path: str):
@@ -250,7 +252,7 @@ def bench_pages(url: str, seconds: float, clients: int, pages: dict[str, str]) -
     with gunicorn("bench.minimal_app:app", {"BENCH_DATABASE_URL": url}) as port:
         run_load([getter(port, "/") for _ in range(clients)], 1, {200})
         results["trivial endpoint"] = run_load([getter(port, "/") for _ in range(clients)], seconds, {200})
-    with gunicorn("wsgi:app", assembly_env(url)) as port:
+    with gunicorn("wsgi:app", {**assembly_env(url), **({} if kept else {"PAGE_CACHE_SECONDS": "0"})}) as port:
         for name, path in pages.items():
             run_load([getter(port, path) for _ in range(clients)], 1, {200})
             results[name] = run_load([getter(port, path) for _ in range(clients)], seconds, {200})

@@ -83,6 +83,9 @@ def app_config(url: str, **overrides) -> dict:
         # Uploaded consultation documents go to a scratch folder, never the checkout's instance/.
         "CONSULTATION_FILES_DIR": str(Path(tempfile.gettempdir()) / "assembly-test-consultation-files"),
         "PHOTO_DIRECTORY": PHOTO_DIRECTORY,
+        # Pages kept for visitors rely on each request committing its own writes; the tests' apps
+        # share one transaction that is rolled back. tests/test_page_cache.py tests the keeping.
+        "PAGE_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     return config

@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from assembly import permissions
@@ -70,13 +70,17 @@ def move_status(assembly: Assembly, expected: AssemblyStatus, to: AssemblyStatus
 
 # --- reading ---------------------------------------------------------------------------
 
+# The session with its ballot and its agenda (each item with its proposal or consultation), in one
+# statement built once: a row per agenda item.
+_WITH_AGENDA = (select(Assembly).options(joinedload(Assembly.items).options(joinedload(AgendaItem.proposal),
+                                                                           joinedload(AgendaItem.consultation)),
+                                          joinedload(Assembly.ballot))
+                .where(Assembly.id == bindparam("assembly_id"), Assembly.neighbourhood_id == bindparam("neighbourhood_id")))
+
+
 def get_assembly(viewer, neighbourhood: Neighbourhood, assembly_id: int) -> Assembly:
-    assembly = db.session.scalar(
-        select(Assembly).options(selectinload(Assembly.items).options(joinedload(AgendaItem.proposal),
-                                                                      joinedload(AgendaItem.consultation)),
-                                 joinedload(Assembly.ballot))
-        .where(Assembly.id == assembly_id, Assembly.neighbourhood_id == neighbourhood.id)
-    )
+    assembly = db.session.scalars(_WITH_AGENDA, {"assembly_id": assembly_id,
+                                                 "neighbourhood_id": neighbourhood.id}).unique().first()
     if assembly is None or (assembly.status == A.DRAFT.value
                             and not permissions.can(viewer, "manage_assemblies", neighbourhood)):
         raise NotFound(_("There is no such session."))
@@ -412,6 +416,14 @@ def shown_status(assembly: Assembly, now: dt.datetime) -> str:
     if ballot is None or assembly.status not in (A.ANNOUNCED.value, A.VOTING.value) or now < ballot.opens_at:
         return assembly.status
     return A.VOTING.value if now < ballot.closes_at else A.CLOSED.value
+
+
+def status_changes_at(assembly: Assembly, now: dt.datetime) -> dt.datetime | None:
+    """When `shown_status` next moves by the clock alone: the vote opening, then closing."""
+    ballot = assembly.ballot
+    if ballot is None or assembly.status not in (A.ANNOUNCED.value, A.VOTING.value):
+        return None
+    return next((moment for moment in (ballot.opens_at, ballot.closes_at) if now < moment), None)
 
 
 def due_assemblies(now: dt.datetime) -> list[Assembly]:

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from assembly import permissions, tally
+from assembly import page_cache, permissions, tally
 from assembly.assemblies import services, verification, voting
 from assembly.assemblies.forms import (
     AgendaForm,
@@ -27,7 +27,7 @@ from assembly.assemblies.forms import (
 from assembly.assemblies.models import ASSEMBLY_LIFECYCLE, Secrecy
 from assembly.assisted import services as assisted
 from assembly.extensions import limiter
-from assembly.forms import ButtonForm
+from assembly.forms import ButtonForm, LazyForm
 from assembly.i18n import format_percent, utc_to_wall_clock, wall_clock_to_utc
 from assembly.text import neutralise
 from assembly.neighbourhoods import context
@@ -250,8 +250,9 @@ def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status
           receipt_check=None, paper_form=None, paper_item=None, remove_item=None, remove_errors=(),
           announce_form=None, announce_errors=()):
     ballot = assembly.ballot
-    result = voting.result_of(assembly)
+    result = voting.result_of(assembly, with_document=False)
     shown = services.shown_status(assembly, now())
+    page_cache.valid_until(services.status_changes_at(assembly, now()))
     manage = permissions.can(current_user, "manage_assemblies", assembly)
     if announce_form is None and manage and assembly.status == "draft":
         announce_form = _announce_form(neighbourhood, assembly)
@@ -262,12 +263,14 @@ def _page(neighbourhood, assembly, *, agenda_form=None, vote_error=False, status
     return render_template(
         "assemblies/show.html", neighbourhood=neighbourhood, assembly=assembly, ballot=ballot, result=result,
         items_by_id={str(item.id): item for item in assembly.items}, agenda_form=agenda_form,
-        button=ButtonForm(), status=shown, status_label=ASSEMBLY_LIFECYCLE.label, method_label=services.method_label,
+        button=LazyForm(ButtonForm), status=shown, status_label=ASSEMBLY_LIFECYCLE.label,
+        method_label=services.method_label,
         method_explanation=services.method_explanation,
         can_vote=ballot is not None and shown == "voting" and voting.eligible(current_user, assembly),
         has_voted=ballot is not None and voting.has_voted(current_user, ballot),
         own_vote=voting.own_open_vote(current_user, ballot) if ballot else None, vote_error=vote_error,
-        receipt=receipt, receipt_check=receipt_check, paper_form=paper_form or PaperCountForm(formdata=None),
+        receipt=receipt, receipt_check=receipt_check,
+        paper_form=paper_form or LazyForm(lambda: PaperCountForm(formdata=None)),
         paper_item=paper_item, remove_item=remove_item, remove_errors=remove_errors, percent=_share_percent,
         announce_form=announce_form, announce_errors=announce_errors,
         window_warnings=services.window_warnings(assembly) if manage else [],
@@ -282,6 +285,7 @@ def _share_percent(share: str) -> str:
 
 
 @bp.route("/<int:assembly_id>")
+@page_cache.for_visitors
 def show(slug: str, assembly_id: int):
     neighbourhood, assembly = _load(slug, assembly_id)
     return _page(neighbourhood, assembly)

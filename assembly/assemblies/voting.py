@@ -22,7 +22,7 @@ from typing import NamedTuple
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, exists, insert, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from assembly import permissions, tally
@@ -366,10 +366,16 @@ def advance(assembly: Assembly, now: dt.datetime) -> Assembly:
     return assembly
 
 
-def result_of(assembly: Assembly) -> BallotResult | None:
+_RESULT = select(BallotResult).where(BallotResult.ballot_id == bindparam("ballot_id"))
+# The session page shows the result, not the document of every counted ballot behind it (megabytes
+# for a large vote): it is loaded only where it is read.
+_RESULT_SHOWN = _RESULT.options(defer(BallotResult.document))
+
+
+def result_of(assembly: Assembly, *, with_document: bool = True) -> BallotResult | None:
     if assembly.ballot is None:
         return None
-    return db.session.scalar(select(BallotResult).where(BallotResult.ballot_id == assembly.ballot.id))
+    return db.session.scalar(_RESULT if with_document else _RESULT_SHOWN, {"ballot_id": assembly.ballot.id})
 
 
 def receipt_counted(result: BallotResult, code: str) -> bool:

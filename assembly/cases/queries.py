@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import jdatetime
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy import and_, bindparam, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -25,7 +25,7 @@ from assembly.cases.models import (
 from assembly.db import db
 from assembly.i18n import latin_digits
 from assembly.errors import NotFound
-from assembly.neighbourhoods.models import Body, BodyStaff, Category, Municipality
+from assembly.neighbourhoods.models import Body, BodyStaff, Category, Municipality, Neighbourhood
 from assembly.proposals.models import Proposal
 
 
@@ -136,24 +136,36 @@ def overdue_cases(body: Body, now: dt.datetime, limit: int = 100) -> list[Case]:
         .order_by(Case.due_at).limit(limit)))
 
 
+# A case's page and the cases of a proposal: statements built once, with bound parameters.
+_BY_REFERENCE = (
+    select(Case).options(joinedload(Case.body),
+                         joinedload(Case.neighbourhood).joinedload(Neighbourhood.municipality),
+                         joinedload(Case.proposal), joinedload(Case.meeting_question),
+                         joinedload(Case.consultation_answer), joinedload(Case.referred_from))
+    .where(Case.reference == bindparam("reference")))
+_EVENTS = select(CaseEvent).where(CaseEvent.case_id == bindparam("case_id")).order_by(CaseEvent.seq)
+_OF_PROPOSAL = (select(Case).options(joinedload(Case.body)).where(Case.proposal_id == bindparam("proposal_id"))
+                .order_by(Case.id))
+_LINKED = {origin: select(Case).options(joinedload(Case.body))
+           .where(getattr(Case, origin) == bindparam("origin"), Case.id != bindparam("case_id")).order_by(Case.id)
+           for origin in ("proposal_id", "meeting_question_id", "consultation_answer_id")}
+
+
 def get_by_reference(reference: str) -> Case:
-    case = db.session.scalar(
-        select(Case).options(joinedload(Case.body), joinedload(Case.neighbourhood), joinedload(Case.proposal),
-                             joinedload(Case.meeting_question), joinedload(Case.consultation_answer),
-                             joinedload(Case.referred_from))
-        .where(Case.reference == normalise_reference(reference)))
+    """The case with what its page shows of it, its neighbourhood's municipality (the page's time
+    zone) included."""
+    case = db.session.scalar(_BY_REFERENCE, {"reference": normalise_reference(reference)})
     if case is None:
         raise NotFound(_("There is no case with this reference number."))
     return case
 
 
 def events_of(case: Case) -> list[CaseEvent]:
-    return list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)))
+    return list(db.session.scalars(_EVENTS, {"case_id": case.id}))
 
 
 def cases_of_proposal(proposal_id: int) -> list[Case]:
-    return list(db.session.scalars(select(Case).options(joinedload(Case.body))
-                                   .where(Case.proposal_id == proposal_id).order_by(Case.id)))
+    return list(db.session.scalars(_OF_PROPOSAL, {"proposal_id": proposal_id}))
 
 
 def cases_of_question(question_id: int) -> list[Case]:
@@ -165,13 +177,12 @@ def linked_cases(case: Case) -> list[Case]:
     """The other cases of the same origin (a proposal, a meeting's question or a consultation
     answer), at other bodies or by referral."""
     if case.proposal_id is not None:
-        origin = Case.proposal_id == case.proposal_id
+        origin = "proposal_id"
     elif case.meeting_question_id is not None:
-        origin = Case.meeting_question_id == case.meeting_question_id
+        origin = "meeting_question_id"
     else:
-        origin = Case.consultation_answer_id == case.consultation_answer_id
-    return list(db.session.scalars(select(Case).options(joinedload(Case.body))
-                                   .where(origin, Case.id != case.id).order_by(Case.id)))
+        origin = "consultation_answer_id"
+    return list(db.session.scalars(_LINKED[origin], {"origin": getattr(case, origin), "case_id": case.id}))
 
 
 def other_bodies(case) -> list[tuple[int, str]]:

@@ -7,15 +7,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.validators import InputRequired
 
-from assembly import permissions
+from assembly import page_cache, permissions
 from assembly.cases import api_tokens, confirmations, queries, services, wording
 from assembly.cases.events import KINDS, FieldType
 from assembly.cases.forms import EVENT_FORMS, FixForm, ForwardForm, InboxFilterForm, LookupForm, TokenForm
-from assembly.cases.models import CASE_LIFECYCLE, Case
+from assembly.cases.models import CASE_LIFECYCLE, OPEN_STATUSES, Case
 from assembly.db import db
 from assembly.errors import NotFound
 from assembly.extensions import limiter
-from assembly.forms import ButtonForm, ReasonForm
+from assembly.forms import ButtonForm, LazyForm, ReasonForm
 from assembly.i18n import current_locale, localized_name, ngettext, use_timezone, wall_clock_to_utc
 from assembly.meetings import photos as question_photos
 from assembly.neighbourhoods import context
@@ -123,7 +123,10 @@ def _case_page(case, status: int = 200, failed: str | None = None, failed_form=N
     may_answer = permissions.can(current_user, "confirm_fix", case)
     allowed = services.allowed_steps(case) if staff else frozenset()
     kind = case.body.kind
-    forms = {step: failed_form if step == failed else _event_form(case, step) for step in KINDS}
+    forms = {step: failed_form if step == failed else LazyForm(lambda step=step: _event_form(case, step))
+             for step in KINDS}
+    if case.status in OPEN_STATUSES and now() <= case.due_at:
+        page_cache.valid_until(case.due_at)  # overdue from then on
     return render_template(
         "cases/show.html", case=case, events=queries.events_of(case), linked=queries.linked_cases(case),
         overdue=services.is_overdue(case, now()), status_label=wording.for_kind(kind), staff=staff, allowed=allowed,
@@ -134,11 +137,13 @@ def _case_page(case, status: int = 200, failed: str | None = None, failed_form=N
         photos=_origin_photos(case),
         may_answer=may_answer, my_answer=confirmations.answer_of(current_user, case) if may_answer else None,
         confirmed=confirmations.confirmed_count(case) if case.status == "done" else 0,
-        fix_form=fix_form or FixForm(formdata=None), button=ButtonForm(), reason_form=ReasonForm(formdata=None),
+        fix_form=fix_form or LazyForm(lambda: FixForm(formdata=None)), button=LazyForm(ButtonForm),
+        reason_form=LazyForm(lambda: ReasonForm(formdata=None)),
     ), status
 
 
 @bp.route("/cases/<reference>")
+@page_cache.for_visitors
 def show(reference: str):
     case = _case(reference)
     return _case_page(case)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from assembly.accounts.models import User
@@ -18,10 +18,18 @@ from assembly.neighbourhoods.models import (
 )
 
 
+# Statements every page runs are built once (with bound parameters): SQLAlchemy then neither builds
+# the statement nor works out its cache key again on each request.
+_BY_SLUG = select(Neighbourhood).options(joinedload(Neighbourhood.municipality)).where(
+    Neighbourhood.slug == bindparam("slug"))
+_MUHTARS = (select(Membership).options(joinedload(Membership.user))
+            .where(Membership.neighbourhood_id == bindparam("neighbourhood_id"),
+                   Membership.role == MembershipRole.MUHTAR.value, Membership.status == MembershipStatus.VERIFIED.value)
+            .order_by(Membership.id))
+
+
 def get_neighbourhood(slug: str) -> Neighbourhood:
-    found = db.session.scalar(
-        select(Neighbourhood).options(joinedload(Neighbourhood.municipality)).where(Neighbourhood.slug == slug)
-    )
+    found = db.session.scalar(_BY_SLUG, {"slug": slug})
     if found is None:
         raise NotFound(_("There is no such neighbourhood."))
     return found
@@ -46,12 +54,19 @@ def get_by_id(model, object_id: int):
 
 
 def muhtars_of(neighbourhood: Neighbourhood) -> list[Membership]:
-    return list(db.session.scalars(
-        select(Membership).options(joinedload(Membership.user))
-        .where(Membership.neighbourhood_id == neighbourhood.id, Membership.role == MembershipRole.MUHTAR.value,
-               Membership.status == MembershipStatus.VERIFIED.value)
-        .order_by(Membership.id)
-    ))
+    return list(db.session.scalars(_MUHTARS, {"neighbourhood_id": neighbourhood.id}))
+
+
+_MUHTAR_NAMES = (select(User.display_name).join(Membership, Membership.user_id == User.id)
+                 .where(Membership.neighbourhood_id == bindparam("neighbourhood_id"),
+                        Membership.role == MembershipRole.MUHTAR.value,
+                        Membership.status == MembershipStatus.VERIFIED.value)
+                 .order_by(Membership.id))
+
+
+def muhtar_names(neighbourhood: Neighbourhood) -> list[str]:
+    """The names of the neighbourhood's muhtars, as its page shows them (in the order appointed)."""
+    return list(db.read(_MUHTAR_NAMES, {"neighbourhood_id": neighbourhood.id}).scalars())
 
 
 def current_membership(user) -> Membership | None:

@@ -5,12 +5,12 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from assembly import activity, desk, i18n
+from assembly import activity, desk, i18n, page_cache
 from assembly.assemblies.models import ASSEMBLY_LIFECYCLE
-from assembly.assemblies.services import shown_status
+from assembly.assemblies.services import shown_status, status_changes_at
 from assembly.cases.wording import status_label as case_status_label
 from assembly.extensions import limiter
-from assembly.forms import ButtonForm, ReasonForm
+from assembly.forms import ButtonForm, LazyForm, ReasonForm
 from assembly.neighbourhoods import context, directory, invitations, residents
 from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.neighbourhoods.homes import home_timezone
@@ -48,17 +48,21 @@ def _life(neighbourhood) -> dict:
     """What the neighbourhood page shows of what is happening there (issue 11, point 9)."""
     life = activity.activity(neighbourhood)
     session = life.next_session
+    if session:
+        page_cache.valid_until(status_changes_at(session, now()))
     return {"life": life, "session_status": shown_status(session, now()) if session else None,
             "session_label": ASSEMBLY_LIFECYCLE.label, "case_status_label": case_status_label}
 
 
 @bp.route("/n/<slug>")
+@page_cache.for_visitors
 def show(slug: str):
     neighbourhood = current_neighbourhood()
     membership = directory.current_membership(current_user) if current_user.is_authenticated else None
     return render_template("neighbourhoods/show.html", neighbourhood=neighbourhood,
-                           muhtars=directory.muhtars_of(neighbourhood), membership=membership,
-                           join_form=JoinForm(), code_form=InviteCodeForm(), button=ButtonForm(),
+                           muhtars=directory.muhtar_names(neighbourhood), membership=membership,
+                           join_form=LazyForm(JoinForm), code_form=LazyForm(InviteCodeForm),
+                           button=LazyForm(ButtonForm),
                            **_life(neighbourhood))
 
 
@@ -71,7 +75,7 @@ def join(slug: str):
     if not form.validate_on_submit() or call_service(
             form, residents.request_membership, current_user, now(), neighbourhood, form.address.data) is None:
         return render_template("neighbourhoods/show.html", neighbourhood=neighbourhood,
-                               muhtars=directory.muhtars_of(neighbourhood),
+                               muhtars=directory.muhtar_names(neighbourhood),
                                membership=directory.current_membership(current_user),
                                join_form=form, code_form=InviteCodeForm(formdata=None), button=ButtonForm(),
                                **_life(neighbourhood)), 400

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from assembly import permissions
 from assembly.audit.services import record
@@ -181,14 +181,18 @@ def restore(actor, now: dt.datetime, photo: Photo) -> Photo:
 
 # --- reading ---------------------------------------------------------------------------------------
 
+_OF_OWNERS = (select(Photo).where(Photo.owner_kind == bindparam("kind"),
+                                  Photo.owner_id.in_(bindparam("owner_ids", expanding=True)))
+              .order_by(Photo.owner_id, Photo.position))  # built once: pages read photos on every view
+
+
 def photos_of(kind: str, owner_ids: Iterable[int]) -> dict[int, list[Photo]]:
     """The photos of many owners of one kind, in one statement, in their order."""
     ids = sorted(set(owner_ids))
     found: dict[int, list[Photo]] = {owner_id: [] for owner_id in ids}
     if not ids:
         return found
-    for photo in db.session.scalars(select(Photo).where(Photo.owner_kind == kind, Photo.owner_id.in_(ids))
-                                    .order_by(Photo.owner_id, Photo.position)):
+    for photo in db.session.scalars(_OF_OWNERS, {"kind": kind, "owner_ids": ids}):
         found[photo.owner_id].append(photo)
     return found
 

@@ -5,7 +5,7 @@ import datetime as dt
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from assembly import permissions
@@ -97,13 +97,13 @@ def get_comment(proposal: Proposal, comment_id: int) -> Comment:
     return comment
 
 
+_THREAD = (select(Comment).options(joinedload(Comment.author)).where(Comment.proposal_id == bindparam("proposal_id"))
+           .order_by(func.coalesce(Comment.parent_id, Comment.id), Comment.id))  # built once
+
+
 def thread(proposal: Proposal) -> list[tuple[Comment, list[Comment]]]:
     """Top-level comments with their replies, oldest first, in one query."""
-    comments = list(db.session.scalars(
-        select(Comment).options(joinedload(Comment.author))
-        .where(Comment.proposal_id == proposal.id)
-        .order_by(func.coalesce(Comment.parent_id, Comment.id), Comment.id)
-    ))
+    comments = list(db.session.scalars(_THREAD, {"proposal_id": proposal.id}))
     threads: list[tuple[Comment, list[Comment]]] = []
     by_id: dict[int, list[Comment]] = {}
     for comment in comments:

@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from assembly.forms import FilterSelectField
 from assembly.proposals.discussion import COMMENT_MAX
 from assembly.proposals.services import ADDRESS_MAX, BODY_MAX, TITLE_MAX
 from assembly.text import clean_plain
@@ -76,9 +77,9 @@ class FilterForm(FlaskForm):
 
     # Cleaned like stored text: the query is shown again, and links can carry any query.
     q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)], filters=[clean_plain])
-    category = SelectField(_l("Category"), coerce=int, validators=[Optional()])
-    status = SelectField(_l("Status"), validators=[Optional()])
-    sort = SelectField(_l("Sort by"), choices=_sort_choices, validators=[Optional()])
+    category = FilterSelectField(_l("Category"), coerce=int, validators=[Optional()])
+    status = FilterSelectField(_l("Status"), validators=[Optional()])
+    sort = FilterSelectField(_l("Sort by"), choices=_sort_choices, validators=[Optional()])
     supported = BooleanField(_l("Supported by me"))
     followed = BooleanField(_l("Followed by me"))
     ready = BooleanField(_l("Ready for the agenda"))

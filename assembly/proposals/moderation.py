@@ -15,12 +15,13 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, literal, null, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from assembly import permissions
+from assembly.accounts.models import User
 from assembly.assemblies.models import AgendaItem, Assembly, AssemblyStatus
 from assembly.audit.services import record
 from assembly.db import db
@@ -28,7 +29,15 @@ from assembly.errors import DomainError, InvalidTransition, ValidationFailed
 from assembly.i18n import ngettext
 from assembly.notifications.services import notify
 from assembly.proposals import services
-from assembly.proposals.models import PROPOSAL_LIFECYCLE, Comment, ModerationAction, Proposal, ProposalStatus, Report
+from assembly.proposals.models import (
+    PROPOSAL_LIFECYCLE,
+    Comment,
+    ModerationAction,
+    Proposal,
+    ProposalEvent,
+    ProposalStatus,
+    Report,
+)
 from assembly.text import clean_plain
 
 Target = Proposal | Comment
@@ -233,20 +242,39 @@ class HistoryEntry:
     reason: str | None
 
 
+@dataclass(frozen=True)
+class HistoryActor:
+    display_name: str
+
+
+_HISTORY_ACTIONS = ("hide", "auto_hide", "restore")
+# The status changes and the moderation of the proposal itself, with the names of who did them, in
+# one statement built once (the proposal page shows the history on every view): `kind` 0 for a
+# status change (`what` its new status, `was` the old one), 1 for a moderation action.
+_HISTORY = union_all(
+    select(ProposalEvent.created_at.label("at"), literal(0).label("kind"), ProposalEvent.id.label("seq"),
+           ProposalEvent.to_status.label("what"), ProposalEvent.from_status.label("was"),
+           User.display_name.label("name"), ProposalEvent.reason.label("reason"))
+    .outerjoin(User, User.id == ProposalEvent.actor_id)
+    .where(ProposalEvent.proposal_id == bindparam("proposal_id")),
+    select(ModerationAction.created_at, literal(1), ModerationAction.id, ModerationAction.action, null(),
+           User.display_name, ModerationAction.reason)
+    .outerjoin(User, User.id == ModerationAction.moderator_id)
+    .where(ModerationAction.proposal_id == bindparam("proposal_id"), ModerationAction.comment_id.is_(None),
+           ModerationAction.action.in_(_HISTORY_ACTIONS)))
+
+
 def history(proposal: Proposal) -> list[HistoryEntry]:
-    """The proposal's status changes, and the hiding and showing of the proposal itself, in time order."""
-    entries = [HistoryEntry(event.created_at, PROPOSAL_LIFECYCLE.label(event.to_status), event.actor, event.reason)
-               for event in services.events(proposal)
-               # Recorded while hiding was a status; the moderation actions below tell the same.
-               if services.FORMER_HIDDEN_STATUS not in (event.from_status, event.to_status)]
+    """The proposal's status changes, and the hiding and showing of the proposal itself, in time order
+    (status changes first at the same moment, each kind in the order it was recorded)."""
     labels = {"hide": _("Hidden by moderation"), "auto_hide": _("Hidden automatically after reports"),
               "restore": _("Restored")}
-    actions = db.session.scalars(
-        select(ModerationAction).options(joinedload(ModerationAction.moderator))
-        .where(ModerationAction.proposal_id == proposal.id, ModerationAction.comment_id.is_(None),
-               ModerationAction.action.in_(labels))
-        .order_by(ModerationAction.id)
-    )
-    entries += [HistoryEntry(action.created_at, labels[action.action], action.moderator, action.reason or None)
-                for action in actions]
-    return sorted(entries, key=lambda entry: entry.at)  # stable: status changes first at the same moment
+    entries = []
+    for row in sorted(db.read(_HISTORY, {"proposal_id": proposal.id}), key=lambda row: (row.at, row.kind, row.seq)):
+        actor = HistoryActor(row.name) if row.name is not None else None
+        if row.kind == 1:
+            entries.append(HistoryEntry(row.at, labels[row.what], actor, row.reason or None))
+        # Recorded while hiding was a status; the moderation actions tell the same.
+        elif services.FORMER_HIDDEN_STATUS not in (row.was, row.what):
+            entries.append(HistoryEntry(row.at, PROPOSAL_LIFECYCLE.label(row.what), actor, row.reason))
+    return entries

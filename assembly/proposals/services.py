@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import String, delete, func, select, type_coerce, update
+from sqlalchemy import String, bindparam, delete, func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -198,11 +198,12 @@ def versions(proposal: Proposal) -> list[ProposalVersion]:
     ))
 
 
+_EVENTS = (select(ProposalEvent).options(joinedload(ProposalEvent.actor))
+           .where(ProposalEvent.proposal_id == bindparam("proposal_id")).order_by(ProposalEvent.id))
+
+
 def events(proposal: Proposal) -> list[ProposalEvent]:
-    return list(db.session.scalars(
-        select(ProposalEvent).options(joinedload(ProposalEvent.actor))
-        .where(ProposalEvent.proposal_id == proposal.id).order_by(ProposalEvent.id)
-    ))
+    return list(db.session.scalars(_EVENTS, {"proposal_id": proposal.id}))
 
 
 # --- supports and following --------------------------------------------------------------
@@ -268,20 +269,22 @@ def _mark_ready_if_crossed(proposal: Proposal, count: int, now: dt.datetime) -> 
         notify(user, "proposal_ready", now, link=proposal_link(proposal), title=proposal.title, supports=count)
 
 
+_SUPPORTED = select(Support.proposal_id).where(Support.user_id == bindparam("user_id"),
+                                               Support.proposal_id.in_(bindparam("proposal_ids", expanding=True)))
+_FOLLOWS = select(func.count()).select_from(Follow).where(Follow.user_id == bindparam("user_id"),
+                                                          Follow.proposal_id == bindparam("proposal_id"))
+
+
 def supported_ids(user, proposal_ids: list[int]) -> set[int]:
     if not proposal_ids or not getattr(user, "is_authenticated", False):
         return set()
-    return set(db.session.scalars(
-        select(Support.proposal_id).where(Support.user_id == user.id, Support.proposal_id.in_(proposal_ids))
-    ))
+    return set(db.read(_SUPPORTED, {"user_id": user.id, "proposal_ids": list(proposal_ids)}).scalars())
 
 
 def follows(user, proposal: Proposal) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
-    return db.session.scalar(
-        select(func.count()).select_from(Follow).where(Follow.user_id == user.id, Follow.proposal_id == proposal.id)
-    ) > 0
+    return db.read(_FOLLOWS, {"user_id": user.id, "proposal_id": proposal.id}).scalar() > 0
 
 
 def follow(actor, now: dt.datetime, proposal: Proposal) -> None:
@@ -300,11 +303,14 @@ def unfollow(actor, now: dt.datetime, proposal: Proposal) -> None:
 
 # --- reading ----------------------------------------------------------------------------
 
+_WITH_AUTHOR_AND_CATEGORY = (joinedload(Proposal.author), joinedload(Proposal.category))
+_IN_NEIGHBOURHOOD = (select(Proposal).options(*_WITH_AUTHOR_AND_CATEGORY)
+                     .where(Proposal.id == bindparam("proposal_id"),
+                            Proposal.neighbourhood_id == bindparam("neighbourhood_id")))
+
+
 def get_proposal(viewer, neighbourhood: Neighbourhood, proposal_id: int) -> Proposal:
-    proposal = db.session.scalar(
-        select(Proposal).options(joinedload(Proposal.author), joinedload(Proposal.category))
-        .where(Proposal.id == proposal_id, Proposal.neighbourhood_id == neighbourhood.id)
-    )
+    proposal = db.session.scalar(_IN_NEIGHBOURHOOD, {"proposal_id": proposal_id, "neighbourhood_id": neighbourhood.id})
     if proposal is None or not permissions.can(viewer, "view_proposal", proposal):
         raise NotFound(_("There is no such proposal."))
     set_committed_value(proposal, "neighbourhood", neighbourhood)
@@ -351,36 +357,83 @@ class ProposalPage:
         return self.page < self.pages  # a capped count stops at MAX_PAGE pages
 
 
+@dataclass(frozen=True)
+class _ListShape:
+    """Which conditions a list of proposals has; its values are bound parameters, so the statements
+    of one shape are built once (a page is mostly the same few shapes)."""
+    mine: bool
+    status: str  # "listed", "one" (a status), "hidden", or "any" (one's own, every status)
+    category: bool
+    ready: bool
+    supported: bool
+    followed: bool
+
+
+_LIST_PLACE, _LIST_VIEWER = bindparam("list_neighbourhood"), bindparam("list_viewer")
+_LIST_STATUS, _LIST_CATEGORY = bindparam("list_status"), bindparam("list_category")
+_list_queries: dict = {}
+
+
+def _list_query(shape: _ListShape):
+    query = select(Proposal).where(Proposal.neighbourhood_id == _LIST_PLACE)
+    if shape.mine:
+        query = query.where(Proposal.author_id == _LIST_VIEWER)
+    if shape.status == "hidden":
+        query = query.where(Proposal.hidden_at.is_not(None))
+    elif shape.status == "one":
+        query = query.where(Proposal.status == _LIST_STATUS)
+        if not shape.mine:
+            query = query.where(Proposal.hidden_at.is_(None))
+    elif shape.status == "listed":
+        query = query.where(Proposal.status.in_(PROPOSAL_LIFECYCLE.values("listed")), Proposal.hidden_at.is_(None))
+    if shape.category:
+        query = query.where(Proposal.category_id == _LIST_CATEGORY)
+    if shape.ready:
+        # Few proposals are ready: found through their partial index (ix_proposals_ready), then
+        # sorted (SQLite's planner would otherwise walk the whole list index looking for them).
+        ready = select(Proposal.id).where(Proposal.neighbourhood_id == _LIST_PLACE, Proposal.ready_at.is_not(None))
+        query = query.where(Proposal.id.in_(ready))
+    if shape.supported:
+        query = query.where(Proposal.id.in_(select(Support.proposal_id).where(Support.user_id == _LIST_VIEWER)))
+    if shape.followed:
+        query = query.where(Proposal.id.in_(select(Follow.proposal_id).where(Follow.user_id == _LIST_VIEWER)))
+    return query
+
+
+def _list_statements(shape: _ListShape, sort: str) -> tuple:
+    """(the list's query, its capped count, one page of it in `sort` order), built once per shape."""
+    key = (shape, sort)
+    found = _list_queries.get(key)
+    if found is None:
+        query = _list_query(shape)
+        count = select(func.count()).select_from(query.with_only_columns(Proposal.id).limit(COUNT_CAP + 1).subquery())
+        page = (query.options(*_WITH_AUTHOR_AND_CATEGORY).order_by(*SORTS[sort])
+                .limit(bindparam("list_limit")).offset(bindparam("list_offset"))) if sort in SORTS else None
+        found = _list_queries[key] = (query, count, page)
+    return found
+
+
 def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilters) -> ProposalPage:
     """One page of proposals: a count and a page query plus one for the viewer's supports,
     whatever the number of proposals (no query per row)."""
-    query = select(Proposal).where(Proposal.neighbourhood_id == neighbourhood.id)
     authenticated = getattr(viewer, "is_authenticated", False)
-    if filters.mine and authenticated:
-        query = query.where(Proposal.author_id == viewer.id)
-        if filters.status == HIDDEN_FILTER:
-            query = query.where(Proposal.hidden_at.is_not(None))
-        elif filters.status:
-            query = query.where(Proposal.status == filters.status)
-    elif filters.status == HIDDEN_FILTER:
-        query = query.where(Proposal.hidden_at.is_not(None))
+    mine = bool(filters.mine and authenticated)
+    if filters.status == HIDDEN_FILTER:
+        status = "hidden"
+    elif mine:
+        status = "one" if filters.status else "any"
     elif PROPOSAL_LIFECYCLE.contains("filterable", filters.status or ""):
-        query = query.where(Proposal.status == filters.status, Proposal.hidden_at.is_(None))
+        status = "one"
     else:
-        query = query.where(Proposal.status.in_(PROPOSAL_LIFECYCLE.values("listed")), Proposal.hidden_at.is_(None))
-    if filters.category_id:
-        query = query.where(Proposal.category_id == filters.category_id)
-    if filters.ready:
-        # Few proposals are ready: found through their partial index (ix_proposals_ready), then
-        # sorted (SQLite's planner would otherwise walk the whole list index looking for them).
-        ready = select(Proposal.id).where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.ready_at.is_not(None))
-        query = query.where(Proposal.id.in_(ready))
-    if filters.supported_by_me and authenticated:
-        query = query.where(Proposal.id.in_(select(Support.proposal_id).where(Support.user_id == viewer.id)))
-    if filters.followed and authenticated:
-        query = query.where(Proposal.id.in_(select(Follow.proposal_id).where(Follow.user_id == viewer.id)))
+        status = "listed"
+    shape = _ListShape(mine=mine, status=status, category=bool(filters.category_id), ready=bool(filters.ready),
+                       supported=bool(filters.supported_by_me and authenticated),
+                       followed=bool(filters.followed and authenticated))
+    values = {"list_neighbourhood": neighbourhood.id, "list_viewer": viewer.id if authenticated else None,
+              "list_status": filters.status, "list_category": filters.category_id}
     terms = search_terms(filters.query)
     if terms:
+        query = _list_statements(shape, "")[0]
         clauses, indexed = search.conditions(terms, neighbourhood.id)
         if indexed:
             query = query.where(*clauses)
@@ -394,24 +447,24 @@ def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilter
     sort = filters.sort if filters.sort in SORTS or (filters.sort == RELEVANCE and terms) else \
         (RELEVANCE if terms else "newest")
     if terms:
-        return _search_page(viewer, query, terms, sort, filters.page)
+        return _search_page(viewer, query, values, terms, sort, filters.page)
+    _query, count, listing = _list_statements(shape, sort)
     # Count at most COUNT_CAP matches, so the cost of a page does not grow with the data.
-    total = db.session.scalar(select(func.count()).select_from(
-        query.with_only_columns(Proposal.id).limit(COUNT_CAP + 1).subquery())) or 0
+    total = db.session.scalar(count, values) or 0
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     pages = max(1, -(-total // PAGE_SIZE))
     # Deep pages are capped where the count stops: beyond MAX_PAGE, narrow the list instead.
     page = min(max(1, filters.page), MAX_PAGE if capped else pages)
-    items = list(db.session.scalars(
-        query.options(joinedload(Proposal.author), joinedload(Proposal.category))
-        .order_by(*SORTS[sort]).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ))
+    items = list(db.session.scalars(listing, {**values, "list_limit": PAGE_SIZE, "list_offset": (page - 1) * PAGE_SIZE}))
     return ProposalPage(items=items, total=total, page=page, pages=pages, capped=capped,
                         supported=supported_ids(viewer, [p.id for p in items]))
 
 
-def _search_page(viewer, query, terms: list[str], sort: str, page_number: int) -> ProposalPage:
+_BY_IDS = select(Proposal).options(*_WITH_AUTHOR_AND_CATEGORY).where(Proposal.id.in_(bindparam("ids", expanding=True)))
+
+
+def _search_page(viewer, query, values: dict, terms: list[str], sort: str, page_number: int) -> ProposalPage:
     """A page of search results in two statements: the matches' ids with the key they are
     ordered by (at most SEARCH_CAP + 1: the index yields no more), counted and ordered here,
     then the page's proposals."""
@@ -422,7 +475,7 @@ def _search_page(viewer, query, terms: list[str], sort: str, page_number: int) -
     # (key, ±id) tuples sort in their natural order; the timestamps stay as the database gives them.
     newest_first = sort == "newest"
     rows = db.session.execute(query.with_only_columns(key, Proposal.id if newest_first else -Proposal.id)
-                              .order_by(Proposal.id.desc()).limit(cap + 1)).all()
+                              .order_by(Proposal.id.desc()).limit(cap + 1), values).all()
     capped = len(rows) > cap
     rows = rows[:cap]  # the newest `cap` (the statement returns them newest first)
     rows.sort(reverse=newest_first)
@@ -430,40 +483,50 @@ def _search_page(viewer, query, terms: list[str], sort: str, page_number: int) -
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page_number), pages)
     ids = [abs(row[1]) for row in rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
-    found = {proposal.id: proposal for proposal in db.session.scalars(
-        select(Proposal).options(joinedload(Proposal.author), joinedload(Proposal.category))
-        .where(Proposal.id.in_(ids)))} if ids else {}
+    found = {proposal.id: proposal for proposal in db.session.scalars(_BY_IDS, {"ids": ids})} if ids else {}
     return ProposalPage(items=[found[number] for number in ids], total=total, page=page, pages=pages,
                         capped=capped, supported=supported_ids(viewer, ids))
 
 
-def map_points(neighbourhood: Neighbourhood, limit: int = 500) -> list[Proposal]:
-    """The newest `limit` listed proposals with a point, less any hidden among them. The points are
-    found through their partial index first: asked in one query with the hidden filter, SQLite's
-    planner walks the whole list by date instead when points are rare (seconds at 10^6)."""
-    newest = (select(Proposal.id).where(Proposal.neighbourhood_id == neighbourhood.id,
-                                        Proposal.status.in_(PROPOSAL_LIFECYCLE.values("listed")),
-                                        Proposal.latitude.is_not(None))
-              .order_by(Proposal.published_at.desc()).limit(limit))
-    return list(db.session.scalars(
-        select(Proposal).where(Proposal.id.in_(newest), Proposal.hidden_at.is_(None))
-        .order_by(Proposal.published_at.desc())
-    ))
+MAP_POINTS = 500
+# The points are found through their partial index first: asked in one query with the hidden filter,
+# SQLite's planner walks the whole list by date instead when points are rare (seconds at 10^6).
+_NEWEST_POINTS = (select(Proposal.id).where(Proposal.neighbourhood_id == bindparam("neighbourhood_id"),
+                                            Proposal.status.in_(PROPOSAL_LIFECYCLE.values("listed")),
+                                            Proposal.latitude.is_not(None))
+                  .order_by(Proposal.published_at.desc()).limit(bindparam("limit")))
+_MAP_POINTS = (select(Proposal.id, Proposal.title, Proposal.latitude, Proposal.longitude)
+               .where(Proposal.id.in_(_NEWEST_POINTS), Proposal.hidden_at.is_(None))
+               .order_by(Proposal.published_at.desc()))
 
 
-def categories_of(neighbourhood: Neighbourhood) -> list[Category]:
-    return list(db.session.scalars(
-        select(Category).where(Category.municipality_id == neighbourhood.municipality_id).order_by(Category.slug)
-    ))
+def map_points(neighbourhood: Neighbourhood, limit: int = MAP_POINTS) -> list:
+    """The newest `limit` listed proposals with a point, less any hidden among them: their id, title,
+    latitude and longitude (rows, not proposals: up to 500 of them on every list page)."""
+    return db.read(_MAP_POINTS, {"neighbourhood_id": neighbourhood.id, "limit": limit}).all()
+
+
+_CATEGORIES = (select(Category.id, Category.slug, Category.names)
+               .where(Category.municipality_id == bindparam("municipality_id")).order_by(Category.slug))
+
+
+def categories_of(neighbourhood: Neighbourhood) -> list:
+    """The categories a proposal of the neighbourhood may have: rows of id, slug and names (the
+    choices of the list's filter and of the writing form)."""
+    return db.read(_CATEGORIES, {"municipality_id": neighbourhood.municipality_id}).all()
+
+
+_FEED = (select(Proposal).options(*_WITH_AUTHOR_AND_CATEGORY)
+         .where(Proposal.neighbourhood_id == bindparam("neighbourhood_id"),
+                Proposal.status.in_(PROPOSAL_LIFECYCLE.values("listed")), Proposal.hidden_at.is_(None)))
+_FEEDS = {False: _FEED.order_by(Proposal.published_at.desc()).limit(bindparam("limit")),
+          True: _FEED.where(Proposal.category_id == bindparam("category_id"))
+          .order_by(Proposal.published_at.desc()).limit(bindparam("limit"))}
 
 
 def feed_entries(neighbourhood: Neighbourhood, category_id: int | None = None, limit: int = 50) -> list[Proposal]:
-    query = (select(Proposal).options(joinedload(Proposal.author), joinedload(Proposal.category))
-             .where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.status.in_(PROPOSAL_LIFECYCLE.values("listed")),
-                    Proposal.hidden_at.is_(None)))
-    if category_id:
-        query = query.where(Proposal.category_id == category_id)
-    return list(db.session.scalars(query.order_by(Proposal.published_at.desc()).limit(limit)))
+    return list(db.session.scalars(_FEEDS[bool(category_id)], {"neighbourhood_id": neighbourhood.id,
+                                                              "category_id": category_id, "limit": limit}))
 
 
 def discussable(proposal: Proposal) -> bool:

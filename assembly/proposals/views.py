@@ -5,12 +5,13 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from assembly import page_cache
 from assembly.assisted import services as assisted
 from assembly.cases.queries import cases_of_proposal
 from assembly.cases.wording import status_label as case_status_label
 from assembly.extensions import limiter
-from assembly.forms import ButtonForm, ReasonForm
-from assembly.i18n import localized_name
+from assembly.forms import ButtonForm, LazyForm, ReasonForm
+from assembly.i18n import format_number, localized_name
 from assembly.neighbourhoods import context
 from assembly.neighbourhoods.context import current_neighbourhood
 from assembly.params import MAX_ID, parse_int, query_int
@@ -61,6 +62,7 @@ def _flash_errors() -> None:
 # --- lists and feeds -------------------------------------------------------------------
 
 @bp.route("/proposals")
+@page_cache.for_visitors
 def index(slug: str):
     neighbourhood = current_neighbourhood()
     category_id, page_number = query_int("category"), query_int("page")
@@ -81,6 +83,7 @@ def index(slug: str):
 
 
 @bp.route("/feed.atom")
+@page_cache.for_visitors
 def feed(slug: str):
     neighbourhood = current_neighbourhood()
     category_id = query_int("category") or None
@@ -185,8 +188,10 @@ def _page(neighbourhood, proposal, *, comment_form=None, report_form=None, reaso
         following=services.follows(current_user, proposal), history=moderation.history(proposal),
         # Earlier versions may hold what was hidden.
         versions=services.versions(proposal) if proposal.edited_at and proposal.hidden_at is None else [],
-        comment_form=comment_form or CommentForm(formdata=None), report_form=report_form or ReportForm(formdata=None),
-        reason_form=reason_form or ReasonForm(formdata=None), failed=failed, button=ButtonForm(),
+        comment_form=comment_form or LazyForm(lambda: CommentForm(formdata=None)),
+        report_form=report_form or LazyForm(lambda: ReportForm(formdata=None)),
+        reason_form=reason_form or LazyForm(lambda: ReasonForm(formdata=None)), failed=failed,
+        button=LazyForm(ButtonForm),
         now=now(), can_still_edit=discussion.can_still_edit, status_label=PROPOSAL_LIFECYCLE.label,
         discussable=services.discussable(proposal), threshold=neighbourhood.effective_support_threshold(),
         cases=cases_of_proposal(proposal.id), case_status_label=case_status_label,
@@ -196,6 +201,7 @@ def _page(neighbourhood, proposal, *, comment_form=None, report_form=None, reaso
 
 
 @bp.route("/p/<int:proposal_id>")
+@page_cache.for_visitors
 def show(slug: str, proposal_id: int):
     neighbourhood, proposal = _proposal(slug, proposal_id)
     return _page(neighbourhood, proposal)
