@@ -112,9 +112,12 @@ def hot_limit(setting: str, key_func: Callable[[], str] = person_key):
     def decorator(view: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(view)
         def limited(*args: Any, **kwargs: Any) -> T:
-            from assembly.extensions import limiter  # the limiter's module imports this one
-
-            if not limiter.enabled:
+            # The app's one limiter, as Flask-Limiter registers it (assembly.extensions imports
+            # this module, so importing the limiter from there would close an import circle); a
+            # limiter switched off (RATELIMIT_ENABLED false) registers nothing.
+            limiters = current_app.extensions.get("limiter")
+            limiter = next(iter(limiters)) if limiters else None
+            if limiter is None or not limiter.enabled:
                 return view(*args, **kwargs)
             strategy = limiter.limiter
             identifiers = [key_func(), request.endpoint]

@@ -49,6 +49,13 @@ def visit(app, url: str, language: str = "en", **headers):
     return response, statements
 
 
+def kept(app, url: str) -> bool:
+    """The page is given from the cache. On PostgreSQL the data version is the cluster's snapshot,
+    which a commit anywhere in the cluster (autovacuum's analyze, another database's client) moves:
+    the page is then rendered and kept again, so the next visit gets it."""
+    return any(visit(app, url)[1] == [] for _ in range(5))
+
+
 def test_a_visitor_gets_the_page_another_visitor_got_without_a_statement(app, site):
     for url in (site["proposal"], site["list"], site["hood"], site["feed"]):
         first, rendering = visit(app, url)
@@ -164,7 +171,7 @@ def test_a_session_page_is_not_given_after_voting_opened(app, clock):
     clock.now = OPENS - HOUR
     before, _ = visit(app, url)
     assert "Online voting opens on" in before.get_data(as_text=True)
-    assert visit(app, url)[1] == []  # kept
+    assert kept(app, url)
     clock.now = OPENS
     after, statements = visit(app, url)
     assert statements and "Online voting opens on" not in after.get_data(as_text=True)
@@ -179,7 +186,7 @@ def test_a_case_page_is_not_given_after_its_deadline(app, clock):
         url, due = f"/cases/{case.reference}", case.due_at
     clock.now = due - HOUR
     assert "Overdue" not in visit(app, url)[0].get_data(as_text=True)
-    assert visit(app, url)[1] == []
+    assert kept(app, url)
     clock.now = due + HOUR
     assert "Overdue" in visit(app, url)[0].get_data(as_text=True)
 
