@@ -222,14 +222,8 @@ def register_resident(muhtar, now: dt.datetime, neighbourhood: Neighbourhood, *,
                                       "The address may be at most %(num)s characters long.", ADDRESS_MAX)]
     number = None
     if (phone or "").strip():
-        try:
-            number = normalise_phone(phone)
-        except ValidationFailed as error:
-            errors.update(error.reasons)
-        else:
-            if find_user_by_phone(number) is not None:
-                errors["phone"] = [_("This phone number already belongs to an account. If it is the resident's, "
-                                     "they can ask to join the neighbourhood from it.")]
+        number = _unused_phone(phone, errors, _("This phone number already belongs to an account. If it is the "
+                                                "resident's, they can ask to join the neighbourhood from it."))
     if locale not in LOCALES:
         errors["locale"] = [_("Choose one of the offered languages.")]
     if errors:
@@ -247,6 +241,20 @@ def register_resident(muhtar, now: dt.datetime, neighbourhood: Neighbourhood, *,
     record(muhtar, "assisted.register", membership, now, user=user.id, phone=bool(number))
     permissions.forget_roles()
     return membership
+
+
+def _unused_phone(phone: str, errors: dict, taken: str) -> str | None:
+    """The number in its normal form, or None with the reason added to `errors` (its form, or
+    `taken` when another account has it)."""
+    try:
+        number = normalise_phone(phone)
+    except ValidationFailed as error:
+        errors.update(error.reasons)
+        return None
+    if find_user_by_phone(number) is not None:
+        errors["phone"] = [taken]
+        return None
+    return number
 
 
 # --- a phone number or an e-mail address, later --------------------------------------------------
@@ -280,13 +288,7 @@ def add_contact(muhtar, now: dt.datetime, membership: Membership, consent: Conse
         if user.phone is not None:
             errors["phone"] = [_("The account already has a phone number.")]
         else:
-            try:
-                number = normalise_phone(phone)
-            except ValidationFailed as error:
-                errors.update(error.reasons)
-            else:
-                if find_user_by_phone(number) is not None:
-                    errors["phone"] = [_("This phone number already belongs to an account.")]
+            number = _unused_phone(phone, errors, _("This phone number already belongs to an account."))
     if (email or "").strip():
         if user.email is not None:
             errors["email"] = [_("The account already has an e-mail address.")]
