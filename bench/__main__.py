@@ -55,6 +55,7 @@ def main(argv: list[str]) -> None:
         print(f"\n=== vote and page throughput under gunicorn ({backend}) ===", flush=True)
         with vote_bench.scratch_database(backend) as url:
             votes = vote_bench.bench_backend(url, seconds, 32)
+        print("\n".join(vote_bench.load_table(backend, votes, "minimal insert")), flush=True)
         share = votes["cast a vote"]["rps"] / votes["minimal insert"]["rps"]
         p99 = votes["cast a vote"]["p99_ms"]
         summary.append((backend, "vote throughput / minimal insert (32 clients)", f"{share:.0%}", "≥ 50 %",
@@ -68,6 +69,10 @@ def main(argv: list[str]) -> None:
                      "neighbourhood page": "/n/bench", "Atom feed": "/n/bench/feed.atom"}
             served = vote_bench.bench_pages(url, seconds, 16, pages)
             rendered = vote_bench.bench_pages(url, seconds, 16, pages, kept=False)
+        print(f"\nvisitors (pages kept), 16 clients:\n" + "\n".join(vote_bench.load_table(backend, served, "trivial endpoint")),
+              flush=True)
+        print(f"\nrendered in full, 16 clients:\n" + "\n".join(vote_bench.load_table(backend, rendered, "trivial endpoint")),
+              flush=True)
         trivial = served.pop("trivial endpoint")["rps"]
         for name, result in served.items():
             share = result["rps"] / trivial
@@ -86,7 +91,9 @@ def main(argv: list[str]) -> None:
         over = [name for name in large if large[name][1] >= 50]
         summary.append((backend, f"every public URL at {size_large[0]:,} proposals, CPU ms (worst: {worst})",
                         f"{large[worst][1]:.0f} ms", "< 50 ms", _met(not over)))
-        steady = all(small[name][2] == large[name][2] for name in small)
+        # A search that finds nothing at the small size skips the statement that reads what the
+        # found proposals show; those rows are compared at the large size only (page_bench.EMPTY_AT_SMALL).
+        steady = all(small[name][2] == large[name][2] for name in small if name not in page_bench.EMPTY_AT_SMALL)
         summary.append((backend, f"statements at {size_small[0]:,} and {size_large[0]:,} proposals", "equal"
                         if steady else "differ", "equal", _met(steady)))
 

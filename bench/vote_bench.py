@@ -288,15 +288,25 @@ def main(argv=None) -> None:
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     print(f"{args.clients} concurrent clients, {args.seconds:g} s per run, gunicorn -w 2 (sync), "
           f"{os.cpu_count()} CPUs")
-    print("| database | endpoint | requests/s | p50 ms | p99 ms | errors | ratio |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n".join(LOAD_HEADER))
     for backend in backends:
         with scratch_database(backend) as url:
             results = bench_backend(url, args.seconds, args.clients)
-        floor = results["minimal insert"]["rps"]
-        for name, r in results.items():
-            print(f"| {backend} | {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-                  f"{r['errors']} | {r['rps'] / floor:.0%} |", flush=True)
+        print("\n".join(load_table(backend, results, "minimal insert")[len(LOAD_HEADER):]), flush=True)
+
+
+LOAD_HEADER = ["| database | endpoint | requests/s | p50 ms | p99 ms | errors | ratio |", "|---|---|---|---|---|---|---|"]
+
+
+def load_table(backend: str, results: dict, floor_name: str) -> list[str]:
+    """A load run's results as table lines (the header first), each endpoint's throughput as a
+    share of `floor_name`'s."""
+    floor = results[floor_name]["rps"]
+    lines = list(LOAD_HEADER)
+    for name, r in results.items():
+        lines.append(f"| {backend} | {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+                     f"{r['errors']} | {r['rps'] / floor:.0%} |")
+    return lines
 
 
 if __name__ == "__main__":
