@@ -18,7 +18,7 @@ from assembly.params import MAX_ID, parse_int, query_int
 from assembly.photos import services as photo_services
 from assembly.proposals import discussion, moderation, services
 from assembly.proposals import photos as proposal_photos
-from assembly.proposals.forms import CommentForm, FilterForm, ProposalForm, ReportForm
+from assembly.proposals.forms import CommentForm, ProposalForm, ReportForm, filter_form
 from assembly.proposals.models import PROPOSAL_LIFECYCLE
 from assembly.proposals.services import ProposalFilters, ProposalInput
 from assembly.rate_limits import person_key
@@ -66,11 +66,9 @@ def _flash_errors() -> None:
 def index(slug: str):
     neighbourhood = current_neighbourhood()
     category_id, page_number = query_int("category"), query_int("page")
-    form = FilterForm(request.args)
-    form.category.choices = [(0, _("All categories"))] + _category_choices(neighbourhood)
-    form.status.choices = [("", _("All current")), *PROPOSAL_LIFECYCLE.choices("filterable"),
-                           (services.HIDDEN_FILTER, _("Hidden by moderation"))]
-    form.validate()
+    form = filter_form(request.args, [(0, _("All categories"))] + _category_choices(neighbourhood),
+                       [("", _("All current")), *PROPOSAL_LIFECYCLE.choices("filterable"),
+                        (services.HIDDEN_FILTER, _("Hidden by moderation"))])
     filters = ProposalFilters(
         query=form.q.data or "", category_id=category_id or None, status=form.status.data or None,
         supported_by_me=bool(form.supported.data), followed=bool(form.followed.data), ready=bool(form.ready.data),
