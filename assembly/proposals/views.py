@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from assembly import page_cache
 from assembly.assisted import services as assisted
-from assembly.cases.queries import cases_of_proposal
+from assembly.cases.queries import case_rows_of_proposal
 from assembly.cases.wording import status_label as case_status_label
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm, LazyForm, ReasonForm
@@ -192,7 +192,7 @@ def _page(neighbourhood, proposal, *, comment_form=None, report_form=None, reaso
         button=LazyForm(ButtonForm),
         now=now(), can_still_edit=discussion.can_still_edit, status_label=PROPOSAL_LIFECYCLE.label,
         discussable=services.discussable(proposal), threshold=neighbourhood.effective_support_threshold(),
-        cases=cases_of_proposal(proposal.id), case_status_label=case_status_label,
+        cases=case_rows_of_proposal(proposal.id), case_status_label=case_status_label,
         assisted=assisted.marks_for(proposal),
         photos=proposal_photos.photos_of([proposal.id])[proposal.id],
     ), status
