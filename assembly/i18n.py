@@ -458,8 +458,13 @@ _integer_text = functools.lru_cache(maxsize=_KEPT_VALUES)(_number_text)
 
 def format_percent(value) -> str:
     """A percentage given as a number of percent (e.g. Decimal('42.9')), placed the locale's way."""
-    locale = current_locale()
-    text = babel_format_percent(Decimal(value) / 100, locale=locale, decimal_quantization=False,
+    # Kept by the number's text, which holds its exponent: 10 and 10.0 are not written alike.
+    return _percent_text(current_locale(), str(Decimal(value)))
+
+
+@functools.lru_cache(maxsize=_KEPT_VALUES)
+def _percent_text(locale: str, number: str) -> str:
+    text = babel_format_percent(Decimal(number) / 100, locale=locale, decimal_quantization=False,
                                 numbering_system="default")
     # Babel's Persian keeps the Latin percent sign with Latin digits; with Persian digits it is ٪.
     return persian_digits(text).replace("%", "٪") if locale == "fa" else text
