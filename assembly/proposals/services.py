@@ -367,6 +367,7 @@ class _ListShape:
     ready: bool
     supported: bool
     followed: bool
+    dialect: str  # the database's: some conditions are written for its planner
 
 
 _LIST_PLACE, _LIST_VIEWER = bindparam("list_neighbourhood"), bindparam("list_viewer")
@@ -388,11 +389,15 @@ def _list_query(shape: _ListShape):
         query = query.where(Proposal.status.in_(PROPOSAL_LIFECYCLE.values("listed")), Proposal.hidden_at.is_(None))
     if shape.category:
         query = query.where(Proposal.category_id == _LIST_CATEGORY)
-    if shape.ready:
+    if shape.ready and shape.dialect == "sqlite":
         # Few proposals are ready: found through their partial index (ix_proposals_ready), then
         # sorted (SQLite's planner would otherwise walk the whole list index looking for them).
         ready = select(Proposal.id).where(Proposal.neighbourhood_id == _LIST_PLACE, Proposal.ready_at.is_not(None))
         query = query.where(Proposal.id.in_(ready))
+    elif shape.ready:
+        # PostgreSQL checks the row itself: given the subquery, it walked the list newest first
+        # and looked each proposal up again by its key to find the ready ones (62 ms at 10^6).
+        query = query.where(Proposal.ready_at.is_not(None))
     if shape.supported:
         query = query.where(Proposal.id.in_(select(Support.proposal_id).where(Support.user_id == _LIST_VIEWER)))
     if shape.followed:
@@ -428,7 +433,8 @@ def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilter
         status = "listed"
     shape = _ListShape(mine=mine, status=status, category=bool(filters.category_id), ready=bool(filters.ready),
                        supported=bool(filters.supported_by_me and authenticated),
-                       followed=bool(filters.followed and authenticated))
+                       followed=bool(filters.followed and authenticated),
+                       dialect=db.session.get_bind().dialect.name)
     values = {"list_neighbourhood": neighbourhood.id, "list_viewer": viewer.id if authenticated else None,
               "list_status": filters.status, "list_category": filters.category_id}
     terms = search_terms(filters.query)
