@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import String, bindparam, delete, func, select, type_coerce, update
+from sqlalchemy import String, bindparam, delete, func, literal_column, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -322,6 +322,16 @@ SORTS = {
     "supported": (Proposal.support_count.desc(), Proposal.id.desc()),
     "discussed": (Proposal.comment_count.desc(), Proposal.id.desc()),
 }
+# The ready filter on PostgreSQL: the same order, by expressions no index gives, so the planner reads
+# the few ready proposals through their partial index (ix_proposals_ready) and sorts them. Ordered
+# by a column an index gives, it walks the whole list newest first (or most discussed first) until
+# it has found a page of ready ones: fast while they are spread over time, 240 ms at 10^6 proposals
+# when they are the oldest. Most supported first is the partial index's own order.
+_READY_SORTS_POSTGRESQL = {
+    "newest": ((Proposal.published_at + literal_column("interval '0 seconds'")).desc(), Proposal.id.desc()),
+    "supported": SORTS["supported"],
+    "discussed": ((Proposal.comment_count + literal_column("0")).desc(), Proposal.id.desc()),
+}
 # Not a status: the list filter for proposals hidden by moderation, whatever their status.
 HIDDEN_FILTER = "hidden"
 PAGE_SIZE = 20
@@ -412,7 +422,8 @@ def _list_statements(shape: _ListShape, sort: str) -> tuple:
     if found is None:
         query = _list_query(shape)
         count = select(func.count()).select_from(query.with_only_columns(Proposal.id).limit(COUNT_CAP + 1).subquery())
-        page = (query.options(*_WITH_AUTHOR_AND_CATEGORY).order_by(*SORTS[sort])
+        sorts = _READY_SORTS_POSTGRESQL if shape.ready and shape.dialect == "postgresql" else SORTS
+        page = (query.options(*_WITH_AUTHOR_AND_CATEGORY).order_by(*sorts[sort])
                 .limit(bindparam("list_limit")).offset(bindparam("list_offset"))) if sort in SORTS else None
         found = _list_queries[key] = (query, count, page)
     return found
