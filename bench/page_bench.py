@@ -95,6 +95,10 @@ def build(url: str, proposals: int, supports: int) -> dict:
         system = SystemActor()
         town = structure.create_municipality(system, now, code="BIG", name="Big", timezone="UTC", default_locale="en")
         body = structure.create_body(system, now, municipality=town, slug="council", name="Council", kind="council")
+        # The oldest proposals (a 500th of them) are of a rare category, the next as many accepted: few
+        # matches at the end of every order, where walking an index to find a page of them reads the list.
+        rare = structure.create_category(system, now, municipality=town, slug="rare", names={"en": "Rare"},
+                                         default_body=body)
         category = structure.create_category(system, now, municipality=town, slug="misc", names={"en": "Misc"},
                                          default_body=body)
         hood = structure.create_neighbourhood(system, now, municipality=town, slug="big", code="BIG",
@@ -118,16 +122,19 @@ def build(url: str, proposals: int, supports: int) -> dict:
         session.execute(text("CREATE TEMPORARY TABLE bench_words (i INTEGER PRIMARY KEY, word TEXT)"))
         session.execute(text("INSERT INTO bench_words (i, word) VALUES (:i, :word)"),
                         [{"i": i, "word": word} for i, word in enumerate(WORDS)])
-        params.update(proposals=proposals, category=category.id, per_proposal=per_proposal,
+        params.update(proposals=proposals, category=category.id, per_proposal=per_proposal, rare_category=rare.id,
+                      rare=max(1, proposals // 500),
                       ready=per_proposal + 1, words=len(WORDS))
         published = _seconds_after(dialect, ":start", "i")
         ready = "CASE WHEN i % 500 = 7 THEN " + published + " END"
         _insert(session, dialect, "proposals (neighbourhood_id, author_id, category_id, title, body, body_html, "
                 "status, support_count, comment_count, report_count, search_key, created_at, published_at, "
                 "updated_at, ready_at)", "proposals",
-                "SELECT :hood, :first_user + i % :users, :category, 'Proposal number ' || i, "
+                "SELECT :hood, :first_user + i % :users, CASE WHEN i < :rare THEN :rare_category ELSE :category END, "
+                "'Proposal number ' || i, "
                 "'The street lamps on this corner have been broken for weeks.', "
-                "'<p>The street lamps on this corner have been broken for weeks.</p>', 'open', "
+                "'<p>The street lamps on this corner have been broken for weeks.</p>', "
+                "CASE WHEN i >= :rare AND i < 2 * :rare THEN 'accepted' ELSE 'open' END, "
                 "CASE WHEN i % 500 = 7 THEN :ready ELSE :per_proposal END, 0, 0, "
                 "'proposal number ' || i || ' ' || (SELECT word FROM bench_words WHERE bench_words.i = n.i % 50) "
                 "|| ' the street lamps on this corner have been broken for weeks', "
@@ -169,7 +176,7 @@ def build(url: str, proposals: int, supports: int) -> dict:
             with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(text("VACUUM (ANALYZE)"))
     return {"app": app, "last_proposal": last, "first_user": first_user, "assembly": assembly_id,
-            "category": category.id}
+            "category": category.id, "rare_category": rare.id}
 
 
 def reuse(url: str) -> dict | None:
@@ -190,10 +197,11 @@ def reuse(url: str) -> dict | None:
             "SELECT (SELECT max(id) FROM proposals WHERE neighbourhood_id = :hood), "
             "(SELECT min(id) FROM users WHERE email LIKE '%@big.example'), "
             "(SELECT max(id) FROM assemblies WHERE neighbourhood_id = :hood), "
+            "(SELECT id FROM categories WHERE slug = 'rare'), "
             "(SELECT max(category_id) FROM proposals WHERE id = (SELECT max(id) FROM proposals "
             "WHERE neighbourhood_id = :hood))"), {"hood": hood}).one()
     return {"app": app, "last_proposal": found[0], "first_user": found[1], "assembly": found[2],
-            "category": found[3]}
+            "rare_category": found[3], "category": found[4]}
 
 
 def _insert(session, dialect: str, target: str, count_param: str, select_sql: str, params: dict) -> None:
@@ -243,6 +251,10 @@ def pages(world: dict) -> dict:
         "proposal list (hidden)": ("/n/big/proposals?status=hidden", None),
         "proposal list (category, most supported)": (f"/n/big/proposals?category={world['category']}&sort=supported",
                                                      None),
+        "proposal list (rare category, the oldest, most supported)": (
+            f"/n/big/proposals?category={world['rare_category']}&sort=supported", None),
+        "proposal list (accepted, the oldest, most discussed)": ("/n/big/proposals?status=accepted&sort=discussed", None),
+        "proposal list (ready, most discussed)": ("/n/big/proposals?ready=1&sort=discussed", None),
         "search: no match (zzzz)": ("/n/big/proposals?q=zzzz", None),
         "search: one match (number 98765)": ("/n/big/proposals?q=number+98765", None),
         "search: 2 % (kaldırım)": ("/n/big/proposals?q=KALDIRIM", None),
