@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, literal, null, or_, select, union_all
+from sqlalchemy import Select, bindparam, literal, null, or_, select, union_all
 
 from assembly.db import db
 from assembly.errors import NotAllowed
@@ -46,19 +46,29 @@ class Residence(NamedTuple):
     verified_at: dt.datetime | None
 
 
+def roles_selects(user_id, *before) -> list[Select]:
+    """The SELECTs of a user's roles — memberships and body staff, each row (role, status, place,
+    verified at) — for the user whose id `user_id` gives (a parameter, or a column of a table
+    `before` joins), each row after the columns `before` (see `accounts.services.identity_for_login_token`,
+    which reads who is logged in and their roles in one statement)."""
+    return [
+        select(*before, Membership.role, Membership.status, Membership.neighbourhood_id, Membership.verified_at).where(
+            Membership.user_id == user_id,  # two comparisons, not IN: no list expanded per run
+            or_(Membership.status == MembershipStatus.VERIFIED.value,
+                Membership.status == MembershipStatus.PENDING.value)),
+        select(*before, literal(_STAFF), literal(_STAFF), BodyStaff.body_id, null()).where(BodyStaff.user_id == user_id),
+    ]
+
+
 # Memberships and body staff of one user, in one statement built once (asked on most requests).
-_ROLES = union_all(
-    select(Membership.role, Membership.status, Membership.neighbourhood_id, Membership.verified_at).where(
-        Membership.user_id == bindparam("roles_user"),  # two comparisons, not IN: no list expanded per run
-        or_(Membership.status == MembershipStatus.VERIFIED.value, Membership.status == MembershipStatus.PENDING.value)),
-    select(literal(_STAFF), literal(_STAFF), BodyStaff.body_id, null()).where(BodyStaff.user_id == bindparam("roles_user")),
-)
+_ROLES = union_all(*roles_selects(bindparam("roles_user")))
 
 
 class Roles:
     """What one user is: loaded once per request, in one statement, when first asked."""
 
-    def __init__(self, user) -> None:
+    def __init__(self, user, rows=None) -> None:
+        """The roles of `user`, read now, or from `rows` of `roles_selects` already read."""
         self.user = user
         self.authenticated = bool(user is not None and getattr(user, "is_authenticated", False))
         self.admin = self.authenticated and bool(user.is_admin)
@@ -72,7 +82,9 @@ class Roles:
         if api_body_id is not None:  # a body's API token acts as staff of that body only
             self.staff_of = {api_body_id}
             return
-        for role, status, place_id, verified_at in db.session.connection().execute(_ROLES, {"roles_user": user.id}):
+        if rows is None:
+            rows = db.session.connection().execute(_ROLES, {"roles_user": user.id})
+        for role, status, place_id, verified_at in rows:
             if role == _STAFF:
                 self.staff_of.add(place_id)
             elif role == MembershipRole.MUHTAR.value and status == MembershipStatus.VERIFIED.value:
@@ -92,16 +104,26 @@ class Roles:
                 and self.residence.verified_at <= moment)
 
 
+def _cache_key(user):
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    return (getattr(user, "id", None), id(user) if getattr(user, "id", None) is None else 0) if authenticated else None
+
+
 def roles_of(user) -> Roles:
     """Roles of `user`, cached for the request (or app context)."""
     if not has_app_context():
         return Roles(user)
     cache = g.setdefault("roles_cache", {})
-    authenticated = user is not None and getattr(user, "is_authenticated", False)
-    key = (getattr(user, "id", None), id(user) if getattr(user, "id", None) is None else 0) if authenticated else None
+    key = _cache_key(user)
     if key not in cache:
         cache[key] = Roles(user)
     return cache[key]
+
+
+def remember_roles(user, rows) -> None:
+    """Keep for the request the roles of `user` read by the caller (rows of `roles_selects`)."""
+    if has_app_context():
+        g.setdefault("roles_cache", {})[_cache_key(user)] = Roles(user, rows)
 
 
 def resident_since(user, neighbourhood_id: int, moment: dt.datetime) -> bool:

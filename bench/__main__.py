@@ -87,10 +87,12 @@ def main(argv: list[str]) -> None:
         print(f"\n=== page cost against data size ({backend}) ===", flush=True)
         scale = page_bench.run(backend, full, 15 if full else 7)
         (small, large), (size_small, size_large) = (scale["small"], scale["large"]), scale["sizes"]
-        worst = max(large, key=lambda name: large[name][1])
-        over = [name for name in large if large[name][1] >= 50]
-        summary.append((backend, f"every public URL at {size_large[0]:,} proposals, CPU ms (worst: {worst})",
-                        f"{large[worst][1]:.0f} ms", "< 50 ms", _met(not over)))
+        # Server time: wall-clock in the serving process, which includes the database's own time
+        # (PostgreSQL's server), with the serving process's CPU time beside it.
+        worst = max(large, key=lambda name: large[name][0])
+        over = [name for name in large if large[name][0] >= 50]
+        summary.append((backend, f"every public URL at {size_large[0]:,} proposals, ms (worst: {worst})",
+                        f"{large[worst][0]:.0f} ms (CPU {large[worst][1]:.0f} ms)", "< 50 ms", _met(not over)))
         # A search that finds nothing at the small size skips the statement that reads what the
         # found proposals show; those rows are compared at the large size only (page_bench.EMPTY_AT_SMALL).
         steady = all(small[name][2] == large[name][2] for name in small if name not in page_bench.EMPTY_AT_SMALL)

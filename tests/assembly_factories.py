@@ -10,10 +10,11 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from assembly.accounts.models import User
-from assembly.assemblies import services, voting
+from assembly.assemblies import sealing, services, voting
 from assembly.assemblies.cli import tick_assemblies
 from assembly.assemblies.models import (
     Assembly,
@@ -160,6 +161,18 @@ def stored_counts(ballot_id: int) -> dict[str, int]:
         "papers": sealed + db.session.scalar(select(func.count()).select_from(BallotPaper)
                                              .where(BallotPaper.ballot_id == ballot_id)),
     }
+
+
+def current_vote(ballot_id: int, user_id: int):
+    """What a voter's stored vote says while voting is open: the open ballot's paper, or the
+    secret ballot's envelope opened with the app's key."""
+    db.session.expire_all()
+    envelope = db.session.scalar(select(Participation.sealed).where(Participation.ballot_id == ballot_id,
+                                                                    Participation.user_id == user_id))
+    if envelope is not None:
+        return sealing.unseal(current_app.config["BALLOT_SEAL_KEY"], ballot_id, user_id, envelope)
+    return db.session.scalar(select(BallotPaper.choices).where(BallotPaper.ballot_id == ballot_id,
+                                                               BallotPaper.voter_id == user_id))["vote"]
 
 
 def tick(app, at: dt.datetime) -> tuple[int, int]:

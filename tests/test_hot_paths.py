@@ -26,6 +26,10 @@ from tests.support import counting_statements
 
 # --- the vote ------------------------------------------------------------------------------------------
 
+def _postgresql(app) -> bool:
+    return app.extensions["assembly_db"].engine.dialect.name == "postgresql"
+
+
 def _vote_statements(app, clock, items: int, voters: int) -> tuple[list[str], list[str]]:
     """Statements of a first vote and of a changed vote through the page, on an open ballot."""
     with committed(app):
@@ -45,11 +49,13 @@ def test_a_vote_costs_the_same_few_statements_for_1_and_8_items_and_voters(app, 
     many_first, many_changed = _vote_statements(app, clock, items=8, voters=8)
     assert len(many_first) == len(few_first), "\n".join(many_first)
     assert len(many_changed) == len(few_changed), "\n".join(many_changed)
-    # who votes (login session and user, one row); what the vote needs; the roles; the
-    # participation; the claim of the ballot row; the paper (a changed vote: the paper rewritten,
-    # nothing given back: a changed vote is not counted again)
-    assert len(few_first) == 6, "\n".join(few_first)
-    assert len(few_changed) == 6, "\n".join(few_changed)
+    # who votes and their roles (login session, user, memberships: one statement); what the vote
+    # needs; the participation; the claim of the ballot row; the paper (a changed vote: the paper
+    # rewritten, nothing given back: a changed vote is not counted again). On PostgreSQL the last
+    # three are one statement (voting._one_statement_vote).
+    writes = 1 if _postgresql(app) else 3
+    assert len(few_first) == 2 + writes, "\n".join(few_first)
+    assert len(few_changed) == 2 + writes, "\n".join(few_changed)
     reads = [statement for statement in few_changed if statement.lstrip().upper().startswith("SELECT")]
     assert not any("FROM users" in statement and "users.email" in statement for statement in reads), \
         "the vote reads who votes as one light row, not the account"
@@ -65,7 +71,8 @@ def test_a_secret_vote_reads_no_agenda_proposals_and_no_membership_row(app, cloc
         assert client.post(f"{url}/vote", data={f"item-{item}": "yes" for item in agenda}).status_code == 303
     reads = [statement for statement in statements if statement.lstrip().upper().startswith("SELECT")]
     assert not any("FROM proposals" in statement for statement in reads), "\n".join(reads)
-    assert len(statements) == 5, "\n".join(statements)  # first secret vote: no paper until closing
+    # first secret vote: no paper until closing (on PostgreSQL the participation and the claim are one statement)
+    assert len(statements) == (3 if _postgresql(app) else 4), "\n".join(statements)
 
 
 # --- pages ---------------------------------------------------------------------------------------------

@@ -8,12 +8,14 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
 from assembly import permissions
+from assembly.accounts.services import identity_for_login_token, start_login_session
 from assembly.db import db, utcnow
 from assembly.errors import NotAllowed
 from assembly.neighbourhoods import directory, residents, structure
 from assembly.neighbourhoods.models import BodyStaff
 from assembly.proposals.models import Comment, Proposal
 from tests import factories
+from tests.support import counting_statements
 
 ROLES = ("visitor", "member", "pending", "resident", "muhtar", "staff", "admin")
 
@@ -299,3 +301,31 @@ def test_roles_follow_appointments_within_one_context(ctx):
     assert not permissions.can(person, "review_memberships", hood)
     assert not permissions.can(person, "act_for_body", body)
 
+
+
+def test_the_identity_of_a_hot_path_brings_the_same_roles_in_its_one_statement(app, ctx):
+    """`accounts.services.identity_for_login_token` reads who is logged in and their roles in one
+    statement and keeps the roles for the request: the policy then answers as it does for the
+    account loaded in full (resident since, pending, muhtar, staff), with no statement more."""
+    home, ruled = factories.neighbourhood(), factories.neighbourhood()
+    body = factories.body(home.municipality)
+    person = factories.resident(home)
+    factories.muhtar(ruled, person)
+    factories.staff(body, person)
+    applicant = factories.pending(home).user
+    for who, allowed in ((person, (True, True, True)), (applicant, (False, False, False))):
+        token = start_login_session(who, utcnow())
+        full = permissions.Roles(who)
+        permissions.forget_roles()
+        with counting_statements(app, transaction_control=False) as statements:
+            identity = identity_for_login_token(token, utcnow())
+            roles = permissions.roles_of(identity)
+            asked = (permissions.can(identity, "act_as_resident", home), permissions.can(identity, "act_for_body", body),
+                     permissions.can(identity, "review_memberships", ruled))
+        assert len(statements) == 1, statements
+        assert asked == allowed
+        assert (roles.residence, roles.pending, roles.muhtar_of, roles.staff_of) == \
+            (full.residence, full.pending, full.muhtar_of, full.staff_of)
+    assert roles.pending is not None
+    assert permissions.roles_of(person).residence.verified_at.tzinfo is not None
+    assert identity_for_login_token("not-a-token", utcnow()) is None

@@ -540,3 +540,26 @@ def test_daily_digest_users_get_one_summary_and_none_users_no_mail(w):
     # The next run only summarises what is new.
     send_digests(evening + dt.timedelta(hours=1))
     assert len(_mails(daily)) == mails_before[daily.id] + 1
+
+
+def test_a_narrowed_list_keeps_each_order_wherever_its_proposals_stand(ctx):
+    """A list narrowed to a few proposals (ready, a category, a status) is read through its filter's
+    index and sorted in full (by expressions no index gives): each sort's order is the full list's."""
+    w = pf.world()
+    other = pf.category(w.hood)
+    made = [pf.proposal(w, title=f"Proposal {n}", now=T0 + dt.timedelta(hours=n)) for n in range(6)]
+    for n, proposal in enumerate(made):
+        proposal.comment_count = (n * 7) % 5
+        proposal.support_count = (n * 3) % 4
+    few = (made[0], made[1], made[4])  # the oldest two and one more
+    for proposal in few:
+        proposal.ready_at = T0
+        proposal.category_id = other.id
+        proposal.status = ProposalStatus.ACCEPTED.value
+    db.session.flush()
+    chosen = {proposal.id for proposal in few}
+    for narrowed in ({"ready": True}, {"category_id": other.id}, {"status": ProposalStatus.ACCEPTED.value}):
+        for sort in ("", "supported", "discussed"):
+            everything = _ids(services.list_proposals(w.author, w.hood, ProposalFilters(sort=sort)))
+            listed = _ids(services.list_proposals(w.author, w.hood, ProposalFilters(sort=sort, **narrowed)))
+            assert listed == [number for number in everything if number in chosen], (narrowed, sort)

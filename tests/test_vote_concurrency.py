@@ -263,6 +263,56 @@ def test_without_the_constraint_simultaneous_votes_get_in_twice(concurrent_app):
     assert stored["participations"] == 20
 
 
+def _wait_until_blocked(app, statement_start: str) -> None:
+    """Until a session of the database waits for a lock while running a statement that begins so."""
+    with app.app_context():
+        for _ in range(STEP_TIMEOUT * 20):
+            waiting = db.session.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query LIKE :start"), {"start": statement_start + "%"})
+            db.session.commit()
+            if waiting:
+                return
+            threading.Event().wait(0.05)
+    raise AssertionError("the second vote never waited for the first")
+
+
+@pytest.mark.parametrize("secrecy", ["open", "secret"])
+def test_a_changed_vote_that_waited_for_the_first_still_replaces_it(concurrent_app, secrecy):
+    """The first vote is stored and not yet committed when the same resident's second vote starts:
+    the second waits on the participation's unique index, then finds a changed vote. On PostgreSQL
+    the vote is one statement with one snapshot, taken before the first vote committed, so its
+    rewrite cannot see the first paper (or envelope); the second vote must still replace it (a
+    statement of its own), or an acknowledged vote would be lost."""
+    data = _setup(concurrent_app, secrecy, residents=1)
+    first_vote = {data["items"][0]: "yes", data["items"][1]: "yes"}
+    second_vote = {data["items"][0]: "no", data["items"][1]: "no"}
+    written, release = threading.Event(), threading.Event()
+
+    def cast(vote: dict, hold: bool) -> None:
+        with concurrent_app.app_context():
+            user, assembly = _load(data, data["voters"][0])
+            voting.cast_vote(user, NOW, assembly, vote)
+            if hold:
+                written.set()
+                assert release.wait(STEP_TIMEOUT)
+            db.session.commit()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(cast, first_vote, True)
+        assert written.wait(STEP_TIMEOUT)
+        second = pool.submit(cast, second_vote, False)
+        try:
+            _wait_until_blocked(concurrent_app, "WITH first_vote")
+        finally:
+            release.set()
+        first.result(timeout=STEP_TIMEOUT)
+        second.result(timeout=STEP_TIMEOUT)
+    with concurrent_app.app_context():
+        assert af.stored_counts(data["ballot"]) == {"turnout": 1, "participations": 1, "papers": 1}
+        assert af.current_vote(data["ballot"], data["voters"][0]) == second_vote
+
+
 # --- casting against closing, with two app servers ------------------------------------------------------
 
 def test_votes_racing_the_close_are_counted_exactly_when_acknowledged(committed_database):

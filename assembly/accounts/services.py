@@ -12,14 +12,16 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, null, select, type_coerce, union_all, update
 from sqlalchemy.exc import IntegrityError
 
+from assembly import permissions
 from assembly.accounts.models import LoginSession, PasswordResetToken, User
 from assembly.config import LOCALES
 from assembly.db import db
 from assembly.errors import DomainError, ValidationFailed
 from assembly.i18n import ngettext
+from assembly.neighbourhoods.models import Membership
 from assembly.notifications.services import queue_email
 from assembly.sms.codes import CodeCheck, check_code, issue_code
 from assembly.sms.services import looks_like_phone, normalise_phone, queue_sms
@@ -238,15 +240,28 @@ class Identity:
         return f"<Identity {self.id}>"
 
 
-_U, _L = User.__table__.c, LoginSession.__table__.c
-_IDENTITY = (select(_U.id, _U.is_admin, _U.locale, _U.display_name).join(LoginSession.__table__, _L.user_id == _U.id)
-             .where(_L.token_hash == bindparam("token_hash"), _L.expires_at > bindparam("now")))
+_U, _L, _M = User.__table__.c, LoginSession.__table__.c, Membership.__table__.c
+_LOGIN_VALID = (_L.token_hash == bindparam("token_hash"), _L.expires_at > bindparam("now"))
+# Who is logged in and their roles (permissions.roles_selects), one statement: the identity's row
+# (its role columns empty), then a row per role (its identity columns empty).
+_IDENTITY = union_all(
+    select(_U.id, _U.is_admin, _U.locale, _U.display_name,
+           *(type_coerce(null(), column.type) for column in (_M.role, _M.status, _M.neighbourhood_id, _M.verified_at)))
+    .join(LoginSession.__table__, _L.user_id == _U.id).where(*_LOGIN_VALID),
+    *(roles.where(*_LOGIN_VALID) for roles in permissions.roles_selects(_L.user_id, null(), null(), null(), null())),
+)
 
 
 def identity_for_login_token(token: str, now: dt.datetime) -> Identity | None:
-    """`user_for_login_token` as a Core row: the same login session check, without the entity."""
-    row = db.session.connection().execute(_IDENTITY, {"token_hash": hash_token(token), "now": now}).first()
-    return None if row is None else Identity(row, token)
+    """`user_for_login_token` as a Core row: the same login session check, without the entity;
+    the user's roles are read in the same statement and kept for the request's policy checks."""
+    rows = db.session.connection().execute(_IDENTITY, {"token_hash": hash_token(token), "now": now}).all()
+    found = next((row for row in rows if row.id is not None), None)
+    if found is None:
+        return None
+    identity = Identity(found, token)
+    permissions.remember_roles(identity, [row[4:] for row in rows if row.id is None])
+    return identity
 
 
 def account_of(user: User | Identity) -> User:
