@@ -112,6 +112,50 @@ def test_list_query_arguments_filter_and_sort(app, client, site):
     assert "page must be a whole number from 1 to 1,000,000." in text(refused)
 
 
+_FILTER_FIELDS = ('{% from "_macros/forms.html" import field %}{{ field(form.q, dir_auto=True) }}'
+                  "{{ field(form.category) }}{{ field(form.status) }}{{ field(form.sort) }}"
+                  "{{ field(form.supported) }}{{ field(form.followed) }}{{ field(form.ready) }}{{ field(form.mine) }}")
+
+
+_PLAIN_QUERIES = [
+    "", "q=park", "q=%20%3Cb%3E%22Lamps%22+%26+%27trees%27%3C%2Fb%3E%20", "q=" + "x" * 200, "category=0",
+    "category={category}", "status=", "status=open", "status=hidden", "sort=supported", "sort=relevant&q=park",
+    "supported=y", "followed=on&ready=false&mine=", "mine=%22x%22&supported=1", "q=a&q=b&sort=newest&sort=zzz",
+    "lang=fa&category={category}&status=withdrawn&sort=discussed&ready=y",
+]
+# Refused by the form (or not plainly one of the choices): shown by the form itself, with its message.
+_CHECKED_QUERIES = ["q=" + "x" * 201, "category=abc", "category=", "category=01", "category=999999", "status=bogus",
+                    "sort=", "sort=zzz", "status=draft&sort=%3Cscript%3E"]
+
+
+@pytest.mark.parametrize("query", _PLAIN_QUERIES + _CHECKED_QUERIES)
+@pytest.mark.parametrize("locale", ["en", "fa"])
+def test_the_list_filters_shown_from_plain_values_are_the_forms_own(app, site, query, locale):
+    """The filter form written from the query's plain values (`ShownFilters`) is byte for byte the
+    WTForms form's, with the same data; a query the form refuses is shown by the form itself."""
+    from flask import request
+    from flask_babel import refresh
+
+    from assembly.proposals.forms import FilterForm, ShownFilters, filter_form
+    from assembly.proposals.models import PROPOSAL_LIFECYCLE
+
+    plain = query in _PLAIN_QUERIES
+    query = query.format(category=site["ids"]["category"])
+    with app.test_request_context(f"/n/moda/proposals?{query}", headers={"Accept-Language": locale}):
+        refresh()
+        categories = [(0, "All categories"), (site["ids"]["category"], "Roads & <pavements>")]
+        statuses = [("", "All current"), *PROPOSAL_LIFECYCLE.choices("filterable"), ("hidden", "Hidden")]
+        checked = FilterForm(request.args)
+        checked.category.choices, checked.status.choices = categories, statuses
+        checked.validate()
+        form = filter_form(request.args, categories, statuses)
+        assert isinstance(form, ShownFilters) == plain
+        template = app.jinja_env.from_string(_FILTER_FIELDS)
+        assert template.render(form=form) == template.render(form=checked)
+        for name in ("q", "category", "status", "sort", "supported", "followed", "ready", "mine"):
+            assert getattr(form, name).data == getattr(checked, name).data, name
+
+
 # --- writing ---------------------------------------------------------------------------------
 
 def _form(category_id, **overrides):

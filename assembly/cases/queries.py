@@ -168,6 +168,18 @@ def cases_of_proposal(proposal_id: int) -> list[Case]:
     return list(db.session.scalars(_OF_PROPOSAL, {"proposal_id": proposal_id}))
 
 
+_ROWS_OF_PROPOSAL = (select(Case.reference, Case.status, Case.decision, Body.name.label("body_name"),
+                            Body.kind.label("body_kind"))
+                     .join(Body, Body.id == Case.body_id).where(Case.proposal_id == bindparam("proposal_id"))
+                     .order_by(Case.id))
+
+
+def case_rows_of_proposal(proposal_id: int) -> list:
+    """The proposal's cases as its page lists them: rows of reference, status, decision, and the
+    body's name and kind (read on every view of the proposal, so not as ORM objects)."""
+    return db.read(_ROWS_OF_PROPOSAL, {"proposal_id": proposal_id}).all()
+
+
 def cases_of_question(question_id: int) -> list[Case]:
     return list(db.session.scalars(select(Case).options(joinedload(Case.body))
                                    .where(Case.meeting_question_id == question_id).order_by(Case.id)))

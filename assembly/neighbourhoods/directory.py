@@ -69,13 +69,15 @@ def muhtar_names(neighbourhood: Neighbourhood) -> list[str]:
     return list(db.read(_MUHTAR_NAMES, {"neighbourhood_id": neighbourhood.id}).scalars())
 
 
+_RESIDENCE = (select(Membership).options(joinedload(Membership.neighbourhood))
+              .where(Membership.user_id == bindparam("user_id"), Membership.role == MembershipRole.RESIDENT.value,
+                     Membership.status.in_([MembershipStatus.PENDING.value, MembershipStatus.VERIFIED.value])))
+
+
 def current_membership(user) -> Membership | None:
-    """The user's verified or pending residence, if any."""
-    return db.session.scalar(
-        select(Membership).options(joinedload(Membership.neighbourhood))
-        .where(Membership.user_id == user.id, Membership.role == MembershipRole.RESIDENT.value,
-               Membership.status.in_([MembershipStatus.PENDING.value, MembershipStatus.VERIFIED.value]))
-    )
+    """The user's verified or pending residence, if any (a statement built once: the neighbourhood
+    page reads it for every logged-in reader)."""
+    return db.session.scalar(_RESIDENCE, {"user_id": user.id})
 
 
 def muhtar_neighbourhoods(user) -> list[Neighbourhood]:

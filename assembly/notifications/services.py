@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup, escape
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import JSON, String, Text, func, insert, literal, select, update
+from sqlalchemy import JSON, String, Text, bindparam, func, insert, literal, select, update
 
 from assembly.accounts.models import User
 from assembly.config import LOCALES
@@ -273,12 +273,13 @@ def build_message(mail: OutboxEmail) -> EmailMessage:
     return message
 
 
+# Built once: the layout shows the count on every page a logged-in reader opens.
+_UNREAD = select(func.count()).select_from(Notification).where(Notification.user_id == bindparam("user_id"),
+                                                                 Notification.read_at.is_(None))
+
+
 def unread_count(user) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Notification).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)
-        )
-    ) or 0
+    return db.read(_UNREAD, {"user_id": user.id}).scalar() or 0
 
 
 def list_for(user, *, before_id: int | None = None, limit: int = 30) -> list[Notification]:

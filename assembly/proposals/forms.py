@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from assembly.forms import FilterSelectField
+from assembly.forms import FilterSelectField, ShownCheckbox, ShownSearch, ShownSelect
 from assembly.proposals.discussion import COMMENT_MAX
 from assembly.proposals.services import ADDRESS_MAX, BODY_MAX, TITLE_MAX
 from assembly.text import clean_plain
@@ -71,12 +71,15 @@ def _sort_choices():
             ("relevant", _l("Best match"))]
 
 
+QUERY_MAX = 200
+
+
 class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
     # Cleaned like stored text: the query is shown again, and links can carry any query.
-    q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)], filters=[clean_plain])
+    q = SearchField(_l("Search"), validators=[Optional(), Length(max=QUERY_MAX)], filters=[clean_plain])
     category = FilterSelectField(_l("Category"), coerce=int, validators=[Optional()])
     status = FilterSelectField(_l("Status"), validators=[Optional()])
     sort = FilterSelectField(_l("Sort by"), choices=_sort_choices, validators=[Optional()])
@@ -84,3 +87,45 @@ class FilterForm(FlaskForm):
     followed = BooleanField(_l("Followed by me"))
     ready = BooleanField(_l("Ready for the agenda"))
     mine = BooleanField(_l("Written by me (including drafts)"))
+
+
+class ShownFilters:
+    """The list's filter form from the query's plain values, for a query the form would accept:
+    the same fields (`data`, and the HTML of the `field` macro) as `FilterForm`, without building
+    it (see `assembly.forms.ShownField`)."""
+
+    def __init__(self, args, categories: list, statuses: list) -> None:
+        self.q = ShownSearch("q", FilterForm.q.args[0], clean_plain(args.get("q")), QUERY_MAX)
+        category = args.get("category")
+        self.category = ShownSelect("category", FilterForm.category.args[0],
+                                    None if category is None else int(category), categories)
+        self.status = ShownSelect("status", FilterForm.status.args[0], args.get("status"), statuses)
+        self.sort = ShownSelect("sort", FilterForm.sort.args[0], args.get("sort"), _sort_choices())
+        for name in ("supported", "followed", "ready", "mine"):
+            setattr(self, name, ShownCheckbox(name, getattr(FilterForm, name).args[0], args.get(name)))
+
+    @staticmethod
+    def accepts(args, categories: list, statuses: list) -> bool:
+        """Whether `FilterForm` would find nothing wrong with the query (no message to show)."""
+        query = args.get("q")
+        return ((query is None or len(clean_plain(query)) <= QUERY_MAX)
+                and _among(args.get("category"), (str(value) for value, _label in categories))
+                and _among(args.get("status"), (value for value, _label in statuses))
+                and _among(args.get("sort"), (value for value, _label in _sort_choices())))
+
+
+def _among(raw: str | None, values) -> bool:
+    return raw is None or raw in values
+
+
+def filter_form(args, categories: list, statuses: list):
+    """The list's filter form for the query `args`, with these choices of category and status:
+    shown from plain values when the form would accept the query, else the checked `FilterForm`
+    (with its messages). Either way the same fields with the same `data`."""
+    if ShownFilters.accepts(args, categories, statuses):
+        return ShownFilters(args, categories, statuses)
+    form = FilterForm(args)
+    form.category.choices = categories
+    form.status.choices = statuses
+    form.validate()
+    return form

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, literal, null, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -264,16 +265,19 @@ _HISTORY = union_all(
            ModerationAction.action.in_(_HISTORY_ACTIONS)))
 
 
+# Translated when a history shows one (most show none).
+_HISTORY_LABELS = {"hide": _l("Hidden by moderation"), "auto_hide": _l("Hidden automatically after reports"),
+                   "restore": _l("Restored")}
+
+
 def history(proposal: Proposal) -> list[HistoryEntry]:
     """The proposal's status changes, and the hiding and showing of the proposal itself, in time order
     (status changes first at the same moment, each kind in the order it was recorded)."""
-    labels = {"hide": _("Hidden by moderation"), "auto_hide": _("Hidden automatically after reports"),
-              "restore": _("Restored")}
     entries = []
     for row in sorted(db.read(_HISTORY, {"proposal_id": proposal.id}), key=lambda row: (row.at, row.kind, row.seq)):
         actor = HistoryActor(row.name) if row.name is not None else None
         if row.kind == 1:
-            entries.append(HistoryEntry(row.at, labels[row.what], actor, row.reason or None))
+            entries.append(HistoryEntry(row.at, str(_HISTORY_LABELS[row.what]), actor, row.reason or None))
         # Recorded while hiding was a status; the moderation actions tell the same.
         elif services.FORMER_HIDDEN_STATUS not in (row.was, row.what):
             entries.append(HistoryEntry(row.at, PROPOSAL_LIFECYCLE.label(row.what), actor, row.reason))

@@ -357,9 +357,64 @@ class ProposalFilters:
     page: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class ListedAuthor:
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedCategory:
+    slug: str
+    names: dict
+
+
+@dataclass(frozen=True, slots=True)
+class ListedProposal:
+    """A proposal as a list shows it: read as a row of the columns its card shows (and those
+    `web.proposal_title` and the policy read of a hidden one), not as an ORM object with its text."""
+    id: int
+    neighbourhood_id: int
+    author_id: int
+    title: str
+    status: str
+    latitude: float | None
+    longitude: float | None
+    hidden_at: dt.datetime | None
+    ready_at: dt.datetime | None
+    published_at: dt.datetime | None
+    created_at: dt.datetime
+    support_count: int
+    comment_count: int
+    author: ListedAuthor
+    category: ListedCategory
+
+    @property
+    def has_point(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+# The columns of a listed proposal, then its author's name and its category (joined as the ORM's
+# joinedload did: LEFT OUTER JOIN, so the database plans the list as before).
+_LISTED_COLUMNS = (Proposal.id, Proposal.neighbourhood_id, Proposal.author_id, Proposal.title, Proposal.status,
+                   Proposal.latitude, Proposal.longitude, Proposal.hidden_at, Proposal.ready_at,
+                   Proposal.published_at, Proposal.created_at, Proposal.support_count, Proposal.comment_count,
+                   User.display_name, Category.slug, Category.names)
+
+
+def _listed(query):
+    """`query` (a select of proposals) as the rows of `ListedProposal`."""
+    return (query.with_only_columns(*_LISTED_COLUMNS)
+            .outerjoin(User, User.id == Proposal.author_id).outerjoin(Category, Category.id == Proposal.category_id))
+
+
+def _listed_rows(statement, values: dict) -> list[ListedProposal]:
+    return [ListedProposal(*row[:13], ListedAuthor(row[13]), ListedCategory(row[14], row[15]))
+            for row in db.read(statement, values)]
+
+
 @dataclass
 class ProposalPage:
-    items: list[Proposal]
+    items: list[ListedProposal]
     total: int
     page: int
     pages: int
@@ -429,7 +484,7 @@ def _list_statements(shape: _ListShape, sort: str) -> tuple:
         count = select(func.count()).select_from(query.with_only_columns(Proposal.id).limit(COUNT_CAP + 1).subquery())
         page = in_full = None
         if sort in SORTS:
-            page = (query.options(*_WITH_AUTHOR_AND_CATEGORY).order_by(*SORTS[sort])
+            page = (_listed(query).order_by(*SORTS[sort])
                     .limit(bindparam("list_limit")).offset(bindparam("list_offset")))
             narrowed = shape.category or shape.ready or shape.status in ("one", "hidden")
             if narrowed:
@@ -492,12 +547,12 @@ def list_proposals(viewer, neighbourhood: Neighbourhood, filters: ProposalFilter
     pages = max(1, -(-total // PAGE_SIZE))
     # Deep pages are capped where the count stops: beyond MAX_PAGE, narrow the list instead.
     page = min(max(1, filters.page), MAX_PAGE if capped else pages)
-    items = list(db.session.scalars(listing, {**values, "list_limit": PAGE_SIZE, "list_offset": (page - 1) * PAGE_SIZE}))
+    items = _listed_rows(listing, {**values, "list_limit": PAGE_SIZE, "list_offset": (page - 1) * PAGE_SIZE})
     return ProposalPage(items=items, total=total, page=page, pages=pages, capped=capped,
                         supported=supported_ids(viewer, [p.id for p in items]))
 
 
-_BY_IDS = select(Proposal).options(*_WITH_AUTHOR_AND_CATEGORY).where(Proposal.id.in_(bindparam("ids", expanding=True)))
+_BY_IDS = _listed(select(Proposal).where(Proposal.id.in_(bindparam("ids", expanding=True))))
 
 
 def _search_page(viewer, query, values: dict, terms: list[str], sort: str, page_number: int) -> ProposalPage:
@@ -519,7 +574,7 @@ def _search_page(viewer, query, values: dict, terms: list[str], sort: str, page_
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page_number), pages)
     ids = [abs(row[1]) for row in rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
-    found = {proposal.id: proposal for proposal in db.session.scalars(_BY_IDS, {"ids": ids})} if ids else {}
+    found = {proposal.id: proposal for proposal in _listed_rows(_BY_IDS, {"ids": ids})} if ids else {}
     return ProposalPage(items=[found[number] for number in ids], total=total, page=page, pages=pages,
                         capped=capped, supported=supported_ids(viewer, ids))
 

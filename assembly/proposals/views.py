@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from assembly import page_cache
 from assembly.assisted import services as assisted
-from assembly.cases.queries import cases_of_proposal
+from assembly.cases.queries import case_rows_of_proposal
 from assembly.cases.wording import status_label as case_status_label
 from assembly.extensions import limiter
 from assembly.forms import ButtonForm, LazyForm, ReasonForm
@@ -18,7 +18,7 @@ from assembly.params import MAX_ID, parse_int, query_int
 from assembly.photos import services as photo_services
 from assembly.proposals import discussion, moderation, services
 from assembly.proposals import photos as proposal_photos
-from assembly.proposals.forms import CommentForm, FilterForm, ProposalForm, ReportForm
+from assembly.proposals.forms import CommentForm, ProposalForm, ReportForm, filter_form
 from assembly.proposals.models import PROPOSAL_LIFECYCLE
 from assembly.proposals.services import ProposalFilters, ProposalInput
 from assembly.rate_limits import person_key
@@ -66,11 +66,9 @@ def _flash_errors() -> None:
 def index(slug: str):
     neighbourhood = current_neighbourhood()
     category_id, page_number = query_int("category"), query_int("page")
-    form = FilterForm(request.args)
-    form.category.choices = [(0, _("All categories"))] + _category_choices(neighbourhood)
-    form.status.choices = [("", _("All current")), *PROPOSAL_LIFECYCLE.choices("filterable"),
-                           (services.HIDDEN_FILTER, _("Hidden by moderation"))]
-    form.validate()
+    form = filter_form(request.args, [(0, _("All categories"))] + _category_choices(neighbourhood),
+                       [("", _("All current")), *PROPOSAL_LIFECYCLE.choices("filterable"),
+                        (services.HIDDEN_FILTER, _("Hidden by moderation"))])
     filters = ProposalFilters(
         query=form.q.data or "", category_id=category_id or None, status=form.status.data or None,
         supported_by_me=bool(form.supported.data), followed=bool(form.followed.data), ready=bool(form.ready.data),
@@ -194,7 +192,7 @@ def _page(neighbourhood, proposal, *, comment_form=None, report_form=None, reaso
         button=LazyForm(ButtonForm),
         now=now(), can_still_edit=discussion.can_still_edit, status_label=PROPOSAL_LIFECYCLE.label,
         discussable=services.discussable(proposal), threshold=neighbourhood.effective_support_threshold(),
-        cases=cases_of_proposal(proposal.id), case_status_label=case_status_label,
+        cases=case_rows_of_proposal(proposal.id), case_status_label=case_status_label,
         assisted=assisted.marks_for(proposal),
         photos=proposal_photos.photos_of([proposal.id])[proposal.id],
     ), status
