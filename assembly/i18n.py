@@ -263,21 +263,6 @@ def template_ngettext(__context, __singular: str, __plural: str, __num, **variab
     return text % variables
 
 
-def per_language(fragment) -> Markup:
-    """A piece of the layout that reads the same for every reader of a language (a template macro
-    without arguments: the links everyone sees, the language switcher), written once per catalogue,
-    language and address root (`url_for` puts SCRIPT_NAME before every path) and then kept. Only for
-    what depends on nothing else: not the reader, the page or the request."""
-    if current_app.jinja_env.auto_reload:  # development: an edited template is shown at once
-        return fragment()
-    finished = _catalogue()[3]
-    key = (per_language, fragment.name, current_locale(), request.script_root)
-    text = finished.get(key)
-    if text is None:
-        text = finished[key] = fragment()
-    return text
-
-
 def text_direction(locale: str | None = None) -> str:
     return "rtl" if (locale or current_locale()) in RTL_LOCALES else "ltr"
 
@@ -520,8 +505,7 @@ def init_app(app: Flask) -> None:
         coordinates=format_coordinates,
         localized=localized_name,
     )
-    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext,
-                                 per_language=per_language)
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
     app.jinja_env.globals["timezone_label"] = timezone_label
     app.jinja_env.globals["list_separator"] = list_separator  # ", " — or "، " in Persian
 
