@@ -8,8 +8,9 @@ For every N the data is generated quickly and straight into a fresh database (bu
 executemany of N proposals and N cases at one body; no events, which the export does not read),
 then a separate Python process streams `exchange.export_rows` to nowhere and reports its resident
 memory before the export and the highest value seen while streaming (sampled every 10 chunks
-from /proc/self/statm; `maxrss` from `resource.getrusage` is the process's high-water mark,
-imports included). `--full` adds N = 10^6. `--tracemalloc` also reports the peak of Python
+from /proc/self/statm; *own growth* is that of the process's own memory, `RssAnon` in
+/proc/self/status, without the file pages of SQLite's memory map; `maxrss` from
+`resource.getrusage` is the process's high-water mark, imports included). `--full` adds N = 10^6. `--tracemalloc` also reports the peak of Python
 allocations during the export (slower). PostgreSQL: BENCH_POSTGRES_URL names a scratch database
 whose public schema is DROPPED and recreated (there is no default, so nothing is dropped by
 accident). Wall-clock seconds depend on the machine's load; the export's own CPU seconds (process time of
@@ -134,8 +135,8 @@ def measure(url: str, staff_id: int, body_id: int, use_tracemalloc: bool) -> dic
     app = create_app(config(url))
     with app.app_context():
         staff, body = db.session.get(User, staff_id), db.session.get(Body, body_id)
-        before = current_rss()
-        highest = before
+        before, anon_before = current_rss(), anonymous_rss()
+        highest, anon_highest = before, anon_before
         if use_tracemalloc:
             tracemalloc.start()
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -146,12 +147,13 @@ def measure(url: str, staff_id: int, body_id: int, use_tracemalloc: bool) -> dic
             rows += chunk.count("\r\n")
             chunks += 1
             if chunks % 10 == 0:
-                highest = max(highest, current_rss())
+                highest, anon_highest = max(highest, current_rss()), max(anon_highest, anonymous_rss())
         seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
         traced = tracemalloc.get_traced_memory()[1] if use_tracemalloc else None
     return {"rows": rows - 1, "bytes": size, "chunks": chunks, "seconds": seconds, "cpu_seconds": cpu_seconds,
             "rss_before": before,
             "rss_highest": max(highest, current_rss()),
+            "anon_growth": max(anon_highest, anonymous_rss()) - anon_before,
             "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "tracemalloc_peak": traced}
 
 
@@ -159,6 +161,18 @@ def current_rss() -> int:
     """Resident memory now, in bytes (Linux); ru_maxrss only knows the high-water mark."""
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * resource.getpagesize()
+
+
+def anonymous_rss() -> int:
+    """The resident memory that is the process's own (heap, stacks: `RssAnon`), in bytes. The rest
+    of the resident set is file pages, most of them SQLite's memory map of the database (up to
+    `mmap_size`, 256 MB, assembly/db.py), which grows with the file read and which the kernel takes
+    back when it needs the memory."""
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def main(argv=None) -> None:
@@ -178,7 +192,8 @@ def main(argv=None) -> None:
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
     print(f"{'backend':10} {'rows':>9} {'generate s':>10} {'export s':>9} {'CPU s':>7} {'CPU µs/row':>10} "
           f"{'MB out':>7} "
-          f"{'RSS before MB':>13} {'RSS highest MB':>14} {'growth MB':>9} {'maxrss MB':>9} {'traced MB':>9}")
+          f"{'RSS before MB':>13} {'RSS highest MB':>14} {'growth MB':>9} {'own growth MB':>13} {'maxrss MB':>9} "
+          f"{'traced MB':>9}")
     with tempfile.TemporaryDirectory() as workdir:
         for backend in backends:
             for size in sizes:
@@ -194,7 +209,7 @@ def main(argv=None) -> None:
                       f"{1e6 * result['cpu_seconds'] / result['rows']:10.1f} "
                       f"{result['bytes'] / mb:7.1f} {result['rss_before'] / mb:13.1f} "
                       f"{result['rss_highest'] / mb:14.1f} {(result['rss_highest'] - result['rss_before']) / mb:9.1f} "
-                      f"{result['maxrss'] / mb:9.1f} {traced}", flush=True)
+                      f"{result['anon_growth'] / mb:13.1f} {result['maxrss'] / mb:9.1f} {traced}", flush=True)
                 if backend == "sqlite":
                     Path(url.removeprefix("sqlite:///")).unlink()
 
