@@ -6,12 +6,13 @@ Target (DESIGN.md): "Exports stream: 10^6 cases exported with flat memory and ti
 
 For every N the data is generated quickly and straight into a fresh database (bulk INSERTs with
 executemany of N proposals and N cases at one body; no events, which the export does not read),
-then a separate Python process streams `exchange.export_rows` to nowhere and reports its resident
-memory before the export and the highest value seen while streaming (sampled every 10 chunks
-from /proc/self/statm; *own growth* is that of the process's own memory, `RssAnon` in
-/proc/self/status, without the file pages of SQLite's memory map; `maxrss` from
-`resource.getrusage` is the process's high-water mark, imports included). `--full` adds N = 10^6. `--tracemalloc` also reports the peak of Python
-allocations during the export (slower). PostgreSQL: BENCH_POSTGRES_URL names a scratch database
+then a separate Python process streams `exchange.export_rows` to nowhere and reports how long the
+first chunk took (*first ms*: streaming means it does not grow with N), its resident memory before
+the export and the highest value seen while streaming (sampled every 10 chunks from
+/proc/self/statm), *own growth*, that of the process's own memory (`RssAnon` in /proc/self/status,
+without the file pages of SQLite's memory map), and `maxrss` from `resource.getrusage`, the
+process's high-water mark, imports included. `--full` adds N = 10^6. `--tracemalloc` also reports
+the peak of Python allocations during the export (slower). PostgreSQL: BENCH_POSTGRES_URL names a scratch database
 whose public schema is DROPPED and recreated (there is no default, so nothing is dropped by
 accident). Wall-clock seconds depend on the machine's load; the export's own CPU seconds (process time of
 the exporting process, without the database server's work on PostgreSQL) show the cost per row
@@ -141,7 +142,10 @@ def measure(url: str, staff_id: int, body_id: int, use_tracemalloc: bool) -> dic
             tracemalloc.start()
         start, cpu_start = time.perf_counter(), time.process_time()
         rows = size = chunks = 0
+        first = None
         for chunk in export_rows(staff, utcnow(), body):
+            if first is None:  # how long the first bytes wait: streaming means it does not grow with N
+                first = time.perf_counter() - start
             data = chunk.encode("utf-8")  # what the response sends
             size += len(data)
             rows += chunk.count("\r\n")
@@ -151,6 +155,7 @@ def measure(url: str, staff_id: int, body_id: int, use_tracemalloc: bool) -> dic
         seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
         traced = tracemalloc.get_traced_memory()[1] if use_tracemalloc else None
     return {"rows": rows - 1, "bytes": size, "chunks": chunks, "seconds": seconds, "cpu_seconds": cpu_seconds,
+            "first_chunk": first,
             "rss_before": before,
             "rss_highest": max(highest, current_rss()),
             "anon_growth": max(anon_highest, anonymous_rss()) - anon_before,
@@ -190,7 +195,7 @@ def main(argv=None) -> None:
     sizes = args.sizes + ([1_000_000] if args.full else [])
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
-    print(f"{'backend':10} {'rows':>9} {'generate s':>10} {'export s':>9} {'CPU s':>7} {'CPU µs/row':>10} "
+    print(f"{'backend':10} {'rows':>9} {'generate s':>10} {'export s':>9} {'first ms':>8} {'CPU s':>7} {'CPU µs/row':>10} "
           f"{'MB out':>7} "
           f"{'RSS before MB':>13} {'RSS highest MB':>14} {'growth MB':>9} {'own growth MB':>13} {'maxrss MB':>9} "
           f"{'traced MB':>9}")
@@ -205,7 +210,7 @@ def main(argv=None) -> None:
                 traced = f"{result['tracemalloc_peak'] / 2**20:9.1f}" if result["tracemalloc_peak"] else f"{'-':>9}"
                 mb = 2**20
                 print(f"{backend:10} {result['rows']:>9,} {made['generate_seconds']:10.1f} "
-                      f"{result['seconds']:9.2f} {result['cpu_seconds']:7.2f} "
+                      f"{result['seconds']:9.2f} {1000 * result['first_chunk']:8.1f} {result['cpu_seconds']:7.2f} "
                       f"{1e6 * result['cpu_seconds'] / result['rows']:10.1f} "
                       f"{result['bytes'] / mb:7.1f} {result['rss_before'] / mb:13.1f} "
                       f"{result['rss_highest'] / mb:14.1f} {(result['rss_highest'] - result['rss_before']) / mb:9.1f} "

@@ -106,6 +106,7 @@ class Case(Base):
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
         Index("ix_cases_inbox", "body_id", "status", "updated_at"),
         Index("ix_cases_body_updated", "body_id", "updated_at", "id"),
+        Index("ix_cases_body_id", "body_id", "id"),  # a body's cases in order: the CSV export streams them
         Index("ix_cases_due", "status", "due_at"),
         Index("ix_cases_neighbourhood", "neighbourhood_id", "forwarded_at"),
         Index("ix_cases_proposal_id", "proposal_id"),
