@@ -102,11 +102,21 @@ class LazyForm:
     its fields and a CSRF token, and a token changes a visitor's session (a new cookie) for
     nothing. `LazyForm(lambda: ReasonForm(formdata=None))` stands in for the form in a template."""
 
-    __slots__ = ("_make", "_form")
+    __slots__ = ("_make", "_form", "_hidden")
 
     def __init__(self, make: Callable[[], FlaskForm]) -> None:
         self._make = make
         self._form = None
+        self._hidden = None
+
+    def hidden_tag(self, *fields):
+        """The form's hidden fields, written once for the page (a page repeats a button's
+        CSRF token in every form it offers; the token is the same for the whole request)."""
+        if fields:
+            return self._built().hidden_tag(*fields)
+        if self._hidden is None:
+            self._hidden = self._built().hidden_tag()
+        return self._hidden
 
     def _built(self) -> FlaskForm:
         if self._form is None:
