@@ -28,7 +28,7 @@ from assembly.proposals import services as proposals
 from assembly.proposals.models import Proposal
 from tests import factories
 from tests import proposal_factories as pf
-from tests.support import committed, login  # noqa: F401 - committed is re-exported
+from tests.support import client_of, committed  # noqa: F401 - re-exported for the test modules
 
 T0 = dt.datetime(2030, 3, 4, 9, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -194,11 +194,3 @@ def __getattr__(name: str):
         from tests.fixtures import clock
         return clock
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def client_of(app, user=None):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    if user is not None:
-        login(client, user.email)
-    return client

@@ -102,6 +102,20 @@ def login(client, email: str, password: str = PASSWORD):
     return response
 
 
+def english_client(app, email: str | None = None):
+    """A test client that asks for English pages, logged in as `email` if given."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    if email is not None:
+        login(client, email)
+    return client
+
+
+def client_of(app, user=None):
+    """`english_client` logged in as `user` (an account), or a visitor."""
+    return english_client(app, None if user is None else user.email)
+
+
 @contextlib.contextmanager
 def committed(app):
     """Set up data in an app context of its own and commit it, as a request would."""

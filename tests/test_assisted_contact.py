@@ -21,7 +21,7 @@ from assembly.notifications.models import OutboxEmail
 from assembly.sms.models import OutboxSms
 from tests import factories
 from tests import proposal_factories as pf
-from tests.support import committed, login, text, translation
+from tests.support import committed, english_client, text, translation
 
 ADDED_EMAIL = ("Assembly: the muhtar of %(neighbourhood)s added an e-mail address to your account. If you did not "
                "agree to it, tell the muhtar's office.")
@@ -163,12 +163,6 @@ def site(app):
                 "other_muhtar": factories.muhtar(other).email}
 
 
-def _as(app, email):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    login(client, email)
-    return client
-
 
 def _local_now() -> str:
     return utc_to_wall_clock(factories.now(), "Europe/Istanbul").strftime("%Y-%m-%dT%H:%M")
@@ -176,7 +170,7 @@ def _local_now() -> str:
 
 def test_the_muhtar_adds_a_phone_number_through_the_page(app, site):
     page = f"/n/{site['slug']}/assisted/{site['membership']}"
-    muhtar = _as(app, site["muhtar"])
+    muhtar = english_client(app, site["muhtar"])
     assert 'name="contact-phone"' in muhtar.get(page).get_data(as_text=True)
     form = {"contact-phone": "0532 987 65 43", "contact-consent_method": "office",
             "contact-consent_at": _local_now()}
@@ -196,13 +190,13 @@ def test_the_muhtar_adds_a_phone_number_through_the_page(app, site):
 
 
 def test_a_residents_own_account_gets_no_form_and_others_are_refused(app, site):
-    muhtar = _as(app, site["muhtar"])
+    muhtar = english_client(app, site["muhtar"])
     own = f"/n/{site['slug']}/assisted/{site['own']}"
     assert 'name="contact-phone"' not in muhtar.get(own).get_data(as_text=True)
     assert muhtar.post(f"{own}/contact", data={"contact-phone": "0532 987 65 43", "contact-consent": "y"}
                        ).status_code == 403
     for email in (site["other_muhtar"], site["resident"]):
-        assert _as(app, email).post(f"/n/{site['slug']}/assisted/{site['membership']}/contact", data={
+        assert english_client(app, email).post(f"/n/{site['slug']}/assisted/{site['membership']}/contact", data={
             "contact-phone": "0532 987 65 43", "contact-consent": "y"}).status_code == 403
     with app.app_context():
         assert db.session.get(User, site["user"]).phone is None

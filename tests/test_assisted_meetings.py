@@ -19,7 +19,7 @@ from assembly.meetings.models import Meeting, MeetingQuestion, MeetingStatus, Qu
 from assembly.neighbourhoods.models import Membership, Neighbourhood
 from tests import factories
 from tests import meeting_factories as mf
-from tests.support import committed, counting_statements, login, text, translation
+from tests.support import client_of, committed, counting_statements, text, translation
 
 
 def _count(model, *where) -> int:
@@ -135,12 +135,6 @@ def site(app):
     return ids
 
 
-def _as(app, user):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    login(client, user.email)
-    return client
-
 
 def _local_now() -> str:
     return utc_to_wall_clock(factories.now(), "Europe/Istanbul").strftime("%Y-%m-%dT%H:%M")
@@ -149,7 +143,7 @@ def _local_now() -> str:
 def test_the_muhtar_asks_and_supports_through_the_pages(app, site):
     w = site["w"]
     base = f"/n/{w.moda.slug}/assisted/{site['membership']}/meetings/{w.meeting.id}"
-    muhtar = _as(app, w.muhtar)
+    muhtar = client_of(app, w.muhtar)
     act = muhtar.get(f"/n/{w.moda.slug}/assisted/{site['membership']}")
     assert base in act.get_data(as_text=True)
     page = muhtar.get(base)
@@ -189,7 +183,7 @@ def test_only_the_residents_muhtar_opens_the_meeting_pages(app, site):
     w = site["w"]
     base = f"/n/{w.moda.slug}/assisted/{site['membership']}/meetings/{w.meeting.id}"
     for person in (w.other_muhtar, w.outside_muhtar, w.resident, w.police_staff):
-        client = _as(app, person)
+        client = client_of(app, person)
         assert client.get(base).status_code == 403
         assert client.post(f"{base}/question", data={"question-body_id": w.police.id, "question-text": "X",
                                                      "question-consent": "y"}).status_code == 403
@@ -200,7 +194,7 @@ def test_only_the_residents_muhtar_opens_the_meeting_pages(app, site):
 def test_a_meeting_that_does_not_cover_the_neighbourhood_is_not_found(app, site):
     w = site["w"]
     page = f"/n/{w.elsewhere.slug}/assisted/{site['outsider']}/meetings/{w.meeting.id}"
-    client = _as(app, w.outside_muhtar)
+    client = client_of(app, w.outside_muhtar)
     assert client.get(f"/n/{w.elsewhere.slug}/assisted/{site['outsider']}").status_code == 200
     assert client.get(page).status_code == 404
     assert client.post(f"{page}/question", data={"question-body_id": w.police.id, "question-text": "X",
@@ -213,7 +207,7 @@ def test_a_held_meeting_takes_no_more_questions(app, site):
         meetings.move(db.session.get(User, w.muhtar.id), factories.now(), db.session.get(Meeting, w.meeting.id),
                       MeetingStatus.HELD)
     base = f"/n/{w.moda.slug}/assisted/{site['membership']}/meetings/{w.meeting.id}"
-    muhtar = _as(app, w.muhtar)
+    muhtar = client_of(app, w.muhtar)
     assert "only while the meeting is open for questions" in text(muhtar.get(base))
     refused = muhtar.post(f"{base}/question", data={
         "question-body_id": w.police.id, "question-text": "Geç kalan soru", "question-consent": "y",
@@ -229,7 +223,7 @@ def test_the_meeting_page_costs_the_same_with_marks(app, site):
         mf.question(w, author=db.session.get(User, w.neighbour.id))
     urls = [f"/meetings/{w.meeting.id}", f"/meetings/{w.meeting.id}/print",
             f"/n/{w.moda.slug}/assisted/{site['membership']}/meetings/{w.meeting.id}"]
-    muhtar = _as(app, w.muhtar)
+    muhtar = client_of(app, w.muhtar)
 
     def cost() -> list[int]:
         counts = []

@@ -21,7 +21,7 @@ from assembly.surveys import assisted, responses
 from assembly.surveys.models import Survey, SurveyAnswer, SurveyParticipation
 from tests import factories
 from tests import survey_factories as sf
-from tests.support import committed, counting_statements, login, text
+from tests.support import committed, counting_statements, english_client, text
 
 
 def _count(model, *where) -> int:
@@ -159,16 +159,10 @@ def _local(at: dt.datetime) -> str:
     return utc_to_wall_clock(at, "Europe/Istanbul").strftime("%Y-%m-%dT%H:%M")
 
 
-def _as(app, email):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    login(client, email)
-    return client
-
 
 def test_the_muhtar_enters_answers_through_the_page(app, site):
     page_url = f"/n/{site['slug']}/assisted/{site['membership']}/surveys/{site['survey']}"
-    muhtar = _as(app, site["muhtar"])
+    muhtar = english_client(app, site["muhtar"])
     act = muhtar.get(f"/n/{site['slug']}/assisted/{site['membership']}")
     assert page_url in act.get_data(as_text=True)
     page = muhtar.get(page_url)
@@ -200,7 +194,7 @@ def test_the_muhtar_enters_answers_through_the_page(app, site):
 
 def test_wrong_answers_are_shown_next_to_the_question(app, site):
     page_url = f"/n/{site['slug']}/assisted/{site['membership']}/surveys/{site['survey']}"
-    refused = _as(app, site["muhtar"]).post(page_url, data={
+    refused = english_client(app, site["muhtar"]).post(page_url, data={
         f"q{site['q'][3]}-0": "1", f"q{site['q'][3]}-1": "1", "consent": "y", "consent_method": "door",
         "consent_at": _local(sf.DURING)})
     assert refused.status_code == 400 and "Give every option a different place" in text(refused)
@@ -211,7 +205,7 @@ def test_wrong_answers_are_shown_next_to_the_question(app, site):
 def test_only_the_muhtar_of_the_residents_neighbourhood_opens_the_page(app, site):
     page_url = f"/n/{site['slug']}/assisted/{site['membership']}/surveys/{site['survey']}"
     for email in (site["other_muhtar"], site["resident"]):
-        client = _as(app, email)
+        client = english_client(app, email)
         assert client.get(page_url).status_code == 403
         assert client.post(page_url, data={f"q{site['q'][0]}": "1", "consent": "y"}).status_code == 403
     assert app.test_client().get(page_url).status_code == 302  # to the login page
@@ -225,7 +219,7 @@ def test_a_survey_of_another_neighbourhood_is_not_found_and_a_closed_one_not_off
         other = factories.neighbourhood()
         factories.muhtar(other, muhtar)
         elsewhere = sf.world().survey.id
-    client = _as(app, site["muhtar"])
+    client = english_client(app, site["muhtar"])
     assert client.get(f"/n/{site['slug']}/assisted/{site['membership']}/surveys/{elsewhere}").status_code == 404
     clock.now = sf.CLOSES + dt.timedelta(hours=1)
     page = client.get(f"/n/{site['slug']}/assisted/{site['membership']}/surveys/{site['survey']}")
@@ -253,7 +247,7 @@ def test_the_survey_pages_cost_the_same_with_answers_the_muhtar_entered(app, sit
     urls = [f"/n/{site['slug']}/surveys/{site['survey']}",
             f"/n/{site['slug']}/assisted/{site['membership']}/surveys/{site['survey']}",
             f"/n/{site['slug']}/assisted/{site['membership']}"]
-    muhtar = _as(app, site["muhtar"])
+    muhtar = english_client(app, site["muhtar"])
 
     def cost() -> list[int]:
         counts = []

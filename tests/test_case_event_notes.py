@@ -15,7 +15,7 @@ from assembly.errors import ValidationFailed
 from tests import case_factories as cf
 from tests import factories
 from tests.api_support import bearer, committed, token_for
-from tests.support import field_errors, login
+from tests.support import english_client, field_errors
 
 NOTE_LIMIT = events.NOTE.max_length
 
@@ -38,16 +38,10 @@ def _counts(app) -> tuple[int, int]:
                 db.session.scalar(select(func.count()).select_from(CaseEvent)))
 
 
-def _staff_client(app, email: str):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    login(client, email)
-    return client
-
 
 @pytest.mark.parametrize("length", [NOTE_LIMIT + 1, 5000])
 def test_an_inbox_referral_with_an_over_long_note_is_refused_not_a_server_error(app, referral, length):
-    client = _staff_client(app, referral["staff"])
+    client = english_client(app, referral["staff"])
     before = _counts(app)
     response = client.post(f"/cases/{referral['reference']}/events/decided",
                            data={"decision": "referred", "refer_to": str(referral["police"]), "note": "n" * length})
@@ -58,7 +52,7 @@ def test_an_inbox_referral_with_an_over_long_note_is_refused_not_a_server_error(
 
 
 def test_an_inbox_referral_with_a_note_at_the_limit_is_stored_whole(app, referral):
-    client = _staff_client(app, referral["staff"])
+    client = english_client(app, referral["staff"])
     note = "ü" * NOTE_LIMIT
     response = client.post(f"/cases/{referral['reference']}/events/decided",
                            data={"decision": "referred", "refer_to": str(referral["police"]), "note": note})

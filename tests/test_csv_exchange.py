@@ -22,7 +22,7 @@ from assembly.errors import InvalidTransition, NotAllowed
 from assembly.notifications.models import Notification
 from tests import case_factories as cf
 from tests import factories
-from tests.support import login
+from tests.support import english_client
 from tests.support import text as page_text
 
 DAY = dt.timedelta(days=1)
@@ -399,13 +399,6 @@ def site(app):
                 "staff": w.staff.email, "other_staff": w.other_staff.email, "day": _day(t0 + DAY)}
 
 
-def _client(app, email: str | None = None):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    if email:
-        login(client, email)
-    return client
-
 
 def _event_count(app) -> int:
     with app.app_context():
@@ -413,7 +406,7 @@ def _event_count(app) -> int:
 
 
 def test_the_export_page_streams_an_attachment(app, site):
-    response = _client(app, site["staff"]).get(f"/staff/bodies/{site['body']}/export.csv")
+    response = english_client(app, site["staff"]).get(f"/staff/bodies/{site['body']}/export.csv")
     assert response.status_code == 200
     assert response.is_streamed
     assert response.content_type == "text/csv; charset=utf-8"
@@ -426,11 +419,11 @@ def test_the_export_page_streams_an_attachment(app, site):
 
 def test_the_export_and_import_pages_are_for_the_body_s_staff_only(app, site):
     for path in (f"/staff/bodies/{site['body']}/export.csv", f"/staff/bodies/{site['body']}/import"):
-        assert _client(app, site["other_staff"]).get(path).status_code == 403
-        anonymous = _client(app).get(path)
+        assert english_client(app, site["other_staff"]).get(path).status_code == 403
+        anonymous = english_client(app).get(path)
         assert anonymous.status_code == 302 and "/account/login" in anonymous.headers["Location"]
-    assert _client(app, site["staff"]).get("/staff/bodies/999999/export.csv").status_code == 404
-    other = _client(app, site["other_staff"]).post(
+    assert english_client(app, site["staff"]).get("/staff/bodies/999999/export.csv").status_code == 404
+    other = english_client(app, site["other_staff"]).post(
         f"/staff/bodies/{site['body']}/import",
         data={"file": (io.BytesIO(_csv("reference,status,date,note", f"{site['refs'][0]},received,{site['day']},")),
                        "outcomes.csv")}, content_type="multipart/form-data")
@@ -438,7 +431,7 @@ def test_the_export_and_import_pages_are_for_the_body_s_staff_only(app, site):
 
 
 def test_the_import_page_lists_every_error_and_changes_nothing(app, site):
-    client = _client(app, site["staff"])
+    client = english_client(app, site["staff"])
     page = client.get(f"/staff/bodies/{site['body']}/import")
     assert page.status_code == 200 and 'enctype="multipart/form-data"' in page_text(page)
     before = _event_count(app)
@@ -463,7 +456,7 @@ def test_the_import_page_lists_every_error_and_changes_nothing(app, site):
 
 
 def test_the_import_page_applies_a_correct_file(app, site):
-    client = _client(app, site["staff"])
+    client = english_client(app, site["staff"])
     before = _event_count(app)
     data = _csv("reference,status,date,note", f"{site['refs'][0]},received,{site['day']},",
                 f"{site['refs'][0]},rejected,{site['day']},Bütçe yok")

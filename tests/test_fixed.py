@@ -18,7 +18,7 @@ from assembly.notifications.services import render_notification
 from assembly.proposals import services as proposals
 from tests import case_factories as cf
 from tests import factories
-from tests.support import committed, login, text, translation
+from tests.support import client_of, committed, text, translation
 
 pytestmark = pytest.mark.world("cases")
 MINUTE = dt.timedelta(minutes=1)
@@ -133,13 +133,6 @@ def test_the_scoreboard_shows_the_share_confirmed_by_residents(w, done, follower
 
 # --- through the pages ------------------------------------------------------------------------------
 
-def _client(app, user=None):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    if user is not None:
-        login(client, user.email)
-    return client
-
 
 @pytest.fixture
 def site(app):
@@ -158,23 +151,23 @@ def site(app):
 
 def test_answering_through_the_case_page(app, site):
     url = site["url"]
-    page = text(_client(app, site["follower"]).get(url))
+    page = text(client_of(app, site["follower"]).get(url))
     assert "Is it really fixed?" in page and 'name="answer"' in page
-    assert 'name="answer"' not in text(_client(app).get(url))
-    assert 'name="answer"' not in text(_client(app, site["voter"]).get(url))
+    assert 'name="answer"' not in text(client_of(app).get(url))
+    assert 'name="answer"' not in text(client_of(app, site["voter"]).get(url))
     for who in ("voter", "staff"):
-        assert _client(app, site[who]).post(f"{url}/fixed", data={"answer": "yes"}).status_code == 403
-    assert _client(app).post(f"{url}/fixed", data={"answer": "yes"}).status_code == 302  # to log in
-    mine = _client(app, site["follower"])
+        assert client_of(app, site[who]).post(f"{url}/fixed", data={"answer": "yes"}).status_code == 403
+    assert client_of(app).post(f"{url}/fixed", data={"answer": "yes"}).status_code == 302  # to log in
+    mine = client_of(app, site["follower"])
     assert mine.post(f"{url}/fixed", data={"answer": "yes"}).status_code == 302
     again = mine.post(f"{url}/fixed", data={"answer": "yes"})
     assert again.status_code == 400 and "You have already answered for this case." in text(again)
-    assert "1 resident has confirmed that it is fixed." in text(_client(app).get(url))
-    board = text(_client(app).get(site["body"]))
+    assert "1 resident has confirmed that it is fixed." in text(client_of(app).get(url))
+    board = text(client_of(app).get(site["body"]))
     assert "Confirmed fixed by residents" in board and "100% of 1 done case" in board
-    author = _client(app, site["author"])
+    author = client_of(app, site["author"])
     refused = author.post(f"{url}/fixed", data={"answer": "no", "note": ""})
     assert refused.status_code == 400 and "Say what is still wrong" in text(refused)
     assert author.post(f"{url}/fixed", data={"answer": "no", "note": "Still dark."}).status_code == 302
-    public = text(_client(app).get(url))
+    public = text(client_of(app).get(url))
     assert "Reopened: a resident says it is not fixed" in public and "Still dark." in public

@@ -25,15 +25,8 @@ from tests import case_factories as cf
 from tests import factories
 from tests import proposal_factories as pf
 from tests.photo_support import GPS_IFD, bomb, exif_of, jpeg, png, s3_endpoint, store  # noqa: F401 - fixtures
-from tests.support import committed, counting_statements, login, text
+from tests.support import client_of, committed, counting_statements, text
 
-
-def _client(app, user=None):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    if user is not None:
-        login(client, user.email)
-    return client
 
 
 @pytest.fixture
@@ -112,7 +105,7 @@ def test_a_decompression_bomb_is_refused_before_its_pixels_are_decoded():
 # --- the proposal form ----------------------------------------------------------------------------
 
 def test_the_author_publishes_a_proposal_with_photos(app, site, store):
-    author = _client(app, site["people"]["author"])
+    author = client_of(app, site["people"]["author"])
     response = author.post("/n/moda-photos/proposals/new", content_type="multipart/form-data", data=_form(
         site["category"], files=[("bench.jpg", jpeg(gps=True)), ("sign.png", png())]))
     assert response.status_code == 302, text(response)
@@ -121,18 +114,18 @@ def test_the_author_publishes_a_proposal_with_photos(app, site, store):
     for photo in attached:
         assert GPS_IFD not in exif_of(store.get(f"{photo.storage_key}.jpg"))
         assert store.get(f"{photo.storage_key}-thumb.jpg") is not None
-    page = _client(app).get(f"/n/moda-photos/p/{proposal_id}")
+    page = client_of(app).get(f"/n/moda-photos/p/{proposal_id}")
     html = page.get_data(as_text=True)
     assert f"/photos/{attached[0].id}/thumb.jpg" in html and 'id="proposal-map"' in html
 
 
 def test_photo_headers_are_safe(app, site):
-    author = _client(app, site["people"]["author"])
+    author = client_of(app, site["people"]["author"])
     author.post("/n/moda-photos/proposals/new", content_type="multipart/form-data",
                 data=_form(site["category"], files=[("<script>.jpg", jpeg())]))
     _, [photo] = _proposal_photos(app)
     for url in (f"/photos/{photo.id}.jpg", f"/photos/{photo.id}/thumb.jpg"):
-        response = _client(app).get(url)
+        response = client_of(app).get(url)
         assert response.status_code == 200
         assert response.headers["Content-Type"] == "image/jpeg"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -142,9 +135,9 @@ def test_photo_headers_are_safe(app, site):
         assert "default-src 'none'" in response.headers["Content-Security-Policy"]
         assert response.headers["Cache-Control"].startswith("public, max-age=")
         assert response.headers["ETag"]
-        again = _client(app).get(url, headers={"If-None-Match": response.headers["ETag"]})
+        again = client_of(app).get(url, headers={"If-None-Match": response.headers["ETag"]})
         assert again.status_code == 304
-    assert _client(app).get("/photos/999999.jpg").status_code == 404
+    assert client_of(app).get("/photos/999999.jpg").status_code == 404
 
 
 @pytest.mark.parametrize(("files", "message"), [
@@ -157,7 +150,7 @@ def test_photo_headers_are_safe(app, site):
 def test_refused_photos_give_a_message_and_the_form_keeps_what_was_typed(app, site, files, message):
     app.config.update(PHOTO_MAX_COUNT=2, PHOTO_MAX_BYTES=64 * 1024)
     try:
-        author = _client(app, site["people"]["author"])
+        author = client_of(app, site["people"]["author"])
         response = author.post("/n/moda-photos/proposals/new", content_type="multipart/form-data",
                                data=_form(site["category"], files=files, title="Keep this title"))
     finally:
@@ -174,7 +167,7 @@ def test_refused_photos_give_a_message_and_the_form_keeps_what_was_typed(app, si
 
 
 def test_the_refusal_is_translated(app, site):
-    author = _client(app, site["people"]["author"])
+    author = client_of(app, site["people"]["author"])
     author.environ_base["HTTP_ACCEPT_LANGUAGE"] = "sv"
     response = author.post("/n/moda-photos/proposals/new?lang=sv", content_type="multipart/form-data",
                            data=_form(site["category"], files=[("x.jpg", b"not an image")]))
@@ -185,7 +178,7 @@ def test_the_refusal_is_translated(app, site):
 def test_photos_can_be_added_while_editing_up_to_the_limit(app, site):
     app.config.update(PHOTO_MAX_COUNT=2)
     try:
-        author = _client(app, site["people"]["author"])
+        author = client_of(app, site["people"]["author"])
         author.post("/n/moda-photos/proposals/new", content_type="multipart/form-data",
                     data=_form(site["category"], files=[("a.jpg", jpeg())], save_as_draft="y"))
         proposal_id, _ = _proposal_photos(app)
@@ -221,7 +214,7 @@ def test_attaching_is_refused_to_everyone_but_the_author(ctx, store):
 # --- hiding ---------------------------------------------------------------------------------------
 
 def _published_with_photo(app, site):
-    author = _client(app, site["people"]["author"])
+    author = client_of(app, site["people"]["author"])
     author.post("/n/moda-photos/proposals/new", content_type="multipart/form-data",
                 data=_form(site["category"], files=[("bench.jpg", jpeg())]))
     proposal_id, [photo] = _proposal_photos(app)
@@ -230,19 +223,19 @@ def _published_with_photo(app, site):
 
 def test_the_muhtar_hides_a_photo_with_a_public_reason(app, site):
     proposal_id, photo_id = _published_with_photo(app, site)
-    muhtar = _client(app, site["people"]["muhtar"])
+    muhtar = client_of(app, site["people"]["muhtar"])
     assert muhtar.post(f"/photos/{photo_id}/hide", data={"reason": ""}).status_code == 302
     with app.app_context():
         assert db.session.get(Photo, photo_id).hidden_at is None  # no reason, not hidden
     response = muhtar.post(f"/photos/{photo_id}/hide", data={"reason": "Shows a neighbour's face."})
     assert response.status_code == 302
-    public = _client(app)
+    public = client_of(app)
     assert public.get(f"/photos/{photo_id}.jpg").status_code == 404
     assert public.get(f"/photos/{photo_id}/thumb.jpg").status_code == 404
     page = text(public.get(f"/n/moda-photos/p/{proposal_id}"))
     assert "Shows a neighbour's face." in page and f"/photos/{photo_id}/thumb.jpg" not in page
     for who in ("author", "neighbour"):
-        assert _client(app, site["people"][who]).get(f"/photos/{photo_id}.jpg").status_code == 404
+        assert client_of(app, site["people"][who]).get(f"/photos/{photo_id}.jpg").status_code == 404
     seen = muhtar.get(f"/photos/{photo_id}.jpg")
     assert seen.status_code == 200 and seen.headers["Cache-Control"] == "private, no-store"
     assert muhtar.post(f"/photos/{photo_id}/restore").status_code == 302
@@ -251,9 +244,9 @@ def test_the_muhtar_hides_a_photo_with_a_public_reason(app, site):
 
 def test_no_one_but_the_neighbourhoods_muhtar_hides_a_photo(app, site):
     _, photo_id = _published_with_photo(app, site)
-    assert _client(app).post(f"/photos/{photo_id}/hide", data={"reason": "x"}).status_code == 302  # login
+    assert client_of(app).post(f"/photos/{photo_id}/hide", data={"reason": "x"}).status_code == 302  # login
     for who in ("author", "neighbour", "other_muhtar"):
-        response = _client(app, site["people"][who]).post(f"/photos/{photo_id}/hide", data={"reason": "No."})
+        response = client_of(app, site["people"][who]).post(f"/photos/{photo_id}/hide", data={"reason": "No."})
         assert response.status_code == 403
     with app.app_context():
         assert db.session.get(Photo, photo_id).hidden_at is None
@@ -287,7 +280,7 @@ def test_photos_go_to_and_come_from_an_s3_compatible_store(app, site, s3_endpoin
     assert stored["ContentType"] == "image/jpeg"
     body = stored["Body"].read()
     assert exif_of(body) == {}
-    served = _client(app).get(f"/photos/{photo_id}.jpg")
+    served = client_of(app).get(f"/photos/{photo_id}.jpg")
     assert served.status_code == 200 and served.get_data() == body
     assert s3.get(f"{key}-thumb.jpg") is not None
     s3.delete(f"{key}-thumb.jpg")
@@ -323,7 +316,7 @@ def _inbox_statements(app, store, cases_count: int) -> list[str]:
             photos.attach(w.author, factories.now(), "proposal", proposal,
                           photos.prepare([photos.Upload("a.jpg", jpeg()), photos.Upload("b.png", png())]))
             cases.forward(w.muhtar, factories.now(), proposal, w.body, reason="Urgent.")
-    client = _client(app, staff)
+    client = client_of(app, staff)
     with counting_statements(app, transaction_control=False) as statements:
         page = client.get(f"/staff/bodies/{body_id}")
     assert page.status_code == 200

@@ -20,7 +20,7 @@ from assembly.photos.storage import LocalStore
 from tests import factories
 from tests import meeting_factories as mf
 from tests.photo_support import GPS_IFD, bomb, exif_of, jpeg, png, store  # noqa: F401 - fixture
-from tests.support import PASSWORD, committed, counting_statements, csrf_token, isolated_app, login, pdf_text, text
+from tests.support import PASSWORD, client_of, committed, counting_statements, csrf_token, isolated_app, pdf_text, text
 
 QUESTION = "Moda sahilinde sokak lambaları yanmıyor."
 
@@ -33,13 +33,6 @@ def w(app, store):
         meetings.move(world.muhtar, factories.now(), world.meeting, MeetingStatus.OPEN)
     return world
 
-
-def _as(app, person=None):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    if person is not None:
-        login(client, person.email)
-    return client
 
 
 def _ask(client, w, files=(), question=QUESTION, lang="en", **extra):
@@ -61,7 +54,7 @@ def _stored_files(store: LocalStore) -> list[str]:
 
 
 def test_the_asker_attaches_photos_without_their_location_and_everyone_sees_them(app, w, store):
-    response = _ask(_as(app, w.resident), w, [("lamp.jpg", jpeg(gps=True)), ("pole.png", png())])
+    response = _ask(client_of(app, w.resident), w, [("lamp.jpg", jpeg(gps=True)), ("pole.png", png())])
     assert response.status_code == 302, text(response)
     question_id, attached = _photos_of_question(app)
     assert [p.position for p in attached] == [0, 1] and {p.owner_kind for p in attached} == {"question"}
@@ -69,7 +62,7 @@ def test_the_asker_attaches_photos_without_their_location_and_everyone_sees_them
         stored = store.get(f"{photo.storage_key}.jpg")
         assert exif_of(stored) == {} and GPS_IFD not in exif_of(stored) and b"taken at home" not in stored
         assert exif_of(store.get(f"{photo.storage_key}-thumb.jpg")) == {}
-    public = _as(app)
+    public = client_of(app)
     page = text(public.get(f"/meetings/{w.meeting.id}"))
     assert all(f"/photos/{p.id}/thumb.jpg" in page for p in attached)
     served = public.get(f"/photos/{attached[0].id}.jpg")
@@ -80,8 +73,8 @@ def test_the_asker_attaches_photos_without_their_location_and_everyone_sees_them
 
 
 def test_the_printed_agenda_carries_the_photos_inside_the_pdf(app, w):
-    _ask(_as(app, w.resident), w, [("lamp.jpg", jpeg(size=(400, 300)))])
-    response = _as(app).get(f"/meetings/{w.meeting.id}/print.pdf")
+    _ask(client_of(app, w.resident), w, [("lamp.jpg", jpeg(size=(400, 300)))])
+    response = client_of(app).get(f"/meetings/{w.meeting.id}/print.pdf")
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/pdf"
     assert b"/Subtype /Image" in response.data or b"/Subtype/Image" in response.data
     assert QUESTION in pdf_text(response.data)
@@ -97,7 +90,7 @@ def test_the_printed_agenda_carries_the_photos_inside_the_pdf(app, w):
 def test_refused_photos_keep_the_question_and_write_nothing(app, w, store, files, message):
     app.config.update(PHOTO_MAX_COUNT=2, PHOTO_MAX_BYTES=64 * 1024)
     try:
-        response = _ask(_as(app, w.resident), w, files, question="Keep this question, please.")
+        response = _ask(client_of(app, w.resident), w, files, question="Keep this question, please.")
     finally:
         app.config.update(PHOTO_MAX_COUNT=4, PHOTO_MAX_BYTES=8 * 1024 * 1024)
     assert response.status_code == 400
@@ -112,15 +105,15 @@ def test_refused_photos_keep_the_question_and_write_nothing(app, w, store, files
 
 
 def test_the_refusal_is_translated(app, w):
-    response = _ask(_as(app, w.resident), w, [("x.jpg", b"not an image")], lang="tr")
+    response = _ask(client_of(app, w.resident), w, [("x.jpg", b"not an image")], lang="tr")
     assert response.status_code == 400 and "“x.jpg”" in text(response)
     assert "Send a JPEG" not in text(response)
 
 
 def test_only_residents_of_the_covered_neighbourhoods_ask_with_photos(app, w, store):
     for who in (w.outsider, w.muhtar, w.electricity_staff):
-        assert _ask(_as(app, who), w, [("lamp.jpg", jpeg())]).status_code == 403
-    assert _ask(_as(app), w, [("lamp.jpg", jpeg())]).status_code == 302  # to the login page
+        assert _ask(client_of(app, who), w, [("lamp.jpg", jpeg())]).status_code == 403
+    assert _ask(client_of(app), w, [("lamp.jpg", jpeg())]).status_code == 302  # to the login page
     assert _stored_files(store) == []
 
 
@@ -141,10 +134,10 @@ def test_photos_are_attached_only_by_the_asker_while_the_meeting_is_open(ctx, st
 
 
 def test_the_asker_takes_a_photo_back_while_the_meeting_is_open(app, w, store):
-    asker = _as(app, w.resident)
+    asker = client_of(app, w.resident)
     _ask(asker, w, [("lamp.jpg", jpeg())])
     _, [photo] = _photos_of_question(app)
-    assert _as(app, w.neighbour).post(f"/photos/{photo.id}/remove").status_code == 403
+    assert client_of(app, w.neighbour).post(f"/photos/{photo.id}/remove").status_code == 403
     assert "Remove this photo" in text(asker.get(f"/meetings/{w.meeting.id}"))
     response = asker.post(f"/photos/{photo.id}/remove")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/meetings/{w.meeting.id}#photo-{photo.id}")
@@ -152,7 +145,7 @@ def test_the_asker_takes_a_photo_back_while_the_meeting_is_open(app, w, store):
 
 
 def test_a_question_that_becomes_a_case_brings_its_photos_to_the_case_page(app, w):
-    _ask(_as(app, w.resident), w, [("lamp.jpg", jpeg())])
+    _ask(client_of(app, w.resident), w, [("lamp.jpg", jpeg())])
     question_id, [photo] = _photos_of_question(app)
     with committed(app):
         muhtar = db.session.get(type(w.muhtar), w.muhtar.id)
@@ -162,23 +155,23 @@ def test_a_question_that_becomes_a_case_brings_its_photos_to_the_case_page(app, 
                                       answer="The lamps will be replaced.", follow_up="case",
                                       category_id=w.category.id)
         reference = case.reference
-    page = text(_as(app, w.electricity_staff).get(f"/cases/{reference}?lang=en"))
+    page = text(client_of(app, w.electricity_staff).get(f"/cases/{reference}?lang=en"))
     assert f"/photos/{photo.id}/thumb.jpg" in page
 
 
 # --- hiding -----------------------------------------------------------------------------------------
 
 def test_the_organisers_hide_a_photo_with_a_public_reason(app, w):
-    _ask(_as(app, w.resident), w, [("lamp.jpg", jpeg())])
+    _ask(client_of(app, w.resident), w, [("lamp.jpg", jpeg())])
     _, [photo] = _photos_of_question(app)
     for who in (w.resident, w.neighbour, w.outside_muhtar, w.police_staff):
-        assert _as(app, who).post(f"/photos/{photo.id}/hide", data={"reason": "No."}).status_code == 403
-    organiser = _as(app, w.other_muhtar)  # Caferağa's muhtar organises the meeting of the muhtars too
+        assert client_of(app, who).post(f"/photos/{photo.id}/hide", data={"reason": "No."}).status_code == 403
+    organiser = client_of(app, w.other_muhtar)  # Caferağa's muhtar organises the meeting of the muhtars too
     assert "Hide this photo" in text(organiser.get(f"/meetings/{w.meeting.id}"))
     response = organiser.post(f"/photos/{photo.id}/hide", data={"reason": "Shows a neighbour's car plate."})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/meetings/{w.meeting.id}#photo-{photo.id}")
-    public = _as(app)
+    public = client_of(app)
     assert public.get(f"/photos/{photo.id}.jpg").status_code == 404
     assert public.get(f"/photos/{photo.id}/thumb.jpg").status_code == 404
     pages = {"A photo was hidden.": text(public.get(f"/meetings/{w.meeting.id}?lang=en")),
@@ -186,7 +179,7 @@ def test_the_organisers_hide_a_photo_with_a_public_reason(app, w):
     for hidden, page in pages.items():
         assert hidden in page and "Shows a neighbour's car plate." in page
         assert f"/photos/{photo.id}/thumb.jpg" not in page
-    assert _as(app, w.resident).get(f"/photos/{photo.id}.jpg").status_code == 404  # the asker too
+    assert client_of(app, w.resident).get(f"/photos/{photo.id}.jpg").status_code == 404  # the asker too
     seen = organiser.get(f"/photos/{photo.id}.jpg")
     assert seen.status_code == 200 and seen.headers["Cache-Control"] == "private, no-store"
     assert organiser.post(f"/photos/{photo.id}/restore").status_code == 302
@@ -204,12 +197,12 @@ def test_at_a_bodys_meeting_its_staff_and_the_askers_muhtar_hide(app, store):
         [photo] = photos.attach(w.resident, factories.now(), question_photos.KIND, question,
                                 photos.prepare([photos.Upload("a.jpg", jpeg())]))
         photo_id = photo.id
-    assert _as(app, w.electricity_staff).post(f"/photos/{photo_id}/hide", data={"reason": "x"}).status_code == 403
-    assert _as(app, w.other_muhtar).post(f"/photos/{photo_id}/hide", data={"reason": "x"}).status_code == 403
+    assert client_of(app, w.electricity_staff).post(f"/photos/{photo_id}/hide", data={"reason": "x"}).status_code == 403
+    assert client_of(app, w.other_muhtar).post(f"/photos/{photo_id}/hide", data={"reason": "x"}).status_code == 403
     for who in (w.police_staff, w.muhtar):  # the organising body; the muhtar of Moda, where the asker lives
-        assert _as(app, who).post(f"/photos/{photo_id}/hide", data={"reason": "A face."}).status_code == 302
-        assert _as(app, who).post(f"/photos/{photo_id}/restore").status_code == 302
-    assert _as(app).get(f"/meetings/{meeting_id}").status_code == 200
+        assert client_of(app, who).post(f"/photos/{photo_id}/hide", data={"reason": "A face."}).status_code == 302
+        assert client_of(app, who).post(f"/photos/{photo_id}/restore").status_code == 302
+    assert client_of(app).get(f"/meetings/{meeting_id}").status_code == 200
 
 
 def test_a_photo_of_a_question_is_as_public_as_its_meeting(ctx, store):
@@ -252,7 +245,7 @@ def _page_statements(app, w, questions: int) -> list[str]:
             question = meetings.ask(asker, factories.now(), meeting, body_id=w.police.id, text=f"Soru {number}")
             photos.attach(asker, factories.now(), question_photos.KIND, question,
                           photos.prepare([photos.Upload("a.jpg", jpeg()), photos.Upload("b.png", png())]))
-    client = _as(app, w.other_muhtar)  # an organiser: every photo with its hide button
+    client = client_of(app, w.other_muhtar)  # an organiser: every photo with its hide button
     client.get(f"/meetings/{w.meeting.id}")
     with counting_statements(app, transaction_control=False) as statements:
         page = client.get(f"/meetings/{w.meeting.id}")
