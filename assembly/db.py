@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 from contextvars import ContextVar
+from collections.abc import Iterator
 from typing import Annotated
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import JSON, DateTime, Integer, MetaData, String, create_engine, event
+from sqlalchemy import JSON, DateTime, Integer, MetaData, String, create_engine, event, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -206,4 +207,17 @@ class Database:
 
 
 db = Database()
+
+
+def in_batches(model, batch: int) -> Iterator[list]:
+    """Every row of `model` (an entity with an integer `id`) in id order, `batch` at a time: each
+    batch one statement that starts after the last id of the one before (no OFFSET, no read of
+    the whole table at once)."""
+    last_id = 0
+    while True:
+        rows = list(db.session.scalars(select(model).where(model.id > last_id).order_by(model.id).limit(batch)))
+        if not rows:
+            return
+        yield rows
+        last_id = rows[-1].id
 

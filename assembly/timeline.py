@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from assembly.db import db
+from assembly.db import db, in_batches
 
 GENESIS = "0" * 64
 
@@ -75,12 +75,7 @@ def verify_all(owner_model, event_model, owner_column, hash_of: Callable[[Any, A
                batch: int = 500) -> Iterator[tuple[Any, Any]]:
     """Yield (owner, problem) for every owner whose chain is broken, reading `batch` owners and
     their events at a time. `hash_of(event, owner)` recomputes an event's hash."""
-    last_id = 0
-    while True:
-        owners = list(db.session.scalars(select(owner_model).where(owner_model.id > last_id)
-                                         .order_by(owner_model.id).limit(batch)))
-        if not owners:
-            return
+    for owners in in_batches(owner_model, batch):
         by_owner: dict[int, list] = {owner.id: [] for owner in owners}
         for event in db.session.scalars(select(event_model).where(owner_column.in_(by_owner))
                                         .order_by(owner_column, event_model.seq)):
@@ -90,4 +85,3 @@ def verify_all(owner_model, event_model, owner_column, hash_of: Callable[[Any, A
                                    lambda event, owner=owner: hash_of(event, owner))
             if problem is not None:
                 yield owner, problem
-        last_id = owners[-1].id

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import func, select
 
-from assembly.db import db
+from assembly.db import db, in_batches
 from assembly.photos import processing
 from assembly.photos import services as photos
 from assembly.photos import web as photo_web
@@ -71,17 +71,11 @@ def check_photos(batch: int = 500) -> Iterator[tuple[CommitmentEvent, str]]:
     """Yield (step, problem) for every progress photo that is missing, swapped (its file no longer
     matches the fingerprint in its hash-chained step) or attached afterwards, reading `batch` steps
     and their photos at a time. The files are read from the store (with S3: downloaded)."""
-    last_id = 0
-    while True:
-        events = list(db.session.scalars(select(CommitmentEvent).where(CommitmentEvent.id > last_id)
-                                         .order_by(CommitmentEvent.id).limit(batch)))
-        if not events:
-            return
+    for events in in_batches(CommitmentEvent, batch):
         attached = photos_of([event.id for event in events])
         for event in events:
             for problem in _compare(event, attached[event.id]):
                 yield event, problem
-        last_id = events[-1].id
 
 
 def count() -> int:
