@@ -29,7 +29,7 @@ from assembly import create_app
 from assembly.db import db
 from tests import assembly_factories as af
 from tests.assembly_factories import CLOSES, OPENS
-from tests.support import app_config
+from tests.support import app_config, login
 
 VOTERS = 60
 CHOICES = ("yes", "no", "abstain")
@@ -57,7 +57,7 @@ def _cast_through_http(app) -> dict:
     for minute, (user_id, email) in enumerate(data["voters"]):
         app.clock.now = OPENS + dt.timedelta(minutes=5 + minute)
         client = app.test_client()
-        af.login(client, email)
+        login(client, email)
         truth[user_id] = chooser.choice(CHOICES)
         for url, item, _ballot in (data["secret"], data["control"]):
             response = client.post(f"{url}/vote", data={f"item-{item}": truth[user_id]})
