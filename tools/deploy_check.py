@@ -64,10 +64,18 @@ def run(*args, cwd=None, env=None, timeout=STEP_TIMEOUT) -> str:
     return done.stdout
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """`count` different free ports: the probes are held open together, so that the kernel cannot
+    hand out one port twice (asked one at a time, it sometimes did, and nginx then found its
+    plain-HTTP server on the TLS server's port)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
@@ -261,7 +269,7 @@ def main() -> int:
     database_url = database_base.rsplit("/", 1)[0] + "/" + name
     try:
         python = build_and_install(work)
-        https_port, http_port = free_port(), free_port()
+        https_port, http_port, *app_ports = free_ports(4)
         secret = secrets.token_hex(32)
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("ASSEMBLY_", "FLASK_", "RATELIMIT_", "PYTHON"))}
@@ -276,7 +284,6 @@ def main() -> int:
               "flask --app assembly db upgrade migrates a fresh PostgreSQL database")
         check("demo loaded" in run(*flask, "demo", "load", cwd=outside, env=env), "flask --app assembly demo load")
 
-        app_ports = [free_port(), free_port()]
         logs = []
         for number, port in enumerate(app_ports, 1):
             log = work / f"gunicorn{number}.log"
