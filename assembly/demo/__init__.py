@@ -228,6 +228,6 @@ def _load_neighbourhood(admin, people: _People, municipality, hood: DemoNeighbou
     load_proposals(neighbourhood, muhtar, now, DEMO_DOMAIN)
     load_sessions(neighbourhood, muhtar, now, DEMO_DOMAIN)
     load_cases(neighbourhood, muhtar, now)
-    load_assisted(neighbourhood, muhtar, now)
     load_surveys(neighbourhood, muhtar, now, DEMO_DOMAIN)
+    load_assisted(neighbourhood, muhtar, now)  # after the sessions and surveys: votes in one, answers to the other
     load_photos(neighbourhood, muhtar, now)

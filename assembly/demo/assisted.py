@@ -1,5 +1,7 @@
 """Demo of assisted participation: residents without e-mail whom the muhtar registered at the
-office or at their door, and what the muhtar filed in their name with their consent."""
+office or at their door, and what the muhtar filed in their name with their consent: proposals,
+supports, comments, a vote in the neighbourhood's open ballot (never a secret one: those are cast on
+paper at the meeting) and answers to its open survey."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,11 +10,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from assembly.accounts.models import User
+from assembly.assemblies.models import Assembly, AssemblyStatus, Ballot, Secrecy
 from assembly.assisted.services import Consent, on_behalf, register_resident
 from assembly.db import db
 from assembly.neighbourhoods.models import Category, Neighbourhood
 from assembly.proposals.models import Proposal
 from assembly.proposals.services import ProposalInput
+from assembly.surveys import services as survey_services
+from assembly.surveys.assisted import ACTION as SURVEY_ANSWER
 
 
 @dataclass
@@ -23,6 +28,8 @@ class AssistedDemo:
     consent: str  # office, door or phone
     proposal: tuple[str, str, str] | None = None  # (category slug, title, body)
     comment: str | None = None
+    vote: list[str] | None = None  # agenda positions approved in the open (not secret) ballot now open
+    survey: list | None = None  # answers to the open survey, one per question in order
 
 
 DEMOS: dict[str, list[AssistedDemo]] = {
@@ -31,9 +38,10 @@ DEMOS: dict[str, list[AssistedDemo]] = {
                      proposal=("social", "Yaşlılar için haftada bir sağlık taraması",
                                "Sokağımızda yürüyemeyen yaşlılar var. Aile sağlığı merkezinden ayda bir değil, "
                                "haftada bir hemşire gelip tansiyon ve şeker ölçse çok iyi olur."),
-                     comment="Ben de destekliyorum; merdivenli sokaklarda çıkmak bizim için çok zor."),
+                     comment="Ben de destekliyorum; merdivenli sokaklarda çıkmak bizim için çok zor.",
+                     vote=["1"]),
         AssistedDemo("Mehmet Ali Korkmaz", "Damga Sok. 14/1", "+90 532 418 27 63", "office",
-                     comment="Akşamları sokak çok karanlık, ben de muhtarlığa gelip söyledim."),
+                     comment="Akşamları sokak çok karanlık, ben de muhtarlığa gelip söyledim.", vote=["2"]),
     ],
     "osmanaga": [
         AssistedDemo("Emine Aktaş", "Söğütlüçeşme Cad. 41/5", None, "office",
@@ -55,9 +63,10 @@ DEMOS: dict[str, list[AssistedDemo]] = {
                      proposal=("safety", "Fler bänkar längs vägen till vårdcentralen",
                                "Vi som går med rollator behöver kunna vila på vägen från torget till "
                                "vårdcentralen. Det finns ingen bänk på hela backen."),
-                     comment="Jag har pratat med flera grannar som tycker likadant."),
+                     comment="Jag har pratat med flera grannar som tycker likadant.",
+                     survey=[[3], 2, "Backen upp till vårdcentralen är mörk, där går vi aldrig efter fyra."]),
         AssistedDemo("Nils Åkesson", "Olivedalsgatan 9", "+46 70 214 55 81", "door",
-                     comment="Bra förslag, jag stöder det."),
+                     comment="Bra förslag, jag stöder det.", survey=[[0, 2], 3, ""]),
     ],
 }
 
@@ -70,6 +79,8 @@ def load_assisted(neighbourhood: Neighbourhood, muhtar: User, now: dt.datetime) 
         select(Proposal).where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.status == "open",
                                Proposal.hidden_at.is_(None)).order_by(Proposal.id))
     specs = DEMOS.get(neighbourhood.slug, [])
+    session = _session_with_open_ballot(neighbourhood, now)
+    survey = next(iter(survey_services.open_surveys(neighbourhood, now)), None)
     for index, spec in enumerate(specs):
         when = now - dt.timedelta(days=5 - index, hours=3)
         membership = register_resident(muhtar, when, neighbourhood, display_name=spec.name, address=spec.address,
@@ -86,4 +97,23 @@ def load_assisted(neighbourhood: Neighbourhood, muhtar: User, now: dt.datetime) 
         if spec.comment and target is not None:
             on_behalf(muhtar, when + dt.timedelta(minutes=10), membership, "comment", consent, target,
                       body=spec.comment)
+        # At the office or the door again this week, with a new consent for each.
+        later = now - dt.timedelta(hours=6 - index)
+        consent = Consent(given=True, method=spec.consent, given_at=later)
+        if spec.vote and session is not None:
+            items = [str(item.id) for item in session.items]
+            on_behalf(muhtar, later, membership, "vote", consent, session,
+                      vote=[items[int(position) - 1] for position in spec.vote])
+        if spec.survey and survey is not None:
+            on_behalf(muhtar, later + dt.timedelta(minutes=5), membership, SURVEY_ANSWER, consent, survey,
+                      answers={str(question.id): answer for question, answer in zip(survey.questions, spec.survey)})
     return len(specs)
+
+
+def _session_with_open_ballot(neighbourhood: Neighbourhood, now: dt.datetime) -> Assembly | None:
+    """The neighbourhood's session whose open (not secret) ballot takes votes at `now`."""
+    return db.session.scalar(
+        select(Assembly).join(Ballot, Ballot.assembly_id == Assembly.id)
+        .where(Assembly.neighbourhood_id == neighbourhood.id, Assembly.status == AssemblyStatus.VOTING.value,
+               Ballot.secrecy == Secrecy.OPEN.value, Ballot.opens_at <= now, Ballot.closes_at > now)
+        .order_by(Assembly.id))
