@@ -97,7 +97,11 @@ def build(url: str, proposals: int, supports: int) -> dict:
         body = structure.create_body(system, now, municipality=town, slug="council", name="Council", kind="council")
         # The oldest proposals (a 500th of them) are of a rare category, the next as many accepted: few
         # matches at the end of every order, where walking an index to find a page of them reads the list.
+        # The next 50th (20,000 at 10^6: more than the 10,000 a narrowed list sorts in full) are of a
+        # wide category and rejected, none of them ready: many matches, again at the end of every order.
         rare = structure.create_category(system, now, municipality=town, slug="rare", names={"en": "Rare"},
+                                         default_body=body)
+        wide = structure.create_category(system, now, municipality=town, slug="wide", names={"en": "Wide"},
                                          default_body=body)
         category = structure.create_category(system, now, municipality=town, slug="misc", names={"en": "Misc"},
                                          default_body=body)
@@ -123,19 +127,23 @@ def build(url: str, proposals: int, supports: int) -> dict:
         session.execute(text("INSERT INTO bench_words (i, word) VALUES (:i, :word)"),
                         [{"i": i, "word": word} for i, word in enumerate(WORDS)])
         params.update(proposals=proposals, category=category.id, per_proposal=per_proposal, rare_category=rare.id,
-                      rare=max(1, proposals // 500),
+                      rare=max(1, proposals // 500), wide_category=wide.id, wide_from=2 * max(1, proposals // 500),
+                      wide_to=2 * max(1, proposals // 500) + max(1, proposals // 50),
                       ready=per_proposal + 1, words=len(WORDS))
         published = _seconds_after(dialect, ":start", "i")
-        ready = "CASE WHEN i % 500 = 7 THEN " + published + " END"
+        is_ready = "i % 500 = 7 AND NOT (i >= :wide_from AND i < :wide_to)"
+        ready = f"CASE WHEN {is_ready} THEN " + published + " END"
         _insert(session, dialect, "proposals (neighbourhood_id, author_id, category_id, title, body, body_html, "
                 "status, support_count, comment_count, report_count, search_key, created_at, published_at, "
                 "updated_at, ready_at)", "proposals",
-                "SELECT :hood, :first_user + i % :users, CASE WHEN i < :rare THEN :rare_category ELSE :category END, "
+                "SELECT :hood, :first_user + i % :users, CASE WHEN i < :rare THEN :rare_category "
+                "WHEN i >= :wide_from AND i < :wide_to THEN :wide_category ELSE :category END, "
                 "'Proposal number ' || i, "
                 "'The street lamps on this corner have been broken for weeks.', "
                 "'<p>The street lamps on this corner have been broken for weeks.</p>', "
-                "CASE WHEN i >= :rare AND i < 2 * :rare THEN 'accepted' ELSE 'open' END, "
-                "CASE WHEN i % 500 = 7 THEN :ready ELSE :per_proposal END, 0, 0, "
+                "CASE WHEN i >= :rare AND i < 2 * :rare THEN 'accepted' "
+                "WHEN i >= :wide_from AND i < :wide_to THEN 'rejected' ELSE 'open' END, "
+                f"CASE WHEN {is_ready} THEN :ready ELSE :per_proposal END, 0, 0, "
                 "'proposal number ' || i || ' ' || (SELECT word FROM bench_words WHERE bench_words.i = n.i % 50) "
                 "|| ' the street lamps on this corner have been broken for weeks', "
                 f":start, {published}, :now, {ready} FROM n", params)
@@ -161,7 +169,9 @@ def build(url: str, proposals: int, supports: int) -> dict:
         muhtar = register("muhtar@big.example", "Muhtar", "bench-password-123", "en", now)
         structure.appoint_muhtar(system, now, hood, muhtar)
         assembly = sessions.create_assembly(muhtar, now, hood, title="Next session")
-        sessions.add_agenda_item(muhtar, now, assembly, first_proposal + 7)  # a ready one
+        first_ready = session.scalar(text("SELECT min(id) FROM proposals WHERE neighbourhood_id = :hood "
+                                          "AND ready_at IS NOT NULL"), params)
+        sessions.add_agenda_item(muhtar, now, assembly, first_ready)
         sessions.set_ballot(muhtar, now, assembly, method="yes_no", secrecy="secret",
                             opens_at=now + dt.timedelta(days=1), closes_at=now + dt.timedelta(days=2))
         sessions.announce(muhtar, now, assembly)  # visitors see it; the muhtar still sees the candidates
@@ -176,7 +186,7 @@ def build(url: str, proposals: int, supports: int) -> dict:
             with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(text("VACUUM (ANALYZE)"))
     return {"app": app, "last_proposal": last, "first_user": first_user, "assembly": assembly_id,
-            "category": category.id, "rare_category": rare.id}
+            "category": category.id, "rare_category": rare.id, "wide_category": wide.id}
 
 
 def reuse(url: str) -> dict | None:
@@ -198,10 +208,11 @@ def reuse(url: str) -> dict | None:
             "(SELECT min(id) FROM users WHERE email LIKE '%@big.example'), "
             "(SELECT max(id) FROM assemblies WHERE neighbourhood_id = :hood), "
             "(SELECT id FROM categories WHERE slug = 'rare'), "
+            "(SELECT id FROM categories WHERE slug = 'wide'), "
             "(SELECT max(category_id) FROM proposals WHERE id = (SELECT max(id) FROM proposals "
             "WHERE neighbourhood_id = :hood))"), {"hood": hood}).one()
     return {"app": app, "last_proposal": found[0], "first_user": found[1], "assembly": found[2],
-            "rare_category": found[3], "category": found[4]}
+            "rare_category": found[3], "wide_category": found[4], "category": found[5]}
 
 
 def _insert(session, dialect: str, target: str, count_param: str, select_sql: str, params: dict) -> None:
@@ -255,6 +266,14 @@ def pages(world: dict) -> dict:
             f"/n/big/proposals?category={world['rare_category']}&sort=supported", None),
         "proposal list (accepted, the oldest, most discussed)": ("/n/big/proposals?status=accepted&sort=discussed", None),
         "proposal list (ready, most discussed)": ("/n/big/proposals?ready=1&sort=discussed", None),
+        "proposal list (wide category, the oldest, newest first)": (
+            f"/n/big/proposals?category={world['wide_category']}", None),
+        "proposal list (wide category, the oldest, most supported)": (
+            f"/n/big/proposals?category={world['wide_category']}&sort=supported", None),
+        "proposal list (rejected, the oldest, most discussed)": ("/n/big/proposals?status=rejected&sort=discussed",
+                                                                 None),
+        "proposal list (rejected, the oldest, most supported, page 400)": (
+            "/n/big/proposals?status=rejected&sort=supported&page=400", None),
         "search: no match (zzzz)": ("/n/big/proposals?q=zzzz", None),
         "search: one match (number 98765)": ("/n/big/proposals?q=number+98765", None),
         "search: 2 % (kaldırım)": ("/n/big/proposals?q=KALDIRIM", None),

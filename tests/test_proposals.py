@@ -542,9 +542,13 @@ def test_daily_digest_users_get_one_summary_and_none_users_no_mail(w):
     assert len(_mails(daily)) == mails_before[daily.id] + 1
 
 
-def test_a_narrowed_list_keeps_each_order_wherever_its_proposals_stand(ctx):
+@pytest.mark.parametrize("cap", [services.COUNT_CAP, 2], ids=["sorted in full", "more than the cap"])
+def test_a_narrowed_list_keeps_each_order_wherever_its_proposals_stand(ctx, monkeypatch, cap):
     """A list narrowed to a few proposals (ready, a category, a status) is read through its filter's
-    index and sorted in full (by expressions no index gives): each sort's order is the full list's."""
+    index and sorted in full (by expressions no index gives); narrowed to more than COUNT_CAP, it is
+    read along the index of its filter and order (migration 0025). Either way each sort's order is
+    the full list's."""
+    monkeypatch.setattr(services, "COUNT_CAP", cap)
     w = pf.world()
     other = pf.category(w.hood)
     made = [pf.proposal(w, title=f"Proposal {n}", now=T0 + dt.timedelta(hours=n)) for n in range(6)]
@@ -561,5 +565,6 @@ def test_a_narrowed_list_keeps_each_order_wherever_its_proposals_stand(ctx):
     for narrowed in ({"ready": True}, {"category_id": other.id}, {"status": ProposalStatus.ACCEPTED.value}):
         for sort in ("", "supported", "discussed"):
             everything = _ids(services.list_proposals(w.author, w.hood, ProposalFilters(sort=sort)))
-            listed = _ids(services.list_proposals(w.author, w.hood, ProposalFilters(sort=sort, **narrowed)))
-            assert listed == [number for number in everything if number in chosen], (narrowed, sort)
+            page = services.list_proposals(w.author, w.hood, ProposalFilters(sort=sort, **narrowed))
+            assert page.capped == (cap < len(few))
+            assert _ids(page) == [number for number in everything if number in chosen], (narrowed, sort)

@@ -68,6 +68,16 @@ class Proposal(Base):
         Index("ix_proposals_points", "neighbourhood_id", "published_at",
               sqlite_where=text("latitude IS NOT NULL"), postgresql_where=text("latitude IS NOT NULL")),
         Index("ix_proposals_category", "category_id", "published_at"),
+        # One category's or one status's shown proposals in each order of the list: a narrowed list
+        # of more than COUNT_CAP matches reads its page along these (migration 0025; fewer matches
+        # are read through the filter and sorted in full, proposals.services._SORTED_IN_FULL).
+        *(Index(f"ix_proposals_{name}", "neighbourhood_id", column, order, "id",
+                sqlite_where=text("hidden_at IS NULL"), postgresql_where=text("hidden_at IS NULL"))
+          for name, column, order in (("category_newest", "category_id", "published_at"),
+                                      ("category_support", "category_id", "support_count"),
+                                      ("category_comments", "category_id", "comment_count"),
+                                      ("status_support", "status", "support_count"),
+                                      ("status_comments", "status", "comment_count"))),
         # Proposals ready for an agenda, most supported first: the session page's candidates
         # and the list's "ready" filter.
         Index("ix_proposals_ready", "neighbourhood_id", "support_count", "id",
