@@ -12,7 +12,7 @@ from assembly.accounts.models import User
 from assembly.accounts.services import hash_password
 from assembly.actors import SystemActor
 from assembly.db import db
-from assembly.demo.assisted import load_assisted
+from assembly.demo.assisted import load_assisted, register_assisted
 from assembly.demo.sessions import load_sessions
 from assembly.demo.cases import demo_api_token, load_cases
 from assembly.demo.consultations import load_consultations
@@ -226,8 +226,9 @@ def _load_neighbourhood(admin, people: _People, municipality, hood: DemoNeighbou
                                     address)
     invitations.issue_invite_codes(muhtar, now - dt.timedelta(days=3), neighbourhood, 12, 60)
     load_proposals(neighbourhood, muhtar, now, DEMO_DOMAIN)
+    helped = register_assisted(neighbourhood, muhtar, now)  # before the sessions: in their electorates
     load_sessions(neighbourhood, muhtar, now, DEMO_DOMAIN)
     load_cases(neighbourhood, muhtar, now)
     load_surveys(neighbourhood, muhtar, now, DEMO_DOMAIN)
-    load_assisted(neighbourhood, muhtar, now)  # after the sessions and surveys: votes in one, answers to the other
+    load_assisted(neighbourhood, muhtar, now, helped)  # after the sessions and surveys: votes in one, answers to the other
     load_photos(neighbourhood, muhtar, now)

@@ -13,7 +13,7 @@ from assembly.accounts.models import User
 from assembly.assemblies.models import Assembly, AssemblyStatus, Ballot, Secrecy
 from assembly.assisted.services import Consent, on_behalf, register_resident
 from assembly.db import db
-from assembly.neighbourhoods.models import Category, Neighbourhood
+from assembly.neighbourhoods.models import Category, Membership, Neighbourhood
 from assembly.proposals.models import Proposal
 from assembly.proposals.services import ProposalInput
 from assembly.surveys import services as survey_services
@@ -71,8 +71,21 @@ DEMOS: dict[str, list[AssistedDemo]] = {
 }
 
 
-def load_assisted(neighbourhood: Neighbourhood, muhtar: User, now: dt.datetime) -> int:
-    """Register the neighbourhood's assisted residents and file in their name; returns how many."""
+def register_assisted(neighbourhood: Neighbourhood, muhtar: User, now: dt.datetime) -> list[Membership]:
+    """Register the neighbourhood's assisted residents, five to three days ago: before the sessions
+    are loaded, so that they count in the electorate of a ballot that opened after."""
+    return [register_resident(muhtar, _registered_at(now, index), neighbourhood, display_name=spec.name,
+                              address=spec.address, phone=spec.phone, locale=neighbourhood.default_locale)
+            for index, spec in enumerate(DEMOS.get(neighbourhood.slug, []))]
+
+
+def _registered_at(now: dt.datetime, index: int) -> dt.datetime:
+    return now - dt.timedelta(days=5 - index, hours=3)
+
+
+def load_assisted(neighbourhood: Neighbourhood, muhtar: User, now: dt.datetime, memberships: list[Membership]) -> int:
+    """File in the name of the residents `register_assisted` registered (after the sessions and the
+    surveys: they vote in one and answer the other); returns how many."""
     categories = {c.slug: c for c in db.session.scalars(
         select(Category).where(Category.municipality_id == neighbourhood.municipality_id))}
     open_proposal = db.session.scalar(
@@ -81,10 +94,8 @@ def load_assisted(neighbourhood: Neighbourhood, muhtar: User, now: dt.datetime) 
     specs = DEMOS.get(neighbourhood.slug, [])
     session = _session_with_open_ballot(neighbourhood, now)
     survey = next(iter(survey_services.open_surveys(neighbourhood, now)), None)
-    for index, spec in enumerate(specs):
-        when = now - dt.timedelta(days=5 - index, hours=3)
-        membership = register_resident(muhtar, when, neighbourhood, display_name=spec.name, address=spec.address,
-                                       phone=spec.phone, locale=neighbourhood.default_locale)
+    for index, (spec, membership) in enumerate(zip(specs, memberships, strict=True)):
+        when = _registered_at(now, index)
         consent = Consent(given=True, method=spec.consent, given_at=when)
         target = open_proposal
         if spec.proposal and spec.proposal[0] in categories:
