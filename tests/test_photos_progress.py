@@ -287,10 +287,9 @@ def _step(app, site, sizes, day: int, police: bool = False) -> list[int]:
     JPEG photo of each size (thumbnails keep sizes under 320 pixels, so that each is recognisable in
     the PDF); the photos' ids, in order."""
     with committed(app):
-        w = site.w
-        staff = db.session.get(User, (w.other_staff if police else w.staff).id)
-        commitment = db.session.get(Commitment, site.council_id if not police else
-                                    next(c.id for c in _council(site).promise.commitments if c.id != site.council_id))
+        staff = db.session.get(User, (site.w.other_staff if police else site.w.staff).id)
+        council, patrols = _council(site).promise.commitments
+        commitment = patrols if police else council
         encoded = photos.prepare([photos.Upload(f"{width}.jpg", jpeg(size=(width, height))) for width, height in sizes])
         step = promises.record_progress(staff, NOW + day * DAY, commitment, percent=min(commitment.progress + 1, 99),
                                         note=f"Day {day}", photos=[item.fingerprint for item in encoded])
@@ -349,6 +348,14 @@ def test_the_booklet_pdf_embeds_the_public_thumbnails(app, site, lang):
         assert page.count("عکس پیشرفت ثبت‌شده در") == 3 and 'dir="rtl"' in page
     else:
         assert "Mar 2, 2026" in found and "Mar 3, 2026" in found
+
+
+def test_a_lost_thumbnail_leaves_the_pdf_without_it(app, site, store):
+    first, second = _step(app, site, [(70, 50), (71, 50)], day=1)
+    with app.app_context():
+        store.delete(f"{db.session.get(Photo, first).storage_key}-thumb.jpg")
+    response = _as(app).get(f"/promises/{site.promise_id}/booklet.pdf?language=en")
+    assert response.status_code == 200 and pdf_images(response.data) == [(71, 50)]
 
 
 def _booklet_statements(app, site, steps: int) -> tuple[list[str], int]:
