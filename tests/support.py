@@ -280,3 +280,17 @@ def pdf_text(pdf: bytes) -> str:
     assert pdf.startswith(b"%PDF-"), pdf[:20]
     return subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True,
                           check=True).stdout.decode("utf-8")
+
+
+def pdf_images(pdf: bytes) -> list[tuple[int, int]]:
+    """The (width, height) in pixels of each image embedded in a PDF, as `pdfimages -list` (Debian's
+    poppler-utils) lists them (soft masks left out)."""
+    if shutil.which("pdfimages") is None:
+        skip_or_fail("pdfimages (Debian poppler-utils) reads the PDFs' images back")
+    assert pdf.startswith(b"%PDF-"), pdf[:20]
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:  # pdfimages does not read standard input
+        handle.write(pdf)
+        handle.flush()
+        listed = subprocess.run(["pdfimages", "-list", handle.name], capture_output=True, check=True).stdout
+    rows = [line.split() for line in listed.decode().splitlines()[2:]]  # after the header and its rule
+    return [(int(row[3]), int(row[4])) for row in rows if row[2] == "image"]

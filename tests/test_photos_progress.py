@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -28,7 +29,7 @@ from tests import case_factories as cf
 from tests import promise_factories as pr
 from tests.api_support import bearer, token_for
 from tests.photo_support import GPS_IFD, exif_of, jpeg, png, store  # noqa: F401 - fixture
-from tests.support import committed, counting_statements, login, text
+from tests.support import committed, counting_statements, login, pdf_images, pdf_text, text
 
 NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
 DAY = dt.timedelta(days=1)
@@ -275,5 +276,105 @@ def _page_statements(app, site, steps: int) -> list[str]:
 def test_the_page_reads_the_photos_of_all_steps_in_one_statement(app, site):
     few = _page_statements(app, site, 1)
     many = _page_statements(app, site, 3)
+    assert len(many) == len(few), "\n".join(many)
+    assert sum("FROM photos" in statement for statement in many) == 1
+
+
+# --- the booklet ---------------------------------------------------------------------------------------
+
+def _step(app, site, sizes, day: int, police: bool = False) -> list[int]:
+    """A progress step of the council's (or the police's) commitment on day `day` after NOW, with one
+    JPEG photo of each size (thumbnails keep sizes under 320 pixels, so that each is recognisable in
+    the PDF); the photos' ids, in order."""
+    with committed(app):
+        staff = db.session.get(User, (site.w.other_staff if police else site.w.staff).id)
+        council, patrols = _council(site).promise.commitments
+        commitment = patrols if police else council
+        encoded = photos.prepare([photos.Upload(f"{width}.jpg", jpeg(size=(width, height))) for width, height in sizes])
+        step = promises.record_progress(staff, NOW + day * DAY, commitment, percent=min(commitment.progress + 1, 99),
+                                        note=f"Day {day}", photos=[item.fingerprint for item in encoded])
+        photos.attach(staff, NOW, progress_photos.KIND, step, encoded)
+        return [photo.id for photo in _attached(step)]
+
+
+def _hide(app, site, photo_id) -> None:
+    response = _as(app, site.w.muhtar).post(f"/photos/{photo_id}/hide", data={"reason": "A face."})
+    assert response.status_code == 302
+
+
+def _thumbs_in(page: str) -> list[int]:
+    return [int(found) for found in re.findall(r'src="/photos/(\d+)/thumb\.jpg"', page)]
+
+
+def test_the_booklet_shows_the_public_photos_of_the_steps_newest_first(app, site):
+    older = _step(app, site, [(60, 40), (61, 40)], day=1)
+    newer = _step(app, site, [(62, 40), (63, 40)], day=2)
+    _hide(app, site, newer[0])
+    for who in (None, site.w.muhtar):  # hidden photos are never printed, not even when the muhtar prints
+        page = text(_as(app, who).get(f"/promises/{site.promise_id}/booklet?language=en"))
+        assert _thumbs_in(page) == [newer[1], *older], who
+        assert page.count('alt="Photo of the progress recorded on Mar 3, 2026"') == 1
+        assert page.count('alt="Photo of the progress recorded on Mar 2, 2026"') == 2
+        assert "More photos of the progress" not in page
+    tr = text(_as(app).get(f"/promises/{site.promise_id}/booklet?language=tr"))
+    assert "tarihinde kaydedilen ilerlemenin fotoğrafı" in tr
+
+
+def test_the_booklet_shows_a_few_photos_of_each_commitment_and_a_few_in_all(app, site, monkeypatch):
+    steps = [_step(app, site, [(60 + 2 * n, 40), (61 + 2 * n, 40)], day=n + 1) for n in range(3)]
+    police = _step(app, site, [(90, 40), (91, 40)], day=1, police=True)
+    page = text(_as(app).get(f"/promises/{site.promise_id}/booklet?language=en"))
+    assert progress_photos.BOOKLET_PHOTOS_PER_COMMITMENT == 4
+    assert _thumbs_in(page) == [*steps[2], *steps[1], *police]  # the council's newest two steps, then the police's
+    assert "More photos of the progress are on the live page." in page
+    monkeypatch.setattr(progress_photos, "BOOKLET_PHOTOS_IN_ALL", 3)
+    page = text(_as(app).get(f"/promises/{site.promise_id}/booklet?language=en"))
+    assert _thumbs_in(page) == [*steps[2], steps[1][0]]
+    assert "More photos of the progress are on the live page." in page
+
+
+@pytest.mark.parametrize("lang", ["en", "fa"])
+def test_the_booklet_pdf_embeds_the_public_thumbnails(app, site, lang):
+    _step(app, site, [(70, 50), (71, 50)], day=1)
+    hidden, shown = _step(app, site, [(72, 50), (73, 50)], day=2, police=True)
+    _hide(app, site, hidden)
+    response = _as(app).get(f"/promises/{site.promise_id}/booklet.pdf?language={lang}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert sorted(pdf_images(response.data)) == [(70, 50), (71, 50), (73, 50)]  # not the hidden (72, 50)
+    found = pdf_text(response.data)
+    if lang == "fa":  # right to left, the captions in Solar Hijri dates with Persian digits
+        assert "۱۴۰۴" in found and "Mar" not in found
+        page = text(_as(app).get(f"/promises/{site.promise_id}/booklet?language=fa"))
+        assert page.count("عکس پیشرفت ثبت‌شده در") == 3 and 'dir="rtl"' in page
+    else:
+        assert "Mar 2, 2026" in found and "Mar 3, 2026" in found
+
+
+def test_a_lost_thumbnail_leaves_the_pdf_without_it(app, site, store):
+    first, second = _step(app, site, [(70, 50), (71, 50)], day=1)
+    with app.app_context():
+        store.delete(f"{db.session.get(Photo, first).storage_key}-thumb.jpg")
+    response = _as(app).get(f"/promises/{site.promise_id}/booklet.pdf?language=en")
+    assert response.status_code == 200 and pdf_images(response.data) == [(71, 50)]
+
+
+def _booklet_statements(app, site, steps: int) -> tuple[list[str], int]:
+    """The statements of the booklet page after `steps` more steps on each commitment, and how many
+    thumbnails it shows."""
+    for number in range(steps):
+        _step(app, site, [(60, 40), (61, 40)], day=number + 1)
+        _step(app, site, [(62, 40)], day=number + 1, police=True)
+    client = _as(app)
+    client.get(f"/promises/{site.promise_id}/booklet?language=en")
+    with counting_statements(app, transaction_control=False) as statements:
+        page = client.get(f"/promises/{site.promise_id}/booklet?language=en")
+    assert page.status_code == 200
+    return statements, len(_thumbs_in(text(page)))
+
+
+def test_the_booklet_reads_the_photos_of_all_steps_in_one_statement(app, site):
+    few, few_thumbs = _booklet_statements(app, site, 1)
+    many, many_thumbs = _booklet_statements(app, site, 3)  # four steps on each commitment
+    assert (few_thumbs, many_thumbs) == (2 + 1, 4 + 4)
     assert len(many) == len(few), "\n".join(many)
     assert sum("FROM photos" in statement for statement in many) == 1

@@ -81,3 +81,30 @@ def check_photos(batch: int = 500) -> Iterator[tuple[CommitmentEvent, str]]:
 def count() -> int:
     """How many progress photos there are (for the command's summary)."""
     return db.session.scalar(select(func.count()).select_from(Photo).where(Photo.owner_kind == KIND)) or 0
+
+
+# --- the booklet ------------------------------------------------------------------------------------
+
+BOOKLET_PHOTOS_PER_COMMITMENT = 4  # the booklet is paper: a few photos of the latest work, not the album
+BOOKLET_PHOTOS_IN_ALL = 24  # about two pages of thumbnails, whatever the size of the programme
+
+
+def for_booklet(timelines: list[tuple[int, list[CommitmentEvent]]]) -> tuple[dict[int, list[tuple]], bool]:
+    """The photos the printed booklet shows, by commitment id, as (step, photo) pairs: only public
+    ones (a hidden photo is never printed, whoever prints: paper is handed on), the newest step's
+    first, at most BOOKLET_PHOTOS_PER_COMMITMENT per commitment and BOOKLET_PHOTOS_IN_ALL in all,
+    taken in the order of `timelines` ((commitment id, its steps oldest first) in the booklet's
+    order). All the steps' photos are read in one statement. The second value is true when public
+    photos were left out by the limits."""
+    found = photos_of([event.id for _commitment_id, events in timelines for event in events])
+    chosen: dict[int, list[tuple]] = {}
+    left, more = BOOKLET_PHOTOS_IN_ALL, False
+    for commitment_id, events in timelines:
+        public = [(event, photo) for event in reversed(events) for photo in found.get(event.id, [])
+                  if photo.hidden_at is None]
+        take = min(len(public), BOOKLET_PHOTOS_PER_COMMITMENT, left)
+        more = more or take < len(public)
+        if take:
+            chosen[commitment_id] = public[:take]
+            left -= take
+    return chosen, more

@@ -2,6 +2,7 @@
 its PDF, and the forms of staff (progress, signatures, reports) and muhtars (co-signing, comments)."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -204,13 +205,40 @@ def _booklet_locale(promise: Promise) -> str:
     return asked if asked in LOCALES else promise.locale
 
 
+PRINTED_PHOTO_SIDE = 120  # CSS pixels: about 3 cm on paper, as the meetings' printed agenda
+
+
+def _printed_photos(rows: list[dict], as_pdf: bool) -> tuple[dict[int, list[dict]], bool]:
+    """The booklet's progress photos (`progress_photos.for_booklet`) as thumbnails. Inside the PDF
+    they are `data:` addresses read from the photo store, the only images besides static files that
+    the PDF renderer may read (`printing._fetcher`); the page links the public thumbnail addresses,
+    which the browser loads (and caches) as on the live page."""
+    chosen, more = progress_photos.for_booklet([(row["commitment"].id, row["events"]) for row in rows])
+    printed: dict[int, list[dict]] = {}
+    for commitment_id, pairs in chosen.items():
+        for step, photo in pairs:
+            if as_pdf:
+                data = photo_services.file_of(photo, thumb=True)
+                if data is None:  # a lost file (`flask promises verify` reports it): the booklet still prints
+                    continue
+                src = f"data:image/jpeg;base64,{base64.b64encode(data).decode('ascii')}"
+            else:
+                src = url_for("photos.thumb", photo_id=photo.id)
+            scale = PRINTED_PHOTO_SIDE / max(photo.width, photo.height)
+            printed.setdefault(commitment_id, []).append({
+                "src": src, "step": step, "width": round(photo.width * scale), "height": round(photo.height * scale)})
+    return printed, more
+
+
 def _booklet_html(promise: Promise, locale: str, as_pdf: bool) -> str:
     with force_locale(locale):
         today = services.local_today(promise, now())
         reports = queries.reports_of(promise)
         short_url = external_url("promises.short", promise_id=promise.id)
+        rows = _commitment_rows(promise, today, prefix="print-")
+        photos, more_photos = _printed_photos(rows, as_pdf)
         return render_template(
-            "promises/booklet.html", promise=promise, rows=_commitment_rows(promise, today, prefix="print-"),
+            "promises/booklet.html", promise=promise, rows=rows, photos=photos, more_photos=more_photos,
             reports=reports, proposals=queries.proposals_of(promise), surveys=_survey_links(promise), today=today,
             as_pdf=as_pdf,
             report_dates=services.report_dates(promise), short_url=short_url, locale=locale,
