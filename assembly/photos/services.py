@@ -126,7 +126,8 @@ def attach(actor, now: dt.datetime, kind: str, owner_obj, encoded: list[processi
         files.put(db.session, store(), f"{key}.jpg", item.photo)
         files.put(db.session, store(), f"{key}-thumb.jpg", item.thumb)
         photo = Photo(owner_kind=kind, owner_id=owner_obj.id, neighbourhood_id=owner.neighbourhood_id(owner_obj),
-                      uploader_id=actor.id, position=positions + offset, storage_key=key, width=item.width,
+                      uploader_id=actor.id, api_token_id=getattr(actor, "token_id", None),  # a body's API token
+                      position=positions + offset, storage_key=key, width=item.width,
                       height=item.height, byte_size=len(item.photo), thumb_byte_size=len(item.thumb), created_at=now)
         db.session.add(photo)
         photos.append(photo)
