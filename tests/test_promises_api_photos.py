@@ -197,6 +197,12 @@ def test_json_bodies_keep_the_small_limit_multipart_gets_room_for_photos(app, cl
         response = client.post(url, headers=bearer(site["token"], **{"Idempotency-Key": "k"}),
                                json={"percent": 40, "note": "x" * 100_001})
         assert response.status_code == 413 and response.get_json()["error"]["code"] == "request_entity_too_large"
+        # as a file, the JSON part may not be larger than a JSON body
+        response = client.post(url, headers=bearer(site["token"], **{"Idempotency-Key": "k"}),
+                               content_type="multipart/form-data",
+                               data={"data": (io.BytesIO(json.dumps({"percent": 40, "note": "x" * 100_001}).encode()),
+                                              "step.json", "application/json")})
+        assert response.status_code == 413 and response.get_json()["error"]["code"] == "request_entity_too_large"
         # larger than a JSON body may be, smaller than a photo may be: read, and refused as no photo
         response = _post(client, site, [("big.jpg", b"\xff" * 150_000)])
     finally:

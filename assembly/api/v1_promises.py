@@ -214,9 +214,13 @@ def _multipart() -> tuple[object, list[photos.Upload]]:
     unknown = sorted((set(request.form) | set(request.files)) - {DATA_PART, PHOTO_PART})
     if unknown:
         raise invalid({name: [_("This value is not valid here.")] for name in unknown})
-    data = request.form.getlist(DATA_PART) + [file.stream.read() for file in request.files.getlist(DATA_PART)]
+    limit = current_app.config["MAX_CONTENT_LENGTH"]  # what a JSON body may be
+    data = request.form.getlist(DATA_PART) + [file.stream.read(limit + 1)
+                                              for file in request.files.getlist(DATA_PART)]
     if len(data) != 1:
         raise invalid({DATA_PART: [_("Send a JSON object with at least the field percent.")]})
+    if len(data[0]) > limit:
+        raise ApiError(413, "request_entity_too_large", _("The request body is too large."))
     max_bytes = current_app.config["PHOTO_MAX_BYTES"]
     uploads = photos.read_uploads(request.files.getlist(PHOTO_PART), max_bytes)
     for text in request.form.getlist(PHOTO_PART):  # a field, not a file: checked (and refused) like one
