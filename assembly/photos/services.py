@@ -142,7 +142,8 @@ def remove(actor, now: dt.datetime, photo: Photo) -> None:
     owner = owner_of(photo.owner_kind)
     target = owner.load(photo.owner_id)
     permissions.require(actor, owner.attach_action, target)
-    if photo.uploader_id != actor.id or not owner.removable:  # the muhtar hides (with a public reason)
+    # A photo sent with an API token (no uploader) is never taken back; the muhtar hides (with a public reason).
+    if photo.uploader_id is None or photo.uploader_id != actor.id or not owner.removable:
         raise NotAllowed(_("You are not allowed to do this."))
     key = photo.storage_key
     db.session.delete(photo)
