@@ -19,6 +19,7 @@ from schemathesis.checks import (
 
 from assembly.api import openapi
 from tests import case_factories as cf
+from tests import promise_factories as pr
 from tests.api_support import bearer, committed, token_for
 
 API_PREFIXES = ("/api/v1/", "/open311/v2/")
@@ -72,19 +73,27 @@ def fuzz_site(app):
         references = [cf.forwarded(w, now, f"Case {number}").reference for number in range(3)]
         references.append(cf.forwarded(w, now, "Police", body=w.other_body).reference)
         cf.walk(w, cf.forwarded(w, now, "Done"), now, "done")
+        promise = pr.published(w, now)  # its first commitment is the token's body's: progress, photos and all
         token = token_for(w.staff, w.body)
-    return {"token": token, "references": references, "body": w.other_body.slug}
+    return {"token": token, "references": references, "body": w.other_body.slug,
+            "commitment": (promise.id, promise.commitments[0].id)}
 
 
-def _fuzz(app, operation, mode: GenerationMode, token: str, references: list[str]) -> None:
+def _fuzz(app, operation, mode: GenerationMode, token: str, references: list[str],
+          commitment: tuple[int, int]) -> None:
     known = st.sampled_from([None, *references])
+    progress = "{commitment_id}" in operation.path  # the other operations draw as they did before
 
-    @given(case=operation.as_strategy(generation_mode=mode), reference=known)
+    @given(case=operation.as_strategy(generation_mode=mode), reference=known,
+           real_commitment=st.booleans() if progress else st.just(False))
     @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
-    def run(case, reference):
+    def run(case, reference, real_commitment):
         if reference and "reference" in (case.path_parameters or {}):
             case.path_parameters["reference"] = reference  # reach real cases, not only 404s
+        if real_commitment and "commitment_id" in (case.path_parameters or {}):
+            # reach a real commitment, so that the bodies (JSON or multipart with photos) are read
+            case.path_parameters["promise_id"], case.path_parameters["commitment_id"] = commitment
         case.headers = {**(case.headers or {}), **bearer(token)}  # a real token, not a generated one
         response = case.call()
         case.validate_response(response, checks=CHECKS if mode.is_positive else [not_a_server_error])
@@ -100,4 +109,4 @@ def test_schemathesis_finds_no_server_error(app, fuzz_site, mode):
     # schemathesis leaves out the document's own address, which the tests above cover
     assert {operation.label for operation in operations} == documented - {"GET /api/v1/openapi.json"}
     for operation in operations:
-        _fuzz(app, operation, mode, fuzz_site["token"], fuzz_site["references"])
+        _fuzz(app, operation, mode, fuzz_site["token"], fuzz_site["references"], fuzz_site["commitment"])

@@ -336,7 +336,8 @@ def test_the_nginx_location_for_larger_requests_matches_every_photo_form(app):
     operations = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text(encoding="utf-8")
     pattern = re.search(r"location ~ (\^.*\$) \{\n\s+client_max_body_size 42m;", operations).group(1)
     values = {"slug": "moda", "proposal_id": 12, "meeting_id": 3, "promise_id": 4, "commitment_id": 5}
-    assert {"proposals.new", "proposals.edit", "meetings.ask", "promises.progress"} <= PHOTO_ENDPOINTS
+    assert {"proposals.new", "proposals.edit", "meetings.ask", "promises.progress", "api_v1.record_progress"} \
+        <= PHOTO_ENDPOINTS
     with app.test_request_context():
         for endpoint in PHOTO_ENDPOINTS:
             rule = next(app.url_map.iter_rules(endpoint))

@@ -17,7 +17,7 @@ from assembly.api import promise_schemas as promise
 from assembly.cases import events
 from assembly.params import MAX_ID
 
-VERSION = "1.2.0"
+VERSION = "1.3.0"
 REF = "#/components/schemas/{model}"
 
 DESCRIPTION = """\
@@ -132,6 +132,24 @@ PROMISE_ID = {"name": "promise_id", "in": "path", "required": True, "description
 COMMITMENT_ID = {"name": "commitment_id", "in": "path", "required": True, "description": "The commitment's id.",
                  "schema": {"type": "integer", "minimum": 1}}
 NO_PROMISE = "No such promise or commitment (or it is another body's draft)."
+PHOTO_TYPES = "image/jpeg, image/png, image/webp"
+PROGRESS_WITH_PHOTOS = {
+    "schema": {
+        "type": "object", "required": ["data"], "additionalProperties": False,
+        "properties": {
+            "data": {"type": "string", "contentMediaType": "application/json",
+                     "contentSchema": _ref(promise.ProgressInput),
+                     "description": "The JSON object a JSON request sends as its body (a field or a file)."},
+            "photo": {"type": "array", "items": {"type": "string", "format": "binary"},
+                      "description": "Photos of the work (JPEG, PNG or WebP), in order: at most PHOTO_MAX_COUNT "
+                                     "(4 by default), each at most PHOTO_MAX_BYTES (8 MB by default). They are "
+                                     "re-encoded without location or camera data; one bad photo refuses the "
+                                     "request (422, field photo) and nothing is recorded. The Idempotency-Key "
+                                     "covers the JSON and the bytes of each photo."},
+        },
+    },
+    "encoding": {"data": {"contentType": "application/json, text/plain"}, "photo": {"contentType": PHOTO_TYPES}},
+}
 
 
 def _promise_paths() -> dict:
@@ -160,10 +178,13 @@ def _promise_paths() -> dict:
             "operationId": "recordProgress", "tags": ["Promises"],
             "summary": "Record progress on a commitment your body is responsible for.",
             "description": "Only a responsible body of the commitment may record (403 otherwise), on a published "
-                           "promise, while the commitment is not done; percent never goes down, 100 means done.",
+                           "promise, while the commitment is not done; percent never goes down, 100 means done. "
+                           "To attach photos, send multipart/form-data: the JSON object in the part data and "
+                           "each photo in a part photo.",
             "parameters": [PROMISE_ID, COMMITMENT_ID, IDEMPOTENCY_KEY],
             "requestBody": {"required": True,
-                            "content": {"application/json": {"schema": _ref(promise.ProgressInput)}}},
+                            "content": {"application/json": {"schema": _ref(promise.ProgressInput)},
+                                        "multipart/form-data": PROGRESS_WITH_PHOTOS}},
             "responses": {
                 "201": _json("The new timeline event (or, for a retry, the stored answer of the first request).",
                              promise.CommitmentEventResponse,

@@ -222,9 +222,10 @@ def _reject_constant(name: str):
     raise ValueError(name)
 
 
-def _json_body():
+def _json_body(raw: bytes | str | None = None):
+    """The request body (or `raw`, such as a multipart request's JSON part) as JSON, or a 400."""
     try:
-        return json.loads(request.get_data(cache=True), parse_constant=_reject_constant)
+        return json.loads(request.get_data(cache=True) if raw is None else raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         raise ApiError(400, "invalid_json", _("The request body is not valid JSON.")) from None
 

@@ -4,7 +4,9 @@ recorded by a responsible body. Registered by `create_app` (documented in docs/a
 OpenAPI document)."""
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+import hashlib
+
+from flask import Response, current_app, jsonify, request
 from flask_babel import gettext as _
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -15,13 +17,19 @@ from assembly.api import promise_schemas as schemas
 from assembly.api.errors import ApiError, invalid
 from assembly.api.v1 import _json_body, bp
 from assembly.db import db
-from assembly.errors import NotFound
+from assembly.errors import NotFound, ValidationFailed
 from assembly.i18n import ngettext
 from assembly.params import MAX_ID, parse_int
+from assembly.photos import services as photos
+from assembly.photos import web as photo_web
+from assembly.promises import photos as progress_photos
 from assembly.promises import queries, services, survey_indicator
 from assembly.promises.models import Commitment, CommitmentEvent, Promise, PromiseBody
 from assembly.urls import external_url
 from assembly.web import now
+
+PHOTO_PART, DATA_PART = "photo", "data"  # the parts of a multipart progress request
+photo_web.accepts_photos("api_v1.record_progress")  # a multipart request may carry PHOTO_MAX_COUNT photos
 
 
 def _promise(promise_id: int) -> Promise:
@@ -157,7 +165,7 @@ def record_progress(promise_id: int, commitment_id: int) -> Response:
                                 "An Idempotency-Key has 1 to %(num)s visible ASCII characters.", idempotency.MAX_KEY_LENGTH))
     promise = _promise(promise_id)
     commitment = _commitment(promise, commitment_id)
-    payload = _json_body()
+    payload, uploads = _multipart() if request.mimetype == "multipart/form-data" else (_json_body(), [])
     if not isinstance(payload, dict):
         raise invalid({"percent": [_("Send a JSON object with at least the field percent.")]})
     try:
@@ -170,15 +178,52 @@ def record_progress(promise_id: int, commitment_id: int) -> Response:
         raise invalid(problems) from None
 
     def act() -> tuple[int, dict]:
-        event = services.record_progress(actor, now(), commitment, percent=given.percent, value=given.value,
-                                         note=given.note, evidence=given.evidence)
+        progress = {"percent": given.percent, "value": given.value, "note": given.note, "evidence": given.evidence}
+        if uploads:
+            permissions.require(actor, "record_progress", commitment)  # before the photos are re-encoded
+            try:
+                event = progress_photos.record_with_photos(actor, now(), commitment, uploads=uploads, **progress)
+            except ValidationFailed as error:  # the photos' messages, on the API's name of the part
+                if photos.FIELD not in error.reasons:
+                    raise
+                raise invalid({PHOTO_PART if name == photos.FIELD else name: list(messages)
+                               for name, messages in error.reasons.items() if name}) from None
+        else:
+            event = services.record_progress(actor, now(), commitment, **progress)
         return 201, schemas.CommitmentEventResponse(data=_event(event, _slugs(promise))).dump()
 
+    # With photos, the request is the JSON object and the SHA-256 of each photo's bytes, in order (a
+    # list: never the identity of a JSON request, whose body must be an object); without, as JSON.
+    content = [payload, [None if upload.data is None else hashlib.sha256(upload.data).hexdigest()
+                         for upload in uploads]] if uploads else payload
     request_hash = idempotency.fingerprint("POST", f"/promises/{promise.id}/commitments/{commitment.id}/progress",
-                                           payload)
+                                           content)
     answer = idempotency.once(actor.api_body_id, key, request_hash, now(), act)
     response = jsonify(answer.body)
     response.status_code = answer.status_code
     if answer.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _multipart() -> tuple[object, list[photos.Upload]]:
+    """A multipart progress request: its `data` part (the JSON object a JSON request sends as its
+    body, as a field or a file) and its `photo` files, read as the web form reads them (at most
+    PHOTO_MAX_BYTES + 1 bytes of each). Any other part is refused, so that a misspelt one (`photos`)
+    does not go unnoticed."""
+    unknown = sorted((set(request.form) | set(request.files)) - {DATA_PART, PHOTO_PART})
+    if unknown:
+        raise invalid({name: [_("This value is not valid here.")] for name in unknown})
+    limit = current_app.config["MAX_CONTENT_LENGTH"]  # what a JSON body may be
+    data = request.form.getlist(DATA_PART) + [file.stream.read(limit + 1)
+                                              for file in request.files.getlist(DATA_PART)]
+    if len(data) != 1:
+        raise invalid({DATA_PART: [_("Send a JSON object with at least the field percent.")]})
+    if len(data[0]) > limit:
+        raise ApiError(413, "request_entity_too_large", _("The request body is too large."))
+    max_bytes = current_app.config["PHOTO_MAX_BYTES"]
+    uploads = photos.read_uploads(request.files.getlist(PHOTO_PART), max_bytes)
+    for text in request.form.getlist(PHOTO_PART):  # a field, not a file: checked (and refused) like one
+        raw = text.encode("utf-8", "surrogatepass")
+        uploads.append(photos.Upload(_("(unnamed file)"), raw if len(raw) <= max_bytes else None))
+    return _json_body(data[0]), uploads

@@ -24,8 +24,11 @@ class Photo(Base):
         CheckConstraint("width > 0 AND height > 0 AND byte_size > 0 AND thumb_byte_size > 0", name="sizes"),
         # Hidden by the muhtar always with a public reason, and only then.
         CheckConstraint("(hidden_at IS NULL) = (hidden_reason IS NULL)", name="hidden_reason"),
+        # Uploaded by a person on a page, or by a body's API token (`api.v1_promises`), never both.
+        CheckConstraint("(uploader_id IS NULL) <> (api_token_id IS NULL)", name="one_uploader"),
         Index("ix_photos_neighbourhood", "neighbourhood_id", "created_at"),
         Index("ix_photos_uploader_id", "uploader_id"),
+        Index("ix_photos_api_token_id", "api_token_id"),
         Index("ix_photos_hidden_by_id", "hidden_by_id"),
     )
 
@@ -33,7 +36,8 @@ class Photo(Base):
     owner_kind: Mapped[str] = mapped_column(String(20))
     owner_id: Mapped[int] = mapped_column(Integer)
     neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id", ondelete="RESTRICT"))
-    uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    uploader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    api_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="RESTRICT"))
     position: Mapped[int] = mapped_column(Integer)
     storage_key: Mapped[str] = mapped_column(String(64))
     width: Mapped[int] = mapped_column(Integer)
@@ -45,7 +49,7 @@ class Photo(Base):
     hidden_reason: Mapped[str | None] = mapped_column(String(500))
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
 
-    uploader: Mapped[User] = relationship(foreign_keys=[uploader_id])
+    uploader: Mapped[User | None] = relationship(foreign_keys=[uploader_id])
 
     @property
     def owner(self):

@@ -126,7 +126,8 @@ def attach(actor, now: dt.datetime, kind: str, owner_obj, encoded: list[processi
         files.put(db.session, store(), f"{key}.jpg", item.photo)
         files.put(db.session, store(), f"{key}-thumb.jpg", item.thumb)
         photo = Photo(owner_kind=kind, owner_id=owner_obj.id, neighbourhood_id=owner.neighbourhood_id(owner_obj),
-                      uploader_id=actor.id, position=positions + offset, storage_key=key, width=item.width,
+                      uploader_id=actor.id, api_token_id=getattr(actor, "token_id", None),  # a body's API token
+                      position=positions + offset, storage_key=key, width=item.width,
                       height=item.height, byte_size=len(item.photo), thumb_byte_size=len(item.thumb), created_at=now)
         db.session.add(photo)
         photos.append(photo)
@@ -141,7 +142,8 @@ def remove(actor, now: dt.datetime, photo: Photo) -> None:
     owner = owner_of(photo.owner_kind)
     target = owner.load(photo.owner_id)
     permissions.require(actor, owner.attach_action, target)
-    if photo.uploader_id != actor.id or not owner.removable:  # the muhtar hides (with a public reason)
+    # A photo sent with an API token (no uploader) is never taken back; the muhtar hides (with a public reason).
+    if photo.uploader_id is None or photo.uploader_id != actor.id or not owner.removable:
         raise NotAllowed(_("You are not allowed to do this."))
     key = photo.storage_key
     db.session.delete(photo)

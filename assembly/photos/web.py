@@ -14,8 +14,9 @@ def accepts_photos(endpoint: str) -> None:
 
 
 def upload_limit() -> None:
-    """A before_request hook, installed before CSRF protection reads the form."""
-    if request.method == "POST" and request.endpoint in PHOTO_ENDPOINTS:
+    """A before_request hook, installed before CSRF protection reads the form. Only a multipart
+    body carries files: any other body (the API's JSON, say) keeps MAX_CONTENT_LENGTH."""
+    if request.method == "POST" and request.endpoint in PHOTO_ENDPOINTS and request.mimetype == "multipart/form-data":
         config = current_app.config
         request.max_content_length = config["MAX_CONTENT_LENGTH"] + (config["PHOTO_MAX_COUNT"] + 1) * \
             config["PHOTO_MAX_BYTES"]
