@@ -248,6 +248,9 @@ def test_the_api_refuses_bad_parameters_and_unknown_consultations(app, k):
     api = client_of(app)
     assert api.get("/api/v1/consultations?limit=0").status_code == 422
     assert api.get("/api/v1/consultations?municipality=" + "X" * 13).status_code == 422
+    for name in ("municipality", "neighbourhood_slug"):  # a NUL byte: refused, not a 500 on PostgreSQL
+        refused = api.get(f"/api/v1/consultations?{name}=A%00B")
+        assert refused.status_code == 422 and name in refused.json["error"]["fields"], refused.json
     missing = api.get(f"/api/v1/consultations/{k.consultation_id + 1000}")
     assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
 

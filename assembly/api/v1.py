@@ -121,6 +121,8 @@ def list_consultations() -> Response:
         value = args.get(name) or None
         if value is not None and len(value) > longest:
             problems[name] = [ngettext("At most %(num)s character.", "At most %(num)s characters.", longest)]
+        elif value is not None and "\x00" in value:  # no code or slug has one; PostgreSQL refuses it in text
+            problems[name] = [_("This value is not valid here.")]
         texts[name] = value
     limit = DEFAULT_LIMIT
     if args.get("limit") is not None:
