@@ -126,9 +126,9 @@ def build(url: str, proposals: int, supports: int) -> dict:
         session.execute(text("CREATE TEMPORARY TABLE bench_words (i INTEGER PRIMARY KEY, word TEXT)"))
         session.execute(text("INSERT INTO bench_words (i, word) VALUES (:i, :word)"),
                         [{"i": i, "word": word} for i, word in enumerate(WORDS)])
+        few, many = max(1, proposals // 500), max(1, proposals // 50)  # the rare category's, the wide one's
         params.update(proposals=proposals, category=category.id, per_proposal=per_proposal, rare_category=rare.id,
-                      rare=max(1, proposals // 500), wide_category=wide.id, wide_from=2 * max(1, proposals // 500),
-                      wide_to=2 * max(1, proposals // 500) + max(1, proposals // 50),
+                      rare=few, wide_category=wide.id, wide_from=2 * few, wide_to=2 * few + many,
                       ready=per_proposal + 1, words=len(WORDS))
         published = _seconds_after(dialect, ":start", "i")
         is_ready = "i % 500 = 7 AND NOT (i >= :wide_from AND i < :wide_to)"

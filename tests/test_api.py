@@ -20,7 +20,7 @@ from assembly.db import db
 from tests import case_factories as cf
 from tests import factories
 from tests.api_support import bearer, committed, token_for
-from tests.support import isolated_app
+from tests.support import english_client, isolated_app
 
 MINUTE = dt.timedelta(minutes=1)
 T0 = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.timezone.utc)
@@ -28,9 +28,7 @@ T0 = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.timezone.utc)
 
 @pytest.fixture
 def client(app):
-    api = app.test_client()
-    api.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return api
+    return english_client(app)
 
 
 @pytest.fixture

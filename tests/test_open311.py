@@ -21,15 +21,14 @@ from assembly.proposals.services import ProposalInput
 from tests import case_factories as cf
 from tests import factories
 from tests.api_support import DAY, committed
+from tests.support import english_client
 
 MINUTE = dt.timedelta(minutes=1)
 
 
 @pytest.fixture
 def client(app):
-    visitor = app.test_client()
-    visitor.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return visitor
+    return english_client(app)
 
 
 @pytest.fixture

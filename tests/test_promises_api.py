@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
 
 from assembly.db import db
 from assembly.promises import queries
@@ -13,15 +12,14 @@ from assembly.promises.models import Commitment
 from tests import case_factories as cf
 from tests import promise_factories as pr
 from tests.api_support import bearer, committed, token_for
+from tests.support import english_client
 
 NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture
 def client(app):
-    api = app.test_client()
-    api.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return api
+    return english_client(app)
 
 
 @pytest.fixture

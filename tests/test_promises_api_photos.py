@@ -21,7 +21,7 @@ from tests import case_factories as cf
 from tests import promise_factories as pr
 from tests.api_support import bearer, committed, token_for
 from tests.photo_support import GPS_IFD, exif_of, jpeg, png, store  # noqa: F401 - fixture
-from tests.support import text
+from tests.support import english_client, text
 
 NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
 PAYLOAD = {"percent": 40, "value": 16, "note": "Before and after the new lamps."}
@@ -29,9 +29,7 @@ PAYLOAD = {"percent": 40, "value": 16, "note": "Before and after the new lamps."
 
 @pytest.fixture
 def client(app):
-    api = app.test_client()
-    api.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return api
+    return english_client(app)
 
 
 @pytest.fixture
@@ -44,9 +42,13 @@ def site(app, store):
                 "police_token": token_for(w.other_staff, w.other_body, "Police")}
 
 
+def _url(site) -> str:
+    return f"/api/v1/promises/{site['promise']}/commitments/{site['council']}/progress"
+
+
 def _post(client, site, files, payload=PAYLOAD, key="key-1", token=None, **parts):
     data = {"data": json.dumps(payload), "photo": [(io.BytesIO(content), name) for name, content in files], **parts}
-    return client.post(f"/api/v1/promises/{site['promise']}/commitments/{site['council']}/progress",
+    return client.post(_url(site),
                        headers=bearer(token or site["token"], **{"Idempotency-Key": key}),
                        content_type="multipart/form-data", data=data)
 
@@ -55,15 +57,11 @@ def _photos() -> list[Photo]:
     return list(db.session.scalars(select(Photo).order_by(Photo.id)))
 
 
-def _nothing_written(app, store) -> None:
+def _nothing_written(app, site, store) -> None:
     with app.app_context():
-        assert db.session.get(Commitment, _council_id(app)).event_count == 1
+        assert db.session.get(Commitment, site["council"]).event_count == 1
         assert db.session.scalar(select(func.count()).select_from(Photo)) == 0
     assert list(store.listing()) == []
-
-
-def _council_id(app) -> int:
-    return db.session.scalar(select(Commitment.id).order_by(Commitment.id))
 
 
 def test_a_step_with_two_photos_without_their_location(app, client, site, store):
@@ -92,7 +90,7 @@ def test_a_step_with_two_photos_without_their_location(app, client, site, store)
 
 
 def test_the_json_part_may_be_a_file_and_photos_alone_are_a_step(client, site):
-    response = client.post(f"/api/v1/promises/{site['promise']}/commitments/{site['council']}/progress",
+    response = client.post(_url(site),
                            headers=bearer(site["token"], **{"Idempotency-Key": "k"}),
                            content_type="multipart/form-data",
                            data={"data": (io.BytesIO(b'{"percent": 0}'), "step.json", "application/json"),
@@ -107,15 +105,16 @@ def test_the_json_part_may_be_a_file_and_photos_alone_are_a_step(client, site):
     ([(f"p{n}.jpg", jpeg()) for n in range(3)], "You can attach at most 2 photos."),
 ])
 def test_a_refused_photo_writes_nothing(app, client, site, store, files, message):
+    before = {name: app.config[name] for name in ("PHOTO_MAX_COUNT", "PHOTO_MAX_BYTES")}
     app.config.update(PHOTO_MAX_COUNT=2, PHOTO_MAX_BYTES=64 * 1024)
     try:
         response = _post(client, site, files)
     finally:
-        app.config.update(PHOTO_MAX_COUNT=4, PHOTO_MAX_BYTES=8 * 1024 * 1024)
+        app.config.update(before)
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert (error["code"], error["message"], error["fields"]) == ("validation_failed", message, {"photo": [message]})
-    _nothing_written(app, store)
+    _nothing_written(app, site, store)
     # nothing used the key up: the same key with good photos records the step
     assert _post(client, site, [("ok.jpg", jpeg())]).status_code == 201
 
@@ -126,7 +125,7 @@ def test_the_photo_messages_are_translated(app, client, site, store):
     assert response.status_code == 422
     message = response.get_json()["error"]["fields"]["photo"][0]
     assert "plan.jpg" in message and "Send a JPEG" not in message
-    _nothing_written(app, store)
+    _nothing_written(app, site, store)
 
 
 def test_a_replay_returns_the_stored_answer_and_stores_nothing_twice(app, client, site, store):
@@ -156,14 +155,14 @@ def test_the_same_key_with_another_photo_or_other_json_is_refused(app, client, s
 def test_another_bodys_token_is_refused(app, client, site, store):
     refused = _post(client, site, [("before.jpg", jpeg())], token=site["police_token"])
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
-    _nothing_written(app, store)
+    _nothing_written(app, site, store)
 
 
 def test_multipart_without_photos_is_the_json_request(app, client, site):
     """The same JSON object as a part and as a body: the same step, and the same request for its key."""
     first = _post(client, site, [])
     assert first.status_code == 201 and "photos" not in first.get_json()["data"]["data"]
-    again = client.post(f"/api/v1/promises/{site['promise']}/commitments/{site['council']}/progress",
+    again = client.post(_url(site),
                         headers=bearer(site["token"], **{"Idempotency-Key": "key-1"}), json=PAYLOAD)
     assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
 
@@ -180,17 +179,17 @@ def test_bad_multipart_requests(app, client, site, store, parts, status, code, f
     data = {"data": json.dumps(PAYLOAD), **parts}
     data = {name: (io.BytesIO(value[0]), value[1]) if isinstance(value, tuple) else value
             for name, value in data.items() if value is not None}
-    response = client.post(f"/api/v1/promises/{site['promise']}/commitments/{site['council']}/progress",
+    response = client.post(_url(site),
                            headers=bearer(site["token"], **{"Idempotency-Key": "k"}),
                            content_type="multipart/form-data", data=data)
     assert response.status_code == status, response.get_json()
     error = response.get_json()["error"]
     assert error["code"] == code and (field is None or field in error["fields"])
-    _nothing_written(app, store)
+    _nothing_written(app, site, store)
 
 
 def test_json_bodies_keep_the_small_limit_multipart_gets_room_for_photos(app, client, site):
-    url = f"/api/v1/promises/{site['promise']}/commitments/{site['council']}/progress"
+    url = _url(site)
     before = {name: app.config[name] for name in ("MAX_CONTENT_LENGTH", "PHOTO_MAX_BYTES")}
     app.config.update(MAX_CONTENT_LENGTH=100_000, PHOTO_MAX_BYTES=200_000)  # bodies the test client keeps in memory
     try:
